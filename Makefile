@@ -1,0 +1,29 @@
+# Two commands do everything on a fresh machine (set-up included):
+#   make demo   grade the example class, print the table, write out/linear/
+#   make test   run the framework's test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test lint verify bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/autograder grade linear examples/submissions/linear --out out/linear
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check autograder tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) out .autograder

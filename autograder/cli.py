@@ -1,0 +1,207 @@
+"""The ``autograder`` command: a thin layer over the library.
+
+Exit codes: 0 success; 1 the check found problems (failing public tests, failed verification,
+grader-internal failures); 2 bad input (course.yml, rubric, test binding, command line);
+3 the sandbox could not be set up; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograder.course import LIMIT_HELP, Course, find_course, load_course
+from autograder.errors import AutograderError
+
+DESCRIPTION = """\
+Auto-graded exercises for teaching backpropagation.
+
+  student:     autograder check                    (inside assignments/<name>/)
+  instructor:  autograder release <name>           (solutions/<name> -> assignments/<name>)
+               autograder grade <name> SUBMISSIONS --out DIR
+  CI:          autograder verify
+
+Run 'autograder <command> --help' for details and examples.
+"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def _add_course(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--course",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="course.yml to use (default: the nearest course.yml at or above this folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograder", description=DESCRIPTION, formatter_class=_Formatter
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    release = sub.add_parser(
+        "release",
+        help="generate the student folder assignments/<name>/ from solutions/<name>/",
+        formatter_class=_Formatter,
+        description="""\
+Generate assignments/<name>/ from solutions/<name>/: the module with every
+'### BEGIN SOLUTION' ... '### END SOLUTION' region replaced by a stub that raises
+NotImplementedError, plus README.md, rubric.yml and the public tests. Hidden tests,
+mutants and solution code never leave solutions/. The output depends only on the
+sources, so releasing twice gives identical files (commit them).""",
+        epilog="example:\n  autograder release linear\n  autograder release        # every assignment",
+    )
+    release.add_argument("assignments", nargs="*", metavar="NAME", help="assignments to release")
+    _add_course(release)
+
+    check = sub.add_parser(
+        "check",
+        help="run the public tests on your own code and show a rubric-shaped summary",
+        formatter_class=_Formatter,
+        description="""\
+Run the public tests of an assignment against your own module, isolated in a
+worker process exactly as the grader does, and print what passed per rubric item.
+Run it inside the assignment folder (the one with rubric.yml). The hidden tests
+used for grading check more than these; passing here is necessary, not sufficient.""",
+        epilog="example:\n  cd assignments/linear && autograder check",
+    )
+    check.add_argument(
+        "folder", nargs="?", type=Path, default=Path("."), help="assignment folder (default: .)"
+    )
+    check.add_argument("-v", "--verbose", action="store_true", help="also show pytest's output")
+
+    grade = sub.add_parser(
+        "grade",
+        help="grade a class of submissions; write grades.json, grades.csv, feedback/",
+        formatter_class=_Formatter,
+        description=f"""\
+Grade every submission with the hidden tests, each in its own isolated worker.
+
+SUBMISSIONS is a folder with one subfolder per student (the folder name is the
+student id) holding the module (e.g. linear.py) or a notebook (linear.ipynb);
+nbgrader's submitted/<student>/<assignment>/ layout and a .zip of either also work.
+
+Writes into --out: grades.json, grades.csv (a column per rubric item) and
+feedback/<student>.md. Results are journaled as they finish: if a run is interrupted,
+the same command grades only what is missing. A broken, hostile or endless
+submission is graded 0 on what it breaks and never affects another.
+
+Limits come from course.yml ('limits:'; per assignment under 'assignments:'):
+""" + "\n".join(f"  {k:<15} {v}" for k, v in LIMIT_HELP.items()),
+        epilog="""\
+examples:
+  autograder grade linear examples/submissions/linear --out out/linear
+  autograder grade linear class.zip --out out/linear --jobs 2
+exit status: 0 every submission has a grade; 1 the grader failed on some submission;
+2 bad course.yml/rubric/tests; 130 interrupted (rerun to resume).""",
+    )
+    grade.add_argument("assignment", metavar="ASSIGNMENT")
+    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
+    grade.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    grade.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"grading processes in parallel (default: the number of cores, {os.cpu_count()})",
+    )
+    grade.add_argument(
+        "--fresh", action="store_true", help="ignore earlier results in --out and grade everything"
+    )
+    grade.add_argument(
+        "--isolation",
+        choices=["auto", "root", "userns", "none"],
+        default="auto",
+        help="sandbox mode (default: auto, the strongest this machine allows)",
+    )
+    grade.add_argument("--quiet", "-q", action="store_true", help="no progress and no table")
+    _add_course(grade)
+    return parser
+
+
+def _course(path: Path | None) -> Course:
+    return load_course(path if path is not None else find_course())
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from autograder.release import release
+
+    course = _course(args.course)
+    names = args.assignments or list(course.assignments)
+    for name in names:
+        assignment = course.assignment(name)
+        files = release(assignment)
+        rel = assignment.release_dir.relative_to(course.root)
+        print(f"released {name} -> {rel}/ ({', '.join(files)})")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from autograder.check import run_check
+
+    return run_check(args.folder, verbose=args.verbose, stream=sys.stdout)
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.grading import grade
+    from autograder.summary import print_grade_summary
+
+    if args.jobs is not None and args.jobs < 1:
+        raise_usage("--jobs must be at least 1")
+    course = _course(args.course)
+    result = grade(
+        course,
+        args.assignment,
+        args.submissions,
+        args.out,
+        jobs=args.jobs,
+        isolation=args.isolation,
+        progress_stream=None if args.quiet else sys.stderr,
+        fresh=args.fresh,
+    )
+    if not args.quiet:
+        print_grade_summary(result, course.assignment(args.assignment).rubric(), args.out, sys.stdout)
+    if result.isolation_warning:
+        print(f"warning: {result.isolation_warning}", file=sys.stderr)
+    for failure in result.internal_failures:
+        print(f"error: grader failed on {failure}", file=sys.stderr)
+    return 1 if result.internal_failures else 0
+
+
+def raise_usage(message: str) -> None:
+    from autograder.errors import UsageError
+
+    raise UsageError(message)
+
+
+COMMANDS = {"release": cmd_release, "check": cmd_check, "grade": cmd_grade}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except AutograderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("\ninterrupted; finished results are journaled, rerun to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""``course.yml``: the course, its secret, its assignments, their due dates and limits.
+
+Example::
+
+    name: Backpropagation by hand
+    secret:
+      env: AUTOGRADER_SECRET        # used when this environment variable is set
+      file: .autograder/secret      # otherwise read from here (created, 0600, on first use)
+    limits:                          # defaults for every assignment
+      call_timeout: 10               # seconds of wall time per call into student code
+      memory_mb: 512
+    assignments:
+      linear:
+        title: Backprop through a linear layer
+        due: 2026-12-11T23:59:00+00:00
+        limits: {call_timeout: 5}    # overrides for this assignment
+
+Paths are relative to the folder holding course.yml. An assignment ``a`` has its instructor
+files in ``solutions/a/`` and its generated student release in ``assignments/a/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from autograder.errors import ConfigError, UsageError
+from autograder.rubric import Rubric, load_rubric
+from autograder.yamlio import Reader, load_yaml
+
+
+@dataclass(frozen=True)
+class GradingLimits:
+    """Per-submission limits; the sandbox enforces them, the grader budgets with them."""
+
+    call_timeout: float = 10.0
+    import_timeout: float = 10.0
+    cpu_seconds: int = 60
+    memory_mb: int = 512
+    output_kb: int = 64
+    budget_seconds: float = 60.0
+
+
+LIMIT_HELP = {
+    "call_timeout": "wall seconds per call into student code",
+    "import_timeout": "wall seconds to run the submitted file",
+    "cpu_seconds": "CPU seconds for a whole submission",
+    "memory_mb": "memory allowance in MiB",
+    "output_kb": "printed output kept per submission, KiB",
+    "budget_seconds": "total wall seconds for one submission's tests",
+}
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    env: str = "AUTOGRADER_SECRET"
+    file: str = ".autograder/secret"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    title: str
+    due: dt.datetime | None
+    limits: GradingLimits
+    root: Path
+
+    @property
+    def solution_dir(self) -> Path:
+        return self.root / "solutions" / self.name
+
+    @property
+    def release_dir(self) -> Path:
+        return self.root / "assignments" / self.name
+
+    @property
+    def rubric_path(self) -> Path:
+        return self.solution_dir / "rubric.yml"
+
+    @property
+    def hidden_tests_dir(self) -> Path:
+        return self.solution_dir / "tests"
+
+    @property
+    def public_tests_dir(self) -> Path:
+        return self.solution_dir / "public"
+
+    @property
+    def mutants_dir(self) -> Path:
+        return self.solution_dir / "mutants"
+
+    def rubric(self) -> Rubric:
+        rubric = load_rubric(self.rubric_path)
+        if rubric.assignment != self.name:
+            raise ConfigError(
+                rubric.path,
+                None,
+                f"rubric is for assignment '{rubric.assignment}' but lives in solutions/{self.name}",
+            )
+        return rubric
+
+    @property
+    def reference_path(self) -> Path:
+        return self.solution_dir / self.rubric().module
+
+
+@dataclass(frozen=True)
+class Course:
+    name: str
+    path: Path
+    secret_source: SecretSource
+    assignments: dict[str, Assignment]
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def assignment(self, name: str) -> Assignment:
+        if name not in self.assignments:
+            known = ", ".join(self.assignments) or "none"
+            raise UsageError(f"no assignment '{name}' in {self.path} (assignments: {known})")
+        return self.assignments[name]
+
+    def secret(self, *, create: bool = True) -> str:
+        """The course secret that seeds hidden test inputs; created on first use if allowed."""
+        value = os.environ.get(self.secret_source.env)
+        if value:
+            return value
+        path = self.root / self.secret_source.file
+        if path.exists():
+            text = path.read_text(encoding="utf-8").strip()
+            if text:
+                return text
+        if not create:
+            raise UsageError(
+                f"no course secret: set ${self.secret_source.env} or create {path}"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(value + "\n")
+        return value
+
+
+def load_course(path: Path) -> Course:
+    """Load ``course.yml``; problems are ``ConfigError`` with file and line."""
+    path = path.resolve()
+    root = Reader(path, load_yaml(path), "course.yml")
+    name = root.get("name", str)
+    secret_node = root.child("secret", "secret", default=None)
+    secret = SecretSource(
+        env=secret_node.get("env", str, default=SecretSource.env),
+        file=secret_node.get("file", str, default=SecretSource.file),
+    )
+    secret_node.done()
+    defaults = _read_limits(root.child("limits", "limits", default=None), GradingLimits())
+    raw = root.get("assignments", dict)
+    if not raw:
+        raise root.error("assignments", "'assignments' must name at least one assignment")
+    assignments: dict[str, Assignment] = {}
+    for key in raw:
+        node = Reader(path, raw[key] if raw[key] is not None else {}, f"assignment '{key}'",
+                      line=raw.line_of(key) if hasattr(raw, "line_of") else None)
+        if not isinstance(key, str) or not key.isidentifier():
+            raise root.error("assignments", f"assignment name {key!r} must be an identifier")
+        due = node.get("due", (str, dt.datetime, dt.date), default=None)
+        assignments[key] = Assignment(
+            name=key,
+            title=node.get("title", str, default=key),
+            due=_parse_due(node, due),
+            limits=_read_limits(node.child("limits", "limits", default=None), defaults),
+            root=path.parent,
+        )
+        node.done()
+        if not assignments[key].solution_dir.is_dir():
+            raise node.error(None, f"assignment '{key}' has no folder solutions/{key}/")
+    root.done()
+    return Course(name=name, path=path, secret_source=secret, assignments=assignments)
+
+
+def _read_limits(node: Reader, base: GradingLimits) -> GradingLimits:
+    changes = {}
+    for field in fields(GradingLimits):
+        if node.has(field.name):
+            kind = float if isinstance(getattr(base, field.name), float) else int
+            changes[field.name] = node.get(
+                field.name,
+                kind,
+                check=lambda v: None if v > 0 else "must be positive",
+            )
+    node.done()
+    return replace(base, **changes)
+
+
+def _parse_due(node: Reader, value: object) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        due = value
+    elif isinstance(value, dt.date):
+        due = dt.datetime.combine(value, dt.time(23, 59, 59))
+    else:
+        try:
+            due = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise node.error("due", f"'due' is not an ISO date/time: '{value}'") from None
+    return due if due.tzinfo else due.replace(tzinfo=dt.timezone.utc)
+
+
+def find_course(start: Path | None = None) -> Path:
+    """The nearest ``course.yml`` at or above ``start`` (default: the working directory)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "course.yml"
+        if candidate.is_file():
+            return candidate
+    raise UsageError(f"no course.yml found in {here} or any parent folder; pass --course PATH")

@@ -1,0 +1,127 @@
+"""One exception hierarchy for the whole package.
+
+Two families live here, and they must never be confused:
+
+* ``AutograderError`` and its subclasses are *the instructor's* problems (a broken rubric,
+  a missing folder). The CLI catches the base class and maps it to an exit code, so a user
+  sees ``file:line: problem`` instead of a traceback.
+* ``StudentError`` and its subclasses describe what *a submission* did (raised, timed out,
+  crashed, returned something that is not data). They never stop a run: the grader turns
+  them into feedback and a score of zero for the affected tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class AutograderError(Exception):
+    """Base class for every error the CLI reports to the user without a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(AutograderError):
+    """A course.yml, rubric.yml or test binding is invalid; reported as ``file:line: problem``."""
+
+    exit_code = 2
+
+    def __init__(self, path: Path | str, line: int | None, problem: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.problem = problem
+        where = f"{self.path}:{line}" if line is not None else f"{self.path}"
+        super().__init__(f"{where}: {problem}")
+
+
+class UsageError(AutograderError):
+    """The command line names something that does not exist or does not fit together."""
+
+    exit_code = 2
+
+
+class SandboxError(AutograderError):
+    """The isolation machinery itself failed (not the student's code)."""
+
+    exit_code = 3
+
+
+class StudentError(Exception):
+    """Something a submission did that made a call fail.
+
+    ``kind`` is a short machine-readable tag; ``message`` is already safe to show to the
+    student (capped in length, no hidden inputs added by the grader).
+    """
+
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exc_type: str | None = None,
+        lineno: int | None = None,
+        filename: str | None = None,
+    ) -> None:
+        self.message = message
+        self.exc_type = exc_type
+        self.lineno = lineno
+        self.filename = filename
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """One line for feedback, e.g. ``ValueError at linear.py line 12: shapes not aligned``."""
+        head = self.exc_type or self.kind
+        if self.lineno is not None:
+            head += f" at {self.filename or 'your file'} line {self.lineno}"
+        return f"{head}: {self.message}" if self.message else head
+
+
+class StudentException(StudentError):
+    """The student's code raised an exception (``exc_type`` names it)."""
+
+    kind = "exception"
+
+
+class NotImplementedByStudent(StudentException):
+    """The student's code raised ``NotImplementedError``: the stub has not been filled in."""
+
+    kind = "not_implemented"
+
+
+class MissingFunction(StudentError):
+    """The submission does not define the function the test calls."""
+
+    kind = "missing"
+
+
+class StudentTimeout(StudentError):
+    """A call (or the import) ran past its wall-clock or CPU limit; the worker was killed."""
+
+    kind = "timeout"
+
+
+class StudentCrash(StudentError):
+    """The worker died (signal, ``os._exit``, memory limit, protocol violation)."""
+
+    kind = "crash"
+
+
+class BadReturn(StudentError):
+    """The submission returned something that cannot cross the boundary as data."""
+
+    kind = "bad_return"
+
+
+class BudgetExhausted(StudentError):
+    """The submission used up its total time budget; remaining tests are not run."""
+
+    kind = "budget"
+
+
+class WrongAnswer(AssertionError):
+    """A hidden test's verdict that the submission's answer is wrong.
+
+    Raised by the check helpers in the grader process. Its message is written for the
+    student: it names shapes, dtypes, relative errors and a diagnosis, never hidden inputs.
+    """

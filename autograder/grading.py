@@ -1,0 +1,404 @@
+"""``autograder grade``: a whole class, in parallel, resumable, with progress.
+
+The parent process never imports hidden tests or runs student code. It finds submissions, starts
+``jobs`` shards (``autograder.shard``; each collects the hidden tests once and owns a sandbox),
+hands each shard one submission at a time, journals every result as it arrives, and at the end
+scores everything (pure) and writes the reports atomically.
+
+The journal (``OUT/.autograder/journal.jsonl``) makes runs resumable: killing the grader at any
+moment and running the same command again grades only the submissions without a journaled
+result. A journal written with other tests, rubric, reference, limits or secret is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from autograder.course import Assignment, Course
+from autograder.errors import ConfigError
+from autograder.progress import Progress
+from autograder.report import write_reports
+from autograder.rubric import Rubric
+from autograder.scoring import (
+    STATUS_ERROR,
+    STATUS_MISSING,
+    StudentGrade,
+    TestOutcome,
+    score,
+)
+from autograder.submissions import Submission, discover
+
+JOURNAL_VERSION = 1
+INTERNAL_PROBLEM = (
+    "The grader itself failed while grading this submission (not your fault); "
+    "it will be regraded."
+)
+
+
+@dataclass(frozen=True)
+class GradeRun:
+    """What a grading run produced, for the CLI's summary and exit code."""
+
+    grades: tuple[StudentGrade, ...]
+    reused: int
+    internal_failures: tuple[str, ...]
+    seconds: float
+    isolation_warning: str | None = None
+
+
+@dataclass
+class _Shard:
+    index: int
+    process: subprocess.Popen[str]
+    ready: bool = False
+    task: Submission | None = None
+    started: float = 0.0
+    buffer: str = ""
+    tests: dict[str, list[str]] = field(default_factory=dict)
+
+
+def fingerprint(assignment: Assignment, rubric: Rubric, secret: str) -> str:
+    """Hash of everything that decides a grade besides the submission itself."""
+    digest = hashlib.sha256()
+    paths = [rubric.path, assignment.solution_dir / rubric.module]
+    tests = assignment.hidden_tests_dir
+    paths += sorted(p for p in tests.rglob("*.py") if "__pycache__" not in p.parts)
+    for path in paths:
+        digest.update(str(path.relative_to(assignment.root)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    digest.update(json.dumps(asdict(assignment.limits), sort_keys=True).encode())
+    digest.update(hashlib.sha256(secret.encode()).digest())
+    return digest.hexdigest()
+
+
+def source_hash(submission: Submission) -> str:
+    return hashlib.sha256((submission.source or "").encode()).hexdigest()
+
+
+class Journal:
+    """Append-only, fsync'ed record of finished submissions; a torn last line is ignored."""
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.path = path
+        self.fingerprint = fingerprint
+        self.entries: dict[str, dict[str, Any]] = {}
+        self._handle: IO[str] | None = None
+
+    def load(self) -> None:
+        if not self.path.exists():
+            return
+        lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if not lines:
+            return
+        try:
+            header = json.loads(lines[0])
+        except ValueError:
+            return
+        if header.get("journal") != JOURNAL_VERSION or header.get("fingerprint") != self.fingerprint:
+            return
+        for line in lines[1:]:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # the line being written when the grader was killed
+            self.entries[entry["student"]] = entry
+
+    def open(self) -> None:
+        """Rewrite the journal with the valid entries only, then append from there."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            header = {"journal": JOURNAL_VERSION, "fingerprint": self.fingerprint}
+            handle.write(json.dumps(header) + "\n")
+            for entry in self.entries.values():
+                handle.write(json.dumps(entry) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+        self._handle = self.path.open("a", encoding="utf-8")
+
+    def record(self, entry: dict[str, Any]) -> None:
+        assert self._handle is not None
+        self._handle.write(json.dumps(entry) + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self.entries[entry["student"]] = entry
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def grade_entry(entry: dict[str, Any], rubric: Rubric) -> StudentGrade:
+    outcomes = [TestOutcome.from_json(o) for o in entry.get("outcomes", [])]
+    return score(
+        rubric,
+        entry["student"],
+        outcomes,
+        status=entry["status"],
+        load_problem=entry.get("load_problem", ""),
+        output=entry.get("output", ""),
+    )
+
+
+def grade(
+    course: Course,
+    assignment_name: str,
+    submissions: Path,
+    out: Path,
+    *,
+    jobs: int | None = None,
+    isolation: str = "auto",
+    progress_stream: IO[str] | None = None,
+    fresh: bool = False,
+) -> GradeRun:
+    """Grade every submission under ``submissions`` and write the reports into ``out``."""
+    started = time.monotonic()
+    assignment = course.assignment(assignment_name)
+    rubric = assignment.rubric()
+    secret = course.secret()
+    out = out.resolve()
+    state_dir = out / ".autograder"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    found = discover(
+        submissions.resolve(),
+        module=rubric.module,
+        assignment=assignment.name,
+        workdir=state_dir,
+    )
+    journal = Journal(state_dir / "journal.jsonl", fingerprint(assignment, rubric, secret))
+    if not fresh:
+        journal.load()
+    current = {s.student: s for s in found}
+    journal.entries = {
+        k: v
+        for k, v in journal.entries.items()
+        if k in current and v.get("source_sha") == source_hash(current[k])
+    }
+    reused = len(journal.entries)
+    todo = [s for s in found if s.student not in journal.entries]
+    journal.open()
+    progress = Progress(len(found), done=reused, stream=progress_stream)
+    internal: list[str] = []
+    warning: str | None = None
+    try:
+        runnable = []
+        for sub in todo:
+            if sub.ok:
+                runnable.append(sub)
+            else:
+                status = STATUS_MISSING if sub.missing else STATUS_ERROR
+                journal.record(_entry(sub, status, sub.problem, [], ""))
+                progress.advance(status)
+        if runnable:
+            pool = _ShardPool(course, assignment, rubric, secret, out, isolation)
+            warning = pool.run(runnable, jobs or os.cpu_count() or 1, journal, progress, internal)
+    finally:
+        journal.close()
+        progress.finish()
+    grades = tuple(grade_entry(journal.entries[s.student], rubric) for s in found)
+    write_reports(out, rubric, grades)
+    return GradeRun(grades, reused, tuple(internal), time.monotonic() - started, warning)
+
+
+def _entry(
+    sub: Submission, status: str, problem: str, outcomes: Sequence[dict[str, Any]], output: str
+) -> dict[str, Any]:
+    return {
+        "student": sub.student,
+        "source_sha": source_hash(sub),
+        "status": status,
+        "load_problem": problem,
+        "outcomes": list(outcomes),
+        "output": output,
+    }
+
+
+class _ShardPool:
+    """Start shards, feed them submissions one at a time, collect and journal the results."""
+
+    def __init__(
+        self,
+        course: Course,
+        assignment: Assignment,
+        rubric: Rubric,
+        secret: str,
+        out: Path,
+        isolation: str,
+    ) -> None:
+        self.assignment = assignment
+        self.rubric = rubric
+        self.secret_env = course.secret_source.env
+        self.header = {
+            "rubric_path": str(rubric.path),
+            "reference_path": str(assignment.solution_dir / rubric.module),
+            "tests": [str(assignment.hidden_tests_dir)],
+            "rootdir": str(assignment.solution_dir),
+            "secret": secret,
+            "limits": asdict(assignment.limits),
+            "hide": [str(course.root), str(out)],
+            "isolation": isolation,
+        }
+        self.log_dir = out / ".autograder"
+        # A submission that has used its whole budget is cut off by the shard; this is the
+        # backstop for a shard that stops answering at all.
+        limits = assignment.limits
+        self.task_deadline = limits.budget_seconds + limits.import_timeout + 30.0
+
+    def _start(self, index: int, hide_extra: Iterable[str]) -> _Shard:
+        env = dict(os.environ)
+        env.pop(self.secret_env, None)
+        env.update(
+            OPENBLAS_NUM_THREADS="1",
+            OMP_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            AUTOGRADER_SHARD_LOG=str(self.log_dir / f"shard-{index}.log"),
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "autograder.shard"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=str(self.assignment.solution_dir),
+            close_fds=True,
+        )
+        header = dict(self.header, slot=index, hide=[*self.header["hide"], *hide_extra])
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(header) + "\n")
+        process.stdin.flush()
+        return _Shard(index, process)
+
+    def run(
+        self,
+        todo: Sequence[Submission],
+        jobs: int,
+        journal: Journal,
+        progress: Progress,
+        internal: list[str],
+    ) -> str | None:
+        queue = list(reversed(todo))
+        retried: set[str] = set()
+        count = max(1, min(jobs, len(todo)))
+        shards = [self._start(i, []) for i in range(count)]
+        selector = selectors.DefaultSelector()
+        for shard in shards:
+            assert shard.process.stdout is not None
+            os.set_blocking(shard.process.stdout.fileno(), False)
+            selector.register(shard.process.stdout, selectors.EVENT_READ, shard)
+        warning: str | None = None
+
+        def dispatch(shard: _Shard) -> None:
+            if not queue:
+                shard.task = None
+                assert shard.process.stdin is not None
+                shard.process.stdin.close()
+                return
+            sub = queue.pop()
+            shard.task, shard.started = sub, time.monotonic()
+            task = {"student": sub.student, "source": sub.source, "filename": sub.filename}
+            assert shard.process.stdin is not None
+            shard.process.stdin.write(json.dumps(task) + "\n")
+            shard.process.stdin.flush()
+
+        def fail(shard: _Shard, why: str) -> None:
+            """A shard died or hung: retry its submission once elsewhere, then give up on it."""
+            selector.unregister(shard.process.stdout)
+            shard.process.kill()
+            shard.process.wait()
+            sub = shard.task
+            shard.task = None
+            if sub is not None:
+                if sub.student in retried:
+                    internal.append(f"{sub.student}: {why}")
+                    journal.record(_entry(sub, STATUS_ERROR, INTERNAL_PROBLEM, [], ""))
+                    progress.advance(STATUS_ERROR)
+                else:
+                    retried.add(sub.student)
+                    queue.append(sub)
+            if queue:
+                replacement = self._start(shard.index, [])
+                assert replacement.process.stdout is not None
+                os.set_blocking(replacement.process.stdout.fileno(), False)
+                selector.register(replacement.process.stdout, selectors.EVENT_READ, replacement)
+                shards[shards.index(shard)] = replacement
+
+        try:
+            while selector.get_map():
+                for key, _ in selector.select(timeout=1.0):
+                    shard = key.data
+                    chunk = shard.process.stdout.read()
+                    if not chunk:
+                        if shard.task is not None or not shard.ready:
+                            code = shard.process.wait()
+                            fail(shard, f"grading process exited with status {code}")
+                        else:
+                            selector.unregister(shard.process.stdout)
+                            shard.process.wait()
+                        continue
+                    shard.buffer += chunk
+                    while "\n" in shard.buffer:
+                        line, shard.buffer = shard.buffer.split("\n", 1)
+                        message = json.loads(line)
+                        kind = message.get("type")
+                        if kind == "config_error":
+                            raise ConfigError(self.rubric.path, None, message["message"])
+                        if kind == "ready":
+                            shard.ready = True
+                            warning = warning or message.get("isolation_warning")
+                            dispatch(shard)
+                        elif kind == "result":
+                            sub = shard.task
+                            assert sub is not None and sub.student == message["student"]
+                            journal.record(
+                                _entry(
+                                    sub,
+                                    message["status"],
+                                    message.get("load_problem", ""),
+                                    message.get("outcomes", []),
+                                    message.get("output", ""),
+                                )
+                            )
+                            progress.advance(message["status"], _score_of(self.rubric, message))
+                            dispatch(shard)
+                now = time.monotonic()
+                for shard in list(shards):
+                    if shard.task is not None and now - shard.started > self.task_deadline:
+                        fail(shard, f"no answer within {self.task_deadline:.0f} s")
+        except BaseException:
+            for shard in shards:
+                shard.process.kill()
+            raise
+        finally:
+            for shard in shards:
+                if shard.process.poll() is None:
+                    if shard.process.stdin and not shard.process.stdin.closed:
+                        shard.process.stdin.close()
+                    try:
+                        shard.process.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        shard.process.kill()
+                        shard.process.wait()
+            selector.close()
+        return warning
+
+
+def _score_of(rubric: Rubric, message: dict[str, Any]) -> float:
+    outcomes = [TestOutcome.from_json(o) for o in message.get("outcomes", [])]
+    return score(
+        rubric, message["student"], outcomes, status=message["status"]
+    ).score
+

@@ -1,0 +1,402 @@
+"""The pytest plugin: hidden and public tests are ordinary pytest functions.
+
+Registered through the ``pytest11`` entry point, so it is active in every pytest run but inert
+unless a test asks for one of its fixtures:
+
+* ``submission`` -- a proxy for the student's module. Each call runs in an isolated worker
+  process (``autograder.sandbox``); only plain data comes back, anything else stays in the
+  worker behind an opaque ``Handle``.
+* ``reference`` -- the instructor's reference module, imported here in the trusted process.
+* ``rng`` -- a numpy Generator seeded by (course secret, student id, test id).
+
+Each test is bound to one rubric item with ``@pytest.mark.rubric("dW")``.
+
+Two ways the plugin is driven:
+
+* **grading** (``autograder grade``/``verify``): ``autograder.shard`` installs a
+  ``GradingState`` in ``config.stash`` and runs the collected tests once per submission;
+* **local** (plain ``pytest`` or ``autograder check`` in an assignment folder): the state is
+  built on first use from the ``rubric.yml`` beside the tests, the submission is the module
+  file beside it, and a terminal summary shows the rubric items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import importlib.util
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.course import GradingLimits
+from autograder.errors import (
+    AutograderError,
+    BudgetExhausted,
+    NotImplementedByStudent,
+    StudentCrash,
+    StudentError,
+    StudentTimeout,
+    UsageError,
+    WrongAnswer,
+)
+from autograder.rubric import Rubric, TestBinding, load_rubric
+from autograder.scoring import ERROR, FAILED, INTERNAL, PASSED, TestOutcome
+
+RUBRIC_MARK = "rubric"
+PUBLIC_SECRET = "public"  # students can reproduce public tests; hidden ones use the course secret
+
+
+def limits_for_sandbox(limits: GradingLimits) -> Any:
+    """The sandbox's per-worker limits from the course's grading limits."""
+    from autograder.sandbox import Limits
+
+    return Limits(
+        call_timeout=limits.call_timeout,
+        import_timeout=limits.import_timeout,
+        cpu_seconds=limits.cpu_seconds,
+        memory_mb=limits.memory_mb,
+        output_kb=limits.output_kb,
+    )
+
+
+class StudentRun:
+    """One submission under test: its worker (respawned after a crash) and its time budget."""
+
+    def __init__(
+        self,
+        student: str,
+        source: str,
+        filename: str,
+        module: str,
+        limits: GradingLimits,
+        sandbox: Any,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.student = student
+        self.source = source
+        self.filename = filename
+        self.module = module
+        self.limits = limits
+        self.sandbox = sandbox
+        self._clock = clock
+        self._spent = 0.0
+        self._worker: Any = None
+        self._outputs: list[str] = []
+        self.load_error: StudentError | None = None
+        self.restarts = 0
+
+    def worker(self) -> Any:
+        """The live worker, spawning (or respawning after a crash) as needed."""
+        if self.load_error is not None:
+            raise self.load_error
+        if self._worker is not None and self._worker.alive:
+            return self._worker
+        if self._worker is not None:
+            self._retire()
+            self.restarts += 1
+        self._charge_budget()
+        started = self._clock()
+        try:
+            worker = self.sandbox.spawn(
+                self.source,
+                filename=self.filename,
+                module=self.module,
+                limits=limits_for_sandbox(self.limits),
+            )
+        finally:
+            self._spent += self._clock() - started
+        self._worker = worker
+        if worker.load_error is not None:
+            self.load_error = worker.load_error
+            raise self.load_error
+        return worker
+
+    def call(self, function: str, args: tuple[Any, ...], echo_args: bool) -> Any:
+        worker = self.worker()
+        if function not in worker.functions:
+            from autograder.errors import MissingFunction
+
+            raise MissingFunction(
+                f"{self.filename} does not define a function named {function}", exc_type=None
+            )
+        self._charge_budget()
+        started = self._clock()
+        try:
+            return worker.call(function, *args, echo_args=echo_args)
+        except StudentError as exc:
+            raise _name_call(exc, function) from None
+        finally:
+            self._spent += self._clock() - started
+
+    def _charge_budget(self) -> None:
+        if self._spent >= self.limits.budget_seconds:
+            raise BudgetExhausted(
+                f"this submission used up its {self.limits.budget_seconds:g} s time budget, "
+                "so the remaining checks were not run"
+            )
+
+    def _retire(self) -> None:
+        if self._worker is not None:
+            self._outputs.append(self._worker.output)
+            self._worker.close()
+            self._worker = None
+
+    def close(self) -> str:
+        """Stop the worker; return everything the submission printed (capped per worker)."""
+        self._retire()
+        return "".join(self._outputs)
+
+
+def _name_call(exc: StudentError, function: str) -> StudentError:
+    """Say which function failed, in words a student recognises."""
+    if isinstance(exc, NotImplementedByStudent):
+        exc.message = f"{function} is not implemented yet (it raises NotImplementedError)"
+        exc.exc_type = None
+    elif isinstance(exc, StudentTimeout | StudentCrash):
+        exc.message = f"while running {function}: {exc.message}"
+    else:
+        exc.message = f"in {function}: {exc.message}" if exc.message else f"in {function}"
+    exc.args = (exc.describe(),)
+    return exc
+
+
+class SubmissionProxy:
+    """``submission.linear_forward(x, W, b)`` runs the student's function in its worker."""
+
+    def __init__(self, run: StudentRun) -> None:
+        self._run = run
+
+    def call(self, function: str, *args: Any, echo_args: bool = False) -> Any:
+        """Call ``function``; with ``echo_args`` also return the arguments as they are after it."""
+        return self._run.call(function, args, echo_args)
+
+    def __getattr__(self, function: str) -> Callable[..., Any]:
+        if function.startswith("_"):
+            raise AttributeError(function)
+
+        def call(*args: Any) -> Any:
+            return self._run.call(function, args, False)
+
+        call.__name__ = function
+        return call
+
+
+@dataclass
+class GradingState:
+    """What the fixtures point at: the rubric, the reference, the secret, the current run."""
+
+    rubric: Rubric
+    reference_path: Path | None
+    secret: str
+    run: StudentRun | None = None
+    outcomes: list[TestOutcome] = field(default_factory=list)
+    local: bool = False
+    _reference: ModuleType | None = None
+
+    def reference(self) -> ModuleType:
+        if self._reference is None:
+            if self.reference_path is None or not self.reference_path.is_file():
+                raise UsageError(
+                    "the reference solution is not available here (it is only on the grader)"
+                )
+            self._reference = _import_reference(self.reference_path)
+        return self._reference
+
+
+STATE = pytest.StashKey[GradingState]()
+LOCAL_SANDBOX = pytest.StashKey[Any]()
+
+
+def _import_reference(path: Path) -> ModuleType:
+    name = f"_autograder_reference_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot import the reference solution {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def seed_for(secret: str, student: str, test_id: str) -> int:
+    """A 128-bit seed: unpredictable without the secret, identical on every regrade."""
+    digest = hashlib.sha256(f"{secret}\0{student}\0{test_id}".encode()).digest()
+    return int.from_bytes(digest[:16], "big")
+
+
+def test_id(item: pytest.Item) -> str:
+    """A test's identity independent of where pytest was started: ``file.py::name[params]``."""
+    return f"{item.path.name}::{item.name}"
+
+
+def binding_of(item: pytest.Item) -> TestBinding:
+    """Which rubric item a collected test scores (or what is wrong with its marker)."""
+    marks = list(item.iter_markers(RUBRIC_MARK))
+    path, line = _location(item)
+    if not marks:
+        return TestBinding(item.nodeid, None, path, line, "has no @pytest.mark.rubric(...) marker")
+    if len(marks) > 1:
+        return TestBinding(item.nodeid, None, path, line, "has more than one rubric marker")
+    mark = marks[0]
+    if len(mark.args) != 1 or not isinstance(mark.args[0], str) or mark.kwargs:
+        return TestBinding(
+            item.nodeid, None, path, line, "rubric marker must be rubric('<item id>')"
+        )
+    return TestBinding(item.nodeid, mark.args[0], path, line)
+
+
+def _location(item: pytest.Item) -> tuple[Path, int | None]:
+    fspath, lineno, _ = item.location
+    base = item.config.rootpath
+    return base / fspath, (lineno + 1 if lineno is not None else None)
+
+
+# -- hooks ------------------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{RUBRIC_MARK}(item_id): the rubric item this test scores (autograder)"
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None and state.local and state.run is not None:
+        state.run.close()
+    sandbox = config.stash.get(LOCAL_SANDBOX, None)
+    if sandbox is not None:
+        sandbox.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report = yield
+    state = item.config.stash.get(STATE, None)
+    if state is None or state.run is None:
+        return report
+    if call.when == "call" or (call.when == "setup" and not report.passed):
+        binding = binding_of(item)
+        outcome, message = classify(call.excinfo, report.skipped)
+        props = tuple((str(k), _plain(v)) for k, v in item.user_properties)
+        state.outcomes.append(
+            TestOutcome(test_id(item), binding.item_id or "", outcome, message, props)
+        )
+    return report
+
+
+def classify(excinfo: pytest.ExceptionInfo[BaseException] | None, skipped: bool) -> tuple[str, str]:
+    """Map how a test ended to (outcome, student-safe message)."""
+    if excinfo is None:
+        return (PASSED, "") if not skipped else (FAILED, "check was not run")
+    exc = excinfo.value
+    if skipped or excinfo.typename == "Skipped":
+        return FAILED, f"check was not run: {getattr(exc, 'msg', '') or 'skipped'}"
+    if isinstance(exc, StudentError):
+        return ERROR, exc.describe()
+    if isinstance(exc, WrongAnswer):
+        return FAILED, str(exc)
+    if isinstance(exc, AssertionError):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        # A bare `assert a == b` would print the values it compared: hidden inputs stay hidden.
+        if not first or first.startswith("assert "):
+            return FAILED, "a check on your result failed"
+        return FAILED, first
+    return INTERNAL, f"the grader's test could not complete ({type(exc).__name__}); not your fault"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float | np.floating):
+        return float(value)
+    return str(value)
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+def _state(request: pytest.FixtureRequest) -> GradingState:
+    config = request.config
+    state = config.stash.get(STATE, None)
+    if state is None:
+        state = _local_state(request)
+        config.stash[STATE] = state
+    return state
+
+
+def _local_state(request: pytest.FixtureRequest) -> GradingState:
+    """Plain ``pytest`` in an assignment folder: grade the module file beside ``rubric.yml``."""
+    start = Path(request.node.path).parent
+    for folder in (start, *start.parents):
+        if (folder / "rubric.yml").is_file():
+            break
+    else:
+        raise UsageError(f"no rubric.yml in {start} or its parents; is this an assignment folder?")
+    try:
+        rubric = load_rubric(folder / "rubric.yml")
+    except AutograderError as exc:
+        raise UsageError(str(exc)) from None
+    module_path = folder / rubric.module
+    if not module_path.is_file():
+        raise UsageError(f"no {rubric.module} in {folder}")
+    from autograder.sandbox import Sandbox
+
+    sandbox = Sandbox(slot=0)
+    sandbox.start()
+    request.config.stash[LOCAL_SANDBOX] = sandbox
+    run = StudentRun(
+        student="local",
+        source=module_path.read_text(encoding="utf-8"),
+        filename=rubric.module,
+        module=rubric.module_stem,
+        limits=GradingLimits(),
+        sandbox=sandbox,
+    )
+    return GradingState(
+        rubric=rubric,
+        reference_path=None,
+        secret=PUBLIC_SECRET,
+        run=run,
+        local=True,
+    )
+
+
+@pytest.fixture
+def submission(request: pytest.FixtureRequest) -> SubmissionProxy:
+    """The student's module; each call runs isolated in a worker process."""
+    state = _state(request)
+    assert state.run is not None
+    return SubmissionProxy(state.run)
+
+
+@pytest.fixture
+def reference(request: pytest.FixtureRequest) -> ModuleType:
+    """The instructor's reference module (only on the grader, never released)."""
+    return _state(request).reference()
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """Random inputs seeded by (course secret, student id, test id)."""
+    state = _state(request)
+    student = state.run.student if state.run is not None else "local"
+    return np.random.default_rng(seed_for(state.secret, student, test_id(request.node)))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Plain ``pytest`` in an assignment folder ends with the rubric-shaped summary."""
+    state = config.stash.get(STATE, None)
+    if state is None or not state.local or not state.outcomes:
+        return
+    from autograder.summary import print_check_summary
+
+    buffer = io.StringIO()
+    print_check_summary(state.rubric, state.outcomes, buffer)
+    terminalreporter.write(buffer.getvalue())

@@ -1,0 +1,154 @@
+"""``autograder release``: generate the student folder ``assignments/<a>/`` from ``solutions/<a>/``.
+
+What goes out: the module with every ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region
+replaced by a stub that raises ``NotImplementedError`` naming the task, the public tests from
+``solutions/<a>/public/``, the ``README.md`` and the ``rubric.yml``. What never goes out: the
+hidden tests, the mutants and the text inside solution regions.
+
+The output is a pure function of the sources, so releasing twice gives identical bytes and
+``verify`` can compare the committed folder with a fresh render.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.course import Assignment
+from autograder.errors import ConfigError
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+_DEF = re.compile(r"^(\s*)def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+
+
+@dataclass(frozen=True)
+class Region:
+    """One solution region: 1-based lines of its markers, and the task it belongs to."""
+
+    begin: int
+    end: int
+    task: str
+    text: str
+
+
+def find_regions(source: str, path: Path) -> list[Region]:
+    """The solution regions of ``source``; unbalanced or nested markers are ``ConfigError``."""
+    lines = source.splitlines()
+    regions: list[Region] = []
+    open_at: int | None = None
+    for number, line in enumerate(lines, start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if open_at is not None:
+                raise ConfigError(path, number, f"'{BEGIN}' inside the region opened on line {open_at}")
+            open_at = number
+        elif marker == END:
+            if open_at is None:
+                raise ConfigError(path, number, f"'{END}' without a matching '{BEGIN}'")
+            body = "\n".join(lines[open_at : number - 1])
+            regions.append(Region(open_at, number, _task(lines, open_at), body))
+            open_at = None
+    if open_at is not None:
+        raise ConfigError(path, open_at, f"'{BEGIN}' is never closed by '{END}'")
+    return regions
+
+
+def _task(lines: list[str], begin: int) -> str:
+    """The function a region belongs to: the nearest enclosing ``def`` above it."""
+    indent = len(lines[begin - 1]) - len(lines[begin - 1].lstrip())
+    for line in reversed(lines[: begin - 1]):
+        match = _DEF.match(line)
+        if match and len(match.group(1)) < indent:
+            return match.group(2)
+    return "this part"
+
+
+def stub_source(source: str, path: Path) -> str:
+    """``source`` with every solution region replaced by a ``NotImplementedError`` stub."""
+    regions = find_regions(source, path)
+    lines = source.splitlines()
+    out: list[str] = []
+    cursor = 1
+    for region in regions:
+        out.extend(lines[cursor - 1 : region.begin - 1])
+        marker_line = lines[region.begin - 1]
+        indent = marker_line[: len(marker_line) - len(marker_line.lstrip())]
+        out.append(f"{indent}# YOUR CODE HERE")
+        out.append(f'{indent}raise NotImplementedError("{region.task}: not implemented yet")')
+        cursor = region.end + 1
+    out.extend(lines[cursor - 1 :])
+    return "\n".join(out) + ("\n" if source.endswith("\n") else "")
+
+
+def render(assignment: Assignment) -> dict[str, bytes]:
+    """The release as ``{relative path: content}``, computed without touching the disk."""
+    rubric = assignment.rubric()
+    solution = assignment.solution_dir
+    reference = solution / rubric.module
+    if not reference.is_file():
+        raise ConfigError(rubric.path, None, f"the reference module {reference} does not exist")
+    files: dict[str, bytes] = {
+        rubric.module: stub_source(reference.read_text(encoding="utf-8"), reference).encode(),
+        "rubric.yml": rubric.path.read_bytes(),
+    }
+    readme = solution / "README.md"
+    if readme.is_file():
+        files["README.md"] = readme.read_bytes()
+    public = assignment.public_tests_dir
+    if public.is_dir():
+        for path in sorted(public.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                files[str(path.relative_to(public))] = path.read_bytes()
+    return files
+
+
+def release(assignment: Assignment) -> list[str]:
+    """Write ``assignments/<a>/`` from its sources, replacing what was there; return the files."""
+    files = render(assignment)
+    target = assignment.release_dir
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{assignment.name}.", dir=target.parent))
+    try:
+        for name, content in files.items():
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        # Swap whole folders so a student never sees a half-written release.
+        old = target.with_name(f".{assignment.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        if target.exists():
+            target.rename(old)
+        staging.rename(target)
+        if old.exists():
+            shutil.rmtree(old)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return sorted(files)
+
+
+def diff_release(assignment: Assignment) -> list[str]:
+    """Problems that make the committed release differ from a fresh render (empty = in sync)."""
+    expected = render(assignment)
+    target = assignment.release_dir
+    problems = []
+    actual = {
+        str(p.relative_to(target)): p
+        for p in (target.rglob("*") if target.is_dir() else [])
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    for name, content in sorted(expected.items()):
+        if name not in actual:
+            problems.append(f"{target / name} is missing (run: autograder release {assignment.name})")
+        elif actual[name].read_bytes() != content:
+            problems.append(
+                f"{target / name} differs from its source (run: autograder release {assignment.name})"
+            )
+    for name in sorted(set(actual) - set(expected)):
+        problems.append(f"{target / name} is not produced by the release (remove it)")
+    return problems

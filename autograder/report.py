@@ -1,0 +1,116 @@
+"""Writing grades: ``grades.json``, ``grades.csv`` and ``feedback/<student>.md``.
+
+Every file is written to a temporary name in the same folder and renamed over the old one, so
+a reader (or a grader killed mid-write) only ever sees the old complete file or the new one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from autograder.rubric import Rubric
+from autograder.scoring import STATUS_GRADED, StudentGrade
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that no reader ever sees a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def grade_to_json(grade: StudentGrade) -> dict[str, Any]:
+    return {
+        "score": grade.score,
+        "max_score": grade.max_score,
+        "status": grade.status,
+        "items": {
+            item.id: {"score": item.score, "max_score": item.max_score, "feedback": item.feedback}
+            for item in grade.items
+        },
+        "feedback": grade.feedback,
+    }
+
+
+def gradebook_json(rubric: Rubric, grades: Iterable[StudentGrade]) -> str:
+    """The ``grades.json`` contract of DESIGN.md section 4, students sorted by id."""
+    document = {
+        "assignment": rubric.assignment,
+        "max_score": rubric.max_score,
+        "students": {g.student: grade_to_json(g) for g in sorted(grades, key=lambda g: g.student)},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def gradebook_csv(rubric: Rubric, grades: Iterable[StudentGrade]) -> str:
+    """One row per student, one column per rubric item."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "status", "score", "max_score", *rubric.ids])
+    for grade in sorted(grades, key=lambda g: g.student):
+        scores = {item.id: item.score for item in grade.items}
+        writer.writerow(
+            [
+                grade.student,
+                grade.status,
+                _num(grade.score),
+                _num(grade.max_score),
+                *(_num(scores.get(i, 0.0)) for i in rubric.ids),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def feedback_markdown(rubric: Rubric, grade: StudentGrade) -> str:
+    """The student's feedback page. Items with visibility ``hidden`` are left out."""
+    lines = [
+        f"# {rubric.title}: feedback for {grade.student}",
+        "",
+        f"**Score: {_num(grade.score)} / {_num(grade.max_score)}**",
+        "",
+        grade.feedback,
+        "",
+    ]
+    for item in grade.items:
+        if item.visibility == "hidden":
+            continue
+        mark = "✅" if item.score == item.max_score else ("❌" if item.score == 0 else "⚠️")
+        lines += [
+            f"## {mark} {item.title} (`{item.id}`): {_num(item.score)} / {_num(item.max_score)}",
+            "",
+            item.feedback,
+            "",
+        ]
+    if grade.status == STATUS_GRADED and grade.output.strip():
+        shown = grade.output if len(grade.output) <= 4000 else grade.output[:4000] + "\n[...]"
+        lines += ["## What your code printed", "", "```", shown.replace("```", "'''"), "```", ""]
+    return "\n".join(lines)
+
+
+def write_reports(out: Path, rubric: Rubric, grades: Sequence[StudentGrade]) -> None:
+    """Write every report for a finished run; each file is replaced atomically."""
+    for grade in grades:
+        atomic_write(out / "feedback" / f"{grade.student}.md", feedback_markdown(rubric, grade))
+    atomic_write(out / "grades.csv", gradebook_csv(rubric, grades))
+    # grades.json last: its presence means the whole run's files are written.
+    atomic_write(out / "grades.json", gradebook_json(rubric, grades))
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"

@@ -1,0 +1,164 @@
+"""The rubric: which items an assignment is graded on, and how tests score them.
+
+``solutions/<a>/rubric.yml`` (copied verbatim into the student release) looks like::
+
+    assignment: linear
+    module: linear.py          # the file students submit
+    title: Backprop through a linear layer
+    items:
+      - id: dW
+        title: Weight gradient dL/dW
+        points: 4
+        scoring: proportional    # or all_or_nothing
+        visibility: visible      # visible | hidden | after_due_date | after_published
+        description: dL/dW = X^T dL/dY, checked against the reference and numerically
+
+Tests bind to items with ``@pytest.mark.rubric("dW")``; ``validate_binding`` checks that every
+test names exactly one existing item and every item has at least one test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.errors import ConfigError
+from autograder.yamlio import LocatedList, Reader, load_yaml
+
+SCORING = ("proportional", "all_or_nothing")
+VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
+_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class RubricItem:
+    id: str
+    title: str
+    points: float
+    scoring: str = "proportional"
+    visibility: str = "visible"
+    description: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Rubric:
+    assignment: str
+    module: str
+    title: str
+    items: tuple[RubricItem, ...]
+    path: Path
+
+    @property
+    def max_score(self) -> float:
+        return sum(item.points for item in self.items)
+
+    @property
+    def module_stem(self) -> str:
+        return Path(self.module).stem
+
+    def item(self, item_id: str) -> RubricItem:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(item.id for item in self.items)
+
+
+def load_rubric(path: Path) -> Rubric:
+    """Load and validate ``rubric.yml``; every problem is a ``ConfigError`` with a line."""
+    root = Reader(path, load_yaml(path), "rubric")
+    assignment = root.get("assignment", str, check=_check_id)
+    module = root.get("module", str, check=_check_module)
+    title = root.get("title", str, default=assignment)
+    raw_items = root.get("items", list)
+    if not raw_items:
+        raise root.error("items", "'items' must list at least one rubric item")
+    items: list[RubricItem] = []
+    seen: dict[str, int | None] = {}
+    for index, raw in enumerate(raw_items):
+        line = raw_items.line_of(index) if isinstance(raw_items, LocatedList) else None
+        node = Reader(path, raw, f"rubric item #{index + 1}", line=line)
+        item_id = node.get("id", str, check=_check_id)
+        if item_id in seen:
+            raise node.error("id", f"duplicate item id '{item_id}' (first defined on line {seen[item_id]})")
+        seen[item_id] = node.line_of("id")
+        item = RubricItem(
+            id=item_id,
+            title=node.get("title", str, default=item_id),
+            points=node.get("points", float, check=_check_points),
+            scoring=node.get("scoring", str, default="proportional", check=_one_of(SCORING)),
+            visibility=node.get("visibility", str, default="visible", check=_one_of(VISIBILITY)),
+            description=node.get("description", str, default=""),
+            line=node.line or line,
+        )
+        node.done()
+        items.append(item)
+    root.done()
+    return Rubric(assignment, module, title, tuple(items), path)
+
+
+@dataclass(frozen=True)
+class TestBinding:
+    """One collected test and the rubric item it scores."""
+
+    nodeid: str
+    item_id: str | None
+    path: Path
+    line: int | None
+    problem: str | None = None
+
+
+def validate_binding(rubric: Rubric, bindings: Sequence[TestBinding]) -> Mapping[str, list[str]]:
+    """Check the test-to-item binding; return item id -> test node ids.
+
+    Raises ``ConfigError`` naming the test's file and line (or the rubric item's line when an
+    item has no test), so the instructor can fix it before any submission runs.
+    """
+    by_item: dict[str, list[str]] = {item.id: [] for item in rubric.items}
+    for binding in bindings:
+        if binding.problem:
+            raise ConfigError(binding.path, binding.line, f"test {binding.nodeid}: {binding.problem}")
+        if binding.item_id not in by_item:
+            known = ", ".join(rubric.ids)
+            raise ConfigError(
+                binding.path,
+                binding.line,
+                f"test {binding.nodeid} is marked rubric('{binding.item_id}'), "
+                f"which is not an item of {rubric.path.name} (items: {known})",
+            )
+        by_item[binding.item_id].append(binding.nodeid)
+    if not bindings:
+        raise ConfigError(rubric.path, None, "no tests were collected for this assignment")
+    for item in rubric.items:
+        if not by_item[item.id]:
+            raise ConfigError(
+                rubric.path, item.line, f"rubric item '{item.id}' has no test marked rubric('{item.id}')"
+            )
+    return by_item
+
+
+def _check_id(value: str) -> str | None:
+    return None if _ID.match(value) else "must be a simple identifier (letters, digits, _ . -)"
+
+
+def _check_module(value: str) -> str | None:
+    if "/" in value or "\\" in value or not value.endswith(".py"):
+        return "must be a file name ending in .py, without folders"
+    return None
+
+
+def _check_points(value: float) -> str | None:
+    return None if value > 0 else "must be a positive number"
+
+
+def _one_of(options: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    def check(value: str) -> str | None:
+        return None if value in options else f"must be one of {', '.join(options)} (got '{value}')"
+
+    return check

@@ -1,0 +1,192 @@
+"""Pure scoring: test outcomes + rubric -> grades. No I/O, no clocks, no randomness.
+
+Everything the exporters write comes from the frozen dataclasses here, so a regrade with the
+same outcomes produces byte-identical files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograder.rubric import Rubric, RubricItem
+
+PASSED = "passed"
+FAILED = "failed"  # the submission's answer was wrong
+ERROR = "error"  # the submission raised, crashed, timed out, or is missing a function
+INTERNAL = "internal"  # the test itself broke: an instructor bug, never the student's fault
+
+STATUS_GRADED = "graded"
+STATUS_ERROR = "error"  # the submission could not be run at all (load failure)
+STATUS_MISSING = "missing"  # no file to grade
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """What one test concluded about one submission."""
+
+    nodeid: str
+    item_id: str
+    outcome: str
+    message: str = ""
+    properties: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == PASSED
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "nodeid": self.nodeid,
+            "item_id": self.item_id,
+            "outcome": self.outcome,
+            "message": self.message,
+            "properties": [list(p) for p in self.properties],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TestOutcome:
+        return cls(
+            nodeid=str(data["nodeid"]),
+            item_id=str(data["item_id"]),
+            outcome=str(data["outcome"]),
+            message=str(data.get("message", "")),
+            properties=tuple((str(k), v) for k, v in data.get("properties", [])),
+        )
+
+
+@dataclass(frozen=True)
+class ItemGrade:
+    id: str
+    title: str
+    score: float
+    max_score: float
+    feedback: str
+    visibility: str
+    passed: int
+    total: int
+
+
+@dataclass(frozen=True)
+class StudentGrade:
+    student: str
+    status: str
+    score: float
+    max_score: float
+    items: tuple[ItemGrade, ...]
+    feedback: str
+    output: str = ""
+    internal_errors: tuple[str, ...] = field(default=())
+
+    def item(self, item_id: str) -> ItemGrade:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+
+def score_item(item: RubricItem, outcomes: Sequence[TestOutcome]) -> ItemGrade:
+    """Score one rubric item from its tests' outcomes."""
+    total = len(outcomes)
+    passed = sum(1 for o in outcomes if o.passed)
+    if total == 0:
+        fraction = 0.0
+    elif item.scoring == "all_or_nothing":
+        fraction = 1.0 if passed == total else 0.0
+    else:
+        fraction = passed / total
+    # Round to hundredths: fractions like 1/3 must print and compare identically on every run.
+    score = round(item.points * fraction, 2)
+    return ItemGrade(
+        id=item.id,
+        title=item.title,
+        score=score,
+        max_score=item.points,
+        feedback=item_feedback(item, outcomes),
+        visibility=item.visibility,
+        passed=passed,
+        total=total,
+    )
+
+
+def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
+    """A short explanation: what was checked and, for failures, what went wrong."""
+    total = len(outcomes)
+    failures = [o for o in outcomes if not o.passed]
+    if total == 0:
+        return "No checks ran for this item."
+    if not failures:
+        return f"All {total} checks passed."
+    head = f"{total - len(failures)} of {total} checks passed."
+    if item.scoring == "all_or_nothing":
+        head += " This item is all-or-nothing."
+    messages = _distinct(o.message or "check failed" for o in failures)
+    shown = messages[:3]
+    more = len(messages) - len(shown)
+    lines = [head, *(f"- {m}" for m in shown)]
+    if more > 0:
+        lines.append(f"- ... and {more} more problem{'s' if more > 1 else ''} like these")
+    return "\n".join(lines)
+
+
+def score(
+    rubric: Rubric,
+    student: str,
+    outcomes: Iterable[TestOutcome],
+    *,
+    status: str = STATUS_GRADED,
+    load_problem: str = "",
+    output: str = "",
+) -> StudentGrade:
+    """Turn one submission's outcomes into its grade."""
+    by_item: dict[str, list[TestOutcome]] = {item.id: [] for item in rubric.items}
+    internal: list[str] = []
+    for outcome in outcomes:
+        by_item.setdefault(outcome.item_id, []).append(outcome)
+        if outcome.outcome == INTERNAL:
+            internal.append(f"{outcome.nodeid}: {outcome.message}")
+    if status == STATUS_GRADED:
+        items = tuple(score_item(item, by_item[item.id]) for item in rubric.items)
+    else:
+        reason = load_problem or "The submission could not be graded."
+        items = tuple(
+            ItemGrade(item.id, item.title, 0.0, item.points, reason, item.visibility, 0, 0)
+            for item in rubric.items
+        )
+    total = round(sum(i.score for i in items), 2)
+    return StudentGrade(
+        student=student,
+        status=status,
+        score=total,
+        max_score=rubric.max_score,
+        items=items,
+        feedback=overall_feedback(rubric, status, items, load_problem),
+        output=output,
+        internal_errors=tuple(internal),
+    )
+
+
+def overall_feedback(
+    rubric: Rubric, status: str, items: Sequence[ItemGrade], load_problem: str
+) -> str:
+    if status == STATUS_MISSING:
+        return load_problem or f"No submission found: expected {rubric.module}."
+    if status == STATUS_ERROR:
+        return f"Your {rubric.module} could not be run, so no check could be made. {load_problem}"
+    earned = sum(i.score for i in items)
+    full = [i.id for i in items if i.score == i.max_score]
+    if len(full) == len(items):
+        return f"Full marks: {earned:g}/{rubric.max_score:g}. Every item passed."
+    lost = [i.id for i in items if i.score < i.max_score]
+    return (
+        f"Score {earned:g}/{rubric.max_score:g}. Points lost on: {', '.join(lost)}. "
+        "See each item below for what was checked and what went wrong."
+    )
+
+
+def _distinct(messages: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for message in messages:
+        seen.setdefault(message.strip(), None)
+    return list(seen)

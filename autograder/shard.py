@@ -1,0 +1,180 @@
+"""A grading shard: one pytest session that grades many submissions, one after another.
+
+``autograder grade`` starts ``--jobs`` shards (``python -m autograder.shard``). Each collects the
+hidden tests ONCE, validates their rubric binding, then reads tasks (one submission each) as JSON
+lines on stdin and answers each with a JSON line of test outcomes on its protocol pipe. Student
+code never runs here either: the shard owns a ``Sandbox`` whose workers run it.
+
+Messages to the parent (one JSON object per line):
+  {"type": "ready", "tests": {item_id: [test ids]}}          after collection
+  {"type": "config_error", "message": "file:line: problem"}  binding is broken; the shard exits
+  {"type": "result", "student": ..., "status": ..., "outcomes": [...], "load_problem": ...,
+   "output": ...}                                               one per task
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from autograder.course import GradingLimits
+from autograder.errors import AutograderError, StudentError
+from autograder.plugin import STATE, GradingState, StudentRun, binding_of, test_id
+from autograder.rubric import load_rubric, validate_binding
+from autograder.scoring import STATUS_ERROR, STATUS_GRADED
+
+
+@dataclass(frozen=True)
+class ShardConfig:
+    """Everything a shard needs; sent as the first line on its stdin (never in argv or env)."""
+
+    rubric_path: str
+    reference_path: str | None
+    tests: list[str]
+    rootdir: str
+    secret: str
+    limits: dict[str, Any]
+    slot: int
+    hide: list[str]
+    isolation: str = "auto"
+
+
+class ShardPlugin:
+    """Replaces pytest's run loop: every collected test, once per submission."""
+
+    def __init__(self, config: ShardConfig, tasks: IO[str], out: IO[str]) -> None:
+        self.config = config
+        self.tasks = tasks
+        self.out = out
+        self.rubric = load_rubric(Path(config.rubric_path))
+        self.limits = GradingLimits(**config.limits)
+        self.state = GradingState(
+            rubric=self.rubric,
+            reference_path=Path(config.reference_path) if config.reference_path else None,
+            secret=config.secret,
+        )
+        self.sandbox: Any = None
+        self.collect_errors: list[str] = []
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            lines = [ln for ln in str(report.longreprtext).splitlines() if ln.strip()]
+            tail = lines[-1] if lines else "unknown error"
+            self.collect_errors.append(f"{report.nodeid}: cannot collect the tests: {tail}")
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.out.write(json.dumps(message) + "\n")
+        self.out.flush()
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[STATE] = self.state
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        if self.collect_errors:
+            self.send({"type": "config_error", "message": "; ".join(self.collect_errors)})
+            return True
+        try:
+            by_item = validate_binding(self.rubric, [binding_of(i) for i in session.items])
+        except AutograderError as exc:
+            self.send({"type": "config_error", "message": str(exc)})
+            return True
+        from autograder.sandbox import Sandbox
+
+        hide = [Path(p) for p in self.config.hide]
+        with Sandbox(slot=self.config.slot, hide=hide, mode=self.config.isolation) as sandbox:
+            self.sandbox = sandbox
+            self.send(
+                {
+                    "type": "ready",
+                    "tests": {k: list(v) for k, v in by_item.items()},
+                    "isolation_warning": sandbox.report.warning,
+                }
+            )
+            for line in self.tasks:
+                if not line.strip():
+                    continue
+                task = json.loads(line)
+                self.send(self.grade_one(session.items, task))
+        return True
+
+    def grade_one(self, items: Sequence[pytest.Item], task: dict[str, Any]) -> dict[str, Any]:
+        run = StudentRun(
+            student=task["student"],
+            source=task["source"],
+            filename=task["filename"],
+            module=self.rubric.module_stem,
+            limits=self.limits,
+            sandbox=self.sandbox,
+        )
+        self.state.run = run
+        self.state.outcomes = []
+        status, problem = STATUS_GRADED, ""
+        try:
+            run.worker()
+        except StudentError as exc:
+            # Nothing can be checked when the file itself does not run; say why, once.
+            status, problem = STATUS_ERROR, exc.describe()
+        if status == STATUS_GRADED:
+            for index, item in enumerate(items):
+                nextitem = items[index + 1] if index + 1 < len(items) else None
+                _reset(item)
+                item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        output = run.close()
+        self.state.run = None
+        return {
+            "type": "result",
+            "student": task["student"],
+            "status": status,
+            "load_problem": problem,
+            "outcomes": [o.to_json() for o in self.state.outcomes],
+            "output": output,
+            "test_ids": [test_id(i) for i in items],
+        }
+
+
+def _reset(item: pytest.Item) -> None:
+    """Let a test run again: pytest keeps filled-in fixture values on the item."""
+    init = getattr(item, "_initrequest", None)
+    if init is not None:
+        init()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # The protocol goes to a private copy of stdout; pytest's own chatter goes to a log (or
+    # nowhere), so nothing a test prints can be mistaken for a result.
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    log_path = os.environ.get("AUTOGRADER_SHARD_LOG", os.devnull)
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    header = sys.stdin.readline()
+    config = ShardConfig(**json.loads(header))
+    plugin = ShardPlugin(config, sys.stdin, proto)
+    args = [
+        *config.tests,
+        "--rootdir",
+        config.rootdir,
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-s",
+        "-q",
+        "--no-header",
+    ]
+    code = pytest.main(args, plugins=[plugin])
+    proto.flush()
+    return 0 if code in (0, 1, 5) else int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Finding each student's submission: class folders, nbgrader's layout, zips, notebooks.
+
+Accepted layouts for ``SUBMISSIONS``:
+
+* ``SUBMISSIONS/<student>/linear.py`` (or ``linear.ipynb``; also found a few folders deeper);
+* nbgrader's ``SUBMISSIONS/submitted/<student>/<assignment>/...`` (or ``SUBMISSIONS`` being the
+  ``submitted`` folder itself);
+* a ``.zip`` of either (extracted safely: no symlinks, no absolute or ``..`` paths, size caps).
+
+Files are read here, in the trusted grader, and only their text is sent to the sandbox.
+Symbolic links are refused: a link to the reference solution must not grade as the student's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.errors import UsageError
+
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+MAX_ZIP_BYTES = 512 * 1024 * 1024
+MAX_ZIP_MEMBERS = 100_000
+_SEARCH_DEPTH = 3
+_IGNORED = re.compile(r"^(\.|__MACOSX$|__pycache__$)")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's file, read and ready to send, or why there is nothing to grade."""
+
+    student: str
+    source: str | None
+    filename: str
+    problem: str = ""
+    missing: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.source is not None
+
+
+def discover(root: Path, *, module: str, assignment: str, workdir: Path) -> list[Submission]:
+    """All submissions under ``root`` (a folder or a .zip), sorted by student id."""
+    if not root.exists():
+        raise UsageError(f"submissions folder {root} does not exist")
+    if root.is_file():
+        if not zipfile.is_zipfile(root):
+            raise UsageError(f"{root} is neither a folder nor a .zip file")
+        target = workdir / "unzipped"
+        if target.exists():
+            shutil.rmtree(target)
+        extract_zip(root, target)
+        root = _unwrap(target)
+    root = _nbgrader_root(root, assignment)
+    found = [
+        load_submission(folder, student=folder.name, module=module, assignment=assignment)
+        for folder in sorted(_student_dirs(root), key=lambda p: p.name)
+    ]
+    if not found:
+        raise UsageError(f"no student folders in {root} (expected {root}/<student>/{module})")
+    return found
+
+
+def _student_dirs(root: Path) -> Iterator[Path]:
+    for entry in root.iterdir():
+        if _IGNORED.match(entry.name) or entry.is_symlink() or not entry.is_dir():
+            continue
+        yield entry
+
+
+def _nbgrader_root(root: Path, assignment: str) -> Path:
+    if (root / "submitted").is_dir():
+        return root / "submitted"
+    return root
+
+
+def _unwrap(root: Path) -> Path:
+    """A zip of one folder (``class/alice/...``) is graded as that folder."""
+    entries = [e for e in root.iterdir() if not _IGNORED.match(e.name)]
+    while len(entries) == 1 and entries[0].is_dir() and not _looks_like_student(entries[0]):
+        root = entries[0]
+        entries = [e for e in root.iterdir() if not _IGNORED.match(e.name)]
+    return root
+
+
+def _looks_like_student(folder: Path) -> bool:
+    return any(f.suffix in (".py", ".ipynb") for f in folder.iterdir() if f.is_file())
+
+
+def load_submission(folder: Path, *, student: str, module: str, assignment: str) -> Submission:
+    """Read one student's module (or notebook) from their folder."""
+    base = folder / assignment if (folder / assignment).is_dir() else folder
+    stem = Path(module).stem
+    candidates = _find(base, module) or _find(base, f"{stem}.ipynb")
+    if not candidates:
+        present = sorted(p.name for p in base.rglob("*") if p.is_file())[:8]
+        listing = ", ".join(present) if present else "the folder is empty"
+        return Submission(
+            student,
+            None,
+            module,
+            f"No {module} (or {stem}.ipynb) was found in your submission ({listing}).",
+            missing=True,
+        )
+    if len(candidates) > 1:
+        names = ", ".join(str(c.relative_to(base)) for c in candidates)
+        return Submission(
+            student, None, module, f"Several files could be your submission ({names}); submit one."
+        )
+    path = candidates[0]
+    try:
+        source = read_source(path)
+    except ValueError as exc:
+        return Submission(student, None, path.name, str(exc))
+    return Submission(student, source, path.name)
+
+
+def _find(base: Path, name: str) -> list[Path]:
+    direct = base / name
+    if direct.is_file() or direct.is_symlink():
+        return [direct]
+    matches = []
+    for path in sorted(base.rglob(name)):
+        depth = len(path.relative_to(base).parts)
+        if depth <= _SEARCH_DEPTH and not any(_IGNORED.match(p) for p in path.parts[-depth:]):
+            matches.append(path)
+    return matches
+
+
+def read_source(path: Path) -> str:
+    """The Python source of a ``.py`` file or a notebook; ``ValueError`` says what is wrong."""
+    if path.is_symlink():
+        raise ValueError(f"{path.name} is a symbolic link; submit the file itself.")
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path.name} is not a regular file.")
+    if info.st_size > MAX_SOURCE_BYTES:
+        raise ValueError(f"{path.name} is larger than {MAX_SOURCE_BYTES // 1024} KiB.")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name} is not UTF-8 text.") from None
+    if path.suffix == ".ipynb":
+        return notebook_source(text, path.name)
+    return text
+
+
+def notebook_source(text: str, name: str = "notebook") -> str:
+    """The code cells of a notebook as one script; IPython magics and shell lines are dropped.
+
+    Each cell is preceded by a ``# In[n]`` comment so a line number in an error can be traced
+    back to its cell.
+    """
+    try:
+        notebook = json.loads(text)
+        cells = notebook["cells"]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{name} is not a valid Jupyter notebook.") from None
+    parts = []
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        body = "".join(source) if isinstance(source, list) else str(source)
+        lines = [
+            f"# (IPython line removed) {line}" if line.lstrip().startswith(("%", "!")) else line
+            for line in body.splitlines()
+        ]
+        parts.append(f"# In[{number}]\n" + "\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def extract_zip(archive: Path, target: Path) -> None:
+    """Extract regular files only, refusing paths that escape ``target`` and zip bombs."""
+    target.mkdir(parents=True)
+    total = 0
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = bundle.infolist()
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise UsageError(f"{archive} has more than {MAX_ZIP_MEMBERS} entries")
+            for member in members:
+                mode = member.external_attr >> 16
+                if stat.S_ISLNK(mode):
+                    continue
+                parts = Path(member.filename).parts
+                if member.filename.startswith(("/", "\\")) or ".." in parts or not parts:
+                    continue
+                destination = target.joinpath(*parts)
+                if member.is_dir():
+                    destination.mkdir(parents=True, exist_ok=True)
+                    continue
+                total += member.file_size
+                if total > MAX_ZIP_BYTES:
+                    raise UsageError(f"{archive} expands to more than {MAX_ZIP_BYTES >> 20} MiB")
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                with bundle.open(member) as src, destination.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    except zipfile.BadZipFile as exc:
+        raise UsageError(f"{archive} is not a readable zip file: {exc}") from None
