@@ -29,7 +29,7 @@ from pathlib import Path
 
 from autograder.errors import ConfigError, UsageError
 from autograder.rubric import Rubric, load_rubric
-from autograder.yamlio import Reader, load_yaml
+from autograder.yamlio import LocatedDict, Reader, load_yaml
 
 
 @dataclass(frozen=True)
@@ -158,13 +158,13 @@ def load_course(path: Path) -> Course:
     )
     secret_node.done()
     defaults = _read_limits(root.child("limits", "limits", default=None), GradingLimits())
-    raw = root.get("assignments", dict)
+    raw: LocatedDict = root.get("assignments", dict)
     if not raw:
         raise root.error("assignments", "'assignments' must name at least one assignment")
     assignments: dict[str, Assignment] = {}
     for key in raw:
-        node = Reader(path, raw[key] if raw[key] is not None else {}, f"assignment '{key}'",
-                      line=raw.line_of(key) if hasattr(raw, "line_of") else None)
+        value = raw[key] if raw[key] is not None else {}
+        node = Reader(path, value, f"assignment '{key}'", line=raw.line_of(key))
         if not isinstance(key, str) or not key.isidentifier():
             raise root.error("assignments", f"assignment name {key!r} must be an identifier")
         due = node.get("due", (str, dt.datetime, dt.date), default=None)
@@ -177,7 +177,8 @@ def load_course(path: Path) -> Course:
         )
         node.done()
         if not assignments[key].solution_dir.is_dir():
-            raise node.error(None, f"assignment '{key}' has no folder solutions/{key}/")
+            problem = f"assignment '{key}' has no folder solutions/{key}/"
+            raise ConfigError(path, raw.line_of(key), problem)
     root.done()
     return Course(name=name, path=path, secret_source=secret, assignments=assignments)
 

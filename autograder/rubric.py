@@ -107,6 +107,8 @@ def load_rubric(path: Path) -> Rubric:
 class TestBinding:
     """One collected test and the rubric item it scores."""
 
+    __test__ = False  # not a test class, despite the name
+
     nodeid: str
     item_id: str | None
     path: Path

@@ -8,6 +8,7 @@ while raising ``ConfigError`` at the right line.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -130,6 +131,9 @@ class Reader:
         self._seen.add(key)
         if key not in self.node:
             if default is ...:
+                typo = difflib.get_close_matches(key, [str(k) for k in self.node], n=1)
+                if typo:
+                    raise self.error(typo[0], f"unknown key '{typo[0]}' (did you mean '{key}'?)")
                 raise self.error(None, f"{self.what} is missing required key '{key}'")
             return default  # type: ignore[no-any-return]
         value = self.node[key]

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from autograder.course import GradingLimits, find_course, load_course
+from autograder.errors import ConfigError, UsageError
+
+COURSE = """\
+name: Test course
+secret:
+  env: TEST_AG_SECRET
+  file: .autograder/secret
+limits:
+  call_timeout: 7
+assignments:
+  linear:
+    title: Linear
+    due: 2026-12-11T23:59:00Z
+    limits:
+      memory_mb: 256
+"""
+
+
+@pytest.fixture
+def course_dir(tmp_path: Path) -> Path:
+    (tmp_path / "solutions" / "linear").mkdir(parents=True)
+    (tmp_path / "course.yml").write_text(COURSE)
+    return tmp_path
+
+
+def test_loads_assignments_limits_and_due(course_dir: Path) -> None:
+    course = load_course(course_dir / "course.yml")
+    linear = course.assignment("linear")
+    assert linear.title == "Linear"
+    assert linear.due == dt.datetime(2026, 12, 11, 23, 59, tzinfo=dt.timezone.utc)
+    assert linear.limits == GradingLimits(call_timeout=7.0, memory_mb=256)
+    assert linear.solution_dir == course_dir / "solutions" / "linear"
+    assert linear.release_dir == course_dir / "assignments" / "linear"
+
+
+def test_unknown_assignment_is_a_usage_error(course_dir: Path) -> None:
+    with pytest.raises(UsageError, match="no assignment 'mlp'"):
+        load_course(course_dir / "course.yml").assignment("mlp")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "needle"),
+    [
+        ("call_timeout: 7", "call_timout: 7", 6, "unknown key 'call_timout'"),
+        ("call_timeout: 7", "call_timeout: -1", 6, "must be positive"),
+        ("due: 2026-12-11T23:59:00Z", "due: next friday", 10, "not an ISO date"),
+        ("  linear:", "  mlp:", 8, "no folder solutions/mlp/"),
+        ("name: Test course", "nam: Test course", 1, "did you mean 'name'"),
+    ],
+)
+def test_bad_course_names_line(course_dir: Path, old: str, new: str, line: int, needle: str) -> None:
+    path = course_dir / "course.yml"
+    path.write_text(COURSE.replace(old, new))
+    with pytest.raises(ConfigError) as info:
+        load_course(path)
+    assert needle in str(info.value)
+    assert info.value.line == line, str(info.value)
+
+
+def test_secret_from_env_then_file_created_once(
+    course_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    course = load_course(course_dir / "course.yml")
+    monkeypatch.setenv("TEST_AG_SECRET", "from-env")
+    assert course.secret() == "from-env"
+    monkeypatch.delenv("TEST_AG_SECRET")
+    first = course.secret()
+    path = course_dir / ".autograder" / "secret"
+    assert path.read_text().strip() == first
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert course.secret() == first  # stable: regrades see the same inputs
+
+
+def test_find_course_walks_up(course_dir: Path) -> None:
+    deep = course_dir / "solutions" / "linear"
+    assert find_course(deep) == course_dir / "course.yml"
+    with pytest.raises(UsageError):
+        find_course(Path("/"))

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import io
+
+from autograder.progress import Progress
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_non_tty_prints_periodic_lines_with_rate_and_eta() -> None:
+    clock, stream = FakeClock(), io.StringIO()
+    progress = Progress(100, stream=stream, interval=5.0, clock=clock)
+    for _ in range(10):
+        clock.now += 1.0
+        progress.advance("graded")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2  # at 5 s and 10 s, not once per submission
+    assert "10/100" in lines[-1] and "1.0/s" in lines[-1] and "eta 1:30" in lines[-1]
+    progress.finish()
+    assert stream.getvalue().count("\n") == 3
+
+
+def test_tty_redraws_in_place() -> None:
+    clock, stream = FakeClock(), Tty()
+    progress = Progress(3, stream=stream, clock=clock)
+    for _ in range(3):
+        clock.now += 0.5
+        progress.advance("graded")
+    progress.finish()
+    text = stream.getvalue()
+    assert text.count("\r") == 4 and "[########################] 3/3" in text
+
+
+def test_resume_announces_reused_and_rates_only_new_work() -> None:
+    clock, stream = FakeClock(), io.StringIO()
+    progress = Progress(10, done=8, stream=stream, clock=clock)
+    clock.now = 2.0
+    progress.advance("graded")
+    assert "resuming: 8 of 10" in stream.getvalue()
+    assert "0.5/s" in progress.line(clock.now)

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.course import load_course
+from autograder.errors import ConfigError
+from autograder.release import diff_release, find_regions, release, render, stub_source
+
+SOURCE = '''\
+import numpy as np
+
+
+def forward(x, W):
+    """x: (B, D), W: (D, F) -> (B, F)"""
+    ### BEGIN SOLUTION
+    y = x @ W
+    ### END SOLUTION
+    return y
+
+
+class Layer:
+    def backward(self, dy):
+        ### BEGIN SOLUTION
+        secret_line = dy.sum(axis=0)
+        return secret_line
+        ### END SOLUTION
+'''
+
+
+def test_stub_replaces_each_region_with_named_not_implemented() -> None:
+    stub = stub_source(SOURCE, Path("m.py"))
+    assert "x @ W" not in stub and "secret_line" not in stub and "BEGIN SOLUTION" not in stub
+    assert '    raise NotImplementedError("forward: not implemented yet")' in stub
+    assert '        raise NotImplementedError("backward: not implemented yet")' in stub
+    assert '"""x: (B, D), W: (D, F) -> (B, F)"""' in stub  # docstrings with shapes stay
+    compile(stub, "m.py", "exec")
+
+
+def test_regions_know_their_task_and_text() -> None:
+    regions = find_regions(SOURCE, Path("m.py"))
+    assert [(r.task, r.begin, r.end) for r in regions] == [("forward", 6, 8), ("backward", 14, 17)]
+    assert "x @ W" in regions[0].text
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        ("### BEGIN SOLUTION\nx = 1\n", 1, "never closed"),
+        ("x = 1\n### END SOLUTION\n", 2, "without a matching"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", 2, "inside the region"),
+    ],
+)
+def test_bad_markers_are_config_errors_with_lines(text: str, line: int, needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        find_regions(text, Path("m.py"))
+    assert info.value.line == line
+    assert needle in str(info.value)
+
+
+@pytest.fixture
+def course(tmp_path: Path):  # type: ignore[no-untyped-def]
+    solution = tmp_path / "solutions" / "toy"
+    (solution / "public").mkdir(parents=True)
+    (solution / "tests").mkdir()
+    (solution / "toy.py").write_text(SOURCE)
+    (solution / "README.md").write_text("# Toy\n")
+    (solution / "rubric.yml").write_text(
+        "assignment: toy\nmodule: toy.py\nitems:\n  - id: a\n    points: 1\n"
+    )
+    (solution / "public" / "test_toy.py").write_text("def test_x():\n    pass\n")
+    (solution / "tests" / "test_hidden.py").write_text("HIDDEN = 1\n")
+    (tmp_path / "course.yml").write_text("name: c\nassignments:\n  toy: {}\n")
+    return load_course(tmp_path / "course.yml")
+
+
+def test_release_writes_student_folder_reproducibly(course) -> None:  # type: ignore[no-untyped-def]
+    toy = course.assignment("toy")
+    files = release(toy)
+    assert files == ["README.md", "rubric.yml", "test_toy.py", "toy.py"]
+    first = {p.name: p.read_bytes() for p in toy.release_dir.iterdir()}
+    assert not (toy.release_dir / "test_hidden.py").exists()
+    assert b"secret_line" not in first["toy.py"]
+    release(toy)
+    assert {p.name: p.read_bytes() for p in toy.release_dir.iterdir()} == first
+    assert render(toy) == first
+    assert diff_release(toy) == []
+
+
+def test_diff_release_names_edited_extra_and_missing_files(course) -> None:  # type: ignore[no-untyped-def]
+    toy = course.assignment("toy")
+    release(toy)
+    (toy.release_dir / "toy.py").write_text("edited\n")
+    (toy.release_dir / "extra.txt").write_text("x")
+    (toy.release_dir / "README.md").unlink()
+    problems = diff_release(toy)
+    assert any("toy.py differs" in p for p in problems)
+    assert any("extra.txt is not produced" in p for p in problems)
+    assert any("README.md is missing" in p for p in problems)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder.report import atomic_write, gradebook_csv, gradebook_json, write_reports
+from autograder.rubric import Rubric
+from autograder.scoring import FAILED, PASSED, STATUS_MISSING, TestOutcome, score
+
+
+def grades(rubric: Rubric):  # type: ignore[no-untyped-def]
+    return [
+        score(rubric, "zoe", [TestOutcome("t::x", i, PASSED) for i in "abc"], output="hello\n"),
+        score(rubric, "adam", [TestOutcome("t::x", "a", FAILED, "dW is transposed")]),
+        score(rubric, "nobody", [], status=STATUS_MISSING, load_problem="No toy.py"),
+    ]
+
+
+def test_grades_json_follows_the_contract(toy_rubric: Rubric) -> None:
+    doc = json.loads(gradebook_json(toy_rubric, grades(toy_rubric)))
+    assert doc["assignment"] == "toy" and doc["max_score"] == 8.0
+    assert list(doc["students"]) == ["adam", "nobody", "zoe"]
+    zoe = doc["students"]["zoe"]
+    assert set(zoe) == {"score", "max_score", "status", "items", "feedback"}
+    assert zoe["score"] == 8.0 and zoe["status"] == "graded"
+    assert zoe["items"]["a"] == {"score": 4.0, "max_score": 4.0, "feedback": "All 1 checks passed."}
+    assert doc["students"]["nobody"]["status"] == "missing"
+    assert "dW is transposed" in doc["students"]["adam"]["items"]["a"]["feedback"]
+
+
+def test_csv_has_a_column_per_item(toy_rubric: Rubric) -> None:
+    rows = list(csv.reader(io.StringIO(gradebook_csv(toy_rubric, grades(toy_rubric)))))
+    assert rows[0] == ["student", "status", "score", "max_score", "a", "b", "c"]
+    assert rows[3] == ["zoe", "graded", "8", "8", "4", "3", "1"]
+
+
+def test_feedback_files_hide_hidden_items_and_show_output(
+    toy_rubric: Rubric, tmp_path: Path
+) -> None:
+    write_reports(tmp_path, toy_rubric, grades(toy_rubric))
+    zoe = (tmp_path / "feedback" / "zoe.md").read_text()
+    assert "(`a`)" in zoe and "(`b`)" in zoe and "(`c`)" not in zoe
+    assert "hello" in zoe
+    assert json.loads((tmp_path / "grades.json").read_text())["students"]["zoe"]["score"] == 8.0
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path: Path) -> None:
+    target = tmp_path / "grades.json"
+    atomic_write(target, "old complete\n")
+
+    with pytest.raises(TypeError):
+        atomic_write(target, 42)  # type: ignore[arg-type]
+    assert target.read_text() == "old complete\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["grades.json"]

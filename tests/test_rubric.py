@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.errors import ConfigError
+from autograder.rubric import TestBinding, load_rubric, validate_binding
+
+GOOD = """\
+assignment: linear
+module: linear.py
+title: Linear layer
+items:
+  - id: forward
+    title: Forward pass
+    points: 4
+  - id: dW
+    points: 3.5
+    scoring: all_or_nothing
+    visibility: after_due_date
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rubric.yml"
+    path.write_text(text)
+    return path
+
+
+def test_loads_items_points_and_defaults(tmp_path: Path) -> None:
+    rubric = load_rubric(write(tmp_path, GOOD))
+    assert rubric.ids == ("forward", "dW")
+    assert rubric.max_score == 7.5
+    assert rubric.module_stem == "linear"
+    assert rubric.item("forward").scoring == "proportional"
+    assert rubric.item("forward").visibility == "visible"
+    assert rubric.item("dW").scoring == "all_or_nothing"
+    assert rubric.item("dW").title == "dW"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        (GOOD.replace("points: 4", "points: four"), 7, "'points' must be a number"),
+        (GOOD.replace("points: 4", "points: -1"), 7, "must be a positive number"),
+        (GOOD.replace("scoring: all_or_nothing", "scoring: some"), 10, "must be one of"),
+        (GOOD.replace("visibility: after_due_date", "visibility: secret"), 11, "must be one of"),
+        (GOOD.replace("    title: Forward pass\n", "    titel: Forward pass\n"), 6, "unknown key 'titel'"),
+        (GOOD.replace("id: dW", "id: forward"), 8, "duplicate item id 'forward'"),
+        (GOOD.replace("module: linear.py", "module: ../linear.py"), 2, "file name ending in .py"),
+        (GOOD.replace("items:", "itemz:"), 4, "unknown key 'itemz'"),
+        (GOOD + "  - id: [oops\n", 13, "invalid YAML"),
+        ("assignment: linear\nmodule: linear.py\nitems: []\n", 3, "at least one rubric item"),
+        ("- just\n- a list\n", 1, "rubric must be a mapping"),
+        (GOOD.replace("title: Linear layer\n", "title: Linear layer\ntitle: again\n"), 4, "duplicate key"),
+    ],
+)
+def test_bad_rubric_names_file_line_and_problem(
+    tmp_path: Path, text: str, line: int, needle: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_rubric(path)
+    assert info.value.line == line, str(info.value)
+    assert needle in info.value.problem
+    assert str(info.value).startswith(f"{path}:{line}: ")
+
+
+def test_missing_required_key_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="missing required key 'module'"):
+        load_rubric(write(tmp_path, "assignment: linear\nitems:\n  - id: a\n    points: 1\n"))
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_rubric(tmp_path / "nope.yml")
+
+
+def _binding(nodeid: str, item: str | None, problem: str | None = None) -> TestBinding:
+    return TestBinding(nodeid, item, Path("tests/test_x.py"), 12, problem)
+
+
+def test_binding_maps_items_to_tests(tmp_path: Path) -> None:
+    rubric = load_rubric(write(tmp_path, GOOD))
+    mapping = validate_binding(rubric, [_binding("a", "forward"), _binding("b", "dW")])
+    assert mapping == {"forward": ["a"], "dW": ["b"]}
+
+
+def test_binding_rejects_unknown_item_with_test_location(tmp_path: Path) -> None:
+    rubric = load_rubric(write(tmp_path, GOOD))
+    with pytest.raises(ConfigError) as info:
+        validate_binding(rubric, [_binding("a", "forward"), _binding("b", "dw")])
+    assert str(info.value).startswith("tests/test_x.py:12: ")
+    assert "rubric('dw')" in str(info.value)
+
+
+def test_binding_rejects_item_without_tests_at_item_line(tmp_path: Path) -> None:
+    rubric = load_rubric(write(tmp_path, GOOD))
+    with pytest.raises(ConfigError) as info:
+        validate_binding(rubric, [_binding("a", "forward")])
+    assert info.value.line == 8
+    assert "'dW' has no test" in str(info.value)
+
+
+def test_binding_rejects_unmarked_test(tmp_path: Path) -> None:
+    rubric = load_rubric(write(tmp_path, GOOD))
+    with pytest.raises(ConfigError, match="has no @pytest.mark.rubric"):
+        validate_binding(rubric, [_binding("a", None, "has no @pytest.mark.rubric(...) marker")])

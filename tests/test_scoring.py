@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from autograder.rubric import Rubric
+from autograder.scoring import (
+    ERROR,
+    FAILED,
+    INTERNAL,
+    PASSED,
+    STATUS_ERROR,
+    TestOutcome,
+    score,
+)
+
+
+def outcome(item: str, result: str, message: str = "", n: int = 0) -> TestOutcome:
+    return TestOutcome(f"t.py::{item}{n}", item, result, message)
+
+
+def test_proportional_and_all_or_nothing(toy_rubric: Rubric) -> None:
+    grade = score(
+        toy_rubric,
+        "alice",
+        [
+            outcome("a", PASSED, n=1),
+            outcome("a", PASSED, n=2),
+            outcome("a", FAILED, "dW has the wrong shape", n=3),
+            outcome("b", PASSED, n=1),
+            outcome("b", FAILED, "wrong", n=2),
+            outcome("c", PASSED),
+        ],
+    )
+    assert grade.item("a").score == 2.67  # 4 * 2/3, rounded to hundredths
+    assert grade.item("b").score == 0.0  # all or nothing
+    assert grade.item("c").score == 1.0
+    assert grade.score == 3.67
+    assert grade.max_score == 8.0
+    assert "2 of 3 checks passed" in grade.item("a").feedback
+    assert "dW has the wrong shape" in grade.item("a").feedback
+    assert "all-or-nothing" in grade.item("b").feedback
+
+
+def test_full_marks_feedback(toy_rubric: Rubric) -> None:
+    grade = score(toy_rubric, "bob", [outcome(i, PASSED) for i in "abc"])
+    assert grade.score == grade.max_score == 8.0
+    assert grade.feedback.startswith("Full marks")
+    assert all(item.feedback == "All 1 checks passed." for item in grade.items)
+
+
+def test_item_without_outcomes_scores_zero(toy_rubric: Rubric) -> None:
+    grade = score(toy_rubric, "carol", [outcome("a", PASSED)])
+    assert grade.item("b").score == 0.0
+    assert grade.item("b").feedback == "No checks ran for this item."
+
+
+def test_error_status_zeroes_every_item_with_reason(toy_rubric: Rubric) -> None:
+    grade = score(
+        toy_rubric, "dave", [], status=STATUS_ERROR, load_problem="SyntaxError at toy.py line 3"
+    )
+    assert grade.score == 0.0
+    assert all("SyntaxError at toy.py line 3" in item.feedback for item in grade.items)
+    assert "could not be run" in grade.feedback
+
+
+def test_repeated_messages_are_shown_once_and_capped(toy_rubric: Rubric) -> None:
+    outcomes = [outcome("a", ERROR, "forward is not implemented yet", n=i) for i in range(5)]
+    outcomes += [outcome("a", FAILED, f"problem {i}", n=10 + i) for i in range(5)]
+    feedback = score(toy_rubric, "eve", outcomes).item("a").feedback
+    assert feedback.count("forward is not implemented yet") == 1
+    assert "and 3 more problems" in feedback
+
+
+def test_internal_errors_are_collected_for_the_instructor(toy_rubric: Rubric) -> None:
+    grade = score(toy_rubric, "finn", [outcome("a", INTERNAL, "KeyError")])
+    assert grade.internal_errors == ("t.py::a0: KeyError",)
+    assert grade.item("a").score == 0.0
+
+
+def test_outcome_json_round_trip() -> None:
+    original = TestOutcome("t.py::x", "a", FAILED, "msg", (("rel_error", 0.5),))
+    assert TestOutcome.from_json(original.to_json()) == original

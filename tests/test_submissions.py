@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import json
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder.errors import UsageError
+from autograder.submissions import discover, notebook_source, read_source
+
+
+def make_class(root: Path) -> Path:
+    (root / "alice").mkdir(parents=True)
+    (root / "alice" / "linear.py").write_text("A = 1\n")
+    (root / "bob" / "hw" / "linear").mkdir(parents=True)
+    (root / "bob" / "hw" / "linear" / "linear.py").write_text("B = 1\n")
+    (root / "carol").mkdir()
+    (root / "carol" / "notes.txt").write_text("forgot")
+    (root / ".hidden").mkdir()
+    (root / "expected.yml").write_text("not a student")
+    return root
+
+
+def find(root: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    return discover(root, module="linear.py", assignment="linear", workdir=work)
+
+
+def test_class_folder_layout(tmp_path: Path) -> None:
+    subs = find(make_class(tmp_path / "class"), tmp_path)
+    assert [s.student for s in subs] == ["alice", "bob", "carol"]
+    assert subs[0].source == "A = 1\n"
+    assert subs[1].source == "B = 1\n"  # found a few folders deeper
+    assert subs[2].missing and "notes.txt" in subs[2].problem
+
+
+def test_nbgrader_submitted_layout(tmp_path: Path) -> None:
+    root = tmp_path / "course"
+    folder = root / "submitted" / "dave" / "linear"
+    folder.mkdir(parents=True)
+    (folder / "linear.py").write_text("D = 1\n")
+    (folder / "timestamp.txt").write_text("2026-12-01 10:00:00")
+    subs = find(root, tmp_path)
+    assert [(s.student, s.source) for s in subs] == [("dave", "D = 1\n")]
+
+
+def test_zip_of_a_class_folder(tmp_path: Path) -> None:
+    make_class(tmp_path / "class")
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in (tmp_path / "class").rglob("*"):
+            bundle.write(path, Path("class") / path.relative_to(tmp_path / "class"))
+        bundle.writestr("../escape.py", "bad")
+        link = zipfile.ZipInfo("class/eve/linear.py")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        bundle.writestr(link, "/etc/passwd")
+    subs = find(archive, tmp_path)
+    assert [s.student for s in subs] == ["alice", "bob", "carol"]
+    assert not (tmp_path / "work" / "escape.py").exists()
+
+
+def test_symlinked_module_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "reference.py"
+    secret.write_text("SECRET = 42\n")
+    (tmp_path / "class" / "mallory").mkdir(parents=True)
+    os.symlink(secret, tmp_path / "class" / "mallory" / "linear.py")
+    (sub,) = find(tmp_path / "class", tmp_path)
+    assert sub.source is None and "symbolic link" in sub.problem
+
+
+def test_two_candidates_are_ambiguous(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / "class" / "zed" / name).mkdir(parents=True)
+        (tmp_path / "class" / "zed" / name / "linear.py").write_text("x = 1\n")
+    (sub,) = find(tmp_path / "class", tmp_path)
+    assert sub.source is None and "Several files" in sub.problem
+
+
+def test_missing_folder_and_empty_class_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="does not exist"):
+        find(tmp_path / "nope", tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UsageError, match="no student folders"):
+        find(tmp_path / "empty", tmp_path)
+
+
+def test_notebook_code_cells_become_a_script_without_magics() -> None:
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["# Title"]},
+            {"cell_type": "code", "source": ["%matplotlib inline\n", "import numpy as np"]},
+            {"cell_type": "code", "source": "def f(x):\n    return x\n"},
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    script = notebook_source(json.dumps(notebook))
+    assert "# Title" not in script
+    assert "# (IPython line removed) %matplotlib inline" in script
+    assert "# In[3]\ndef f(x):" in script
+    compile(script, "nb", "exec")
+
+
+def test_unreadable_sources_say_why(tmp_path: Path) -> None:
+    bad = tmp_path / "linear.ipynb"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="not a valid Jupyter notebook"):
+        read_source(bad)
+    binary = tmp_path / "linear.py"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(ValueError, match="not UTF-8"):
+        read_source(binary)
