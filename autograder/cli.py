@@ -58,7 +58,7 @@ Generate assignments/<name>/ from solutions/<name>/: the module with every
 NotImplementedError, plus README.md, rubric.yml and the public tests. Hidden tests,
 mutants and solution code never leave solutions/. The output depends only on the
 sources, so releasing twice gives identical files (commit them).""",
-        epilog="example:\n  autograder release linear\n  autograder release        # every assignment",
+        epilog="examples:\n  autograder release linear\n  autograder release          # all",
     )
     release.add_argument("assignments", nargs="*", metavar="NAME", help="assignments to release")
     _add_course(release)
@@ -83,7 +83,7 @@ used for grading check more than these; passing here is necessary, not sufficien
         "grade",
         help="grade a class of submissions; write grades.json, grades.csv, feedback/",
         formatter_class=_Formatter,
-        description=f"""\
+        description="""\
 Grade every submission with the hidden tests, each in its own isolated worker.
 
 SUBMISSIONS is a folder with one subfolder per student (the folder name is the
@@ -96,7 +96,8 @@ the same command grades only what is missing. A broken, hostile or endless
 submission is graded 0 on what it breaks and never affects another.
 
 Limits come from course.yml ('limits:'; per assignment under 'assignments:'):
-""" + "\n".join(f"  {k:<15} {v}" for k, v in LIMIT_HELP.items()),
+"""
+        + "\n".join(f"  {k:<15} {v}" for k, v in LIMIT_HELP.items()),
         epilog="""\
 examples:
   autograder grade linear examples/submissions/linear --out out/linear
@@ -170,7 +171,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         fresh=args.fresh,
     )
     if not args.quiet:
-        print_grade_summary(result, course.assignment(args.assignment).rubric(), args.out, sys.stdout)
+        print_grade_summary(
+            result, course.assignment(args.assignment).rubric(), args.out, sys.stdout
+        )
     if result.isolation_warning:
         print(f"warning: {result.isolation_warning}", file=sys.stderr)
     for failure in result.internal_failures:

@@ -98,7 +98,7 @@ class Assignment:
             raise ConfigError(
                 rubric.path,
                 None,
-                f"rubric is for assignment '{rubric.assignment}' but lives in solutions/{self.name}",
+                f"rubric is for '{rubric.assignment}' but lives in solutions/{self.name}",
             )
         return rubric
 
@@ -135,9 +135,7 @@ class Course:
             if text:
                 return text
         if not create:
-            raise UsageError(
-                f"no course secret: set ${self.secret_source.env} or create {path}"
-            )
+            raise UsageError(f"no course secret: set ${self.secret_source.env} or create {path}")
         path.parent.mkdir(parents=True, exist_ok=True)
         value = secrets.token_hex(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -209,7 +207,7 @@ def _parse_due(node: Reader, value: object) -> dt.datetime | None:
             due = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             raise node.error("due", f"'due' is not an ISO date/time: '{value}'") from None
-    return due if due.tzinfo else due.replace(tzinfo=dt.timezone.utc)
+    return due if due.tzinfo else due.replace(tzinfo=dt.UTC)
 
 
 def find_course(start: Path | None = None) -> Path:

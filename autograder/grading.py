@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -41,8 +41,7 @@ from autograder.submissions import Submission, discover
 
 JOURNAL_VERSION = 1
 INTERNAL_PROBLEM = (
-    "The grader itself failed while grading this submission (not your fault); "
-    "it will be regraded."
+    "The grader itself failed while grading this submission (not your fault); it will be regraded."
 )
 
 
@@ -105,7 +104,10 @@ class Journal:
             header = json.loads(lines[0])
         except ValueError:
             return
-        if header.get("journal") != JOURNAL_VERSION or header.get("fingerprint") != self.fingerprint:
+        if (
+            header.get("journal") != JOURNAL_VERSION
+            or header.get("fingerprint") != self.fingerprint
+        ):
             return
         for line in lines[1:]:
             try:
@@ -203,7 +205,10 @@ def grade(
                 journal.record(_entry(sub, status, sub.problem, [], ""))
                 progress.advance(status)
         if runnable:
-            pool = _ShardPool(course, assignment, rubric, secret, out, isolation)
+            hide = [course.root, out, submissions.resolve()]
+            pool = _ShardPool(
+                assignment, rubric, secret, hide, isolation, course.secret_source.env, state_dir
+            )
             warning = pool.run(runnable, jobs or os.cpu_count() or 1, journal, progress, internal)
     finally:
         journal.close()
@@ -231,16 +236,17 @@ class _ShardPool:
 
     def __init__(
         self,
-        course: Course,
         assignment: Assignment,
         rubric: Rubric,
         secret: str,
-        out: Path,
+        hide: Sequence[Path],
         isolation: str,
+        secret_env: str,
+        log_dir: Path,
     ) -> None:
         self.assignment = assignment
         self.rubric = rubric
-        self.secret_env = course.secret_source.env
+        self.secret_env = secret_env
         self.header = {
             "rubric_path": str(rubric.path),
             "reference_path": str(assignment.solution_dir / rubric.module),
@@ -248,16 +254,16 @@ class _ShardPool:
             "rootdir": str(assignment.solution_dir),
             "secret": secret,
             "limits": asdict(assignment.limits),
-            "hide": [str(course.root), str(out)],
+            "hide": [str(p) for p in hide],
             "isolation": isolation,
         }
-        self.log_dir = out / ".autograder"
+        self.log_dir = log_dir
         # A submission that has used its whole budget is cut off by the shard; this is the
         # backstop for a shard that stops answering at all.
         limits = assignment.limits
         self.task_deadline = limits.budget_seconds + limits.import_timeout + 30.0
 
-    def _start(self, index: int, hide_extra: Iterable[str]) -> _Shard:
+    def _start(self, index: int) -> _Shard:
         env = dict(os.environ)
         env.pop(self.secret_env, None)
         env.update(
@@ -276,7 +282,7 @@ class _ShardPool:
             cwd=str(self.assignment.solution_dir),
             close_fds=True,
         )
-        header = dict(self.header, slot=index, hide=[*self.header["hide"], *hide_extra])
+        header = dict(self.header, slot=index)
         assert process.stdin is not None
         process.stdin.write(json.dumps(header) + "\n")
         process.stdin.flush()
@@ -293,7 +299,7 @@ class _ShardPool:
         queue = list(reversed(todo))
         retried: set[str] = set()
         count = max(1, min(jobs, len(todo)))
-        shards = [self._start(i, []) for i in range(count)]
+        shards = [self._start(i) for i in range(count)]
         selector = selectors.DefaultSelector()
         for shard in shards:
             assert shard.process.stdout is not None
@@ -330,7 +336,7 @@ class _ShardPool:
                     retried.add(sub.student)
                     queue.append(sub)
             if queue:
-                replacement = self._start(shard.index, [])
+                replacement = self._start(shard.index)
                 assert replacement.process.stdout is not None
                 os.set_blocking(replacement.process.stdout.fileno(), False)
                 selector.register(replacement.process.stdout, selectors.EVENT_READ, replacement)
@@ -398,7 +404,4 @@ class _ShardPool:
 
 def _score_of(rubric: Rubric, message: dict[str, Any]) -> float:
     outcomes = [TestOutcome.from_json(o) for o in message.get("outcomes", [])]
-    return score(
-        rubric, message["student"], outcomes, status=message["status"]
-    ).score
-
+    return score(rubric, message["student"], outcomes, status=message["status"]).score

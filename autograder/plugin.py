@@ -23,8 +23,8 @@ Two ways the plugin is driven:
 from __future__ import annotations
 
 import hashlib
-import io
 import importlib.util
+import io
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field

@@ -44,7 +44,9 @@ def find_regions(source: str, path: Path) -> list[Region]:
         marker = line.strip()
         if marker == BEGIN:
             if open_at is not None:
-                raise ConfigError(path, number, f"'{BEGIN}' inside the region opened on line {open_at}")
+                raise ConfigError(
+                    path, number, f"'{BEGIN}' inside the region opened on line {open_at}"
+                )
             open_at = number
         elif marker == END:
             if open_at is None:
@@ -136,6 +138,7 @@ def diff_release(assignment: Assignment) -> list[str]:
     """Problems that make the committed release differ from a fresh render (empty = in sync)."""
     expected = render(assignment)
     target = assignment.release_dir
+    hint = f"(run: autograder release {assignment.name})"
     problems = []
     actual = {
         str(p.relative_to(target)): p
@@ -144,11 +147,11 @@ def diff_release(assignment: Assignment) -> list[str]:
     }
     for name, content in sorted(expected.items()):
         if name not in actual:
-            problems.append(f"{target / name} is missing (run: autograder release {assignment.name})")
-        elif actual[name].read_bytes() != content:
             problems.append(
-                f"{target / name} differs from its source (run: autograder release {assignment.name})"
+                f"{target / name} is missing (run: autograder release {assignment.name})"
             )
+        elif actual[name].read_bytes() != content:
+            problems.append(f"{target / name} differs from its source {hint}")
     for name in sorted(set(actual) - set(expected)):
         problems.append(f"{target / name} is not produced by the release (remove it)")
     return problems

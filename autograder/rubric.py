@@ -86,7 +86,9 @@ def load_rubric(path: Path) -> Rubric:
         node = Reader(path, raw, f"rubric item #{index + 1}", line=line)
         item_id = node.get("id", str, check=_check_id)
         if item_id in seen:
-            raise node.error("id", f"duplicate item id '{item_id}' (first defined on line {seen[item_id]})")
+            raise node.error(
+                "id", f"duplicate item id '{item_id}' (first defined on line {seen[item_id]})"
+            )
         seen[item_id] = node.line_of("id")
         item = RubricItem(
             id=item_id,
@@ -125,7 +127,9 @@ def validate_binding(rubric: Rubric, bindings: Sequence[TestBinding]) -> Mapping
     by_item: dict[str, list[str]] = {item.id: [] for item in rubric.items}
     for binding in bindings:
         if binding.problem:
-            raise ConfigError(binding.path, binding.line, f"test {binding.nodeid}: {binding.problem}")
+            raise ConfigError(
+                binding.path, binding.line, f"test {binding.nodeid}: {binding.problem}"
+            )
         if binding.item_id not in by_item:
             known = ", ".join(rubric.ids)
             raise ConfigError(
@@ -140,7 +144,9 @@ def validate_binding(rubric: Rubric, bindings: Sequence[TestBinding]) -> Mapping
     for item in rubric.items:
         if not by_item[item.id]:
             raise ConfigError(
-                rubric.path, item.line, f"rubric item '{item.id}' has no test marked rubric('{item.id}')"
+                rubric.path,
+                item.line,
+                f"rubric item '{item.id}' has no test marked rubric('{item.id}')",
             )
     return by_item
 

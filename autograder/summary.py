@@ -31,8 +31,11 @@ def print_grade_summary(result: GradeRun, rubric: Rubric, out: Path, stream: IO[
         stream.write("\n")
     statuses = Counter(g.status for g in grades)
     timeouts = sum(
-        1 for g in grades if any("timeout" in i.feedback.lower() or "time limit" in i.feedback.lower()
-                                 for i in g.items)
+        1
+        for g in grades
+        if any(
+            "timeout" in i.feedback.lower() or "time limit" in i.feedback.lower() for i in g.items
+        )
     )
     mean = sum(g.score for g in grades) / len(grades) if grades else 0.0
     full = sum(1 for g in grades if g.score == g.max_score)

@@ -37,7 +37,7 @@ def test_loads_assignments_limits_and_due(course_dir: Path) -> None:
     course = load_course(course_dir / "course.yml")
     linear = course.assignment("linear")
     assert linear.title == "Linear"
-    assert linear.due == dt.datetime(2026, 12, 11, 23, 59, tzinfo=dt.timezone.utc)
+    assert linear.due == dt.datetime(2026, 12, 11, 23, 59, tzinfo=dt.UTC)
     assert linear.limits == GradingLimits(call_timeout=7.0, memory_mb=256)
     assert linear.solution_dir == course_dir / "solutions" / "linear"
     assert linear.release_dir == course_dir / "assignments" / "linear"
@@ -58,7 +58,9 @@ def test_unknown_assignment_is_a_usage_error(course_dir: Path) -> None:
         ("name: Test course", "nam: Test course", 1, "did you mean 'name'"),
     ],
 )
-def test_bad_course_names_line(course_dir: Path, old: str, new: str, line: int, needle: str) -> None:
+def test_bad_course_names_line(
+    course_dir: Path, old: str, new: str, line: int, needle: str
+) -> None:
     path = course_dir / "course.yml"
     path.write_text(COURSE.replace(old, new))
     with pytest.raises(ConfigError) as info:

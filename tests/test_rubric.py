@@ -46,14 +46,22 @@ def test_loads_items_points_and_defaults(tmp_path: Path) -> None:
         (GOOD.replace("points: 4", "points: -1"), 7, "must be a positive number"),
         (GOOD.replace("scoring: all_or_nothing", "scoring: some"), 10, "must be one of"),
         (GOOD.replace("visibility: after_due_date", "visibility: secret"), 11, "must be one of"),
-        (GOOD.replace("    title: Forward pass\n", "    titel: Forward pass\n"), 6, "unknown key 'titel'"),
+        (
+            GOOD.replace("    title: Forward pass\n", "    titel: Forward pass\n"),
+            6,
+            "unknown key 'titel'",
+        ),
         (GOOD.replace("id: dW", "id: forward"), 8, "duplicate item id 'forward'"),
         (GOOD.replace("module: linear.py", "module: ../linear.py"), 2, "file name ending in .py"),
         (GOOD.replace("items:", "itemz:"), 4, "unknown key 'itemz'"),
         (GOOD + "  - id: [oops\n", 13, "invalid YAML"),
         ("assignment: linear\nmodule: linear.py\nitems: []\n", 3, "at least one rubric item"),
         ("- just\n- a list\n", 1, "rubric must be a mapping"),
-        (GOOD.replace("title: Linear layer\n", "title: Linear layer\ntitle: again\n"), 4, "duplicate key"),
+        (
+            GOOD.replace("title: Linear layer\n", "title: Linear layer\ntitle: again\n"),
+            4,
+            "duplicate key",
+        ),
     ],
 )
 def test_bad_rubric_names_file_line_and_problem(

@@ -1,0 +1,313 @@
+"""Assertions for hidden and public tests, with feedback a student may see.
+
+Every helper raises ``autograder.errors.WrongAnswer`` whose message is shown to the student
+verbatim, so messages name types, shapes, dtypes, relative errors and a diagnosis
+(``autograder.diagnose``) -- never a hidden input or an expected value.
+
+Two questions, kept apart so that one mistake costs one rubric item:
+
+* **Is the math right?** ``expect_array(..., strict=False)`` and
+  ``expect_gradients(..., strict=False)`` compare values up to ``VALUE_THRESHOLD`` after
+  forgiving what is only layout: any real dtype, and shapes that differ only by axes of length 1
+  (a (1, F) ``db`` holds the right numbers).
+* **Is the layout right?** ``expect_layout`` checks the exact shape, float64, and float64
+  *precision* -- but precision only when the values are otherwise right, so a wrong formula is
+  charged to its value item and not here as well.
+
+``strict=True`` (the default) asks both at once: exact shape, float64, ``PRECISION_THRESHOLD``.
+
+Thresholds, from the measurement described in ``autograder.gradcheck`` (2,000 random linear
+layers, B, D, F up to 256): two float64 computations of the same formula (matmul, einsum,
+loops) differ by at most 3.5e-16; the same formula computed in float32 differs from float64 by
+1e-8 to 2e-7 (never below 5e-9); every structural mistake by at least 9e-3. Hence
+``PRECISION_THRESHOLD = 1e-10`` (float64 agreement, far below float32 rounding) and
+``VALUE_THRESHOLD = 1e-4`` (above any float32 rounding, far below any structural mistake).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograder.diagnose import Diagnosis, diagnose, diagnose_shape
+from autograder.errors import WrongAnswer
+from autograder.gradcheck import (
+    DIRECTIONAL_THRESHOLD,
+    NUMERICAL_THRESHOLD,
+    directional_check,
+    numerical_vjp,
+    rel_error,
+)
+
+PRECISION_THRESHOLD = 1e-10
+VALUE_THRESHOLD = 1e-4
+# Above this many gradient entries ``expect_gradients`` switches from element-by-element
+# central differences (2 forward calls per entry) to random directions (a fixed handful).
+ELEMENTWISE_LIMIT = 2_000
+
+# Context keys understood by the helpers; "where" prefixes messages (e.g. "B=4, D=3, F=5"),
+# the others are passed on to ``diagnose``.
+_CONTEXT_KEYS = frozenset({"where", "batch_size", "batch_sum", "formula", "candidates"})
+
+
+def describe_type(value: object) -> str:
+    """Name what a submission returned, in words for the student (no values)."""
+    if value is None:
+        return "None (is a return statement missing?)"
+    if isinstance(value, np.ndarray):
+        return f"a numpy array of dtype {value.dtype} and shape {_shape(value.shape)}"
+    if isinstance(value, tuple | list):
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        return f"a {kind} of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, bool | int | float | complex | np.generic):
+        return f"a single number ({type(value).__name__}), not an array"
+    # Opaque objects that stayed in the worker (autograder.sandbox.Handle) carry type_name.
+    type_name = getattr(value, "type_name", None) or type(value).__name__
+    return f"an object of type {type_name}"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _split_context(context: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    context = dict(context or {})
+    unknown = set(context) - _CONTEXT_KEYS
+    if unknown:
+        # A typo in a hidden test must not silently drop a diagnosis.
+        raise TypeError(f"unknown context keys {sorted(unknown)}; known: {sorted(_CONTEXT_KEYS)}")
+    where = context.pop("where", None)
+    return (f" (for {where})" if where else ""), context
+
+
+def _fail(headline: str, hint: Diagnosis | str | None = None) -> WrongAnswer:
+    return WrongAnswer(f"{headline}\nHint: {hint}" if hint else headline)
+
+
+def _require_real_array(actual: object, name: str, where: str) -> np.ndarray:
+    if not isinstance(actual, np.ndarray):
+        raise _fail(f"{name} should be a numpy array{where}, but your code returned "
+                    f"{describe_type(actual)}.")
+    if not (np.issubdtype(actual.dtype, np.floating) or np.issubdtype(actual.dtype, np.integer)):
+        raise _fail(f"{name} has dtype {actual.dtype}{where}; it should be an array of real "
+                    "numbers (float64).")
+    return actual
+
+
+def _dtype_hint(dtype: np.dtype[Any]) -> str:
+    if np.issubdtype(dtype, np.integer):
+        return ("an integer array cannot hold fractions: create arrays with np.zeros(shape) "
+                "(float64 by default), not dtype=int.")
+    return ("float32 keeps only about 7 significant digits, too few for gradient checks: look "
+            "for np.float32 in dtype= arguments and .astype(...) calls; numpy computes in "
+            "float64 by default.")
+
+
+def _conform(
+    actual: np.ndarray,
+    expected_shape: tuple[int, ...],
+    *,
+    name: str,
+    where: str,
+    strict: bool,
+    expected: np.ndarray | None,
+    diagnosis: Mapping[str, Any],
+) -> np.ndarray:
+    """``actual`` in the expected shape, or a WrongAnswer explaining the shape."""
+    if actual.shape == expected_shape:
+        return actual
+    # Lenient: only axes of length 1 differ, so the numbers can still be judged.
+    if not strict and actual.size == int(np.prod(expected_shape)) and (
+        tuple(n for n in actual.shape if n != 1) == tuple(n for n in expected_shape if n != 1)
+    ):
+        return actual.reshape(expected_shape)
+    if expected is not None:
+        hint = diagnose(actual, expected, name=name, **diagnosis)
+    else:
+        shape_context = {k: v for k, v in diagnosis.items() if k in ("batch_size", "formula")}
+        hint = diagnose_shape(actual.shape, expected_shape, name=name, **shape_context)
+    raise _fail(
+        f"{name} has shape {_shape(actual.shape)}, expected {_shape(expected_shape)}{where}.", hint
+    )
+
+
+def expect_array(
+    actual: object,
+    expected: np.ndarray,
+    *,
+    name: str,
+    context: Mapping[str, Any] | None = None,
+    threshold: float | None = None,
+    strict: bool = True,
+) -> float:
+    """Check ``actual`` against the trusted ``expected``; return the relative error.
+
+    Raises ``WrongAnswer`` if ``actual`` is not a real numeric array, has the wrong shape
+    (``strict=False``: up to axes of length 1), is not float64 (only when ``strict``), holds
+    NaN/inf, or differs by more than ``threshold`` (default ``PRECISION_THRESHOLD`` when
+    strict, else ``VALUE_THRESHOLD``) in ``gradcheck.rel_error``. ``context`` may hold
+    ``where`` (a description of the case, e.g. ``"B=4, D=3, F=5"``) and the keyword
+    arguments of ``diagnose`` (``batch_size``, ``batch_sum``, ``formula``, ``candidates``).
+    """
+    where, diagnosis = _split_context(context)
+    expected = np.asarray(expected, dtype=np.float64)
+    array = _require_real_array(actual, name, where)
+    array = _conform(
+        array, expected.shape, name=name, where=where, strict=strict, expected=expected,
+        diagnosis=diagnosis,
+    )
+    if strict and array.dtype != np.float64:
+        raise _fail(f"{name} has dtype {array.dtype}, expected float64{where}.",
+                    _dtype_hint(array.dtype))
+    limit = threshold if threshold is not None else (
+        PRECISION_THRESHOLD if strict else VALUE_THRESHOLD
+    )
+    return _compare(array, expected, name=name, where=where, limit=limit, diagnosis=diagnosis,
+                    against="the right answer")
+
+
+def _compare(
+    array: np.ndarray,
+    expected: np.ndarray,
+    *,
+    name: str,
+    where: str,
+    limit: float,
+    diagnosis: Mapping[str, Any],
+    against: str,
+) -> float:
+    values = array.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise _fail(f"{name} contains NaN or infinity{where}.",
+                    diagnose(values, expected, name=name, **diagnosis))
+    error = rel_error(values, expected)
+    if not error <= limit:
+        raise _fail(
+            f"{name} does not match {against}{where}: relative error {error:.1e} "
+            f"(allowed: {limit:.0e}).",
+            diagnose(values, expected, name=name, **diagnosis),
+        )
+    return error
+
+
+def expect_layout(
+    actual: object,
+    *,
+    name: str,
+    shape: tuple[int, ...],
+    reference: np.ndarray | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> None:
+    """Check the exact ``shape``, dtype float64 and, given ``reference``, float64 precision.
+
+    Precision fails only when ``actual`` agrees with ``reference`` to within
+    ``VALUE_THRESHOLD`` but not ``PRECISION_THRESHOLD`` -- float64 numbers computed through
+    float32. Values that are simply wrong are left to the value checks.
+    """
+    where, diagnosis = _split_context(context)
+    array = _require_real_array(actual, name, where)
+    expected = None if reference is None else np.asarray(reference, dtype=np.float64)
+    _conform(array, tuple(shape), name=name, where=where, strict=True, expected=expected,
+             diagnosis=diagnosis)
+    if array.dtype != np.float64:
+        raise _fail(f"{name} has dtype {array.dtype}, expected float64{where}.",
+                    _dtype_hint(array.dtype))
+    if expected is None:
+        return
+    error = rel_error(array, expected)
+    if PRECISION_THRESHOLD < error <= VALUE_THRESHOLD:
+        raise _fail(
+            f"{name} has dtype float64 but not float64 precision{where}: relative error "
+            f"{error:.0e} (allowed: {PRECISION_THRESHOLD:.0e}).",
+            diagnose(array, expected, name=name, **diagnosis),
+        )
+
+
+def expect_unchanged(
+    before: np.ndarray, after: object, *, name: str, function: str | None = None
+) -> None:
+    """Check that an argument is exactly as it was before the call (NaN equals NaN)."""
+    who = function or "your function"
+    changed = not isinstance(after, np.ndarray) or after.shape != before.shape or (
+        after.dtype != before.dtype
+    )
+    detail = "its type, shape or dtype changed"
+    if not changed:
+        differs = ~((after == before) | (np.isnan(after) & np.isnan(before))
+                    if np.issubdtype(before.dtype, np.floating) else (after == before))
+        count = int(np.count_nonzero(differs))
+        changed = count > 0
+        detail = f"{count} of {before.size} entries changed"
+    if changed:
+        raise _fail(
+            f"{who} modified its argument {name} ({detail}).",
+            "a function must leave its inputs as it found them; the caller still needs them. "
+            "Build new arrays (y = x @ W + b, g = g * 2) instead of updating in place "
+            "(x += ..., x[...] = ..., out=x).",
+        )
+
+
+def expect_tuple(value: object, names: Sequence[str], *, function: str) -> tuple[Any, ...]:
+    """``value`` as a tuple of ``len(names)`` items (a list is accepted), else WrongAnswer."""
+    if isinstance(value, tuple | list) and len(value) == len(names):
+        return tuple(value)
+    expected = f"({', '.join(names)})"
+    raise _fail(f"{function} should return a tuple {expected}, but it returned "
+                f"{describe_type(value)}.")
+
+
+def expect_gradients(
+    f: Callable[..., object],
+    inputs: Mapping[str, np.ndarray],
+    upstream: np.ndarray,
+    grads: Mapping[str, object],
+    *,
+    names: Mapping[str, str] | None = None,
+    rng: np.random.Generator | None = None,
+    strict: bool = True,
+    context: Mapping[str, Any] | None = None,
+) -> dict[str, float]:
+    """Check claimed gradients against central differences of the trusted function ``f``.
+
+    ``grads`` maps an input name of ``f`` to the claimed ``dL/d input`` for
+    ``L = sum(f(**inputs) * upstream)``; ``names`` gives the names students know them by
+    (``{"W": "dW"}``). Up to ``ELEMENTWISE_LIMIT`` entries per gradient are checked one by one
+    (and diagnosed like ``expect_array``); larger ones along random directions drawn from
+    ``rng``. ``strict`` is as for ``expect_array`` (shape and dtype forgiveness; the
+    threshold is the larger of the gradcheck threshold and ``VALUE_THRESHOLD`` when lenient).
+    Returns ``{input name: relative error}``.
+    """
+    where, diagnosis = _split_context(context)
+    names = dict(names or {})
+    errors: dict[str, float] = {}
+    for wrt, claimed in grads.items():
+        label = names.get(wrt, f"d{wrt}")
+        target = np.asarray(inputs[wrt])
+        array = _require_real_array(claimed, label, where)
+        array = _conform(array, target.shape, name=label, where=where, strict=strict,
+                         expected=None, diagnosis=diagnosis)
+        if strict and array.dtype != np.float64:
+            raise _fail(f"{label} has dtype {array.dtype}, expected float64{where}.",
+                        _dtype_hint(array.dtype))
+        array = array.astype(np.float64)
+        if not np.isfinite(array).all():
+            raise _fail(f"{label} contains NaN or infinity{where}.")
+        if array.size <= ELEMENTWISE_LIMIT:
+            limit = NUMERICAL_THRESHOLD if strict else max(NUMERICAL_THRESHOLD, VALUE_THRESHOLD)
+            numerical = numerical_vjp(f, inputs, upstream, wrt)
+            errors[wrt] = _compare(array, numerical, name=label, where=where, limit=limit,
+                                   diagnosis=diagnosis, against="the numerical gradient")
+            continue
+        if rng is None:
+            raise ValueError(f"{label} has {array.size} entries: pass rng for random directions")
+        limit = DIRECTIONAL_THRESHOLD if strict else max(DIRECTIONAL_THRESHOLD, VALUE_THRESHOLD)
+        result = directional_check(f, inputs, upstream, {wrt: array}, rng=rng, threshold=limit)
+        if not result.passed:
+            raise _fail(
+                f"{label} does not match the numerical gradient along random directions{where}: "
+                f"relative error {result.rel_error:.1e} (allowed: {limit:.0e}).",
+            )
+        errors[wrt] = result.rel_error
+    return errors
