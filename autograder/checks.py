@@ -88,21 +88,29 @@ def _fail(headline: str, hint: Diagnosis | str | None = None) -> WrongAnswer:
 
 def _require_real_array(actual: object, name: str, where: str) -> np.ndarray:
     if not isinstance(actual, np.ndarray):
-        raise _fail(f"{name} should be a numpy array{where}, but your code returned "
-                    f"{describe_type(actual)}.")
+        raise _fail(
+            f"{name} should be a numpy array{where}, but your code returned "
+            f"{describe_type(actual)}."
+        )
     if not (np.issubdtype(actual.dtype, np.floating) or np.issubdtype(actual.dtype, np.integer)):
-        raise _fail(f"{name} has dtype {actual.dtype}{where}; it should be an array of real "
-                    "numbers (float64).")
+        raise _fail(
+            f"{name} has dtype {actual.dtype}{where}; it should be an array of real "
+            "numbers (float64)."
+        )
     return actual
 
 
 def _dtype_hint(dtype: np.dtype[Any]) -> str:
     if np.issubdtype(dtype, np.integer):
-        return ("an integer array cannot hold fractions: create arrays with np.zeros(shape) "
-                "(float64 by default), not dtype=int.")
-    return ("float32 keeps only about 7 significant digits, too few for gradient checks: look "
-            "for np.float32 in dtype= arguments and .astype(...) calls; numpy computes in "
-            "float64 by default.")
+        return (
+            "an integer array cannot hold fractions: create arrays with np.zeros(shape) "
+            "(float64 by default), not dtype=int."
+        )
+    return (
+        "float32 keeps only about 7 significant digits, too few for gradient checks: look "
+        "for np.float32 in dtype= arguments and .astype(...) calls; numpy computes in "
+        "float64 by default."
+    )
 
 
 def _conform(
@@ -119,8 +127,10 @@ def _conform(
     if actual.shape == expected_shape:
         return actual
     # Lenient: only axes of length 1 differ, so the numbers can still be judged.
-    if not strict and actual.size == int(np.prod(expected_shape)) and (
-        tuple(n for n in actual.shape if n != 1) == tuple(n for n in expected_shape if n != 1)
+    if (
+        not strict
+        and actual.size == int(np.prod(expected_shape))
+        and (tuple(n for n in actual.shape if n != 1) == tuple(n for n in expected_shape if n != 1))
     ):
         return actual.reshape(expected_shape)
     if expected is not None:
@@ -155,17 +165,30 @@ def expect_array(
     expected = np.asarray(expected, dtype=np.float64)
     array = _require_real_array(actual, name, where)
     array = _conform(
-        array, expected.shape, name=name, where=where, strict=strict, expected=expected,
+        array,
+        expected.shape,
+        name=name,
+        where=where,
+        strict=strict,
+        expected=expected,
         diagnosis=diagnosis,
     )
     if strict and array.dtype != np.float64:
-        raise _fail(f"{name} has dtype {array.dtype}, expected float64{where}.",
-                    _dtype_hint(array.dtype))
-    limit = threshold if threshold is not None else (
-        PRECISION_THRESHOLD if strict else VALUE_THRESHOLD
+        raise _fail(
+            f"{name} has dtype {array.dtype}, expected float64{where}.", _dtype_hint(array.dtype)
+        )
+    limit = (
+        threshold if threshold is not None else (PRECISION_THRESHOLD if strict else VALUE_THRESHOLD)
     )
-    return _compare(array, expected, name=name, where=where, limit=limit, diagnosis=diagnosis,
-                    against="the right answer")
+    return _compare(
+        array,
+        expected,
+        name=name,
+        where=where,
+        limit=limit,
+        diagnosis=diagnosis,
+        against="the right answer",
+    )
 
 
 def _compare(
@@ -180,8 +203,10 @@ def _compare(
 ) -> float:
     values = array.astype(np.float64)
     if not np.isfinite(values).all():
-        raise _fail(f"{name} contains NaN or infinity{where}.",
-                    diagnose(values, expected, name=name, **diagnosis))
+        raise _fail(
+            f"{name} contains NaN or infinity{where}.",
+            diagnose(values, expected, name=name, **diagnosis),
+        )
     error = rel_error(values, expected)
     if not error <= limit:
         raise _fail(
@@ -209,11 +234,19 @@ def expect_layout(
     where, diagnosis = _split_context(context)
     array = _require_real_array(actual, name, where)
     expected = None if reference is None else np.asarray(reference, dtype=np.float64)
-    _conform(array, tuple(shape), name=name, where=where, strict=True, expected=expected,
-             diagnosis=diagnosis)
+    _conform(
+        array,
+        tuple(shape),
+        name=name,
+        where=where,
+        strict=True,
+        expected=expected,
+        diagnosis=diagnosis,
+    )
     if array.dtype != np.float64:
-        raise _fail(f"{name} has dtype {array.dtype}, expected float64{where}.",
-                    _dtype_hint(array.dtype))
+        raise _fail(
+            f"{name} has dtype {array.dtype}, expected float64{where}.", _dtype_hint(array.dtype)
+        )
     if expected is None:
         return
     error = rel_error(array, expected)
@@ -230,23 +263,26 @@ def expect_unchanged(
 ) -> None:
     """Check that an argument is exactly as it was before the call (NaN equals NaN)."""
     who = function or "your function"
-    changed = not isinstance(after, np.ndarray) or after.shape != before.shape or (
-        after.dtype != before.dtype
-    )
-    detail = "its type, shape or dtype changed"
-    if not changed:
-        differs = ~((after == before) | (np.isnan(after) & np.isnan(before))
-                    if np.issubdtype(before.dtype, np.floating) else (after == before))
-        count = int(np.count_nonzero(differs))
-        changed = count > 0
+    if (
+        not isinstance(after, np.ndarray)
+        or after.shape != before.shape
+        or (after.dtype != before.dtype)
+    ):
+        detail = "its type, shape or dtype changed"
+    else:
+        same = after == before
+        if np.issubdtype(before.dtype, np.inexact):
+            same |= np.isnan(after) & np.isnan(before)
+        count = int(np.size(same) - np.count_nonzero(same))
+        if count == 0:
+            return
         detail = f"{count} of {before.size} entries changed"
-    if changed:
-        raise _fail(
-            f"{who} modified its argument {name} ({detail}).",
-            "a function must leave its inputs as it found them; the caller still needs them. "
-            "Build new arrays (y = x @ W + b, g = g * 2) instead of updating in place "
-            "(x += ..., x[...] = ..., out=x).",
-        )
+    raise _fail(
+        f"{who} modified its argument {name} ({detail}).",
+        "a function must leave its inputs as it found them; the caller still needs them. "
+        "Build new arrays (y = x @ W + b, g = g * 2) instead of updating in place "
+        "(x += ..., x[...] = ..., out=x).",
+    )
 
 
 def expect_tuple(value: object, names: Sequence[str], *, function: str) -> tuple[Any, ...]:
@@ -254,8 +290,9 @@ def expect_tuple(value: object, names: Sequence[str], *, function: str) -> tuple
     if isinstance(value, tuple | list) and len(value) == len(names):
         return tuple(value)
     expected = f"({', '.join(names)})"
-    raise _fail(f"{function} should return a tuple {expected}, but it returned "
-                f"{describe_type(value)}.")
+    raise _fail(
+        f"{function} should return a tuple {expected}, but it returned {describe_type(value)}."
+    )
 
 
 def expect_gradients(
@@ -286,19 +323,35 @@ def expect_gradients(
         label = names.get(wrt, f"d{wrt}")
         target = np.asarray(inputs[wrt])
         array = _require_real_array(claimed, label, where)
-        array = _conform(array, target.shape, name=label, where=where, strict=strict,
-                         expected=None, diagnosis=diagnosis)
+        array = _conform(
+            array,
+            target.shape,
+            name=label,
+            where=where,
+            strict=strict,
+            expected=None,
+            diagnosis=diagnosis,
+        )
         if strict and array.dtype != np.float64:
-            raise _fail(f"{label} has dtype {array.dtype}, expected float64{where}.",
-                        _dtype_hint(array.dtype))
+            raise _fail(
+                f"{label} has dtype {array.dtype}, expected float64{where}.",
+                _dtype_hint(array.dtype),
+            )
         array = array.astype(np.float64)
         if not np.isfinite(array).all():
             raise _fail(f"{label} contains NaN or infinity{where}.")
         if array.size <= ELEMENTWISE_LIMIT:
             limit = NUMERICAL_THRESHOLD if strict else max(NUMERICAL_THRESHOLD, VALUE_THRESHOLD)
             numerical = numerical_vjp(f, inputs, upstream, wrt)
-            errors[wrt] = _compare(array, numerical, name=label, where=where, limit=limit,
-                                   diagnosis=diagnosis, against="the numerical gradient")
+            errors[wrt] = _compare(
+                array,
+                numerical,
+                name=label,
+                where=where,
+                limit=limit,
+                diagnosis=diagnosis,
+                against="the numerical gradient",
+            )
             continue
         if rng is None:
             raise ValueError(f"{label} has {array.size} entries: pass rng for random directions")

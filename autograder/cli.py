@@ -127,6 +127,36 @@ exit status: 0 every submission has a grade; 1 the grader failed on some submiss
     )
     grade.add_argument("--quiet", "-q", action="store_true", help="no progress and no table")
     _add_course(grade)
+    verify = sub.add_parser(
+        "verify",
+        help="prove the course is sound (CI): reference, stub, mutants, release, leaks",
+        formatter_class=_Formatter,
+        description="""\
+Check, for every assignment in course.yml (or those named), with the same sandbox
+and limits students get:
+  config     course.yml, rubric.yml and the test-to-item binding are valid
+  reference  the reference solution earns full marks, for several secrets
+  stub       the released stub earns zero, each item saying "not implemented"
+  mutants    each mutant in solutions/<a>/mutants/ (header '# loses: dW, db') loses
+             exactly the items it declares; automatic mutants of the reference
+             (transpose, extra 1/B, sum->mean, flipped axis, keepdims, sign, dropped
+             term, float32) all lose points; every item is caught by some mutant
+  release    assignments/<a>/ is exactly what 'autograder release' generates
+  leaks      no solution line, hidden test line, mutant line or the course secret
+             appears under assignments/""",
+        epilog="examples:\n  autograder verify\n  autograder verify linear\n"
+        "exit status: 0 every check holds; 1 some check failed (listed); 2 bad configuration",
+    )
+    verify.add_argument("assignments", nargs="*", metavar="NAME", help="assignments to verify")
+    verify.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        metavar="N",
+        help="grading processes in parallel (default: the number of cores)",
+    )
+    _add_course(verify)
     return parser
 
 
@@ -187,7 +217,14 @@ def raise_usage(message: str) -> None:
     raise UsageError(message)
 
 
-COMMANDS = {"release": cmd_release, "check": cmd_check, "grade": cmd_grade}
+def cmd_verify(args: argparse.Namespace) -> int:
+    from autograder.verify import verify
+
+    reports = verify(_course(args.course), args.assignments, sys.stdout, jobs=args.jobs)
+    return 0 if all(r.ok for r in reports) else 1
+
+
+COMMANDS = {"release": cmd_release, "check": cmd_check, "grade": cmd_grade, "verify": cmd_verify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

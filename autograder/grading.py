@@ -165,12 +165,13 @@ def grade(
     isolation: str = "auto",
     progress_stream: IO[str] | None = None,
     fresh: bool = False,
+    secret: str | None = None,
 ) -> GradeRun:
     """Grade every submission under ``submissions`` and write the reports into ``out``."""
     started = time.monotonic()
     assignment = course.assignment(assignment_name)
     rubric = assignment.rubric()
-    secret = course.secret()
+    secret = secret if secret is not None else course.secret()
     out = out.resolve()
     state_dir = out / ".autograder"
     state_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,323 @@
+"""``autograder verify``: prove that a course's tests reward correct code and catch wrong code.
+
+For each assignment, with the same sandbox and limits students get:
+
+1. **config**: course.yml, rubric.yml and the test-to-item binding are valid;
+2. **reference**: the reference solution earns full marks on every item, for several secrets;
+3. **stub**: the released stub earns zero, every item failing with "not implemented";
+4. **mutants**: each hand-written mutant in ``solutions/<a>/mutants/`` (header line
+   ``# loses: dW, shapes``) loses exactly the items it declares; every automatic mutant
+   (``autograder.mutate``) loses something; every rubric item is killed by some mutant;
+5. **release**: ``assignments/<a>/`` is byte-for-byte what ``autograder release`` renders;
+6. **leaks**: no line of a solution region, hidden test or mutant, and not the course secret,
+   appears anywhere under ``assignments/`` (notebooks and their metadata included).
+
+All submissions of one assignment are graded together in one run per secret, so verifying a
+course costs a few grading runs, not one per mutant.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from autograder.course import Assignment, Course
+from autograder.errors import AutograderError, ConfigError
+from autograder.grading import grade
+from autograder.mutate import generate
+from autograder.release import diff_release, find_regions
+from autograder.rubric import Rubric
+from autograder.scoring import StudentGrade
+
+SEEDS = ("verify-seed-1", "verify-seed-2", "verify-seed-3")
+_LOSES = re.compile(r"^#\s*loses\s*:\s*(.*)$", re.IGNORECASE)
+_MIN_LEAK_LINE = 12  # shorter lines ("return y", "x, W = cache") are not distinctive
+
+
+@dataclass
+class CheckResult:
+    name: str
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class AssignmentReport:
+    name: str
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+@dataclass(frozen=True)
+class HandMutant:
+    name: str
+    path: Path
+    loses: frozenset[str]
+
+
+def read_mutants(assignment: Assignment, rubric: Rubric) -> list[HandMutant]:
+    """The hand-written mutants and the items each declares it must lose."""
+    folder = assignment.mutants_dir
+    if not folder.is_dir():
+        return []
+    mutants = []
+    for path in sorted(folder.glob("*.py")):
+        declared: frozenset[str] | None = None
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()[:10], 1):
+            match = _LOSES.match(line.strip())
+            if match:
+                ids = frozenset(i.strip() for i in match.group(1).split(",") if i.strip())
+                unknown = sorted(ids - set(rubric.ids))
+                if unknown:
+                    raise ConfigError(path, number, f"unknown rubric item(s): {', '.join(unknown)}")
+                if not ids:
+                    raise ConfigError(path, number, "'# loses:' names no rubric item")
+                declared = ids
+                break
+        if declared is None:
+            raise ConfigError(path, 1, "mutant has no '# loses: <item ids>' header line")
+        mutants.append(HandMutant(path.stem, path, declared))
+    return mutants
+
+
+def _lost(grade: StudentGrade) -> frozenset[str]:
+    return frozenset(i.id for i in grade.items if i.score < i.max_score)
+
+
+def verify_assignment(
+    course: Course, assignment: Assignment, stream: IO[str], jobs: int | None
+) -> AssignmentReport:
+    report = AssignmentReport(assignment.name)
+    config = CheckResult("config")
+    report.checks.append(config)
+    try:
+        rubric = assignment.rubric()
+        hand = read_mutants(assignment, rubric)
+    except AutograderError as exc:
+        config.problems.append(str(exc))
+        return report
+    reference = assignment.solution_dir / rubric.module
+    auto = generate(reference.read_text(encoding="utf-8"), reference)
+    stub = assignment.release_dir / rubric.module
+
+    work = Path(tempfile.mkdtemp(prefix=f"autograder-verify-{assignment.name}-"))
+    try:
+        klass = work / "class"
+        _put(klass / "reference", rubric.module, reference.read_text(encoding="utf-8"))
+        if stub.is_file():
+            _put(klass / "stub", rubric.module, stub.read_text(encoding="utf-8"))
+        for mutant in hand:
+            _put(klass / f"mutant-{mutant.name}", rubric.module, mutant.path.read_text("utf-8"))
+        for index, generated in enumerate(auto):
+            name = f"auto-{index:03d}-{generated.operator}-line{generated.line}"
+            _put(klass / name, rubric.module, generated.source)
+        runs: list[dict[str, StudentGrade]] = []
+        for seed in SEEDS:
+            stream.write(f"  grading {len(auto) + len(hand) + 2} submissions with {seed}...\n")
+            stream.flush()
+            try:
+                result = grade(
+                    course,
+                    assignment.name,
+                    klass,
+                    work / f"out-{seed}",
+                    jobs=jobs,
+                    secret=seed,
+                    fresh=True,
+                )
+            except ConfigError as exc:
+                config.problems.append(str(exc))
+                return report
+            runs.append({g.student: g for g in result.grades})
+            for failure in result.internal_failures:
+                config.problems.append(f"grader failed: {failure}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    report.checks.append(_check_reference(runs))
+    report.checks.append(_check_stub(runs, stub))
+    report.checks.append(_check_mutants(runs, rubric, hand, auto))
+    release = CheckResult("release in sync")
+    release.problems.extend(diff_release(assignment))
+    report.checks.append(release)
+    report.checks.append(_check_leaks(course, assignment, rubric))
+    return report
+
+
+def _put(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(parents=True)
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def _check_reference(runs: Sequence[dict[str, StudentGrade]]) -> CheckResult:
+    check = CheckResult("reference earns full marks")
+    for seed, run in zip(SEEDS, runs, strict=True):
+        grade_ = run["reference"]
+        for item in grade_.items:
+            if item.score < item.max_score:
+                first = item.feedback.splitlines()[1:2] or [item.feedback]
+                check.problems.append(
+                    f"{seed}: item '{item.id}' got {item.score:g}/{item.max_score:g}: {first[0]}"
+                )
+    if check.ok:
+        check.notes.append(f"full marks with {len(runs)} different secrets")
+    return check
+
+
+def _check_stub(runs: Sequence[dict[str, StudentGrade]], stub: Path) -> CheckResult:
+    check = CheckResult("released stub earns zero")
+    if "stub" not in runs[0]:
+        check.problems.append(f"{stub} does not exist (run: autograder release)")
+        return check
+    for seed, run in zip(SEEDS, runs, strict=True):
+        grade_ = run["stub"]
+        for item in grade_.items:
+            if item.score > 0:
+                check.problems.append(f"{seed}: stub earns {item.score:g} on '{item.id}'")
+            elif "not implemented" not in item.feedback:
+                check.problems.append(
+                    f"{seed}: stub fails '{item.id}' without saying 'not implemented': "
+                    f"{item.feedback.splitlines()[-1]}"
+                )
+    return check
+
+
+def _check_mutants(
+    runs: Sequence[dict[str, StudentGrade]],
+    rubric: Rubric,
+    hand: Sequence[HandMutant],
+    auto: Sequence[object],
+) -> CheckResult:
+    check = CheckResult("mutants are caught")
+    killed: set[str] = set()
+    for mutant in hand:
+        lost = frozenset().union(*(_lost(run[f"mutant-{mutant.name}"]) for run in runs))
+        killed |= lost
+        if lost != mutant.loses:
+            missing = ", ".join(sorted(mutant.loses - lost)) or "-"
+            extra = ", ".join(sorted(lost - mutant.loses)) or "-"
+            check.problems.append(
+                f"mutants/{mutant.path.name}: declared to lose {_ids(mutant.loses)}, "
+                f"lost {_ids(lost)} (not lost: {missing}; lost but not declared: {extra})"
+            )
+    survivors = []
+    auto_names = sorted(s for s in runs[0] if s.startswith("auto-"))
+    for name in auto_names:
+        lost = frozenset().union(*(_lost(run[name]) for run in runs))
+        killed |= lost
+        if not lost:
+            survivors.append(name)
+    for name in survivors:
+        check.problems.append(
+            f"automatic mutant {name} earns full marks: the hidden tests miss this mistake"
+        )
+    for item in rubric.ids:
+        if item not in killed:
+            check.problems.append(f"no mutant makes item '{item}' lose points")
+    check.notes.append(
+        f"{len(hand)} hand-written and {len(auto_names)} automatic mutants, "
+        f"{len(auto_names) - len(survivors)} automatic killed"
+    )
+    return check
+
+
+def _ids(ids: Iterable[str]) -> str:
+    return "{" + ", ".join(sorted(ids)) + "}"
+
+
+def _normalise(line: str) -> str:
+    return " ".join(line.split())
+
+
+def secret_lines(assignment: Assignment, rubric: Rubric) -> set[str]:
+    """Distinctive lines of instructor-only material, minus what is public anyway."""
+    solution = assignment.solution_dir
+    reference = solution / rubric.module
+    source = reference.read_text(encoding="utf-8").splitlines()
+    inside = {
+        n
+        for region in find_regions("\n".join(source), reference)
+        for n in range(region.begin, region.end + 1)
+    }
+    secret = {_normalise(line) for n, line in enumerate(source, 1) if n in inside}
+    public = {_normalise(line) for n, line in enumerate(source, 1) if n not in inside}
+    private = list(assignment.hidden_tests_dir.rglob("*.py"))
+    if assignment.mutants_dir.is_dir():
+        private += list(assignment.mutants_dir.rglob("*.py"))
+    for path in private:
+        secret.update(_normalise(line) for line in path.read_text(encoding="utf-8").splitlines())
+    for path in [solution / "README.md", *assignment.public_tests_dir.rglob("*")]:
+        if path.is_file():
+            public.update(_normalise(x) for x in path.read_text("utf-8", "replace").splitlines())
+    return {
+        line for line in secret - public if len(line) >= _MIN_LEAK_LINE and not line.startswith("#")
+    }
+
+
+def _check_leaks(course: Course, assignment: Assignment, rubric: Rubric) -> CheckResult:
+    check = CheckResult("nothing leaks into assignments/")
+    lines = secret_lines(assignment, rubric)
+    course_secret = course.secret(create=False) if _has_secret(course) else None
+    released = course.root / "assignments"
+    for path in sorted(released.rglob("*")) if released.is_dir() else []:
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if course_secret and course_secret in text:
+            check.problems.append(f"{path}: contains the course secret")
+        # Notebooks store code as JSON strings: check their decoded lines too.
+        candidates = text.splitlines()
+        candidates += text.replace("\\n", "\n").replace('\\"', '"').splitlines()
+        for number, line in enumerate(candidates, 1):
+            cleaned = _normalise(line.strip().strip('",'))
+            if cleaned in lines:
+                where = number if number <= len(text.splitlines()) else None
+                loc = f"{path}:{where}" if where else str(path)
+                check.problems.append(f"{loc}: leaks instructor-only line '{cleaned[:60]}'")
+                break
+    return check
+
+
+def _has_secret(course: Course) -> bool:
+    try:
+        course.secret(create=False)
+    except AutograderError:
+        return False
+    return True
+
+
+def verify(
+    course: Course, names: Sequence[str], stream: IO[str], jobs: int | None = None
+) -> list[AssignmentReport]:
+    """Verify the named assignments (all when empty); print a report as it goes."""
+    reports = []
+    for name in names or list(course.assignments):
+        assignment = course.assignment(name)
+        stream.write(f"verify {name}\n")
+        report = verify_assignment(course, assignment, stream, jobs)
+        for check in report.checks:
+            mark = "ok  " if check.ok else "FAIL"
+            stream.write(f"  [{mark}] {check.name}\n")
+            for note in check.notes:
+                stream.write(f"         {note}\n")
+            for problem in check.problems:
+                stream.write(f"         - {problem}\n")
+        reports.append(report)
+    failed = [r.name for r in reports if not r.ok]
+    if failed:
+        stream.write(f"\nverify FAILED for: {', '.join(failed)}\n")
+    else:
+        stream.write(f"\nverify passed: {len(reports)} assignment(s) sound\n")
+    return reports
