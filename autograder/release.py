@@ -1,8 +1,9 @@
 """``autograder release``: generate the student folder ``assignments/<a>/`` from ``solutions/<a>/``.
 
 What goes out: the module with every ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region
-replaced by a stub that raises ``NotImplementedError`` naming the task, the public tests from
-``solutions/<a>/public/``, the ``README.md`` and the ``rubric.yml``. What never goes out: the
+replaced by a stub that raises ``NotImplementedError`` naming the task, the same as a Jupyter
+notebook (``autograder.notebook``), the public tests from ``solutions/<a>/public/``, the
+``README.md`` and the ``rubric.yml``. What never goes out: the
 hidden tests, the mutants and the text inside solution regions.
 
 The output is a pure function of the sources, so releasing twice gives identical bytes and
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from autograder.course import Assignment
 from autograder.errors import ConfigError
+from autograder.notebook import render_notebook
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -93,13 +95,13 @@ def render(assignment: Assignment) -> dict[str, bytes]:
     reference = solution / rubric.module
     if not reference.is_file():
         raise ConfigError(rubric.path, None, f"the reference module {reference} does not exist")
-    files: dict[str, bytes] = {
-        rubric.module: stub_source(reference.read_text(encoding="utf-8"), reference).encode(),
-        "rubric.yml": rubric.path.read_bytes(),
-    }
+    stub = stub_source(reference.read_text(encoding="utf-8"), reference)
+    files: dict[str, bytes] = {rubric.module: stub.encode(), "rubric.yml": rubric.path.read_bytes()}
     readme = solution / "README.md"
-    if readme.is_file():
-        files["README.md"] = readme.read_bytes()
+    readme_text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {rubric.title}\n"
+    files["README.md"] = readme_text.encode()
+    notebook = render_notebook(readme_text, stub, rubric.module)
+    files[f"{rubric.module_stem}.ipynb"] = notebook.encode()
     public = assignment.public_tests_dir
     if public.is_dir():
         for path in sorted(public.rglob("*")):

@@ -78,7 +78,7 @@ def course(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_release_writes_student_folder_reproducibly(course) -> None:  # type: ignore[no-untyped-def]
     toy = course.assignment("toy")
     files = release(toy)
-    assert files == ["README.md", "rubric.yml", "test_toy.py", "toy.py"]
+    assert files == ["README.md", "rubric.yml", "test_toy.py", "toy.ipynb", "toy.py"]
     first = {p.name: p.read_bytes() for p in toy.release_dir.iterdir()}
     assert not (toy.release_dir / "test_hidden.py").exists()
     assert b"secret_line" not in first["toy.py"]
@@ -98,3 +98,26 @@ def test_diff_release_names_edited_extra_and_missing_files(course) -> None:  # t
     assert any("toy.py differs" in p for p in problems)
     assert any("extra.txt is not produced" in p for p in problems)
     assert any("README.md is missing" in p for p in problems)
+
+
+def test_notebook_edition_has_readme_sections_and_stub_cells(course) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from autograder.submissions import notebook_source
+
+    toy = course.assignment("toy")
+    release(toy)
+    raw = (toy.release_dir / "toy.ipynb").read_text()
+    notebook = json.loads(raw)
+    kinds = [c["cell_type"] for c in notebook["cells"]]
+    assert kinds[0] == "markdown" and "code" in kinds
+    solution_cells = [
+        c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("solution")
+    ]
+    assert [c["metadata"]["nbgrader"]["grade_id"] for c in solution_cells] == ["forward", "Layer"]
+    assert "secret_line" not in raw and "x @ W" not in raw
+    # The notebook's code is the stub module: it runs and raises the same stubs.
+    namespace: dict[str, object] = {}
+    exec(compile(notebook_source(raw), "toy.ipynb", "exec"), namespace)
+    with pytest.raises(NotImplementedError, match="forward"):
+        namespace["forward"](1, 2)  # type: ignore[operator]
