@@ -44,8 +44,9 @@ def run_check(folder: Path, *, verbose: bool, stream: IO[str]) -> int:
             "(e.g. assignments/linear)"
         )
     rubric = load_rubric(rubric_path)
-    if not (folder / rubric.module).is_file():
-        raise UsageError(f"{folder} has no {rubric.module} to check")
+    notebook = folder / f"{rubric.module_stem}.ipynb"
+    if not (folder / rubric.module).is_file() and not notebook.is_file():
+        raise UsageError(f"{folder} has no {rubric.module} (or {notebook.name}) to check")
     collector = _Collector()
     args = [str(folder), "--rootdir", str(folder), "-p", "no:cacheprovider"]
     if verbose:

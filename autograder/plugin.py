@@ -48,6 +48,7 @@ from autograder.errors import (
 )
 from autograder.rubric import Rubric, TestBinding, load_rubric
 from autograder.scoring import ERROR, FAILED, INTERNAL, PASSED, TestOutcome
+from autograder.submissions import read_source
 
 RUBRIC_MARK = "rubric"
 PUBLIC_SECRET = "public"  # students can reproduce public tests; hidden ones use the course secret
@@ -344,8 +345,14 @@ def _local_state(request: pytest.FixtureRequest) -> GradingState:
     except AutograderError as exc:
         raise UsageError(str(exc)) from None
     module_path = folder / rubric.module
+    if not module_path.is_file() and (folder / f"{rubric.module_stem}.ipynb").is_file():
+        module_path = folder / f"{rubric.module_stem}.ipynb"
     if not module_path.is_file():
         raise UsageError(f"no {rubric.module} in {folder}")
+    try:
+        source = read_source(module_path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     from autograder.sandbox import Sandbox
 
     sandbox = Sandbox(slot=0)
@@ -353,8 +360,8 @@ def _local_state(request: pytest.FixtureRequest) -> GradingState:
     request.config.stash[LOCAL_SANDBOX] = sandbox
     run = StudentRun(
         student="local",
-        source=module_path.read_text(encoding="utf-8"),
-        filename=rubric.module,
+        source=source,
+        filename=module_path.name,
         module=rubric.module_stem,
         limits=GradingLimits(),
         sandbox=sandbox,

@@ -103,10 +103,42 @@ def feedback_markdown(rubric: Rubric, grade: StudentGrade) -> str:
     return "\n".join(lines)
 
 
+def gradescope_results(rubric: Rubric, grade: StudentGrade) -> dict[str, Any]:
+    """Gradescope's ``results.json`` for one submission: one test entry per rubric item.
+
+    Item visibility maps onto Gradescope's own (``visible``, ``hidden``, ``after_due_date``,
+    ``after_published``), so Gradescope enforces it; what the student printed stays hidden.
+    """
+    tests = []
+    for number, item in enumerate(grade.items, start=1):
+        tests.append(
+            {
+                "name": f"{item.title} ({item.id})",
+                "number": str(number),
+                "score": item.score,
+                "max_score": item.max_score,
+                "status": "passed" if item.score == item.max_score else "failed",
+                "output": item.feedback,
+                "output_format": "md",
+                "visibility": item.visibility,
+            }
+        )
+    return {
+        "score": grade.score,
+        "output": grade.feedback,
+        "output_format": "md",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
 def write_reports(out: Path, rubric: Rubric, grades: Sequence[StudentGrade]) -> None:
     """Write every report for a finished run; each file is replaced atomically."""
     for grade in grades:
         atomic_write(out / "feedback" / f"{grade.student}.md", feedback_markdown(rubric, grade))
+        results = json.dumps(gradescope_results(rubric, grade), indent=2, ensure_ascii=False)
+        atomic_write(out / "gradescope" / grade.student / "results.json", results + "\n")
     atomic_write(out / "grades.csv", gradebook_csv(rubric, grades))
     # grades.json last: its presence means the whole run's files are written.
     atomic_write(out / "grades.json", gradebook_json(rubric, grades))

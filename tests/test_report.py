@@ -57,3 +57,17 @@ def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path: Path) -> None:
         atomic_write(target, 42)  # type: ignore[arg-type]
     assert target.read_text() == "old complete\n"
     assert [p.name for p in tmp_path.iterdir()] == ["grades.json"]
+
+
+def test_gradescope_results_follow_the_spec(toy_rubric: Rubric, tmp_path: Path) -> None:
+    write_reports(tmp_path, toy_rubric, grades(toy_rubric))
+    adam = json.loads((tmp_path / "gradescope" / "adam" / "results.json").read_text())
+    assert adam["score"] == 0.0
+    assert [t["name"] for t in adam["tests"]] == ["a (a)", "b (b)", "c (c)"]
+    first = adam["tests"][0]
+    assert first["status"] == "failed" and first["max_score"] == 4.0
+    assert "dW is transposed" in first["output"]
+    assert adam["tests"][2]["visibility"] == "hidden"  # Gradescope enforces item visibility
+    assert adam["stdout_visibility"] == "hidden"
+    zoe = json.loads((tmp_path / "gradescope" / "zoe" / "results.json").read_text())
+    assert zoe["score"] == sum(t["score"] for t in zoe["tests"]) == 8.0

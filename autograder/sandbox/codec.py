@@ -1,0 +1,230 @@
+"""Plain data across the boundary: a JSON tree plus ``.npy`` blobs, never pickle.
+
+Both directions use the same format. A frame body is::
+
+    u32 json_length | JSON header | blob 0 | blob 1 | ...
+
+and the header lists the blob lengths under ``"b"``. Inside the header, a value is a tree in
+which lists, tuples, dicts and non-JSON scalars are tagged objects with exactly one key::
+
+    {"L": [...]} list      {"T": [...]} tuple      {"D": {...}} dict with str keys
+    {"C": [re, im]} complex  {"A": i} ndarray = blob i  {"S": i} numpy scalar = 0-d blob i
+    {"H": [id, type_name]} a Handle
+
+so a bare JSON object can never be mistaken for data. ``None``, ``bool``, ``int``, ``float``
+(NaN and infinities included) and ``str`` are plain JSON.
+
+Decoding is written for hostile input: the grader calls :func:`decode` on bytes produced by
+student code, so every blob's ``.npy`` header is parsed here with a strict pattern (numeric
+kinds ``biufc`` only, no object, structured or string dtypes) and its size checked against
+the bytes actually present *before* numpy allocates anything.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograder.sandbox.model import Handle
+
+NUMERIC_KINDS = frozenset("biufc")
+MAX_DEPTH = 64  # deeper trees are refused both ways; student data is never that nested
+MAX_TYPE_NAME = 200
+
+PREFIX = struct.Struct("!I")  # announces a frame's body length
+# Exactly what numpy's format.write_array emits for a numeric dtype, nothing else.
+_NPY_HEADER = re.compile(
+    r"\{'descr': '(?P<descr>[<>|=]?[biufc]\d{1,2})', "
+    r"'fortran_order': (?P<fortran>True|False), "
+    r"'shape': \((?P<shape>(?:\d{1,19}, )*\d{0,19},?)\), \} *\n"
+)
+
+
+class ProtocolError(Exception):
+    """Bytes that do not follow the protocol (a forged or corrupt frame)."""
+
+
+def _plain_array(value: Any) -> np.ndarray | None:
+    """``value`` as a base-class ndarray if it is a numeric array, else None."""
+    if not isinstance(value, np.ndarray):
+        return None
+    array = np.asarray(value)  # subclasses (np.matrix, masked arrays) become plain arrays
+    if type(array) is not np.ndarray or array.dtype.kind not in NUMERIC_KINDS:
+        return None
+    if array.dtype.fields is not None or array.dtype.subdtype is not None:
+        return None
+    return array
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def encode(value: Any, on_other: Callable[[Any], Handle]) -> tuple[Any, list[bytes]]:
+    """Turn ``value`` into a JSON-able tree and a list of ``.npy`` blobs.
+
+    ``on_other`` is called for anything that is not plain data: the worker stores the value
+    and returns a Handle for it, the grader raises (it only ever sends plain data).
+    Raises ValueError for trees nested deeper than MAX_DEPTH.
+    """
+    blobs: list[bytes] = []
+
+    def walk(item: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise ValueError(f"data nested more than {MAX_DEPTH} levels deep")
+        kind = type(item)
+        if item is None or kind in (bool, int, float, str):
+            return item
+        if kind is complex:
+            return {"C": [item.real, item.imag]}
+        if kind is Handle:
+            return {"H": [item.id, item.type_name]}
+        if isinstance(item, np.generic) and item.dtype.kind in NUMERIC_KINDS:
+            blobs.append(_npy_bytes(np.asarray(item)))
+            return {"S": len(blobs) - 1}
+        array = _plain_array(item)
+        if array is not None:
+            blobs.append(_npy_bytes(array))
+            return {"A": len(blobs) - 1}
+        if kind is list:
+            return {"L": [walk(x, depth + 1) for x in item]}
+        if kind is tuple:
+            return {"T": [walk(x, depth + 1) for x in item]}
+        if kind is dict and all(type(k) is str for k in item):
+            return {"D": {k: walk(v, depth + 1) for k, v in item.items()}}
+        handle = on_other(item)
+        return {"H": [handle.id, handle.type_name]}
+
+    return walk(value, 0), blobs
+
+
+def parse_npy(blob: bytes | memoryview) -> np.ndarray:
+    """Load one ``.npy`` blob after checking, without allocating, that it is a numeric array
+    whose declared size matches the bytes present. Raises ProtocolError otherwise."""
+    view = memoryview(blob)
+    if len(view) < 10 or bytes(view[:6]) != b"\x93NUMPY":
+        raise ProtocolError("array payload is not .npy data")
+    major = view[6]
+    if major == 1:
+        (header_len,) = struct.unpack("<H", view[8:10])
+        start = 10
+    elif major in (2, 3):
+        if len(view) < 12:
+            raise ProtocolError("truncated .npy header")
+        (header_len,) = struct.unpack("<I", view[8:12])
+        start = 12
+    else:
+        raise ProtocolError(f"unsupported .npy version {major}")
+    if header_len > 4096 or start + header_len > len(view):
+        raise ProtocolError("bad .npy header length")
+    try:
+        header = bytes(view[start : start + header_len]).decode("ascii")
+    except UnicodeDecodeError:
+        raise ProtocolError("non-ASCII .npy header") from None
+    match = _NPY_HEADER.fullmatch(header)
+    if match is None:
+        raise ProtocolError(f"refused .npy header {header[:80]!r} (only numeric dtypes cross)")
+    dtype = np.dtype(match["descr"])
+    if dtype.kind not in NUMERIC_KINDS or dtype.hasobject or dtype.fields is not None:
+        raise ProtocolError(f"refused dtype {dtype}")
+    shape = tuple(int(n) for n in match["shape"].replace(",", " ").split())
+    count = 1
+    for n in shape:
+        count *= n  # Python ints: a forged (10**12,) shape cannot overflow into a small size
+    data_len = len(view) - start - header_len
+    if count * dtype.itemsize != data_len:
+        raise ProtocolError(
+            f"array {shape} of {dtype} needs {count * dtype.itemsize} bytes, frame has {data_len}"
+        )
+    return np.load(io.BytesIO(view), allow_pickle=False)
+
+
+def decode(
+    tree: Any, blobs: list[memoryview], on_handle: Callable[[int, str], Any]
+) -> Any:
+    """Inverse of :func:`encode`; raises ProtocolError on anything malformed.
+
+    ``on_handle(id, type_name)`` turns a handle tag into a value (the grader builds a
+    Handle, the worker looks the object up).
+    """
+
+    def array(index: Any) -> np.ndarray:
+        if type(index) is not int or not 0 <= index < len(blobs):
+            raise ProtocolError("array tag points to no payload")
+        return parse_npy(blobs[index])
+
+    def walk(node: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise ProtocolError(f"data nested more than {MAX_DEPTH} levels deep")
+        if node is None or type(node) in (bool, int, float, str):
+            return node
+        if type(node) is not dict or len(node) != 1:
+            raise ProtocolError(f"unexpected {type(node).__name__} in data")
+        ((tag, body),) = node.items()
+        if tag in ("L", "T") and type(body) is list:
+            items = [walk(x, depth + 1) for x in body]
+            return items if tag == "L" else tuple(items)
+        if tag == "D" and type(body) is dict:
+            return {k: walk(v, depth + 1) for k, v in body.items()}
+        if tag == "C" and type(body) is list and len(body) == 2:
+            real, imag = body
+            if type(real) not in (int, float) or type(imag) not in (int, float):
+                raise ProtocolError("bad complex number")
+            return complex(real, imag)
+        if tag == "A":
+            return array(body)
+        if tag == "S":
+            scalar = array(body)
+            if scalar.shape != ():
+                raise ProtocolError("scalar tag points to an array")
+            return scalar[()]
+        if tag == "H" and type(body) is list and len(body) == 2:
+            ident, type_name = body
+            if type(ident) is not int or type(type_name) is not str:
+                raise ProtocolError("bad handle")
+            return on_handle(ident, type_name[:MAX_TYPE_NAME])
+        raise ProtocolError(f"unknown tag {tag!r}")
+
+    return walk(tree, 0)
+
+
+def pack(header: dict[str, Any], blobs: Sequence[bytes] = ()) -> bytes:
+    """One frame: u32 body length, then the body described in the module docstring."""
+    head = json.dumps({**header, "b": [len(b) for b in blobs]}, separators=(",", ":")).encode()
+    body_len = 4 + len(head) + sum(len(b) for b in blobs)
+    return b"".join([PREFIX.pack(body_len), PREFIX.pack(len(head)), head, *blobs])
+
+
+def unpack(body: bytes | bytearray | memoryview) -> tuple[dict[str, Any], list[memoryview]]:
+    """Split a frame body into its JSON header and blob views; ProtocolError if malformed."""
+    view = memoryview(body)
+    if len(view) < 4:
+        raise ProtocolError("frame shorter than its header")
+    (head_len,) = PREFIX.unpack(view[:4])
+    if 4 + head_len > len(view):
+        raise ProtocolError("frame header longer than the frame")
+    try:
+        header = json.loads(bytes(view[4 : 4 + head_len]))
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(f"frame header is not JSON ({type(exc).__name__})") from None
+    if type(header) is not dict:
+        raise ProtocolError("frame header is not an object")
+    sizes = header.pop("b", None)
+    if type(sizes) is not list or not all(type(n) is int and n >= 0 for n in sizes):
+        raise ProtocolError("frame has no valid blob table")
+    offset = 4 + head_len
+    if offset + sum(sizes) != len(view):
+        raise ProtocolError("blob table does not match the frame length")
+    blobs = []
+    for n in sizes:
+        blobs.append(view[offset : offset + n])
+        offset += n
+    return header, blobs
