@@ -147,6 +147,39 @@ and limits students get:
         epilog="examples:\n  autograder verify\n  autograder verify linear\n"
         "exit status: 0 every check holds; 1 some check failed (listed); 2 bad configuration",
     )
+    export = sub.add_parser(
+        "export",
+        help="export grades from 'autograder grade' into another gradebook (nbgrader)",
+        formatter_class=_Formatter,
+        description="""\
+Export the grades of a finished 'autograder grade' run.
+
+  nbgrader   write them into an nbgrader gradebook (sqlite). Each rubric item becomes a
+             grade cell of the assignment's notebook with the item's points; each student's
+             item score becomes that cell's auto score. Running it again updates the entries.
+
+Gradescope's results.json files are already written by 'grade' (DIR/gradescope/<id>/).""",
+        epilog="example:\n  autograder export nbgrader linear --grades out/linear/grades.json "
+        "--db gradebook.db",
+    )
+    export.add_argument("format", choices=["nbgrader"], help="target gradebook")
+    export.add_argument("assignment", metavar="ASSIGNMENT")
+    export.add_argument(
+        "--grades",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="grades.json written by 'autograder grade'",
+    )
+    export.add_argument(
+        "--db",
+        type=Path,
+        default=Path("gradebook.db"),
+        metavar="FILE",
+        help="nbgrader gradebook database (default: ./gradebook.db)",
+    )
+    _add_course(export)
+
     verify.add_argument("assignments", nargs="*", metavar="NAME", help="assignments to verify")
     verify.add_argument(
         "--jobs",
@@ -224,7 +257,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in reports) else 1
 
 
-COMMANDS = {"release": cmd_release, "check": cmd_check, "grade": cmd_grade, "verify": cmd_verify}
+def cmd_export(args: argparse.Namespace) -> int:
+    from autograder.nbgrader_export import export_to_gradebook
+
+    rubric = _course(args.course).assignment(args.assignment).rubric()
+    count = export_to_gradebook(args.grades, rubric, args.db)
+    print(f"exported {count} students of {args.assignment} to nbgrader gradebook {args.db}")
+    return 0
+
+
+COMMANDS = {
+    "export": cmd_export,
+    "release": cmd_release,
+    "check": cmd_check,
+    "grade": cmd_grade,
+    "verify": cmd_verify,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

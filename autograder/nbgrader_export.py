@@ -1,0 +1,60 @@
+"""Exporting grades into an nbgrader gradebook (``gradebook.db``).
+
+Courses that run nbgrader keep their marks in its gradebook. Each rubric item becomes an
+nbgrader *grade cell* of the assignment's notebook (named after the module, e.g. ``linear``)
+with the item's points, and each student's item score becomes that cell's ``auto_score``. The
+nbgrader formgrader, its CSV export and its feedback tools then work on our grades.
+Exporting again updates the same entries (nbgrader's ``update_or_create_*`` API).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from autograder.errors import UsageError
+from autograder.rubric import Rubric
+
+
+def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
+    """Write every student in ``grades_json`` into the nbgrader gradebook ``db``."""
+    try:
+        document: dict[str, Any] = json.loads(grades_json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{grades_json} does not exist: run 'autograder grade' first") from None
+    except ValueError as exc:
+        raise UsageError(f"{grades_json} is not valid JSON: {exc}") from None
+    if document.get("assignment") != rubric.assignment:
+        raise UsageError(
+            f"{grades_json} holds grades for '{document.get('assignment')}', "
+            f"not '{rubric.assignment}'"
+        )
+    # nbgrader runs the `alembic` script of its own environment from PATH.
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+    from nbgrader.api import Gradebook
+
+    notebook = rubric.module_stem
+    students = document.get("students", {})
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{db.resolve()}") as gradebook:
+        # nbgrader's update path triggers SQLAlchemy autoflush notices that are not ours.
+        warnings.simplefilter("ignore")
+        gradebook.update_or_create_assignment(rubric.assignment)
+        gradebook.update_or_create_notebook(notebook, rubric.assignment)
+        for item in rubric.items:
+            gradebook.update_or_create_grade_cell(
+                item.id, notebook, rubric.assignment, max_score=item.points, cell_type="code"
+            )
+        for student, record in sorted(students.items()):
+            gradebook.update_or_create_student(student)
+            gradebook.update_or_create_submission(rubric.assignment, student)
+            for item_id, item in record.get("items", {}).items():
+                grade = gradebook.find_grade(item_id, notebook, rubric.assignment, student)
+                grade.auto_score = float(item["score"])
+            gradebook.db.commit()
+    return len(students)

@@ -1,0 +1,236 @@
+"""The forked worker: confine itself, load the student's module, then answer calls.
+
+This runs in the child the runner forks, so it starts with numpy already imported and must
+never return (it ends with ``os._exit``). Confinement happens in the order of
+``docs/isolation.md`` before a single byte of student code exists in the process; after that
+nothing here is trusted any more: student code shares the process and could rewrite any of
+these functions, so the worker only ever *returns values*. Verdicts are the grader's.
+
+File descriptors once set up: 0 = /dev/null, 1 and 2 = the capped output pipe, 3 = the
+channel to the grader. Nothing else is open when student code starts.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import sys
+import traceback
+import types
+from typing import Any, NoReturn
+
+from autograder.sandbox import codec, confine, seccomp
+from autograder.sandbox.model import Handle, Limits
+
+CHANNEL_FD = 3
+MESSAGE_CAP = 300
+SETUP_FAILED = 70  # exit status when confinement itself failed (not the student's fault)
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
+    chunks = []
+    while n:
+        chunk = sock.recv(min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _recv_frame(sock: socket.socket) -> bytes | None:
+    prefix = _recv_exact(sock, codec.PREFIX.size)
+    if prefix is None:
+        return None
+    return _recv_exact(sock, codec.PREFIX.unpack(prefix)[0])
+
+
+def _setup_fds(channel: int, output: int) -> None:
+    """Put the channel and output on fixed numbers and close everything else the runner had."""
+    channel = os.dup(channel) if channel < 10 else channel
+    output = os.dup(output) if output < 10 else output
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.dup2(channel, CHANNEL_FD)
+    os.closerange(CHANNEL_FD + 1, os.sysconf("SC_OPEN_MAX"))
+
+
+def confine_self(config: dict[str, Any], runner_pid: int) -> None:
+    """Every isolation step, in order; raises on the first that fails."""
+    mode: str = config["mode"]
+    limits = Limits.from_json(config["limits"])
+    uid, gid = os.getuid(), os.getgid()
+    os.setsid()
+    os.umask(0o022)  # mount points made below must stay traversable after the uid drop
+    os.environ.clear()
+    signal.set_wakeup_fd(-1)
+    for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(signum, signal.SIG_IGN if signum == signal.SIGPIPE else signal.SIG_DFL)
+    confine.set_rlimits(memory_mb=limits.memory_mb, cpu_seconds=limits.cpu_seconds,
+                        file_mb=limits.tmp_mb, nproc=32 if mode == "root" else None)
+    namespaces = confine.CLONE_NEWNET | confine.CLONE_NEWNS | confine.CLONE_NEWIPC
+    plan = confine.MountPlan(**{k: tuple(v) for k, v in config["plan"].items()})
+    if mode == "root":
+        confine.unshare(namespaces)
+        confine.apply_mounts(plan, tmp_mb=limits.tmp_mb, proc="hidepid")
+        confine.drop_to(config["uid"], config["gid"])
+    elif mode == "userns":
+        if uid == 0:
+            os.setgroups([])  # the only chance: setgroups is denied inside the namespace
+        confine.enter_user_namespace(uid, gid, namespaces)
+        confine.apply_mounts(plan, tmp_mb=limits.tmp_mb, proc="cover")
+        confine.drop_capabilities()
+    confine.prctl(confine.PR_SET_NO_NEW_PRIVS, 1)
+    confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
+    if os.getppid() != runner_pid:  # the runner died before PDEATHSIG was armed
+        os._exit(SETUP_FAILED)
+    if config["seccomp"]:
+        seccomp.install(os.getpid())
+
+
+class _Session:
+    """The worker's side of the conversation: the module, the handle table, the replies."""
+
+    def __init__(self, sock: socket.socket, limits: Limits, filename: str) -> None:
+        self.sock = sock
+        self.max_frame = limits.max_frame_mb * 1024 * 1024
+        self.filename = filename
+        self.module: types.ModuleType | None = None
+        self.objects: dict[int, Any] = {}
+        self.ids: dict[int, int] = {}  # id(obj) -> handle id; objects keeps them alive
+        self.next_id = 0
+
+    def send(self, header: dict[str, Any], blobs: list[bytes] = []) -> None:  # noqa: B006
+        for stream in (sys.__stdout__, sys.__stderr__):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except Exception:  # noqa: S110 - a closed output pipe must not stop the reply
+                pass
+        self.sock.sendall(codec.pack(header, blobs))
+
+    def to_handle(self, value: Any) -> Handle:
+        ident = self.ids.get(id(value))
+        if ident is None:
+            self.next_id += 1
+            ident = self.next_id
+            self.objects[ident] = value
+            self.ids[id(value)] = ident
+        return Handle(ident, type(value).__name__[: codec.MAX_TYPE_NAME])
+
+    def from_handle(self, ident: int, type_name: str) -> Any:
+        if ident not in self.objects:
+            raise codec.ProtocolError(f"unknown handle {ident}")
+        return self.objects[ident]
+
+    def error(self, kind: str, exc: BaseException | None, message: str = "") -> dict[str, Any]:
+        line = None
+        if exc is not None:
+            if not message:
+                try:
+                    message = str(exc)
+                except Exception:
+                    message = "<exception message could not be printed>"
+            if isinstance(exc, SyntaxError) and exc.filename == self.filename:
+                line = exc.lineno
+            for frame, lineno in traceback.walk_tb(exc.__traceback__):
+                if frame.f_code.co_filename == self.filename:
+                    line = lineno
+        return {"r": "err", "kind": kind, "line": line, "msg": message[:MESSAGE_CAP],
+                "type": type(exc).__name__[:100] if exc is not None else None}
+
+    def load(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.next_id = int(request["handle_base"])
+        try:
+            code = compile(request["source"], self.filename, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:  # ValueError: null bytes in the source
+            if isinstance(exc, SyntaxError):
+                return self.error("exception", exc, exc.msg or "invalid syntax")
+            result = self.error("exception", exc)
+            result["type"] = "SyntaxError"
+            return result
+        module = types.ModuleType(request["module"])
+        module.__file__ = self.filename
+        sys.modules[request["module"]] = module
+        try:
+            exec(code, module.__dict__)
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt are the student's too
+            return self.error("exception", exc)
+        self.module = module
+        names = [name for name, value in list(vars(module).items())
+                 if type(name) is str and not name.startswith("__") and callable(value)]
+        return {"r": "ready", "fns": names}
+
+    def call(self, request: dict[str, Any], blobs: list[memoryview]) -> tuple[dict, list[bytes]]:
+        function = getattr(self.module, request["fn"], None)
+        if self.module is None or not callable(function):
+            return self.error("missing", None, f"{request['fn']} is not defined"), []
+        args = codec.decode(request["args"], blobs, self.from_handle)
+        try:
+            result = function(*args)
+        except NotImplementedError as exc:
+            return self.error("not_implemented", exc), []
+        except BaseException as exc:
+            return self.error("exception", exc), []
+        try:
+            tree, out = codec.encode(result, self.to_handle)
+            reply: dict[str, Any] = {"r": "ok", "v": tree}
+            if request["echo"]:
+                reply["e"], echoed = codec.encode(tuple(args), self.to_handle)
+                out.extend(echoed)
+            size = sum(len(b) for b in out)
+            if size > self.max_frame:
+                raise ValueError(f"the value is {size >> 20} MiB, the limit is "
+                                 f"{self.max_frame >> 20} MiB")
+            return reply, out
+        except BaseException as exc:
+            return self.error("bad_return", exc), []
+
+    def serve(self) -> NoReturn:
+        while True:
+            body = _recv_frame(self.sock)
+            if body is None:  # the grader closed the channel: we are done
+                os._exit(0)
+            header, blobs = codec.unpack(body)
+            if header["op"] == "load":
+                self.send({**self.load(header), "seq": header["seq"]})
+            else:
+                reply, out = self.call(header, blobs)
+                self.send({**reply, "seq": header["seq"]}, out)
+
+
+def _output_streams() -> None:
+    """Fresh stdout/stderr on fds 1 and 2, line-buffered so prints reach the grader in order."""
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", line_buffering=True)
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+    sys.stdin = sys.__stdin__ = open(0, closefd=False)  # noqa: SIM115 - lives as long as we do
+
+
+def main(channel: int, output: int, config: dict[str, Any], runner_pid: int) -> NoReturn:
+    """Entry point in the forked child; never returns."""
+    try:
+        _setup_fds(channel, output)
+        _output_streams()
+        sock = socket.socket(fileno=CHANNEL_FD)
+        sock.setblocking(True)
+    except BaseException:
+        os._exit(SETUP_FAILED)
+    try:
+        confine_self(config, runner_pid)
+    except BaseException as exc:
+        try:
+            sock.sendall(codec.pack({"r": "setup_error", "msg": f"{type(exc).__name__}: {exc}"}))
+        finally:
+            os._exit(SETUP_FAILED)
+    try:
+        limits = Limits.from_json(config["limits"])
+        _Session(sock, limits, config["filename"]).serve()
+    except BaseException:
+        os._exit(1)

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder.errors import UsageError
+from autograder.nbgrader_export import export_to_gradebook
+from autograder.rubric import Rubric
+
+
+def write_grades(path: Path, scores: dict[str, dict[str, float]], assignment: str = "toy") -> Path:
+    students = {
+        sid: {"items": {item: {"score": s} for item, s in items.items()}}
+        for sid, items in scores.items()
+    }
+    path.write_text(json.dumps({"assignment": assignment, "students": students}))
+    return path
+
+
+def test_export_creates_then_updates_nbgrader_entries(toy_rubric: Rubric, tmp_path: Path) -> None:
+    from nbgrader.api import Gradebook
+
+    db = tmp_path / "gradebook.db"
+    grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2, "b": 3, "c": 0}, "bob": {}})
+    assert export_to_gradebook(grades, toy_rubric, db) == 2
+    write_grades(grades, {"alice": {"a": 4, "b": 3, "c": 1}})
+    export_to_gradebook(grades, toy_rubric, db)
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        alice = gradebook.find_submission("toy", "alice")
+        assert (alice.score, alice.max_score) == (8.0, 8.0)
+        assert gradebook.find_grade("a", "toy", "toy", "alice").auto_score == 4.0
+        assert {s.id for s in gradebook.students} == {"alice", "bob"}
+
+
+def test_export_refuses_grades_of_another_assignment(toy_rubric: Rubric, tmp_path: Path) -> None:
+    grades = write_grades(tmp_path / "g.json", {}, assignment="mlp")
+    with pytest.raises(UsageError, match="grades for 'mlp'"):
+        export_to_gradebook(grades, toy_rubric, tmp_path / "db")
+    with pytest.raises(UsageError, match="does not exist"):
+        export_to_gradebook(tmp_path / "none.json", toy_rubric, tmp_path / "db")
