@@ -149,20 +149,22 @@ and limits students get:
     )
     export = sub.add_parser(
         "export",
-        help="export grades from 'autograder grade' into another gradebook (nbgrader)",
+        help="export grades to nbgrader, or the course as a Gradescope autograder zip",
         formatter_class=_Formatter,
         description="""\
 Export the grades of a finished 'autograder grade' run.
 
-  nbgrader   write them into an nbgrader gradebook (sqlite). Each rubric item becomes a
-             grade cell of the assignment's notebook with the item's points; each student's
-             item score becomes that cell's auto score. Running it again updates the entries.
+  nbgrader    write them into an nbgrader gradebook (sqlite). Each rubric item becomes a
+              grade cell of the assignment's notebook with the item's points; each
+              student's item score becomes that cell's auto score. Rerunning updates them.
+  gradescope  write a Gradescope autograder zip (setup.sh + run_autograder) that runs this
+              grader, with the same hidden tests, rubric and secret, once per submission.
 
-Gradescope's results.json files are already written by 'grade' (DIR/gradescope/<id>/).""",
-        epilog="example:\n  autograder export nbgrader linear --grades out/linear/grades.json "
-        "--db gradebook.db",
+'grade' already writes Gradescope's results.json per student (DIR/gradescope/<id>/).""",
+        epilog="examples:\n  autograder export nbgrader linear --grades out/linear/grades.json "
+        "--db gradebook.db\n  autograder export gradescope linear --out linear-gradescope.zip",
     )
-    export.add_argument("format", choices=["nbgrader"], help="target gradebook")
+    export.add_argument("format", choices=["nbgrader", "gradescope"], help="what to export")
     export.add_argument("assignment", metavar="ASSIGNMENT")
     export.add_argument(
         "--grades",
@@ -258,10 +260,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    course = _course(args.course)
+    assignment = course.assignment(args.assignment)
+    if args.format == "gradescope":
+        from autograder.gradescope import build_bundle
+        from autograder.report import atomic_write_bytes
+
+        target = args.out or Path(f"{assignment.name}-gradescope.zip")
+        package_root = Path(__file__).resolve().parent.parent
+        atomic_write_bytes(target, build_bundle(course, assignment, package_root))
+        print(f"wrote Gradescope autograder {target}: upload it as the assignment's autograder")
+        return 0
     from autograder.nbgrader_export import export_to_gradebook
 
-    rubric = _course(args.course).assignment(args.assignment).rubric()
-    count = export_to_gradebook(args.grades, rubric, args.db)
+    if args.grades is None:
+        raise_usage("export nbgrader needs --grades DIR/grades.json")
+    count = export_to_gradebook(args.grades, assignment.rubric(), args.db)
     print(f"exported {count} students of {args.assignment} to nbgrader gradebook {args.db}")
     return 0
 

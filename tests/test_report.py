@@ -49,12 +49,18 @@ def test_feedback_files_hide_hidden_items_and_show_output(
     assert not list(tmp_path.rglob("*.tmp"))
 
 
-def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path: Path) -> None:
+def test_atomic_write_keeps_old_file_when_writing_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "grades.json"
     atomic_write(target, "old complete\n")
 
-    with pytest.raises(TypeError):
-        atomic_write(target, 42)  # type: ignore[arg-type]
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("autograder.report.os.fsync", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        atomic_write(target, "new, never completed\n")
     assert target.read_text() == "old complete\n"
     assert [p.name for p in tmp_path.iterdir()] == ["grades.json"]
 

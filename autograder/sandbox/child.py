@@ -12,6 +12,7 @@ channel to the grader. Nothing else is open when student code starts.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import signal
@@ -49,8 +50,9 @@ def _recv_frame(sock: socket.socket) -> bytes | None:
 
 def _setup_fds(channel: int, output: int) -> None:
     """Put the channel and output on fixed numbers and close everything else the runner had."""
-    channel = os.dup(channel) if channel < 10 else channel
-    output = os.dup(output) if output < 10 else output
+    # Move both out of the way first so the dup2s below cannot overwrite one with the other.
+    channel = fcntl.fcntl(channel, fcntl.F_DUPFD, 10)
+    output = fcntl.fcntl(output, fcntl.F_DUPFD, 10)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(output, 1)
@@ -95,10 +97,10 @@ def confine_self(config: dict[str, Any], runner_pid: int) -> None:
 class _Session:
     """The worker's side of the conversation: the module, the handle table, the replies."""
 
-    def __init__(self, sock: socket.socket, limits: Limits, filename: str) -> None:
+    def __init__(self, sock: socket.socket, limits: Limits) -> None:
         self.sock = sock
         self.max_frame = limits.max_frame_mb * 1024 * 1024
-        self.filename = filename
+        self.filename = "<submission>"
         self.module: types.ModuleType | None = None
         self.objects: dict[int, Any] = {}
         self.ids: dict[int, int] = {}  # id(obj) -> handle id; objects keeps them alive
@@ -145,6 +147,7 @@ class _Session:
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
         self.next_id = int(request["handle_base"])
+        self.filename = str(request["filename"])
         try:
             code = compile(request["source"], self.filename, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:  # ValueError: null bytes in the source
@@ -231,6 +234,6 @@ def main(channel: int, output: int, config: dict[str, Any], runner_pid: int) -> 
             os._exit(SETUP_FAILED)
     try:
         limits = Limits.from_json(config["limits"])
-        _Session(sock, limits, config["filename"]).serve()
+        _Session(sock, limits).serve()
     except BaseException:
         os._exit(1)

@@ -1,0 +1,84 @@
+"""A Gradescope autograder bundle: Gradescope's fleet runs this same grader per submission.
+
+``autograder export gradescope linear --out linear-gradescope.zip`` writes the zip Gradescope
+asks for (``setup.sh`` and ``run_autograder`` at its root; see Gradescope's autograder
+specification). Inside the container:
+
+* ``setup.sh`` installs Python, libseccomp and this package (bundled as source);
+* ``run_autograder`` treats ``/autograder/submission`` as a class of one student named
+  ``submission``, grades it with ``autograder grade`` (same sandbox, same hidden tests, same
+  rubric), and copies that student's ``results.json`` to ``/autograder/results/``.
+
+The bundle holds the course secret so hidden inputs are identical to a local regrade; the
+sandbox hides ``/autograder/source`` from student code just as it hides the course folder.
+"""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+from pathlib import Path
+
+from autograder.course import Assignment, Course
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope runs this once when the autograder image is built.
+set -euo pipefail
+apt-get update -qq
+apt-get install -y -qq python3 python3-venv python3-pip libseccomp2 >/dev/null
+python3 -m venv /opt/autograder
+/opt/autograder/bin/pip install --quiet /autograder/source/package
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope runs this once per submission.
+set -euo pipefail
+ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
+AUTOGRADER="${{AUTOGRADER_BIN:-/opt/autograder/bin/autograder}}"
+WORK="$(mktemp -d)"
+mkdir -p "$WORK/class/submission" "$ROOT/results"
+cp -r "$ROOT/submission/." "$WORK/class/submission/"
+"$AUTOGRADER" grade {assignment} "$WORK/class" --out "$WORK/out" --jobs 1 --quiet \\
+    --course "$ROOT/source/course/course.yml"
+cp "$WORK/out/gradescope/submission/results.json" "$ROOT/results/results.json"
+"""
+
+_PACKAGE_FILES = ("pyproject.toml", "README.md")
+
+
+def _add(bundle: zipfile.ZipFile, name: str, data: bytes, mode: int = 0o644) -> None:
+    # Fixed timestamps: the same course gives the same bundle bytes.
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.external_attr = (stat.S_IFREG | mode) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    bundle.writestr(info, data)
+
+
+def _tree(bundle: zipfile.ZipFile, source: Path, prefix: str) -> None:
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".pyc"):
+            _add(bundle, f"{prefix}/{path.relative_to(source).as_posix()}", path.read_bytes())
+
+
+def build_bundle(course: Course, assignment: Assignment, package_root: Path) -> bytes:
+    """The Gradescope autograder zip for one assignment, as bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        _add(bundle, "setup.sh", SETUP_SH.encode(), 0o755)
+        run = RUN_AUTOGRADER.format(assignment=assignment.name)
+        _add(bundle, "run_autograder", run.encode(), 0o755)
+        course_yml = course.path.read_bytes()
+        _add(bundle, "course/course.yml", course_yml)
+        _add(bundle, "course/.autograder/secret", (course.secret() + "\n").encode(), 0o600)
+        _tree(bundle, assignment.solution_dir, f"course/solutions/{assignment.name}")
+        # Other assignments named in course.yml need their folder to exist to load the course.
+        for other in course.assignments.values():
+            if other.name != assignment.name:
+                _add(bundle, f"course/solutions/{other.name}/.keep", b"")
+        for name in _PACKAGE_FILES:
+            _add(bundle, f"package/{name}", (package_root / name).read_bytes())
+        _tree(bundle, package_root / "autograder", "package/autograder")
+    return buffer.getvalue()
