@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples" / "submissions" / "linear"
+
+
+def run_cli(
+    *args: str | Path, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``autograder`` as a user would: a separate process, output captured."""
+    full_env = dict(os.environ, AUTOGRADER_SECRET="cli-test-secret", **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "autograder.cli", *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def course_copy(tmp_path: Path) -> Path:
+    """The repository's course (course.yml, solutions/, assignments/) copied into tmp."""
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(REPO / "course.yml", root / "course.yml")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(REPO / "solutions", root / "solutions", ignore=ignore)
+    shutil.copytree(REPO / "assignments", root / "assignments", ignore=ignore)
+    return root

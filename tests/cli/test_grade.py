@@ -1,0 +1,228 @@
+"""End to end: ``autograder grade`` on the example class, as an instructor runs it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.cli.conftest import EXAMPLES, run_cli
+
+
+def grade(course: Path, submissions: Path, out: Path, *extra: str) -> dict[str, Any]:
+    result = run_cli("grade", "linear", submissions, "--out", out, *extra, cwd=course)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return json.loads((out / "grades.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def example_grades(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from tests.cli.conftest import REPO
+
+    out = tmp_path_factory.mktemp("out")
+    return grade(REPO, EXAMPLES, out, "--fresh")
+
+
+def test_example_class_gets_the_grades_an_instructor_expects(
+    example_grades: dict[str, Any],
+) -> None:
+    expected = yaml.safe_load((EXAMPLES / "expected.yml").read_text())
+    assert set(example_grades["students"]) == set(expected)
+    assert example_grades["assignment"] == "linear"
+    assert example_grades["max_score"] == 20.0
+    for student, wanted in expected.items():
+        items = example_grades["students"][student]["items"]
+        for item in wanted.get("full", []):
+            assert items[item]["score"] == items[item]["max_score"], (student, item, items[item])
+        for item in wanted.get("zero", []):
+            assert items[item]["score"] == 0, (student, item, items[item])
+        if "status" in wanted:
+            assert example_grades["students"][student]["status"] == wanted["status"]
+
+
+def test_every_student_record_follows_the_contract(example_grades: dict[str, Any]) -> None:
+    items = {"forward", "dx", "dW", "db", "shapes", "purity"}
+    for record in example_grades["students"].values():
+        assert set(record) == {"score", "max_score", "status", "items", "feedback"}
+        assert record["status"] in {"graded", "error", "missing"}
+        assert set(record["items"]) == items
+        assert record["score"] == pytest.approx(sum(i["score"] for i in record["items"].values()))
+        for item in record["items"].values():
+            assert set(item) == {"score", "max_score", "feedback"}
+            assert 0 <= item["score"] <= item["max_score"]
+            assert item["feedback"]
+
+
+def test_regrading_gives_identical_files(course_copy: Path, tmp_path: Path) -> None:
+    first = grade(course_copy, EXAMPLES, tmp_path / "a", "--jobs", "2")
+    second = grade(course_copy, EXAMPLES, tmp_path / "b", "--jobs", "1")
+    assert first == second
+    assert (tmp_path / "a" / "grades.csv").read_bytes() == (
+        tmp_path / "b" / "grades.csv"
+    ).read_bytes()
+
+
+def test_reports_are_written_for_every_student(course_copy: Path, tmp_path: Path) -> None:
+    doc = grade(course_copy, EXAMPLES, tmp_path / "out")
+    rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
+    assert [r["student"] for r in rows] == sorted(doc["students"])
+    for student in doc["students"]:
+        feedback = (tmp_path / "out" / "feedback" / f"{student}.md").read_text()
+        assert f"feedback for {student}" in feedback
+        results = tmp_path / "out" / "gradescope" / student / "results.json"
+        assert json.loads(results.read_text())["score"] == doc["students"][student]["score"]
+
+
+def test_zip_and_nbgrader_layouts_grade_like_the_folder(course_copy: Path, tmp_path: Path) -> None:
+    folder = grade(course_copy, EXAMPLES, tmp_path / "folder")
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in EXAMPLES.rglob("*"):
+            bundle.write(path, Path("class") / path.relative_to(EXAMPLES))
+    assert grade(course_copy, archive, tmp_path / "zip")["students"] == folder["students"]
+    nbgrader = tmp_path / "nbcourse" / "submitted"
+    for student in folder["students"]:
+        target = nbgrader / student / "linear"
+        shutil.copytree(EXAMPLES / student, target)
+    graded = grade(course_copy, tmp_path / "nbcourse", tmp_path / "nb")
+    assert graded["students"] == folder["students"]
+
+
+def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path: Path) -> None:
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["# My work"]},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": 1,
+                "source": reference.splitlines(keepends=True),
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (tmp_path / "class" / "nora").mkdir(parents=True)
+    (tmp_path / "class" / "nora" / "linear.ipynb").write_text(json.dumps(notebook))
+    doc = grade(course_copy, tmp_path / "class", tmp_path / "out")
+    assert doc["students"]["nora"]["score"] == 20.0
+
+
+def test_missing_and_broken_files_are_explained(course_copy: Path, tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    (klass / "empty").mkdir(parents=True)
+    (klass / "syntax").mkdir()
+    (klass / "syntax" / "linear.py").write_text("def linear_forward(x, W, b)\n    return x\n")
+    (klass / "crash").mkdir()
+    (klass / "crash" / "linear.py").write_text("import numpy as np\nraise RuntimeError('boom')\n")
+    doc = grade(course_copy, klass, tmp_path / "out")["students"]
+    assert doc["empty"]["status"] == "missing" and doc["empty"]["score"] == 0
+    assert "No linear.py" in doc["empty"]["feedback"]
+    assert doc["syntax"]["status"] == "error"
+    assert "SyntaxError" in doc["syntax"]["items"]["dW"]["feedback"]
+    assert "line 1" in doc["syntax"]["items"]["dW"]["feedback"]
+    assert doc["crash"]["status"] == "error"
+    assert "RuntimeError" in doc["crash"]["items"]["forward"]["feedback"]
+    assert "line 2" in doc["crash"]["items"]["forward"]["feedback"]
+
+
+def test_bad_rubric_exits_2_with_file_and_line(course_copy: Path, tmp_path: Path) -> None:
+    rubric = course_copy / "solutions" / "linear" / "rubric.yml"
+    rubric.write_text(rubric.read_text().replace("points: 4", "points: four", 1))
+    lines = rubric.read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "four" in text)
+    result = run_cli("grade", "linear", EXAMPLES, "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 2
+    assert f"rubric.yml:{line}: 'points' must be a number" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "grades.json").exists()
+
+
+def test_test_bound_to_unknown_item_exits_2_before_grading(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    hidden = sorted((course_copy / "solutions" / "linear" / "tests").glob("test_*.py"))[0]
+    source = hidden.read_text()
+    source += "\n\n@pytest.mark.rubric('dw')\ndef test_typo_item():\n    pass\n"
+    if "import pytest" not in source:
+        source = "import pytest\n" + source
+    hidden.write_text(source)
+    line = source.splitlines().index("def test_typo_item():") + 1
+    result = run_cli("grade", "linear", EXAMPLES, "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 2, result.stderr
+    assert f"{hidden.name}:{line}:" in result.stderr
+    assert "rubric('dw')" in result.stderr
+    assert not (tmp_path / "out" / "grades.json").exists()
+
+
+SLOW = """\
+import time
+import numpy as np
+
+def linear_forward(x, W, b):
+    time.sleep({delay})
+    return x @ W + b, (x.copy(), W.copy())
+
+def linear_backward(dy, cache):
+    x, W = cache
+    return dy @ W.T, x.T @ dy, dy.sum(axis=0)
+"""
+
+
+def test_killed_run_resumes_and_matches_a_clean_run(course_copy: Path, tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    for index in range(6):
+        (klass / f"s{index}").mkdir(parents=True)
+        (klass / f"s{index}" / "linear.py").write_text(SLOW.format(delay=0.3))
+    shutil.copytree(EXAMPLES, klass, dirs_exist_ok=True)
+    out = tmp_path / "out"
+    env = dict(os.environ, AUTOGRADER_SECRET="cli-test-secret")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autograder.cli",
+            "grade",
+            "linear",
+            str(klass),
+            "--out",
+            str(out),
+            "--jobs",
+            "1",
+            "--quiet",
+        ],
+        cwd=course_copy,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    journal = out / ".autograder" / "journal.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if journal.exists() and len(journal.read_text().splitlines()) >= 4:
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (out / "grades.json").exists()
+    resumed = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "reused from an earlier run" in resumed.stdout
+    clean = grade(course_copy, klass, tmp_path / "clean", "--fresh")
+    assert json.loads((out / "grades.json").read_text()) == clean
