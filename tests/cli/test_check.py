@@ -1,0 +1,63 @@
+"""A student's view: ``autograder check`` and plain ``pytest`` in the released folder."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.cli.conftest import REPO, run_cli
+
+
+def student_folder(tmp_path: Path, solution: bool) -> Path:
+    folder = tmp_path / "linear"
+    shutil.copytree(REPO / "assignments" / "linear", folder)
+    if solution:
+        shutil.copy(REPO / "solutions" / "linear" / "linear.py", folder / "linear.py")
+    return folder
+
+
+def test_check_on_a_correct_solution_passes(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "public checks passed" in result.stdout
+    assert "✘" not in result.stdout
+    for item in ("forward", "dx", "dW", "db"):
+        assert f"[{item}," in result.stdout
+
+
+def test_check_on_the_stub_says_what_to_implement(tmp_path: Path) -> None:
+    result = run_cli("check", cwd=student_folder(tmp_path, solution=False))
+    assert result.returncode == 1
+    assert "linear_backward is not implemented yet" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_check_explains_a_transposed_gradient(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    source = (folder / "linear.py").read_text().replace("dW = x.T @ dy", "dW = (x.T @ dy).T")
+    (folder / "linear.py").write_text(source)
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 1
+    assert "transpose" in result.stdout
+
+
+def test_check_outside_an_assignment_folder_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no rubric.yml" in result.stderr
+
+
+def test_plain_pytest_in_the_folder_works_too(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "public checks by rubric item" in result.stdout
