@@ -20,15 +20,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 from autograder.course import Assignment, Course
 from autograder.errors import ConfigError
 from autograder.progress import Progress
-from autograder.report import write_reports
+from autograder.report import write_gradebooks, write_student_reports
 from autograder.rubric import Rubric
 from autograder.scoring import (
     STATUS_ERROR,
@@ -86,48 +86,63 @@ def source_hash(submission: Submission) -> str:
 
 
 class Journal:
-    """Append-only, fsync'ed record of finished submissions; a torn last line is ignored."""
+    """Append-only, fsync'ed record of finished submissions; a torn last line is ignored.
+
+    Only each student's source hash is kept in memory; full entries (outcomes, printed output)
+    live in the file and are streamed back by ``entries()``, so memory does not grow with the
+    class.
+    """
 
     def __init__(self, path: Path, fingerprint: str) -> None:
         self.path = path
         self.fingerprint = fingerprint
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.done: dict[str, str] = {}  # student -> source hash of the graded submission
         self._handle: IO[str] | None = None
 
-    def load(self) -> None:
+    def _valid_lines(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(line, entry) for each intact entry of a journal with our fingerprint."""
         if not self.path.exists():
             return
-        lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
-        if not lines:
-            return
-        try:
-            header = json.loads(lines[0])
-        except ValueError:
-            return
-        if (
-            header.get("journal") != JOURNAL_VERSION
-            or header.get("fingerprint") != self.fingerprint
-        ):
-            return
-        for line in lines[1:]:
+        with self.path.open(encoding="utf-8", errors="replace") as handle:
             try:
-                entry = json.loads(line)
+                header = json.loads(handle.readline())
             except ValueError:
-                continue  # the line being written when the grader was killed
-            self.entries[entry["student"]] = entry
+                return
+            if (
+                header.get("journal") != JOURNAL_VERSION
+                or header.get("fingerprint") != self.fingerprint
+            ):
+                return
+            for line in handle:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # the line being written when the grader was killed
+                yield line.rstrip("\n"), entry
 
-    def open(self) -> None:
-        """Rewrite the journal with the valid entries only, then append from there."""
+    def open(self, keep: Mapping[str, str] | None) -> None:
+        """Start a run: keep entries whose student and source hash are in ``keep`` (None: none).
+
+        The journal is rewritten with those entries only (the last one per student wins), then
+        appended to; a rerun after a kill therefore never sees duplicates or torn lines.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        kept: dict[str, str] = {}
+        if keep is not None:
+            for line, entry in self._valid_lines():
+                student = entry.get("student")
+                if student in keep and entry.get("source_sha") == keep[student]:
+                    kept[student] = line
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal.")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             header = {"journal": JOURNAL_VERSION, "fingerprint": self.fingerprint}
             handle.write(json.dumps(header) + "\n")
-            for entry in self.entries.values():
-                handle.write(json.dumps(entry) + "\n")
+            for line in kept.values():
+                handle.write(line + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.path)
+        self.done = {student: keep[student] for student in kept} if keep is not None else {}
         self._handle = self.path.open("a", encoding="utf-8")
 
     def record(self, entry: dict[str, Any]) -> None:
@@ -135,7 +150,12 @@ class Journal:
         self._handle.write(json.dumps(entry) + "\n")
         self._handle.flush()
         os.fsync(self._handle.fileno())
-        self.entries[entry["student"]] = entry
+        self.done[entry["student"]] = entry["source_sha"]
+
+    def entries(self) -> Iterator[dict[str, Any]]:
+        """Every recorded entry, streamed from disk (one per student after ``open``)."""
+        for _, entry in self._valid_lines():
+            yield entry
 
     def close(self) -> None:
         if self._handle is not None:
@@ -182,17 +202,9 @@ def grade(
         workdir=state_dir,
     )
     journal = Journal(state_dir / "journal.jsonl", fingerprint(assignment, rubric, secret))
-    if not fresh:
-        journal.load()
-    current = {s.student: s for s in found}
-    journal.entries = {
-        k: v
-        for k, v in journal.entries.items()
-        if k in current and v.get("source_sha") == source_hash(current[k])
-    }
-    reused = len(journal.entries)
-    todo = [s for s in found if s.student not in journal.entries]
-    journal.open()
+    journal.open(None if fresh else {s.student: source_hash(s) for s in found})
+    reused = len(journal.done)
+    todo = [s for s in found if s.student not in journal.done]
     progress = Progress(len(found), done=reused, stream=progress_stream)
     internal: list[str] = []
     warning: str | None = None
@@ -214,9 +226,14 @@ def grade(
     finally:
         journal.close()
         progress.finish()
-    grades = tuple(grade_entry(journal.entries[s.student], rubric) for s in found)
-    write_reports(out, rubric, grades)
-    return GradeRun(grades, reused, tuple(internal), time.monotonic() - started, warning)
+    grades = []
+    for entry in journal.entries():
+        grade_ = grade_entry(entry, rubric)
+        write_student_reports(out, rubric, grade_)
+        # What the student printed is in their feedback file now; do not hold it for all.
+        grades.append(replace(grade_, output=""))
+    write_gradebooks(out, rubric, grades)
+    return GradeRun(tuple(grades), reused, tuple(internal), time.monotonic() - started, warning)
 
 
 def _entry(

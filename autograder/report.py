@@ -138,15 +138,24 @@ def gradescope_results(rubric: Rubric, grade: StudentGrade) -> dict[str, Any]:
     }
 
 
+def write_student_reports(out: Path, rubric: Rubric, grade: StudentGrade) -> None:
+    """One student's feedback page and Gradescope results, each replaced atomically."""
+    atomic_write(out / "feedback" / f"{grade.student}.md", feedback_markdown(rubric, grade))
+    results = json.dumps(gradescope_results(rubric, grade), indent=2, ensure_ascii=False)
+    atomic_write(out / "gradescope" / grade.student / "results.json", results + "\n")
+
+
+def write_gradebooks(out: Path, rubric: Rubric, grades: Sequence[StudentGrade]) -> None:
+    """grades.csv, then grades.json (last: its presence means the run's files are written)."""
+    atomic_write(out / "grades.csv", gradebook_csv(rubric, grades))
+    atomic_write(out / "grades.json", gradebook_json(rubric, grades))
+
+
 def write_reports(out: Path, rubric: Rubric, grades: Sequence[StudentGrade]) -> None:
     """Write every report for a finished run; each file is replaced atomically."""
     for grade in grades:
-        atomic_write(out / "feedback" / f"{grade.student}.md", feedback_markdown(rubric, grade))
-        results = json.dumps(gradescope_results(rubric, grade), indent=2, ensure_ascii=False)
-        atomic_write(out / "gradescope" / grade.student / "results.json", results + "\n")
-    atomic_write(out / "grades.csv", gradebook_csv(rubric, grades))
-    # grades.json last: its presence means the whole run's files are written.
-    atomic_write(out / "grades.json", gradebook_json(rubric, grades))
+        write_student_reports(out, rubric, grade)
+    write_gradebooks(out, rubric, grades)
 
 
 def _num(value: float) -> str:

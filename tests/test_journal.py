@@ -5,36 +5,52 @@ from pathlib import Path
 from autograder.grading import Journal
 
 
-def entry(student: str) -> dict[str, object]:
-    return {"student": student, "source_sha": "x", "status": "graded", "outcomes": []}
+def entry(student: str, sha: str = "x") -> dict[str, object]:
+    return {"student": student, "source_sha": sha, "status": "graded", "outcomes": []}
 
 
 def test_journal_survives_a_torn_last_line(tmp_path: Path) -> None:
     path = tmp_path / "journal.jsonl"
     journal = Journal(path, "fp1")
-    journal.open()
+    journal.open(None)
     journal.record(entry("alice"))
     journal.record(entry("bob"))
     journal.close()
     with path.open("a") as handle:
         handle.write('{"student": "carol", "sta')  # killed mid-write
     again = Journal(path, "fp1")
-    again.load()
-    assert sorted(again.entries) == ["alice", "bob"]
-    again.open()  # rewrites without the torn line
+    again.open({"alice": "x", "bob": "x", "carol": "x"})
+    assert sorted(again.done) == ["alice", "bob"]
     again.record(entry("carol"))
     again.close()
-    third = Journal(path, "fp1")
-    third.load()
-    assert sorted(third.entries) == ["alice", "bob", "carol"]
+    assert [e["student"] for e in Journal(path, "fp1").entries()] == ["alice", "bob", "carol"]
 
 
-def test_journal_from_other_tests_or_secret_is_ignored(tmp_path: Path) -> None:
+def test_only_unchanged_submissions_of_the_same_setup_are_kept(tmp_path: Path) -> None:
     path = tmp_path / "journal.jsonl"
     journal = Journal(path, "fp1")
-    journal.open()
+    journal.open(None)
+    journal.record(entry("alice", "a1"))
+    journal.record(entry("bob", "b1"))
+    journal.record(entry("gone", "g1"))
+    journal.close()
+    resubmitted = Journal(path, "fp1")
+    resubmitted.open({"alice": "a1", "bob": "b2"})  # bob resubmitted, "gone" left the class
+    resubmitted.close()
+    assert resubmitted.done == {"alice": "a1"}
+    assert [e["student"] for e in resubmitted.entries()] == ["alice"]
+    other_tests = Journal(path, "fp2")
+    other_tests.open({"alice": "a1"})
+    assert other_tests.done == {}
+
+
+def test_fresh_run_forgets_everything(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path, "fp1")
+    journal.open(None)
     journal.record(entry("alice"))
     journal.close()
-    other = Journal(path, "fp2")
-    other.load()
-    assert other.entries == {}
+    fresh = Journal(path, "fp1")
+    fresh.open(None)
+    fresh.close()
+    assert list(fresh.entries()) == []
