@@ -26,6 +26,7 @@ import os
 import secrets
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from autograder.errors import ConfigError, UsageError
 from autograder.rubric import Rubric, load_rubric
@@ -156,7 +157,7 @@ def load_course(path: Path) -> Course:
     )
     secret_node.done()
     defaults = _read_limits(root.child("limits", "limits", default=None), GradingLimits())
-    raw: LocatedDict = root.get("assignments", dict)
+    raw: LocatedDict = root.get("assignments", dict)  # type: ignore[assignment]
     if not raw:
         raise root.error("assignments", "'assignments' must name at least one assignment")
     assignments: dict[str, Assignment] = {}
@@ -165,7 +166,7 @@ def load_course(path: Path) -> Course:
         node = Reader(path, value, f"assignment '{key}'", line=raw.line_of(key))
         if not isinstance(key, str) or not key.isidentifier():
             raise root.error("assignments", f"assignment name {key!r} must be an identifier")
-        due = node.get("due", (str, dt.datetime, dt.date), default=None)
+        due: object = node.get("due", (str, dt.datetime, dt.date), default=None)
         assignments[key] = Assignment(
             name=key,
             title=node.get("title", str, default=key),
@@ -182,7 +183,7 @@ def load_course(path: Path) -> Course:
 
 
 def _read_limits(node: Reader, base: GradingLimits) -> GradingLimits:
-    changes = {}
+    changes: dict[str, Any] = {}
     for field in fields(GradingLimits):
         if node.has(field.name):
             kind = float if isinstance(getattr(base, field.name), float) else int

@@ -130,7 +130,7 @@ class Journal:
         kept: dict[str, str] = {}
         if keep is not None:
             for line, entry in self._valid_lines():
-                student = entry.get("student")
+                student = str(entry.get("student"))
                 if student in keep and entry.get("source_sha") == keep[student]:
                     kept[student] = line
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal.")
@@ -340,6 +340,7 @@ class _ShardPool:
 
         def fail(shard: _Shard, why: str) -> None:
             """A shard died or hung: retry its submission once elsewhere, then give up on it."""
+            assert shard.process.stdout is not None
             selector.unregister(shard.process.stdout)
             shard.process.kill()
             shard.process.wait()

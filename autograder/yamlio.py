@@ -147,7 +147,7 @@ class Reader:
             problem = check(value)
             if problem:
                 raise self.error(key, f"'{key}' {problem}")
-        return value  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return,return-value]
 
     def child(self, key: str, what: str, *, default: Any = ...) -> Reader:
         """A Reader for the nested mapping at ``key`` (an empty one if absent and defaulted)."""
