@@ -70,7 +70,8 @@ def _shape(shape: tuple[int, ...]) -> str:
 def _with_formula(diagnosis: Diagnosis | None, formula: str | None) -> Diagnosis | None:
     if diagnosis is None or formula is None or diagnosis.kind not in _STRUCTURAL:
         return diagnosis
-    return Diagnosis(diagnosis.kind, f"{diagnosis.hint} The right answer: {formula}.")
+    # The formula is the concept to revisit (which index is summed), never the code answer.
+    return Diagnosis(diagnosis.kind, f"{diagnosis.hint} Think it through: {formula}.")
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:

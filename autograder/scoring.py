@@ -113,7 +113,12 @@ def score_item(item: RubricItem, outcomes: Sequence[TestOutcome]) -> ItemGrade:
 
 
 def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
-    """A short explanation: what was checked and, for failures, what went wrong."""
+    """A short explanation: what was checked and, for failures, what went wrong.
+
+    A failure message is a first line saying what was found, optionally followed by lines of
+    hint. Up to three distinct findings are listed, then each distinct hint once, so the same
+    mistake seen on seven shapes reads as one explanation, not seven.
+    """
     total = len(outcomes)
     failures = [o for o in outcomes if not o.passed]
     if total == 0:
@@ -123,12 +128,20 @@ def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
     head = f"{total - len(failures)} of {total} checks passed."
     if item.scoring == "all_or_nothing":
         head += " This item is all-or-nothing."
-    messages = _distinct(o.message or "check failed" for o in failures)
-    shown = messages[:3]
-    more = len(messages) - len(shown)
-    lines = [head, *(f"- {m}" for m in shown)]
+    findings: list[str] = []
+    hints: list[str] = []
+    for outcome in failures:
+        first, _, rest = (outcome.message.strip() or "check failed").partition("\n")
+        if first not in findings:
+            findings.append(first)
+        if rest.strip() and rest.strip() not in hints:
+            hints.append(rest.strip())
+    lines = [head, *(f"- {finding}" for finding in findings[:3])]
+    more = len(findings) - 3
     if more > 0:
-        lines.append(f"- ... and {more} more problem{'s' if more > 1 else ''} like these")
+        lines.append(f"- ... and {more} more like these")
+    if hints:
+        lines += ["", *hints[:3]]  # a blank line, so Markdown does not fold hints into the list
     return "\n".join(lines)
 
 
@@ -185,10 +198,3 @@ def overall_feedback(
         f"Score {earned:g}/{rubric.max_score:g}. Points lost on: {', '.join(lost)}. "
         "See each item below for what was checked and what went wrong."
     )
-
-
-def _distinct(messages: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for message in messages:
-        seen.setdefault(message.strip(), None)
-    return list(seen)

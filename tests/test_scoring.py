@@ -66,7 +66,19 @@ def test_repeated_messages_are_shown_once_and_capped(toy_rubric: Rubric) -> None
     outcomes += [outcome("a", FAILED, f"problem {i}", n=10 + i) for i in range(5)]
     feedback = score(toy_rubric, "eve", outcomes).item("a").feedback
     assert feedback.count("forward is not implemented yet") == 1
-    assert "and 3 more problems" in feedback
+    assert "and 3 more like these" in feedback
+
+
+def test_hints_are_shown_once_after_the_findings(toy_rubric: Rubric) -> None:
+    hint = "Hint: dW is the transpose of the right answer."
+    outcomes = [
+        outcome("a", FAILED, f"dW has shape ({n}, 3), expected (3, {n}).\n{hint}", n=n)
+        for n in range(2, 6)
+    ]
+    feedback = score(toy_rubric, "gus", outcomes).item("a").feedback
+    assert feedback.count(hint) == 1
+    assert feedback.index("expected (3, 2)") < feedback.index(hint)
+    assert "- ... and 1 more like these" in feedback
 
 
 def test_internal_errors_are_collected_for_the_instructor(toy_rubric: Rubric) -> None:

@@ -1,0 +1,11 @@
+import numpy as np
+
+
+def linear_forward(x, W, b):
+    y = x @ W
+    return y, (x.copy(), W.copy())
+
+
+def linear_backward(dy, cache):
+    x, W = cache
+    return dy @ W.T, x.T @ dy, dy.sum(axis=0)

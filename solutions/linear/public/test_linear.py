@@ -1,0 +1,219 @@
+"""Public tests for the linear layer: run ``pytest`` (or ``autograder check``) in this folder.
+
+They mirror the rubric items the grader uses, on small examples you can check by hand and
+on a numerical gradient check through *your own* ``linear_forward``. The grader's hidden
+tests are stricter: more shapes (including B = 1), hidden random inputs, and numerical
+gradients through the instructor's forward pass -- so passing these is necessary, not
+sufficient. If ``forward`` fails here, fix it first: the numerical checks below
+differentiate your forward pass and are only meaningful once it is right.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.checks import (
+    expect_array,
+    expect_consistent,
+    expect_gradients,
+    expect_layout,
+    expect_tuple,
+    expect_unchanged,
+)
+from autograder.errors import WrongAnswer
+
+# A batch of B = 2 examples with D = 3 features, mapped to F = 4 outputs.
+X0 = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]])
+W0 = np.array([[1.0, 0.0, -1.0, 2.0], [0.0, 1.0, 1.0, 0.0], [2.0, -1.0, 0.0, 1.0]])
+BIAS0 = np.array([0.5, -1.0, 0.0, 2.0])
+DY0 = np.array([[1.0, 0.0, -1.0, 2.0], [0.0, 1.0, 1.0, -1.0]])
+
+# Worked by hand from the index forms in README.md.
+# y[b, j] = sum_i x[b, i] W[i, j] + b[j]; e.g. y[0, 0] = 1*1 + 2*0 + 0*2 + 0.5 = 1.5
+Y0 = np.array([[1.5, 1.0, 1.0, 4.0], [6.5, -5.0, -1.0, 5.0]])
+# dx[b, i] = sum_j dy[b, j] W[i, j]; e.g. dx[0, 0] = 1*1 + 0*0 + (-1)*(-1) + 2*2 = 6
+DX0 = np.array([[6.0, -1.0, 4.0], [-3.0, 2.0, -2.0]])
+# dW[i, j] = sum_b x[b, i] dy[b, j]; e.g. dW[1, 3] = 2*2 + (-1)*(-1) = 5
+DW0 = np.array([[1.0, 0.0, -1.0, 2.0], [2.0, -1.0, -3.0, 5.0], [0.0, 3.0, 3.0, -3.0]])
+# db[j] = sum_b dy[b, j]
+DB0 = np.array([1.0, 1.0, 0.0, 1.0])
+
+GRADS = ("dx", "dW", "db")
+EXAMPLE = {"where": "the worked example, B=2, D=3, F=4", "batch_size": 2}
+
+
+def forward(submission: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[Any, Any]:
+    return expect_tuple(
+        submission.linear_forward(x, W, b), ("y", "cache"), function="linear_forward"
+    )
+
+
+def backward(submission: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, dy: np.ndarray) -> Any:
+    _, cache = forward(submission, x, W, b)
+    result = submission.linear_backward(dy, cache)
+    return expect_tuple(result, GRADS, function="linear_backward")
+
+
+def random_inputs(seed: int, B: int, D: int, F: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "x": rng.standard_normal((B, D)),
+        "W": rng.standard_normal((D, F)),
+        "b": rng.standard_normal(F),
+        "dy": rng.standard_normal((B, F)),
+    }
+
+
+@pytest.mark.rubric("forward")
+def test_forward_worked_example(submission: Any) -> None:
+    y, _ = forward(submission, X0, W0, BIAS0)
+    expect_array(y, Y0, name="y", strict=False, context=EXAMPLE)
+
+
+@pytest.mark.rubric("forward")
+def test_forward_single_example(submission: Any) -> None:
+    y, _ = forward(submission, X0[:1], W0, BIAS0)
+    expect_array(y, Y0[:1], name="y", strict=False, context={"where": "B=1, D=3, F=4"})
+
+
+@pytest.mark.rubric("dx")
+def test_dx_worked_example(submission: Any) -> None:
+    dx, _, _ = backward(submission, X0, W0, BIAS0, DY0)
+    expect_array(dx, DX0, name="dx", strict=False, context=EXAMPLE)
+
+
+@pytest.mark.rubric("dW")
+def test_dW_worked_example(submission: Any) -> None:
+    _, dW, _ = backward(submission, X0, W0, BIAS0, DY0)
+    expect_array(dW, DW0, name="dW", strict=False, context=EXAMPLE)
+
+
+@pytest.mark.rubric("db")
+def test_db_worked_example(submission: Any) -> None:
+    _, _, db = backward(submission, X0, W0, BIAS0, DY0)
+    expect_array(db, DB0, name="db", strict=False, context={**EXAMPLE, "batch_sum": True})
+
+
+def numerical_check(submission: Any, wrt: str, name: str) -> None:
+    """``name`` against central differences of *your* forward pass (B=4, D=3, F=5)."""
+    data = random_inputs(seed=0, B=4, D=3, F=5)
+    x, W, b, dy = data["x"], data["W"], data["b"], data["dy"]
+    grads = dict(zip(("x", "W", "b"), backward(submission, x, W, b, dy), strict=True))
+
+    def y(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> Any:
+        out = forward(submission, x, W, b)[0]
+        # Central differences need a float64 array of the right shape to mean anything.
+        expect_layout(out, name="y", shape=dy.shape)
+        return out
+
+    try:
+        expect_gradients(
+            y,
+            {"x": x, "W": W, "b": b},
+            dy,
+            {wrt: grads[wrt]},
+            names={wrt: name},
+            strict=False,
+            context={"where": "B=4, D=3, F=5", "batch_size": 4},
+        )
+    except WrongAnswer as wrong:
+        raise WrongAnswer(
+            f"{wrong}\nNote: this check differentiates your own linear_forward, so it is only "
+            "meaningful once the forward tests pass and linear_forward computes in float64."
+        ) from None
+
+
+@pytest.mark.rubric("dx")
+def test_dx_numerical_gradient(submission: Any) -> None:
+    numerical_check(submission, "x", "dx")
+
+
+@pytest.mark.rubric("dW")
+def test_dW_numerical_gradient(submission: Any) -> None:
+    numerical_check(submission, "W", "dW")
+
+
+@pytest.mark.rubric("db")
+def test_db_numerical_gradient(submission: Any) -> None:
+    numerical_check(submission, "b", "db")
+
+
+SHAPES = {"B1": (1, 4, 3), "B4": (4, 3, 5)}
+
+
+@pytest.mark.rubric("shapes")
+@pytest.mark.parametrize("output", ["y", "dx", "dW", "db"])
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_shape_and_dtype(submission: Any, shape: str, output: str) -> None:
+    B, D, F = SHAPES[shape]
+    data = random_inputs(seed=1, B=B, D=D, F=F)
+    x, W, b, dy = data["x"], data["W"], data["b"], data["dy"]
+    if output == "y":
+        actual, _ = forward(submission, x, W, b)
+    else:
+        actual = dict(zip(("dx", "dW", "db"), backward(submission, x, W, b, dy), strict=True))[
+            output
+        ]
+    expected = {"y": (B, F), "dx": (B, D), "dW": (D, F), "db": (F,)}[output]
+    expect_layout(
+        actual,
+        name=output,
+        shape=expected,
+        context={"where": f"B={B}, D={D}, F={F}", "batch_size": B},
+    )
+
+
+@pytest.mark.rubric("purity")
+def test_forward_leaves_inputs_unchanged(submission: Any) -> None:
+    x, W, b = X0.copy(), W0.copy(), BIAS0.copy()
+    _, after = submission.call("linear_forward", x, W, b, echo_args=True)
+    for name, before, now in zip(("x", "W", "b"), (X0, W0, BIAS0), after, strict=True):
+        expect_unchanged(before, now, name=name, function="linear_forward")
+
+
+@pytest.mark.rubric("purity")
+def test_backward_leaves_dy_unchanged(submission: Any) -> None:
+    _, cache = forward(submission, X0, W0, BIAS0)
+    _, after = submission.call("linear_backward", DY0.copy(), cache, echo_args=True)
+    expect_unchanged(DY0, after[0], name="dy", function="linear_backward")
+
+
+PURITY_HINT = (
+    "linear_backward must depend only on dy and the cache it is given. Keep your own copies "
+    "of x and W in the cache, do not use global variables, and do not modify the cache."
+)
+
+
+@pytest.mark.rubric("purity")
+def test_backward_twice_on_one_cache(submission: Any) -> None:
+    _, cache = forward(submission, X0, W0, BIAS0)
+    once = submission.linear_backward(DY0, cache)
+    twice = submission.linear_backward(DY0, cache)
+    expect_consistent(
+        expect_tuple(once, GRADS, function="linear_backward"),
+        expect_tuple(twice, GRADS, function="linear_backward"),
+        names=GRADS,
+        problem="calling linear_backward twice with the same dy and cache gave two answers",
+        hint=PURITY_HINT,
+    )
+
+
+@pytest.mark.rubric("purity")
+def test_interleaved_forward_calls(submission: Any) -> None:
+    data = [random_inputs(seed, B=2, D=3, F=4) for seed in (2, 3)]
+    alone = [backward(submission, d["x"], d["W"], d["b"], d["dy"]) for d in data]
+    caches = [forward(submission, d["x"], d["W"], d["b"])[1] for d in data]
+    for d, cache, expected in zip(data, caches, alone, strict=True):
+        together = submission.linear_backward(d["dy"], cache)
+        expect_consistent(
+            expected,
+            expect_tuple(together, GRADS, function="linear_backward"),
+            names=GRADS,
+            problem="with two linear_forward calls before the two linear_backward calls, "
+            "linear_backward gave a different answer than when each forward was directly "
+            "followed by its backward",
+            hint=PURITY_HINT,
+        )

@@ -1,0 +1,339 @@
+"""Hidden tests for the ``linear`` assignment (never released to students).
+
+Inputs are standard normal draws from the ``rng`` fixture, seeded per (course secret,
+student, test): unpredictable, identical on regrade. Shapes have B, D and F all different
+(so a transpose or a sum over the wrong axis can never pass by luck), plus B = 1 and F = 1
+edge cases, a random shape and a large one. Upstream gradients are random, never all ones.
+
+Which item a mistake costs -- one mistake, one item, as a careful instructor would grade:
+
+* ``forward``/``dx``/``dW``/``db`` judge only the math of their own output: values against
+  the reference *and* against central differences through the reference forward, forgiving
+  any real dtype and an added or dropped axis of length 1 (``strict=False``). A float32 or
+  (1, F) ``db`` with the right numbers keeps ``db``; a wrong ``db`` never costs ``dW``; a
+  transposed ``dW`` costs ``dW`` (and its share of ``shapes``).
+* ``shapes`` judges only layout: exact shape, float64 dtype and float64 precision of each
+  output, one test per output and shape, so one bad output costs only its share.
+* ``purity`` compares the submission with *itself* (inputs before/after, the same backward
+  call repeated, interleaved forward calls), so a wrong formula does not cost purity too.
+
+Only a crash costs everything downstream of it: a backward that raises cannot be judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.checks import (
+    expect_array,
+    expect_consistent,
+    expect_gradients,
+    expect_layout,
+    expect_tuple,
+    expect_unchanged,
+)
+
+# (B, D, F); "random" draws distinct sizes from the test's rng.
+SHAPES: dict[str, tuple[int, int, int] | None] = {
+    "B1": (1, 4, 3),
+    "small": (2, 3, 5),
+    "tall": (9, 2, 4),
+    "wide": (3, 7, 6),
+    "F1": (5, 3, 1),
+    "random": None,
+    "large": (96, 64, 48),
+}
+VALUE_SHAPES = list(SHAPES)
+LAYOUT_SHAPES = ["B1", "small", "tall", "F1"]
+
+# What feedback may remind a student of: the concept (which index is summed, which shape a
+# gradient has), never the line of code that answers the task.
+FORMULAS = {
+    "y": "each y[b, j] is row b of x times column j of W, plus the bias b[j] shared by all B rows",
+    "dx": "x[b, i] reaches every output y[b, j] of its own example through W[i, j], so the output "
+    "index j is summed away and dx has the shape of x, (B, D)",
+    "dW": "W[i, j] reaches y[b, j] of every example b through x[b, i], so the batch index b is "
+    "summed away and dW has the shape of W, (D, F)",
+    "db": "b[j] is added to y[b, j] of every example b, so the batch index is summed away and db "
+    "has the shape of b, (F,)",
+}
+INPUT_OF = {"dx": "x", "dW": "W", "db": "b"}
+GRADS = ("dx", "dW", "db")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One set of hidden inputs: ``y = x @ W + b`` with upstream gradient ``dy``."""
+
+    x: np.ndarray
+    W: np.ndarray
+    b: np.ndarray
+    dy: np.ndarray
+
+    @property
+    def sizes(self) -> tuple[int, int, int]:
+        return self.x.shape[0], self.x.shape[1], self.W.shape[1]
+
+    @property
+    def inputs(self) -> dict[str, np.ndarray]:
+        return {"x": self.x, "W": self.W, "b": self.b}
+
+    def context(self, name: str, candidates: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+        """What the check helpers may tell the student about this case: shapes only."""
+        B, D, F = self.sizes
+        return {
+            "where": f"B={B}, D={D}, F={F}",
+            "batch_size": B,
+            "batch_sum": name == "db",
+            "formula": FORMULAS[name],
+            "candidates": candidates or {},
+        }
+
+
+def make_case(rng: np.random.Generator, shape: str) -> Case:
+    sizes = SHAPES[shape]
+    if sizes is None:
+        B, D, F = (int(n) for n in rng.choice(np.arange(2, 25), size=3, replace=False))
+    else:
+        B, D, F = sizes
+    return Case(
+        x=rng.standard_normal((B, D)),
+        W=rng.standard_normal((D, F)),
+        b=rng.standard_normal(F),
+        dy=rng.standard_normal((B, F)),
+    )
+
+
+def student_forward(submission: Any, case: Case) -> tuple[Any, Any]:
+    """The student's ``(y, cache)``; the cache is opaque and only ever passed back."""
+    result = submission.linear_forward(case.x, case.W, case.b)
+    y, cache = expect_tuple(result, ("y", "cache"), function="linear_forward")
+    return y, cache
+
+
+def call_backward(submission: Any, dy: np.ndarray, cache: Any) -> dict[str, Any]:
+    """The student's ``linear_backward(dy, cache)`` as ``{"dx": ..., "dW": ..., "db": ...}``."""
+    result = submission.linear_backward(dy, cache)
+    return dict(zip(GRADS, expect_tuple(result, GRADS, function="linear_backward"), strict=True))
+
+
+def student_backward(submission: Any, case: Case) -> dict[str, Any]:
+    """The student's gradients for ``case``, after their own forward pass."""
+    _, cache = student_forward(submission, case)
+    return call_backward(submission, case.dy, cache)
+
+
+def reference_gradients(reference: ModuleType, case: Case) -> dict[str, np.ndarray]:
+    _, cache = reference.linear_forward(case.x, case.W, case.b)
+    return dict(zip(GRADS, reference.linear_backward(case.dy, cache), strict=True))
+
+
+def reference_output(reference: ModuleType) -> Callable[..., np.ndarray]:
+    """The trusted function whose numerical derivatives the gradients must match."""
+
+    def y(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return reference.linear_forward(x, W, b)[0]
+
+    return y
+
+
+def known_mistakes(name: str, case: Case, right: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Wrong answers worth recognising for ``name``, keyed by the hint to show."""
+    mistakes: dict[str, np.ndarray] = {}
+    for other in GRADS:
+        if other != name:
+            mistakes[
+                f"{name} holds the values of {other}: linear_backward must return "
+                "(dx, dW, db) in exactly this order."
+            ] = right[other]
+    if name == "db":
+        mistakes[
+            "db was summed over the feature axis (axis 1). The bias index j survives and the "
+            "batch index b is summed away: sum dy over axis 0."
+        ] = case.dy.sum(axis=1)
+    return mistakes
+
+
+# -- forward ----------------------------------------------------------------------------------
+
+
+@pytest.mark.rubric("forward")
+@pytest.mark.parametrize("shape", VALUE_SHAPES)
+def test_forward_matches_reference(
+    submission: Any,
+    reference: ModuleType,
+    rng: np.random.Generator,
+    shape: str,
+    record_property: Callable[[str, object], None],
+) -> None:
+    case = make_case(rng, shape)
+    y, _ = student_forward(submission, case)
+    right, _ = reference.linear_forward(case.x, case.W, case.b)
+    no_bias = {
+        "y is missing the bias: it equals x @ W. The bias vector b is added to every row "
+        "(every example) of x @ W; numpy broadcasting does that for you.": case.x @ case.W,
+    }
+    error = expect_array(y, right, name="y", strict=False, context=case.context("y", no_bias))
+    record_property("rel_error", error)
+
+
+# -- dx, dW, db -------------------------------------------------------------------------------
+
+
+def check_gradient(
+    name: str,
+    submission: Any,
+    reference: ModuleType,
+    rng: np.random.Generator,
+    shape: str,
+    record_property: Callable[[str, object], None],
+) -> None:
+    """``name`` against the reference backward, then against central differences."""
+    case = make_case(rng, shape)
+    grads = student_backward(submission, case)
+    right = reference_gradients(reference, case)
+    context = case.context(name, known_mistakes(name, case, right))
+    error = expect_array(grads[name], right[name], name=name, strict=False, context=context)
+    record_property("rel_error", error)
+    wrt = INPUT_OF[name]
+    numerical = expect_gradients(
+        reference_output(reference),
+        case.inputs,
+        case.dy,
+        {wrt: grads[name]},
+        names={wrt: name},
+        rng=rng,
+        strict=False,
+        context=context,
+    )
+    record_property("numerical_rel_error", numerical[wrt])
+
+
+@pytest.mark.rubric("dx")
+@pytest.mark.parametrize("shape", VALUE_SHAPES)
+def test_dx(
+    submission: Any,
+    reference: ModuleType,
+    rng: np.random.Generator,
+    shape: str,
+    record_property: Callable[[str, object], None],
+) -> None:
+    check_gradient("dx", submission, reference, rng, shape, record_property)
+
+
+@pytest.mark.rubric("dW")
+@pytest.mark.parametrize("shape", VALUE_SHAPES)
+def test_dW(
+    submission: Any,
+    reference: ModuleType,
+    rng: np.random.Generator,
+    shape: str,
+    record_property: Callable[[str, object], None],
+) -> None:
+    check_gradient("dW", submission, reference, rng, shape, record_property)
+
+
+@pytest.mark.rubric("db")
+@pytest.mark.parametrize("shape", VALUE_SHAPES)
+def test_db(
+    submission: Any,
+    reference: ModuleType,
+    rng: np.random.Generator,
+    shape: str,
+    record_property: Callable[[str, object], None],
+) -> None:
+    check_gradient("db", submission, reference, rng, shape, record_property)
+
+
+# -- shapes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.rubric("shapes")
+@pytest.mark.parametrize("output", ["y", *GRADS])
+@pytest.mark.parametrize("shape", LAYOUT_SHAPES)
+def test_shape_dtype_precision(
+    submission: Any, reference: ModuleType, rng: np.random.Generator, shape: str, output: str
+) -> None:
+    case = make_case(rng, shape)
+    B, D, F = case.sizes
+    expected_shape = {"y": (B, F), "dx": (B, D), "dW": (D, F), "db": (F,)}[output]
+    if output == "y":
+        actual, _ = student_forward(submission, case)
+        right, _ = reference.linear_forward(case.x, case.W, case.b)
+    else:
+        actual = student_backward(submission, case)[output]
+        right = reference_gradients(reference, case)[output]
+    expect_layout(
+        actual, name=output, shape=expected_shape, reference=right, context=case.context(output)
+    )
+
+
+# -- purity -----------------------------------------------------------------------------------
+
+
+PURITY_HINT = (
+    "linear_backward must depend only on dy and the cache it is given. Keep your own copies "
+    "of x and W in the cache, do not use global variables, and do not modify the cache."
+)
+
+
+def expect_same_answers(first: dict[str, Any], second: dict[str, Any], *, problem: str) -> None:
+    """The submission must agree with itself; its correctness is judged elsewhere."""
+    expect_consistent(
+        [first[name] for name in GRADS],
+        [second[name] for name in GRADS],
+        names=GRADS,
+        problem=problem,
+        hint=PURITY_HINT,
+    )
+
+
+@pytest.mark.rubric("purity")
+def test_forward_leaves_inputs_unchanged(submission: Any, rng: np.random.Generator) -> None:
+    case = make_case(rng, "tall")
+    _, after = submission.call("linear_forward", case.x, case.W, case.b, echo_args=True)
+    for name, before, now in zip(("x", "W", "b"), (case.x, case.W, case.b), after, strict=True):
+        expect_unchanged(before, now, name=name, function="linear_forward")
+
+
+@pytest.mark.rubric("purity")
+def test_backward_leaves_dy_unchanged(submission: Any, rng: np.random.Generator) -> None:
+    case = make_case(rng, "tall")
+    _, cache = student_forward(submission, case)
+    _, after = submission.call("linear_backward", case.dy, cache, echo_args=True)
+    expect_unchanged(case.dy, after[0], name="dy", function="linear_backward")
+
+
+@pytest.mark.rubric("purity")
+def test_backward_twice_on_one_cache(submission: Any, rng: np.random.Generator) -> None:
+    case = make_case(rng, "wide")
+    _, cache = student_forward(submission, case)
+    once = call_backward(submission, case.dy, cache)
+    twice = call_backward(submission, case.dy, cache)
+    expect_same_answers(
+        once,
+        twice,
+        problem="calling linear_backward twice with the same dy and cache gave two answers",
+    )
+
+
+@pytest.mark.rubric("purity")
+def test_interleaved_forward_calls(submission: Any, rng: np.random.Generator) -> None:
+    first, second = make_case(rng, "small"), make_case(rng, "small")
+    alone = [student_backward(submission, case) for case in (first, second)]
+    caches = [student_forward(submission, case)[1] for case in (first, second)]
+    # First in, first out: a global "last cache" or a stack of caches both give themselves away.
+    for case, cache, expected in zip((first, second), caches, alone, strict=True):
+        expect_same_answers(
+            expected,
+            call_backward(submission, case.dy, cache),
+            problem="with two linear_forward calls before the two linear_backward calls, "
+            "linear_backward gave a different answer than when each forward was directly "
+            "followed by its backward",
+        )

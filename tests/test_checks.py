@@ -1,0 +1,337 @@
+"""Tests of autograder.checks: verdicts, and messages that are safe to show a student."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from autograder.checks import (
+    ELEMENTWISE_LIMIT,
+    PRECISION_THRESHOLD,
+    VALUE_THRESHOLD,
+    describe_type,
+    expect_array,
+    expect_consistent,
+    expect_gradients,
+    expect_layout,
+    expect_tuple,
+    expect_unchanged,
+    unit_axes_differ,
+)
+from autograder.errors import WrongAnswer
+
+# Distinctive numbers: a message that leaked an input or expected value would contain them.
+RIGHT = np.array([[123.456, -987.654, 55.5], [31.4159, 27.1828, -16.18]])
+
+
+@dataclass(frozen=True)
+class FakeHandle:
+    """Stands in for autograder.sandbox.Handle: an object that stayed in the worker."""
+
+    id: int
+    type_name: str
+
+
+def message(excinfo: pytest.ExceptionInfo[WrongAnswer]) -> str:
+    text = str(excinfo.value)
+    # Relative errors are allowed; no value of RIGHT may appear.
+    without_errors = re.sub(r"\d+(\.\d+)?e[-+]\d+", "", text)
+    for value in RIGHT.ravel():
+        assert f"{abs(value):.1f}"[:-2] not in without_errors, text
+    return text
+
+
+def linear(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return x @ W + b
+
+
+# -- expect_array -----------------------------------------------------------------------------
+
+
+def test_a_right_answer_passes_and_returns_its_relative_error() -> None:
+    assert expect_array(RIGHT.copy(), RIGHT, name="dW") == 0.0
+    nudged = RIGHT * (1 + 1e-13)
+    assert 0 < expect_array(nudged, RIGHT, name="dW") < PRECISION_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("returned", "described"),
+    [
+        (None, "None (is a return statement missing?)"),
+        ((RIGHT, RIGHT, RIGHT), "a tuple of 3 items"),
+        ([1.0, 2.0], "a list of 2 items"),
+        (3.5, "a single number (float), not an array"),
+        (FakeHandle(7, "LinearCache"), "an object of type LinearCache"),
+        ({"dW": RIGHT}, "an object of type dict"),
+    ],
+)
+def test_not_an_array_says_what_was_returned(returned: object, described: str) -> None:
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(returned, RIGHT, name="dW")
+    assert message(excinfo) == f"dW should be a numpy array, but your code returned {described}."
+
+
+def test_non_numeric_arrays_are_rejected() -> None:
+    with pytest.raises(WrongAnswer, match="dtype <U3"):
+        expect_array(np.array(["abc"]), np.array([1.0]), name="db")
+    with pytest.raises(WrongAnswer, match="dtype complex128"):
+        expect_array(RIGHT.astype(complex), RIGHT, name="dW")
+    with pytest.raises(WrongAnswer, match="dtype bool"):
+        expect_array(RIGHT > 0, RIGHT, name="dW")
+
+
+def test_wrong_shape_names_both_shapes_the_case_and_the_transpose() -> None:
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(RIGHT.T, RIGHT, name="dW", context={"where": "B=4, D=2, F=3"})
+    text = message(excinfo)
+    assert text.startswith("dW has shape (3, 2), expected (2, 3) (for B=4, D=2, F=3).\nHint: ")
+    assert "exactly the transpose" in text
+
+
+def test_strict_requires_float64_and_lenient_judges_only_the_values() -> None:
+    as32 = RIGHT.astype(np.float32)
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(as32, RIGHT, name="dW")
+    assert message(excinfo).startswith("dW has dtype float32, expected float64.")
+    assert expect_array(as32, RIGHT, name="dW", strict=False) < VALUE_THRESHOLD
+    assert expect_array(np.array([1, 2]), np.array([1.0, 2.0]), name="db", strict=False) == 0.0
+
+
+def test_float64_numbers_with_float32_precision_fail_only_when_strict() -> None:
+    through32 = RIGHT.astype(np.float32).astype(np.float64)
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(through32, RIGHT, name="dW")
+    assert "float32 arithmetic" in message(excinfo)
+    expect_array(through32, RIGHT, name="dW", strict=False)
+
+
+def test_lenient_forgives_a_kept_axis_but_not_a_transposed_vector() -> None:
+    db = np.array([1.5, -2.0, 3.25])
+    assert expect_array(db[None, :], db, name="db", strict=False) == 0.0
+    with pytest.raises(WrongAnswer, match=r"shape \(1, 3\), expected \(3,\)"):
+        expect_array(db[None, :], db, name="db")
+    column = db[:, None]
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(column.T, column, name="dW", strict=False)
+    assert "transpose" in message(excinfo)
+
+
+def test_unit_axes_differ() -> None:
+    assert unit_axes_differ((1, 5), (5,))
+    assert unit_axes_differ((5,), (5, 1))
+    assert unit_axes_differ((1, 1, 5), (1, 5))
+    assert not unit_axes_differ((1, 5), (5, 1))
+    assert not unit_axes_differ((5, 3), (3, 5))
+    assert not unit_axes_differ((2, 5), (5,))
+    assert not unit_axes_differ((5,), (5,))
+
+
+def test_wrong_values_give_error_threshold_and_diagnosis() -> None:
+    context = {"where": "B=7, D=2, F=3", "batch_size": 7, "formula": "dW = x.T @ dy"}
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(RIGHT / 7, RIGHT, name="dW", strict=False, context=context)
+    text = message(excinfo)
+    first, hint = text.split("\n")
+    assert first == (
+        "dW does not match the right answer (for B=7, D=2, F=3): relative error 7.5e-01 "
+        "(allowed: 1e-04)."
+    )
+    assert hint.startswith("Hint: dW is 1/B of the right answer (B = 7)")
+    assert hint.endswith("Think it through: dW = x.T @ dy.")
+
+
+def test_wrong_values_without_a_recognised_pattern_have_no_hint() -> None:
+    rng = np.random.default_rng(0)
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(rng.standard_normal(RIGHT.shape), RIGHT, name="dW")
+    assert "\n" not in message(excinfo)
+
+
+def test_nan_is_reported_as_such() -> None:
+    broken = RIGHT.copy()
+    broken[0, 1] = np.nan
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(broken, RIGHT, name="dW", strict=False)
+    assert message(excinfo).startswith("dW contains NaN or infinity.")
+    assert "1 of 6 entries" in message(excinfo)
+
+
+def test_explicit_threshold_and_known_mistakes() -> None:
+    assert expect_array(RIGHT * 1.01, RIGHT, name="dW", threshold=0.1) > 0
+    swapped = np.arange(6.0).reshape(2, 3)
+    hint = "dW holds the values of dx: return (dx, dW, db) in this order."
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(swapped, RIGHT, name="dW", context={"candidates": {hint: swapped}})
+    assert message(excinfo).endswith(f"Hint: {hint}")
+
+
+def test_unknown_context_keys_are_a_test_author_error() -> None:
+    with pytest.raises(TypeError, match="batchsize"):
+        expect_array(RIGHT, RIGHT, name="dW", context={"batchsize": 4})
+
+
+# -- expect_layout ----------------------------------------------------------------------------
+
+
+def test_layout_passes_the_right_layout_even_with_wrong_values() -> None:
+    expect_layout(RIGHT.copy(), name="dW", shape=(2, 3), reference=RIGHT)
+    expect_layout(-RIGHT, name="dW", shape=(2, 3), reference=RIGHT)  # values: not its business
+    expect_layout(np.zeros(3), name="db", shape=(3,))
+
+
+def test_layout_fails_shape_dtype_and_precision() -> None:
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_layout(RIGHT[:1], name="db", shape=(3,), context={"where": "B=2, D=1, F=3"})
+    assert "extra axis of length 1" in message(excinfo)
+    with pytest.raises(WrongAnswer, match="dtype float32, expected float64"):
+        expect_layout(RIGHT.astype(np.float32), name="dW", shape=(2, 3))
+    with pytest.raises(WrongAnswer, match="dtype int64, expected float64") as excinfo:
+        expect_layout(np.zeros((2, 3), dtype=np.int64), name="dW", shape=(2, 3))
+    assert "integer" in str(excinfo.value)
+    through32 = RIGHT.astype(np.float32).astype(np.float64)
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_layout(through32, name="dW", shape=(2, 3), reference=RIGHT)
+    assert message(excinfo).startswith("dW has dtype float64 but not float64 precision")
+    expect_layout(through32, name="dW", shape=(2, 3))  # no reference: precision not judged
+
+
+def test_layout_diagnoses_shapes_from_the_batch_size() -> None:
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_layout(np.zeros(4), name="db", shape=(3,), context={"batch_size": 4})
+    assert "wrong axis" in message(excinfo)
+
+
+# -- expect_unchanged, expect_tuple, expect_consistent ----------------------------------------
+
+
+def test_unchanged_inputs_pass_and_nan_equals_nan() -> None:
+    before = np.array([1.0, np.nan, 3.0])
+    expect_unchanged(before, before.copy(), name="x")
+    expect_unchanged(np.arange(3), np.arange(3), name="idx")
+
+
+def test_changed_inputs_are_counted_not_shown() -> None:
+    after = RIGHT.copy()
+    after[0] = 0.0
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_unchanged(RIGHT, after, name="x", function="linear_forward")
+    text = message(excinfo)
+    assert text.startswith("linear_forward modified its argument x (3 of 6 entries changed).")
+    for changed in (RIGHT.reshape(3, 2), RIGHT.astype(np.float32), None):
+        with pytest.raises(WrongAnswer, match="type, shape or dtype changed"):
+            expect_unchanged(RIGHT, changed, name="x")
+
+
+def test_expect_tuple() -> None:
+    assert expect_tuple((1, 2), ("y", "cache"), function="f") == (1, 2)
+    assert expect_tuple([1, 2, 3], ("dx", "dW", "db"), function="g") == (1, 2, 3)
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_tuple((RIGHT, RIGHT), ("dx", "dW", "db"), function="linear_backward")
+    assert str(excinfo.value) == (
+        "linear_backward should return a tuple (dx, dW, db), but it returned a tuple of 2 items."
+    )
+    with pytest.raises(WrongAnswer, match="returned a numpy array of dtype float64"):
+        expect_tuple(RIGHT, ("y", "cache"), function="linear_forward")
+
+
+def test_expect_consistent() -> None:
+    names = ("dx", "dW")
+    expect_consistent(
+        [RIGHT, None], [RIGHT.copy(), FakeHandle(1, "X")], names=names, problem="p", hint="h"
+    )
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_consistent(
+            [RIGHT, RIGHT],
+            [RIGHT, RIGHT + 1],
+            names=names,
+            problem="calling it twice gave two answers",
+            hint="use only the cache",
+        )
+    assert message(excinfo) == (
+        "calling it twice gave two answers: dW came out different.\nHint: use only the cache"
+    )
+    with pytest.raises(WrongAnswer, match="dx came out different"):
+        expect_consistent([RIGHT, RIGHT], [None, RIGHT], names=names, problem="p", hint="h")
+    with pytest.raises(WrongAnswer, match="dx came out different"):
+        expect_consistent([RIGHT, RIGHT], [RIGHT.T, RIGHT], names=names, problem="p", hint="h")
+
+
+def test_describe_type_of_arrays_and_numpy_scalars() -> None:
+    assert describe_type(np.zeros((2,), np.float32)) == (
+        "a numpy array of dtype float32 and shape (2,)"
+    )
+    assert describe_type(np.float64(1.0)) == "a single number (float64), not an array"
+
+
+# -- expect_gradients -------------------------------------------------------------------------
+
+
+def small_problem(B: int = 3, D: int = 4, F: int = 2, seed: int = 0) -> tuple[dict, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    inputs = {
+        "x": rng.standard_normal((B, D)),
+        "W": rng.standard_normal((D, F)),
+        "b": rng.standard_normal(F),
+    }
+    return inputs, rng.standard_normal((B, F))
+
+
+def test_gradients_right_pass_elementwise() -> None:
+    inputs, g = small_problem()
+    grads = {"x": g @ inputs["W"].T, "W": inputs["x"].T @ g, "b": g.sum(axis=0)}
+    errors = expect_gradients(linear, inputs, g, grads)
+    assert set(errors) == {"x", "W", "b"} and max(errors.values()) < 1e-8
+
+
+def test_gradients_wrong_fail_with_diagnosis_and_student_names() -> None:
+    inputs, g = small_problem()
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_gradients(
+            linear,
+            inputs,
+            g,
+            {"b": g.mean(axis=0)},
+            names={"b": "db"},
+            context={"batch_size": 3, "batch_sum": True, "where": "B=3, D=4, F=2"},
+        )
+    text = str(excinfo.value)
+    assert text.startswith("db does not match the numerical gradient (for B=3, D=4, F=2)")
+    assert "mean over the batch" in text
+
+
+def test_gradients_lenient_about_dtype_and_kept_axes_strict_otherwise() -> None:
+    inputs, g = small_problem()
+    db = g.sum(axis=0)
+    expect_gradients(linear, inputs, g, {"b": db[None, :].astype(np.float32)}, strict=False)
+    with pytest.raises(WrongAnswer, match="dtype float32"):
+        expect_gradients(linear, inputs, g, {"b": db.astype(np.float32)})
+    with pytest.raises(WrongAnswer, match="shape"):
+        expect_gradients(linear, inputs, g, {"b": db[None, :]})
+    with pytest.raises(WrongAnswer, match="NaN"):
+        expect_gradients(linear, inputs, g, {"b": db * np.nan})
+    with pytest.raises(WrongAnswer, match="should be a numpy array"):
+        expect_gradients(linear, inputs, g, {"b": list(db)})
+
+
+def test_large_gradients_use_random_directions() -> None:
+    B, D, F = 60, 50, 45  # W has 2,250 entries, more than ELEMENTWISE_LIMIT
+    assert D * F > ELEMENTWISE_LIMIT
+    inputs, g = small_problem(B, D, F)
+    calls = 0
+
+    def counted(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        nonlocal calls
+        calls += 1
+        return linear(x, W, b)
+
+    rng = np.random.default_rng(1)
+    dW = inputs["x"].T @ g
+    assert expect_gradients(counted, inputs, g, {"W": dW}, rng=rng)["W"] < 1e-7
+    assert calls < 20
+    with pytest.raises(WrongAnswer, match="random directions"):
+        expect_gradients(linear, inputs, g, {"W": dW / B}, rng=rng)
+    with pytest.raises(ValueError, match="pass rng"):
+        expect_gradients(linear, inputs, g, {"W": dW})

@@ -1,0 +1,168 @@
+"""Tests of autograder.diagnose: each classic mistake is recognised, and nothing leaks."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from autograder.diagnose import Diagnosis, diagnose, diagnose_shape
+
+B, D, F = 4, 3, 5
+
+
+@pytest.fixture
+def data() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x, g = rng.standard_normal((B, D)), rng.standard_normal((B, F))
+    return {"x": x, "g": g, "dW": x.T @ g, "db": g.sum(axis=0)}
+
+
+def kind(actual: object, expected: object, **context: object) -> str | None:
+    found = diagnose(actual, expected, name="dW", **context)  # type: ignore[arg-type]
+    return None if found is None else found.kind
+
+
+def test_transpose_of_a_non_square_gradient(data: dict[str, np.ndarray]) -> None:
+    found = diagnose(data["dW"].T, data["dW"], name="dW")
+    assert found is not None and found.kind == "transposed"
+    assert "transpose" in found.hint and str(found) == found.hint
+
+
+def test_transpose_of_a_square_gradient() -> None:
+    rng = np.random.default_rng(1)
+    right = rng.standard_normal((3, 3))
+    assert kind(right.T, right) == "transposed"
+
+
+def test_shape_of_the_transpose_with_other_numbers(data: dict[str, np.ndarray]) -> None:
+    assert kind(data["dW"].T + 1.0, data["dW"]) == "transposed_shape"
+
+
+@pytest.mark.parametrize(
+    ("factor", "batch_sum", "expected"),
+    [
+        (1 / B, False, "extra_batch_factor"),
+        (1 / B, True, "mean_instead_of_sum"),
+        (float(B), False, "missing_batch_factor"),
+        (-1.0, False, "wrong_sign"),
+        (2.0, False, "factor_two"),
+        (0.5, False, "factor_two"),
+        (3.7, False, "scaled"),
+    ],
+)
+def test_scale_factors(
+    data: dict[str, np.ndarray], factor: float, batch_sum: bool, expected: str
+) -> None:
+    assert kind(factor * data["dW"], data["dW"], batch_size=B, batch_sum=batch_sum) == expected
+
+
+def test_mean_hint_says_where_the_one_over_b_lives(data: dict[str, np.ndarray]) -> None:
+    found = diagnose(data["db"] / B, data["db"], name="db", batch_size=B, batch_sum=True)
+    assert found is not None and "mean" in found.hint and "dy" in found.hint
+
+
+def test_batch_factors_need_a_batch_larger_than_one(data: dict[str, np.ndarray]) -> None:
+    assert kind(data["dW"] * 0.5, data["dW"], batch_size=1) == "factor_two"
+    # Without the batch size a 1/B cannot be named, but the scaling is still seen.
+    assert kind(data["dW"] / B, data["dW"]) == "scaled"
+
+
+def test_sum_over_the_wrong_axis_and_no_sum(data: dict[str, np.ndarray]) -> None:
+    g = data["g"]
+    assert diagnose(g.sum(axis=1), data["db"], name="db", batch_size=B).kind == "wrong_axis"
+    assert diagnose(g, data["db"], name="db", batch_size=B).kind == "not_summed"
+    assert diagnose(np.float64(g.sum()), data["db"], name="db").kind == "summed_everything"
+
+
+def test_kept_axis_with_right_and_wrong_numbers(data: dict[str, np.ndarray]) -> None:
+    right = diagnose(data["db"][None, :], data["db"], name="db")
+    assert right is not None and right.kind == "kept_axis" and "numbers are right" in right.hint
+    wrong = diagnose(2 * data["db"][None, :], data["db"], name="db")
+    assert wrong is not None and wrong.kind == "kept_axis" and "numbers are right" not in wrong.hint
+
+
+def test_float32_precision(data: dict[str, np.ndarray]) -> None:
+    as32 = data["dW"].astype(np.float32).astype(np.float64)
+    found = diagnose(as32, data["dW"], name="dW")
+    assert found is not None and found.kind == "float32_precision" and "float64" in found.hint
+
+
+def test_all_zeros_and_non_finite(data: dict[str, np.ndarray]) -> None:
+    assert kind(np.zeros_like(data["dW"]), data["dW"]) == "all_zeros"
+    broken = data["dW"].copy()
+    broken[0, 0] = np.nan
+    broken[1, 1] = np.inf
+    found = diagnose(broken, data["dW"], name="dW")
+    assert found is not None and found.kind == "not_finite" and "2 of 15" in found.hint
+
+
+def test_candidates_come_first_and_never_match_the_right_answer(
+    data: dict[str, np.ndarray],
+) -> None:
+    hint = "dW holds the values of dx: return (dx, dW, db) in this order."
+    dx = data["g"] @ np.ones((F, D))
+    assert diagnose(dx, data["dW"], name="dW", candidates={hint: dx}) == Diagnosis(
+        "known_mistake", hint
+    )
+    # A candidate that happens to equal the right answer is not a mistake.
+    assert diagnose(data["dW"] / B, data["dW"], name="dW", candidates={hint: data["dW"]}) != (
+        Diagnosis("known_mistake", hint)
+    )
+
+
+def test_formula_is_appended_to_structural_hints_only(data: dict[str, np.ndarray]) -> None:
+    formula = "dW[i, j] = sum_b x[b, i] dy[b, j]"
+    structural = diagnose(-data["dW"], data["dW"], name="dW", formula=formula)
+    assert structural is not None and structural.hint.endswith(f"{formula}.")
+    numeric = diagnose(np.zeros_like(data["dW"]), data["dW"], name="dW", formula=formula)
+    assert numeric is not None and formula not in numeric.hint
+
+
+def test_no_diagnosis_for_unrelated_answers_or_non_numbers(data: dict[str, np.ndarray]) -> None:
+    rng = np.random.default_rng(2)
+    assert diagnose(rng.standard_normal((D, F)), data["dW"], name="dW", batch_size=B) is None
+    assert diagnose(None, data["dW"], name="dW") is None
+    assert diagnose("dW", data["dW"], name="dW") is None
+    assert diagnose(np.array(["a"]), np.array([1.0]), name="dW") is None
+    assert diagnose(np.zeros((7, 2)), data["dW"], name="dW") is None
+
+
+def test_diagnose_shape_alone() -> None:
+    assert diagnose_shape((5, 3), (3, 5), name="dW").kind == "transposed_shape"
+    assert diagnose_shape((1, 5), (5,), name="db").kind == "kept_axis"
+    assert diagnose_shape((5, 1), (5,), name="db").kind == "kept_axis"
+    assert diagnose_shape((4,), (5,), name="db", batch_size=4).kind == "wrong_axis"
+    assert diagnose_shape((4,), (5,), name="db") is None
+    assert diagnose_shape((3, 5), (3, 5), name="dW") is None
+    hint = diagnose_shape((5, 3), (3, 5), name="dW", formula="dW = x.T @ dy")
+    assert hint is not None and hint.hint.endswith("dW = x.T @ dy.")
+
+
+def test_hints_never_contain_the_numbers_they_compare() -> None:
+    # Distinctive values: if any hint quoted an input or expected entry, these digits would show.
+    right = np.array([[123.456, -987.654, 55.5], [31.4159, 27.1828, -16.18]])
+    wrong_answers = [
+        right.T,
+        -right,
+        right / 2,
+        right * 2,
+        right / 7,
+        right * 7,
+        right * 3.3,
+        np.zeros_like(right),
+        right.astype(np.float32).astype(np.float64),
+        right[None],
+        right.sum(axis=1),
+        right.sum(axis=0),
+        right + 1.0,
+    ]
+    for wrong in wrong_answers:
+        for batch_sum in (False, True):
+            found = diagnose(wrong, right, name="dW", batch_size=7, batch_sum=batch_sum)
+            if found is None:
+                continue
+            # Every entry above has two or more digits; single digits are axes, B or "1/2".
+            text = re.sub(r"\d+(\.\d+)?e[-+]\d+|float(32|64)", "", found.hint)
+            assert not re.search(r"\d{2,}|\d\.\d", text), (found.kind, found.hint)
