@@ -7,7 +7,10 @@ unless a test asks for one of its fixtures:
   process (``autograder.sandbox``); only plain data comes back, anything else stays in the
   worker behind an opaque ``Handle``.
 * ``reference`` -- the instructor's reference module, imported here in the trusted process.
-* ``rng`` -- a numpy Generator seeded by (course secret, student id, test id).
+* ``rng`` -- a numpy Generator seeded by (course secret, student id, test id); ``rng_for``
+  gives one per label instead, for inputs several tests share.
+* ``submission.memo(key, compute)`` -- compute a value (say, the student's gradients on one
+  input) once per submission and share it between tests.
 
 Each test is bound to one rubric item with ``@pytest.mark.rubric("dW")``.
 
@@ -26,7 +29,7 @@ import hashlib
 import importlib.util
 import io
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -92,6 +95,26 @@ class StudentRun:
         self._outputs: list[str] = []
         self.load_error: StudentError | None = None
         self.restarts = 0
+        self._memo: dict[Hashable, tuple[bool, Any]] = {}
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per submission and key; later tests reuse the value or the error.
+
+        Hidden tests share expensive work this way (one forward and backward per shape serves
+        the dx, dW and db tests), and a crashing function is not called again for each test.
+        """
+        if key in self._memo:
+            ok, value = self._memo[key]
+            if ok:
+                return value
+            raise value
+        try:
+            value = compute()
+        except Exception as exc:
+            self._memo[key] = (False, exc)
+            raise
+        self._memo[key] = (True, value)
+        return value
 
     def worker(self) -> Any:
         """The live worker, spawning (or respawning after a crash) as needed."""
@@ -177,6 +200,10 @@ class SubmissionProxy:
     def call(self, function: str, *args: Any, echo_args: bool = False) -> Any:
         """Call ``function``; with ``echo_args`` also return the arguments as they are after it."""
         return self._run.call(function, args, echo_args)
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per submission and ``key`` (errors included); see StudentRun.memo."""
+        return self._run.memo(key, compute)
 
     def __getattr__(self, function: str) -> Callable[..., Any]:
         if function.startswith("_"):
@@ -401,6 +428,18 @@ def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     state = _state(request)
     student = state.run.student if state.run is not None else "local"
     return np.random.default_rng(seed_for(state.secret, student, test_id(request.node)))
+
+
+@pytest.fixture
+def rng_for(request: pytest.FixtureRequest) -> Callable[[str], np.random.Generator]:
+    """``rng_for("case:small")``: a Generator seeded by (course secret, student id, label).
+
+    Tests that share inputs (and, with ``submission.memo``, the student's outputs on them) ask
+    for the same label; like ``rng`` it is unpredictable to students and stable on regrade.
+    """
+    state = _state(request)
+    student = state.run.student if state.run is not None else "local"
+    return lambda label: np.random.default_rng(seed_for(state.secret, student, label))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

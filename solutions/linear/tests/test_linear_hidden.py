@@ -1,7 +1,8 @@
 """Hidden tests for the ``linear`` assignment (never released to students).
 
-Inputs are standard normal draws from the ``rng`` fixture, seeded per (course secret,
-student, test): unpredictable, identical on regrade. Shapes have B, D and F all different
+Inputs are standard normal draws seeded per (course secret, student, case) through
+``rng_for``: unpredictable, identical on regrade. Each case's forward and backward run once
+per submission (``submission.memo``) and serve the forward, dx, dW, db and shapes tests. Shapes have B, D and F all different
 (so a transpose or a sum over the wrong axis can never pass by luck), plus B = 1 and F = 1
 edge cases, a random shape and a large one. Upstream gradients are random, never all ones.
 
@@ -129,6 +130,26 @@ def student_backward(submission: Any, case: Case) -> dict[str, Any]:
     return call_backward(submission, case.dy, cache)
 
 
+def case_for(rng_for: Callable[[str], np.random.Generator], shape: str) -> Case:
+    """The inputs for ``shape``: the same for every test of one student (seeded by label)."""
+    return make_case(rng_for(f"case:{shape}"), shape)
+
+
+def forward_of(submission: Any, shape: str, case: Case) -> tuple[Any, Any]:
+    """The student's forward on ``case``, computed once per submission and shared by tests."""
+    return submission.memo(("forward", shape), lambda: student_forward(submission, case))
+
+
+def backward_of(submission: Any, shape: str, case: Case) -> dict[str, Any]:
+    """The student's gradients on ``case`` (after their own forward), computed once."""
+
+    def compute() -> dict[str, Any]:
+        _, cache = forward_of(submission, shape, case)
+        return call_backward(submission, case.dy, cache)
+
+    return submission.memo(("backward", shape), compute)
+
+
 def reference_gradients(reference: ModuleType, case: Case) -> dict[str, np.ndarray]:
     _, cache = reference.linear_forward(case.x, case.W, case.b)
     return dict(zip(GRADS, reference.linear_backward(case.dy, cache), strict=True))
@@ -168,12 +189,12 @@ def known_mistakes(name: str, case: Case, right: dict[str, np.ndarray]) -> dict[
 def test_forward_matches_reference(
     submission: Any,
     reference: ModuleType,
-    rng: np.random.Generator,
+    rng_for: Callable[[str], np.random.Generator],
     shape: str,
     record_property: Callable[[str, object], None],
 ) -> None:
-    case = make_case(rng, shape)
-    y, _ = student_forward(submission, case)
+    case = case_for(rng_for, shape)
+    y, _ = forward_of(submission, shape, case)
     right, _ = reference.linear_forward(case.x, case.W, case.b)
     no_bias = {
         "y is missing the bias: it equals x @ W. The bias vector b is added to every row "
@@ -191,12 +212,13 @@ def check_gradient(
     submission: Any,
     reference: ModuleType,
     rng: np.random.Generator,
+    rng_for: Callable[[str], np.random.Generator],
     shape: str,
     record_property: Callable[[str, object], None],
 ) -> None:
     """``name`` against the reference backward, then against central differences."""
-    case = make_case(rng, shape)
-    grads = student_backward(submission, case)
+    case = case_for(rng_for, shape)
+    grads = backward_of(submission, shape, case)
     right = reference_gradients(reference, case)
     context = case.context(name, known_mistakes(name, case, right))
     error = expect_array(grads[name], right[name], name=name, strict=False, context=context)
@@ -221,10 +243,11 @@ def test_dx(
     submission: Any,
     reference: ModuleType,
     rng: np.random.Generator,
+    rng_for: Callable[[str], np.random.Generator],
     shape: str,
     record_property: Callable[[str, object], None],
 ) -> None:
-    check_gradient("dx", submission, reference, rng, shape, record_property)
+    check_gradient("dx", submission, reference, rng, rng_for, shape, record_property)
 
 
 @pytest.mark.rubric("dW")
@@ -233,10 +256,11 @@ def test_dW(
     submission: Any,
     reference: ModuleType,
     rng: np.random.Generator,
+    rng_for: Callable[[str], np.random.Generator],
     shape: str,
     record_property: Callable[[str, object], None],
 ) -> None:
-    check_gradient("dW", submission, reference, rng, shape, record_property)
+    check_gradient("dW", submission, reference, rng, rng_for, shape, record_property)
 
 
 @pytest.mark.rubric("db")
@@ -245,10 +269,11 @@ def test_db(
     submission: Any,
     reference: ModuleType,
     rng: np.random.Generator,
+    rng_for: Callable[[str], np.random.Generator],
     shape: str,
     record_property: Callable[[str, object], None],
 ) -> None:
-    check_gradient("db", submission, reference, rng, shape, record_property)
+    check_gradient("db", submission, reference, rng, rng_for, shape, record_property)
 
 
 # -- shapes -----------------------------------------------------------------------------------
@@ -258,16 +283,20 @@ def test_db(
 @pytest.mark.parametrize("output", ["y", *GRADS])
 @pytest.mark.parametrize("shape", LAYOUT_SHAPES)
 def test_shape_dtype_precision(
-    submission: Any, reference: ModuleType, rng: np.random.Generator, shape: str, output: str
+    submission: Any,
+    reference: ModuleType,
+    rng_for: Callable[[str], np.random.Generator],
+    shape: str,
+    output: str,
 ) -> None:
-    case = make_case(rng, shape)
+    case = case_for(rng_for, shape)
     B, D, F = case.sizes
     expected_shape = {"y": (B, F), "dx": (B, D), "dW": (D, F), "db": (F,)}[output]
     if output == "y":
-        actual, _ = student_forward(submission, case)
+        actual, _ = forward_of(submission, shape, case)
         right, _ = reference.linear_forward(case.x, case.W, case.b)
     else:
-        actual = student_backward(submission, case)[output]
+        actual = backward_of(submission, shape, case)[output]
         right = reference_gradients(reference, case)[output]
     expect_layout(
         actual, name=output, shape=expected_shape, reference=right, context=case.context(output)
