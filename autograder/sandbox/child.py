@@ -26,6 +26,8 @@ from autograder.sandbox import codec, confine, seccomp
 from autograder.sandbox.model import Handle, Limits
 
 CHANNEL_FD = 3
+STATUS_FD = 4  # setup result for the runner; closed before student code runs
+SETUP_OK = b"ok"
 MESSAGE_CAP = 300
 SETUP_FAILED = 70  # exit status when confinement itself failed (not the student's fault)
 
@@ -48,17 +50,19 @@ def _recv_frame(sock: socket.socket) -> bytes | None:
     return _recv_exact(sock, codec.PREFIX.unpack(prefix)[0])
 
 
-def _setup_fds(channel: int, output: int) -> None:
-    """Put the channel and output on fixed numbers and close everything else the runner had."""
-    # Move both out of the way first so the dup2s below cannot overwrite one with the other.
+def _setup_fds(channel: int, output: int, status: int) -> None:
+    """Put our descriptors on fixed numbers and close everything else the runner had."""
+    # Move them out of the way first so the dup2s below cannot overwrite one with another.
     channel = fcntl.fcntl(channel, fcntl.F_DUPFD, 10)
     output = fcntl.fcntl(output, fcntl.F_DUPFD, 10)
+    status = fcntl.fcntl(status, fcntl.F_DUPFD, 10)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(output, 1)
     os.dup2(output, 2)
     os.dup2(channel, CHANNEL_FD)
-    os.closerange(CHANNEL_FD + 1, os.sysconf("SC_OPEN_MAX"))
+    os.dup2(status, STATUS_FD)
+    os.closerange(STATUS_FD + 1, os.sysconf("SC_OPEN_MAX"))
 
 
 def confine_self(config: dict[str, Any], runner_pid: int) -> None:
@@ -66,14 +70,19 @@ def confine_self(config: dict[str, Any], runner_pid: int) -> None:
     mode: str = config["mode"]
     limits = Limits.from_json(config["limits"])
     uid, gid = os.getuid(), os.getgid()
+    own_uid = uid == 0 and mode != "userns"  # the worker gets the slot's uid to itself
     os.setsid()
     os.umask(0o022)  # mount points made below must stay traversable after the uid drop
     os.environ.clear()
     signal.set_wakeup_fd(-1)
     for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
         signal.signal(signum, signal.SIG_IGN if signum == signal.SIGPIPE else signal.SIG_DFL)
-    confine.set_rlimits(memory_mb=limits.memory_mb, cpu_seconds=limits.cpu_seconds,
-                        file_mb=limits.tmp_mb, nproc=32 if mode == "root" else None)
+    confine.set_rlimits(
+        memory_mb=limits.memory_mb,
+        cpu_seconds=limits.cpu_seconds,
+        file_mb=limits.tmp_mb,
+        nproc=32 if own_uid else None,
+    )
     namespaces = confine.CLONE_NEWNET | confine.CLONE_NEWNS | confine.CLONE_NEWIPC
     plan = confine.MountPlan(**{k: tuple(v) for k, v in config["plan"].items()})
     if mode == "root":
@@ -86,6 +95,8 @@ def confine_self(config: dict[str, Any], runner_pid: int) -> None:
         confine.enter_user_namespace(uid, gid, namespaces)
         confine.apply_mounts(plan, tmp_mb=limits.tmp_mb, proc="cover")
         confine.drop_capabilities()
+    elif uid == 0:  # "none" as root (e.g. a container without CAP_SYS_ADMIN): still drop
+        confine.drop_to(config["uid"], config["gid"])
     confine.prctl(confine.PR_SET_NO_NEW_PRIVS, 1)
     confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
     if os.getppid() != runner_pid:  # the runner died before PDEATHSIG was armed
@@ -106,14 +117,15 @@ class _Session:
         self.ids: dict[int, int] = {}  # id(obj) -> handle id; objects keeps them alive
         self.next_id = 0
 
-    def send(self, header: dict[str, Any], blobs: list[bytes] = []) -> None:  # noqa: B006
+    @staticmethod
+    def flush_output() -> None:
+        """Flush prints before replying, so the grader has them when the value arrives."""
         for stream in (sys.__stdout__, sys.__stderr__):
             try:
                 if stream is not None:
                     stream.flush()
-            except Exception:  # noqa: S110 - a closed output pipe must not stop the reply
+            except Exception:  # a closed output pipe must not stop the reply
                 pass
-        self.sock.sendall(codec.pack(header, blobs))
 
     def to_handle(self, value: Any) -> Handle:
         ident = self.ids.get(id(value))
@@ -142,8 +154,13 @@ class _Session:
             for frame, lineno in traceback.walk_tb(exc.__traceback__):
                 if frame.f_code.co_filename == self.filename:
                     line = lineno
-        return {"r": "err", "kind": kind, "line": line, "msg": message[:MESSAGE_CAP],
-                "type": type(exc).__name__[:100] if exc is not None else None}
+        return {
+            "r": "err",
+            "kind": kind,
+            "line": line,
+            "msg": message[:MESSAGE_CAP],
+            "type": type(exc).__name__[:100] if exc is not None else None,
+        }
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
         self.next_id = int(request["handle_base"])
@@ -164,34 +181,49 @@ class _Session:
         except BaseException as exc:  # SystemExit and KeyboardInterrupt are the student's too
             return self.error("exception", exc)
         self.module = module
-        names = [name for name, value in list(vars(module).items())
-                 if type(name) is str and not name.startswith("__") and callable(value)]
+        names = [
+            name
+            for name, value in list(vars(module).items())
+            if type(name) is str and not name.startswith("__") and callable(value)
+        ]
         return {"r": "ready", "fns": names}
 
-    def call(self, request: dict[str, Any], blobs: list[memoryview]) -> tuple[dict, list[bytes]]:
+    def call(self, request: dict[str, Any], blobs: list[memoryview]) -> bytes:
+        """Run one call and return the reply frame (a value, or why there is none)."""
+        seq = request["seq"]
         function = getattr(self.module, request["fn"], None)
         if self.module is None or not callable(function):
-            return self.error("missing", None, f"{request['fn']} is not defined"), []
+            return self.frame(self.error("missing", None, f"{request['fn']} is not defined"), seq)
         args = codec.decode(request["args"], blobs, self.from_handle)
         try:
             result = function(*args)
         except NotImplementedError as exc:
-            return self.error("not_implemented", exc), []
+            return self.frame(self.error("not_implemented", exc), seq)
         except BaseException as exc:
-            return self.error("exception", exc), []
+            return self.frame(self.error("exception", exc), seq)
         try:
-            tree, out = codec.encode(result, self.to_handle)
-            reply: dict[str, Any] = {"r": "ok", "v": tree}
+            reply: dict[str, Any] = {"r": "ok"}
             if request["echo"]:
-                reply["e"], echoed = codec.encode(tuple(args), self.to_handle)
-                out.extend(echoed)
-            size = sum(len(b) for b in out)
-            if size > self.max_frame:
-                raise ValueError(f"the value is {size >> 20} MiB, the limit is "
-                                 f"{self.max_frame >> 20} MiB")
-            return reply, out
+                # One encode for both, so the blob indices of the echoed arguments do not
+                # restart at 0 and collide with the result's.
+                both, out = codec.encode((result, tuple(args)), self.to_handle)
+                reply["v"], reply["e"] = both["T"]
+            else:
+                reply["v"], out = codec.encode(result, self.to_handle)
+            frame = self.frame(reply, seq, out)  # may fail too: ints too long for JSON
         except BaseException as exc:
-            return self.error("bad_return", exc), []
+            return self.frame(self.error("bad_return", exc), seq)
+        if len(frame) > self.max_frame:
+            message = (
+                f"the value is {len(frame) / 2**20:.1f} MiB, more than the limit of "
+                f"{self.max_frame >> 20} MiB"
+            )
+            return self.frame(self.error("bad_return", None, message), seq)
+        return frame
+
+    @staticmethod
+    def frame(reply: dict[str, Any], seq: int, blobs: list[bytes] = []) -> bytes:  # noqa: B006
+        return codec.pack({**reply, "seq": seq}, blobs, max_json=codec.MAX_JSON)
 
     def serve(self) -> NoReturn:
         while True:
@@ -200,26 +232,33 @@ class _Session:
                 os._exit(0)
             header, blobs = codec.unpack(body)
             if header["op"] == "load":
-                self.send({**self.load(header), "seq": header["seq"]})
+                frame = self.frame(self.load(header), header["seq"])
             else:
-                reply, out = self.call(header, blobs)
-                self.send({**reply, "seq": header["seq"]}, out)
+                frame = self.call(header, blobs)
+            self.flush_output()
+            self.sock.sendall(frame)
 
 
 def _output_streams() -> None:
     """Fresh stdout/stderr on fds 1 and 2, line-buffered so prints reach the grader in order."""
     for name, fd in (("stdout", 1), ("stderr", 2)):
-        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
-                                  errors="backslashreplace", line_buffering=True)
+        stream = io.TextIOWrapper(
+            io.FileIO(fd, "w", closefd=False),
+            encoding="utf-8",
+            errors="backslashreplace",
+            line_buffering=True,
+        )
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
-    sys.stdin = sys.__stdin__ = open(0, closefd=False)  # noqa: SIM115 - lives as long as we do
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives as long as the worker
 
 
-def main(channel: int, output: int, config: dict[str, Any], runner_pid: int) -> NoReturn:
+def main(
+    channel: int, output: int, status: int, config: dict[str, Any], runner_pid: int
+) -> NoReturn:
     """Entry point in the forked child; never returns."""
     try:
-        _setup_fds(channel, output)
+        _setup_fds(channel, output, status)
         _output_streams()
         sock = socket.socket(fileno=CHANNEL_FD)
         sock.setblocking(True)
@@ -229,9 +268,11 @@ def main(channel: int, output: int, config: dict[str, Any], runner_pid: int) -> 
         confine_self(config, runner_pid)
     except BaseException as exc:
         try:
-            sock.sendall(codec.pack({"r": "setup_error", "msg": f"{type(exc).__name__}: {exc}"}))
+            os.write(STATUS_FD, f"{type(exc).__name__}: {exc}".encode()[:4000] or b"?")
         finally:
             os._exit(SETUP_FAILED)
+    os.write(STATUS_FD, SETUP_OK)
+    os.close(STATUS_FD)
     try:
         limits = Limits.from_json(config["limits"])
         _Session(sock, limits).serve()

@@ -20,11 +20,21 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                        ctypes.c_char_p]
+_libc.mount.argtypes = [
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_ulong,
+    ctypes.c_char_p,
+]
 _libc.unshare.argtypes = [ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                        ctypes.c_ulong]
+_libc.prctl.argtypes = [
+    ctypes.c_int,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+]
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -60,8 +70,12 @@ _SAFE = MS_NOSUID | MS_NODEV | MS_NOEXEC
 
 
 class _MountAttr(ctypes.Structure):
-    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
-                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+    _fields_ = [
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    ]
 
 
 class _CapHeader(ctypes.Structure):
@@ -69,8 +83,11 @@ class _CapHeader(ctypes.Structure):
 
 
 class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32)]
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
 
 
 def _check(result: int, what: str) -> None:
@@ -89,11 +106,20 @@ def unshare(flags: int) -> None:
     _check(_libc.unshare(flags), f"unshare({flags:#x})")
 
 
-def mount(source: str | None, target: str, fstype: str | None, flags: int,
-          data: str | None = None) -> None:
+def mount(
+    source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None
+) -> None:
     """``mount(2)``."""
-    _check(_libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
-                       flags, data and data.encode()), f"mount {target}")
+    _check(
+        _libc.mount(
+            source and source.encode(),
+            target.encode(),
+            fstype and fstype.encode(),
+            flags,
+            data and data.encode(),
+        ),
+        f"mount {target}",
+    )
 
 
 def _mount_tree_readonly(path: str) -> None:
@@ -102,8 +128,9 @@ def _mount_tree_readonly(path: str) -> None:
     if number is None:
         raise OSError(f"mount_setattr: unknown syscall number on {os.uname().machine}")
     attr = _MountAttr(attr_set=_MOUNT_ATTR_RDONLY | _MOUNT_ATTR_NOSUID)
-    result = _libc.syscall(number, _AT_FDCWD, path.encode(), _AT_RECURSIVE, ctypes.byref(attr),
-                           ctypes.sizeof(attr))
+    result = _libc.syscall(
+        number, _AT_FDCWD, path.encode(), _AT_RECURSIVE, ctypes.byref(attr), ctypes.sizeof(attr)
+    )
     _check(result, f"mount_setattr {path}")
 
 
@@ -158,38 +185,47 @@ class MountPlan:
     """What the worker's private mount namespace looks like.
 
     ``covers`` get an empty read-only tmpfs; ``binds`` are directories under a cover that are
-    mounted back (read-only) because the interpreter needs them; ``scratch`` share one private
-    size-limited writable tmpfs.
+    mounted back (read-only) because the interpreter needs them; ``blanks`` are hidden files,
+    replaced by /dev/null; ``scratch`` share one private size-limited writable tmpfs.
     """
 
     covers: tuple[str, ...]
     binds: tuple[str, ...]
+    blanks: tuple[str, ...]
     scratch: tuple[str, ...]
 
 
 def plan_mounts(hide: tuple[str, ...], runtime: tuple[str, ...]) -> MountPlan:
     """Decide the mounts from the paths to hide and the interpreter's directories.
 
-    All paths must be absolute and resolved. A runtime directory is bound back only if a cover
-    hides it, and never if it is (or contains) a path the grader asked to hide: binding the
-    course root back because it is on ``sys.path`` would undo the hiding.
+    All paths must be absolute and resolved; paths that do not exist are skipped. A runtime
+    directory is bound back only if a cover hides it, and never if it is (or contains) a
+    hidden directory: binding the course root back because it is on ``sys.path`` would undo
+    the hiding.
     """
+    if "/" in hide:
+        raise ValueError("cannot hide the whole filesystem")
     wanted = sorted({*hide, *ALWAYS_COVERED}, key=lambda p: (p.count("/"), p))
     covers: list[str] = []
     for path in wanted:
-        if path == "/":
-            raise ValueError("cannot hide the whole filesystem")
         if os.path.isdir(path) and not any(_inside(path, c) for c in covers):
             covers.append(path)
     binds: list[str] = []
     for path in sorted(set(runtime), key=lambda p: (p.count("/"), p)):
         hidden = any(_inside(path, c) for c in covers)
-        exposes_hidden = any(_inside(h, path) for h in hide)
+        exposes_hidden = any(_inside(h, path) for h in hide if os.path.isdir(h))
         already = any(_inside(path, b) for b in binds)
         if hidden and not exposes_hidden and not already and os.path.isdir(path):
             binds.append(path)
+    blanks = tuple(
+        p
+        for p in hide
+        if os.path.exists(p)
+        and not os.path.isdir(p)
+        and (not any(_inside(p, c) for c in covers) or any(_inside(p, b) for b in binds))
+    )
     scratch = tuple(p for p in SCRATCH_DIRS if os.path.isdir(p) and not os.path.islink(p))
-    return MountPlan(covers=tuple(covers), binds=tuple(binds), scratch=scratch)
+    return MountPlan(covers=tuple(covers), binds=tuple(binds), blanks=blanks, scratch=scratch)
 
 
 def apply_mounts(plan: MountPlan, *, tmp_mb: int, proc: str) -> None:
@@ -202,14 +238,17 @@ def apply_mounts(plan: MountPlan, *, tmp_mb: int, proc: str) -> None:
     # Without this, mounts made here could propagate back into the grader's namespace.
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     # Open the bind sources before covering them; /proc/self/fd/N still reaches them after.
-    sources = {path: os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-               for path in plan.binds}
+    sources = {
+        path: os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for path in plan.binds
+    }
     for path in plan.covers:
         mount("tmpfs", path, "tmpfs", _SAFE, "size=1m,nr_inodes=4096,mode=0755")
     for path, fd in sources.items():
         os.makedirs(path, mode=0o755, exist_ok=True)
         mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
         os.close(fd)
+    for path in plan.blanks:
+        mount("/dev/null", path, None, MS_BIND)
     # Everything the worker can see is read-only from here on, except the scratch tmpfs.
     _mount_tree_readonly("/")
     if plan.scratch:
@@ -217,15 +256,25 @@ def apply_mounts(plan: MountPlan, *, tmp_mb: int, proc: str) -> None:
         mount("tmpfs", first, "tmpfs", _SAFE, f"size={tmp_mb}m,nr_inodes=16384,mode=1777")
         for path in others:
             mount(first, path, None, MS_BIND)
-    if proc == "hidepid":
-        try:
-            mount("proc", "/proc", "proc", _SAFE, "hidepid=invisible,subset=pid")
-        except OSError:  # subset= needs 5.8; hidepid alone still hides other uids
-            mount("proc", "/proc", "proc", _SAFE, "hidepid=invisible")
-    else:
-        mount("tmpfs", "/proc", "tmpfs", _SAFE | MS_RDONLY, "size=4k,mode=0555")
+    _mount_proc(hidepid=proc == "hidepid")
     # The inherited cwd would still point into the covered directories.
     os.chdir("/")
+
+
+def _mount_proc(*, hidepid: bool) -> None:
+    """A procfs that shows only the worker's own uid, else an empty /proc.
+
+    A new procfs needs real root and a /proc without locked over-mounts (Docker masks some
+    /proc paths, which makes the kernel refuse); either way the grader stays invisible.
+    """
+    if hidepid:
+        for options in ("hidepid=invisible,subset=pid", "hidepid=invisible"):  # subset: 5.8+
+            try:
+                mount("proc", "/proc", "proc", _SAFE, options)
+                return
+            except OSError:
+                pass
+    mount("tmpfs", "/proc", "tmpfs", _SAFE | MS_RDONLY, "size=4k,mode=0555")
 
 
 def enter_user_namespace(uid: int, gid: int, flags: int) -> None:
@@ -236,8 +285,11 @@ def enter_user_namespace(uid: int, gid: int, flags: int) -> None:
     overflow id until the map is written.
     """
     unshare(CLONE_NEWUSER | flags)
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
-                       ("gid_map", f"{gid} {gid} 1")):
+    for name, text in (
+        ("setgroups", "deny"),
+        ("uid_map", f"{uid} {uid} 1"),
+        ("gid_map", f"{gid} {gid} 1"),
+    ):
         with open(f"/proc/self/{name}", "w") as control:
             control.write(text)
 

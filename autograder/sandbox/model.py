@@ -14,7 +14,7 @@ MODES = ("root", "userns", "none")
 # Names of the guarantees a mode provides; IsolationReport.enforced / .missing use them and
 # docs/isolation.md explains each one.
 RLIMITS = "rlimits"  # CPU seconds, address space, file size, open files, no core dumps
-SECCOMP = "seccomp"  # no new sockets, exec, fork (threads ok), ptrace, mount, ...; signals to self only
+SECCOMP = "seccomp"  # no sockets, exec, fork (threads ok), ptrace, mount...; signals to self only
 NETNS = "netns"  # private network namespace without interfaces
 MOUNTNS = "mountns"  # read-only filesystem view, hidden paths, private size-limited /tmp
 PROC = "proc"  # other processes (the grader's environ/cmdline included) are invisible

@@ -1,0 +1,392 @@
+"""The grader's side of one worker: calls under a deadline, capped reads, typed failures.
+
+Everything read from the worker is hostile input. Every frame is length-checked before its
+buffer is allocated, output is kept up to ``output_kb`` and then the pipe is closed, every
+reply is decoded by :mod:`autograder.sandbox.codec` (no pickle, numeric ``.npy`` only), and
+every failure becomes one of the ``StudentError`` subclasses, never an exception of ours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from autograder.errors import (
+    BadReturn,
+    MissingFunction,
+    NotImplementedByStudent,
+    StudentCrash,
+    StudentError,
+    StudentException,
+    StudentTimeout,
+)
+from autograder.sandbox import codec
+from autograder.sandbox.model import Handle, Limits, WorkerExit
+
+# How long a worker that closed its channel gets to finish exiting before it is killed.
+EXIT_GRACE = 0.5
+# How long the runner may take to report an exit it has certainly seen (it reaps at once).
+REPORT_TIMEOUT = 10.0
+_TRUNCATED = "\n[output truncated]"
+_ERRORS: dict[str, type[StudentError]] = {
+    "missing": MissingFunction,
+    "not_implemented": NotImplementedByStudent,
+    "exception": StudentException,
+    "bad_return": BadReturn,
+}
+
+
+class _Closed(Exception):
+    """The worker's end of the channel is gone (it exited or closed fd 3)."""
+
+
+class _Violation(Exception):
+    """The worker sent something the protocol does not allow; the message says what."""
+
+
+class _FrameReader:
+    """Reassembles one length-prefixed frame from a non-blocking socket, refusing big ones."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.prefix = b""
+        self.body: bytearray | None = None
+        self.got = 0
+
+    def feed(self, sock: socket.socket) -> bytearray | None:
+        """Read what is available; return the body once complete."""
+        try:
+            while self.body is None:
+                chunk = sock.recv(codec.PREFIX.size - len(self.prefix))
+                if not chunk:
+                    raise _Closed
+                self.prefix += chunk
+                if len(self.prefix) < codec.PREFIX.size:
+                    return None
+                (size,) = codec.PREFIX.unpack(self.prefix)
+                if size > self.cap:
+                    raise _Violation(
+                        f"sent a message of {size / 2**20:.0f} MiB, more than the "
+                        f"limit of {self.cap >> 20} MiB"
+                    )
+                self.body = bytearray(size)
+            view = memoryview(self.body)
+            while self.got < len(self.body):
+                n = sock.recv_into(view[self.got :])
+                if n == 0:
+                    raise _Closed
+                self.got += n
+            return self.body
+        except BlockingIOError:
+            return None
+        except ConnectionError:
+            raise _Closed from None
+
+
+class Worker:
+    """One loaded submission in its own confined process. Create with ``Sandbox.spawn``."""
+
+    def __init__(
+        self,
+        *,
+        spawn: int,
+        pid: int,
+        pidfd: int,
+        channel: socket.socket,
+        output: int,
+        limits: Limits,
+        filename: str,
+        handle_base: int,
+        await_exit: Callable[[int, float], dict[str, Any] | None],
+        on_close: Callable[[Worker], None],
+    ) -> None:
+        self.pid = pid
+        self._spawn = spawn
+        self.limits = limits
+        self.filename = filename
+        self.load_error: StudentError | None = None
+        self.functions: frozenset[str] = frozenset()
+        self._pidfd = pidfd
+        self._channel = channel
+        self._channel.setblocking(False)
+        self._output_fd: int | None = output
+        os.set_blocking(output, False)
+        self._output = bytearray()
+        self._truncated = False
+        self._handle_base = handle_base
+        self._handles: set[int] = set()
+        self._seq = 0
+        self._await_exit = await_exit
+        self._on_close = on_close
+        self._dead: str | None = None  # why the worker is gone, once it is
+        self._exit_record: dict[str, Any] | None = None
+        self._exit: WorkerExit | None = None
+
+    # -- public API -----------------------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        """True until the worker died, was killed, or was closed."""
+        if self._dead is None and self._exit is None:
+            readable, _, _ = select.select([self._pidfd], [], [], 0)
+            if readable:
+                self._dead = "it exited on its own"
+        return self._dead is None and self._exit is None
+
+    @property
+    def output(self) -> str:
+        """Everything the worker printed so far (stdout and stderr, capped)."""
+        self._drain_output()
+        text = self._output.decode("utf-8", errors="replace")
+        return text + _TRUNCATED if self._truncated else text
+
+    def call(self, function: str, *args: Any, echo_args: bool = False) -> Any:
+        """Call ``function(*args)`` in the worker and return its (plain data) result.
+
+        With ``echo_args`` the result is ``(result, args_after)``. Raises a StudentError
+        subclass for anything the submission did wrong (see ``autograder.sandbox``).
+        """
+        if self._exit is not None or self._dead is not None:
+            raise StudentCrash(
+                f"the worker is no longer running ({self._dead or 'closed'})",
+                filename=self.filename,
+            )
+        if function not in self.functions:
+            if self.load_error is not None:
+                raise MissingFunction(
+                    f"{function} is not available: {self.filename} failed "
+                    f"to load ({self.load_error.describe()})",
+                    filename=self.filename,
+                )
+            raise MissingFunction(
+                f"{self.filename} does not define {function}", filename=self.filename
+            )
+        self._check_handles(args)
+        tree, blobs = codec.encode(tuple(args), _not_plain)
+        header = {"op": "call", "fn": function, "args": tree, "echo": echo_args}
+        reply, payload = self._exchange(
+            header, blobs, self.limits.call_timeout, f"during a call to {function}"
+        )
+        if reply.get("r") == "err":
+            raise self._student_error(reply)
+        if reply.get("r") != "ok":
+            raise self._fail(StudentCrash, "broke the protocol: an answer of the wrong kind")
+        try:
+            value = codec.decode(reply.get("v"), payload, self._make_handle)
+            if not echo_args:
+                return value
+            return value, codec.decode(reply.get("e"), payload, self._make_handle)
+        except (codec.ProtocolError, ValueError, RecursionError) as exc:
+            raise self._fail(StudentCrash, f"returned malformed data: {exc}") from None
+
+    def close(self) -> WorkerExit:
+        """End the worker (asking first, then SIGKILL), reap it and report how it ended."""
+        if self._exit is not None:
+            return self._exit
+        self._channel.close()  # EOF: a healthy worker exits 0 at once
+        record = self._exit_record or self._await_exit(self._spawn, EXIT_GRACE)
+        if record is None:
+            self._kill()
+            record = self._await_exit(self._spawn, REPORT_TIMEOUT)
+        self._drain_output()
+        if self._output_fd is not None:
+            os.close(self._output_fd)
+            self._output_fd = None
+        os.close(self._pidfd)
+        if record is None:
+            self._exit = WorkerExit("lost (the runner died)", 0.0, 0)
+        else:
+            self._exit = WorkerExit(record["status"], float(record["cpu"]), int(record["maxrss"]))
+        self._dead = self._dead or "it was closed"
+        self._on_close(self)
+        return self._exit
+
+    # -- loading (used by Sandbox.spawn) ---------------------------------------------------
+
+    def load(self, source: str, module: str) -> None:
+        """Send the source and wait for READY; sets ``load_error`` or ``functions``."""
+        header = {
+            "op": "load",
+            "source": source,
+            "filename": self.filename,
+            "module": module,
+            "handle_base": self._handle_base,
+        }
+        try:
+            reply, _ = self._exchange(
+                header, [], self.limits.import_timeout, "while loading the module"
+            )
+        except StudentError as exc:
+            self.load_error = exc
+            return
+        kind = reply.get("r")
+        if kind not in ("ready", "err"):
+            self.load_error = self._fail(StudentCrash, "broke the protocol while loading")
+        elif kind == "ready":
+            names = reply.get("fns")
+            if type(names) is not list or not all(type(n) is str for n in names):
+                self.load_error = self._fail(StudentCrash, "sent a malformed function list")
+                return
+            self.functions = frozenset(n[:200] for n in names[:10_000])
+        else:
+            self.load_error = self._student_error(reply)
+
+    # -- the exchange ----------------------------------------------------------------------
+
+    def _exchange(
+        self, header: dict[str, Any], blobs: list[bytes], timeout: float, phase: str
+    ) -> tuple[dict[str, Any], list[memoryview]]:
+        """Send one request and return its reply, draining output meanwhile."""
+        deadline = time.monotonic() + timeout
+        self._seq += 1
+        data = memoryview(codec.pack({**header, "seq": self._seq}, blobs))
+        sent = 0
+        reader = _FrameReader(self.limits.max_frame_mb * 1024 * 1024)
+        try:
+            # Whatever is waiting before we asked was not asked for (or it is EOF).
+            early = select.select([self._channel], [], [], 0)[0]
+            if early and (reader.feed(self._channel) is not None or reader.prefix):
+                raise _Violation("sent data nobody asked for")
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise self._timeout(phase, timeout)
+                watch = [self._channel] + ([self._output_fd] if self._output_fd is not None else [])
+                pending = [self._channel] if sent < len(data) else []
+                readable, writable, _ = select.select(watch, pending, [], remaining)
+                if self._output_fd is not None and self._output_fd in readable:
+                    self._drain_output()
+                if writable:
+                    with contextlib.suppress(BlockingIOError):
+                        sent += self._channel.send(data[sent : sent + (1 << 20)])
+                if self._channel in readable:
+                    body = reader.feed(self._channel)
+                    if body is not None:
+                        if sent < len(data):
+                            raise _Violation("answered before the request was sent")
+                        break
+        except _Closed:
+            raise self._died(phase) from None
+        except _Violation as exc:
+            raise self._fail(StudentCrash, str(exc)) from None
+        except (BrokenPipeError, ConnectionError):
+            raise self._died(phase) from None
+        self._drain_output()
+        try:
+            reply, payload = codec.unpack(body, max_json=codec.MAX_JSON)
+        except codec.ProtocolError as exc:
+            raise self._fail(StudentCrash, f"broke the protocol: {exc}") from None
+        if reply.get("seq") != self._seq:
+            raise self._fail(StudentCrash, "broke the protocol: a reply out of sequence")
+        return reply, payload
+
+    def _student_error(self, reply: dict[str, Any]) -> StudentError:
+        cls = _ERRORS.get(str(reply.get("kind")), StudentException)
+        line = reply.get("line")
+        exc_type = reply.get("type")
+        return cls(
+            str(reply.get("msg", ""))[:300],
+            exc_type=str(exc_type)[:100] if exc_type is not None else None,
+            lineno=line if type(line) is int else None,
+            filename=self.filename,
+        )
+
+    # -- endings ---------------------------------------------------------------------------
+
+    def _kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+
+    def _finish(self, reason: str, grace: float) -> dict[str, Any] | None:
+        """Make sure the worker is dead and return the runner's exit record for it."""
+        self._dead = reason
+        record = self._await_exit(self._spawn, grace) if grace else None
+        if record is None:
+            self._kill()
+            record = self._await_exit(self._spawn, REPORT_TIMEOUT)
+        self._exit_record = record
+        return record
+
+    def _fail(self, cls: type[StudentError], reason: str) -> StudentError:
+        """A protocol violation: kill the worker and describe what it did."""
+        self._finish(reason, 0)
+        return cls(f"the worker {reason}; it was stopped", filename=self.filename)
+
+    def _timeout(self, phase: str, timeout: float) -> StudentError:
+        what = (
+            "the module did not finish loading"
+            if phase.startswith("while")
+            else (phase.replace("during a call to ", "") + " did not return")
+        )
+        self._finish(f"it timed out {phase}", 0)
+        return StudentTimeout(
+            f"{what} within {timeout:g} s (wall clock); the worker was killed",
+            filename=self.filename,
+        )
+
+    def _died(self, phase: str) -> StudentError:
+        record = self._finish(f"it died {phase}", EXIT_GRACE)
+        if record is None:
+            return StudentCrash(f"the worker died {phase}", filename=self.filename)
+        signum, code, cpu = record.get("signal"), record.get("code"), float(record["cpu"])
+        # SIGKILL is RLIMIT_CPU's hard limit for a worker that ignored SIGXCPU; rusage can
+        # read a little under the scheduler's count that the limit uses, hence the margin.
+        if signum == signal.SIGXCPU or (
+            signum == signal.SIGKILL and cpu >= 0.8 * self.limits.cpu_seconds
+        ):
+            self._dead = f"it ran out of CPU time {phase}"
+            return StudentTimeout(
+                f"the worker used more than {self.limits.cpu_seconds} s of "
+                f"CPU time {phase} and was killed",
+                filename=self.filename,
+            )
+        if signum is not None:
+            how = f"was killed by signal {record['status'].removeprefix('killed by ')}"
+        else:
+            how = f"exited with status {code}"
+        self._dead = f"it {how} {phase}"
+        return StudentCrash(f"the worker {how} {phase}", filename=self.filename)
+
+    # -- output and handles ----------------------------------------------------------------
+
+    def _drain_output(self) -> None:
+        cap = self.limits.output_kb * 1024
+        while self._output_fd is not None:
+            try:
+                chunk = os.read(self._output_fd, 65536)
+            except BlockingIOError:
+                return
+            room = cap - len(self._output)
+            self._output += chunk[:room]
+            if len(chunk) > room:
+                self._truncated = True
+            if not chunk or self._truncated:
+                # Closing makes further writes fail (EPIPE), so the worker cannot make us
+                # read more: our memory stays bounded whatever it prints.
+                os.close(self._output_fd)
+                self._output_fd = None
+
+    def _make_handle(self, ident: int, type_name: str) -> Handle:
+        self._handles.add(ident)
+        return Handle(ident, type_name)
+
+    def _check_handles(self, value: Any) -> None:
+        if type(value) is Handle:
+            if value.id not in self._handles:
+                raise ValueError(f"{value} was not returned by this worker")
+        elif type(value) in (list, tuple):
+            for item in value:
+                self._check_handles(item)
+        elif type(value) is dict:
+            for item in value.values():
+                self._check_handles(item)
+
+
+def _not_plain(value: Any) -> Handle:
+    raise TypeError(f"only plain data can be sent to a worker, not {type(value).__name__}")

@@ -1,0 +1,519 @@
+"""The sandbox's contract with the grader: calls, handles, and every way a submission fails.
+
+All of these run real workers (auto mode, so root mode here and in CI). Timeouts are about
+one second, so the file stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import textwrap
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from autograder.errors import (
+    BadReturn,
+    MissingFunction,
+    NotImplementedByStudent,
+    SandboxError,
+    StudentCrash,
+    StudentException,
+    StudentTimeout,
+)
+from autograder.sandbox import Handle, Limits, Sandbox, Worker, WorkerExit
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux >= 5.3")
+
+FAST = Limits(call_timeout=1.0, import_timeout=1.0, cpu_seconds=10, memory_mb=128)
+
+LINEAR = """
+import numpy as np
+
+class Cache:
+    def __init__(self, x, W):
+        self.x, self.W = x, W
+
+def linear_forward(x, W, b):
+    return x @ W + b, Cache(x, W)
+
+def linear_backward(dy, cache):
+    return dy @ cache.W.T, cache.x.T @ dy, dy.sum(axis=0)
+
+def same_twice():
+    c = Cache(None, None)
+    return c, c
+
+def scale_in_place(x):
+    x *= 2
+    return None
+
+def double_and_keep(x, y):
+    out = x + y
+    x[0] = -1.0
+    return out
+
+NOT_A_FUNCTION = 3
+"""
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(slot=41) as box:
+        yield box
+
+
+def spawn(sandbox: Sandbox, source: str, limits: Limits = FAST) -> Worker:
+    return sandbox.spawn(
+        textwrap.dedent(source), filename="linear.py", module="linear", limits=limits
+    )
+
+
+@pytest.fixture
+def linear(sandbox: Sandbox) -> Iterator[Worker]:
+    worker = spawn(sandbox, LINEAR)
+    assert worker.load_error is None
+    yield worker
+    worker.close()
+
+
+def test_plain_calls_and_handles_round_trip(linear: Worker, sandbox: Sandbox) -> None:
+    rng = np.random.default_rng(0)
+    x, W, b, dy = (
+        rng.normal(size=(4, 3)),
+        rng.normal(size=(3, 2)),
+        rng.normal(size=2),
+        rng.normal(size=(4, 2)),
+    )
+    assert {"linear_forward", "linear_backward", "Cache"} <= linear.functions
+    assert "NOT_A_FUNCTION" not in linear.functions and "np" not in linear.functions
+    y, cache = linear.call("linear_forward", x, W, b)
+    np.testing.assert_allclose(y, x @ W + b)
+    assert isinstance(cache, Handle) and cache.type_name == "Cache"
+    dx, dW, db = linear.call("linear_backward", dy, cache)
+    np.testing.assert_allclose(dx, dy @ W.T)
+    np.testing.assert_allclose(dW, x.T @ dy)
+    assert db.shape == (2,) and db.dtype == np.float64
+    first, second = linear.call("same_twice")
+    assert first == second  # one object in the worker, one handle
+    other = spawn(sandbox, LINEAR)
+    try:
+        with pytest.raises(ValueError, match="not returned by this worker"):
+            other.call("linear_backward", dy, cache)
+    finally:
+        other.close()
+
+
+def test_echo_args_shows_mutation_without_touching_the_graders_copy(linear: Worker) -> None:
+    x = np.ones(3)
+    result, (after,) = linear.call("scale_in_place", x, echo_args=True)
+    assert result is None
+    np.testing.assert_array_equal(after, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(x, [1.0, 1.0, 1.0])
+    # arrays in both the result and the echo must not be mixed up
+    result, (x_after, y_after) = linear.call("double_and_keep", x, x * 3, echo_args=True)
+    np.testing.assert_array_equal(result, [4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(x_after, [-1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(y_after, [3.0, 3.0, 3.0])
+
+
+def test_syntax_error_is_a_load_error_with_its_line(sandbox: Sandbox) -> None:
+    worker = spawn(sandbox, "x = 1\ndef f(:\n    pass\n")
+    error = worker.load_error
+    assert isinstance(error, StudentException)
+    assert (error.exc_type, error.lineno, error.filename) == ("SyntaxError", 2, "linear.py")
+    assert worker.functions == frozenset()
+    with pytest.raises(MissingFunction, match="failed to load"):
+        worker.call("f")
+    assert worker.close().status == "exited 0"
+
+
+def test_exception_at_import_names_the_students_line(sandbox: Sandbox) -> None:
+    worker = spawn(
+        sandbox,
+        """
+        def helper():
+            return {}["missing"]
+
+        helper()
+    """,
+    )
+    error = worker.load_error
+    assert isinstance(error, StudentException) and error.exc_type == "KeyError"
+    assert error.lineno == 3  # inside helper, the last line of the student's file
+    worker.close()
+
+
+def test_not_implemented_missing_and_ordinary_exceptions(sandbox: Sandbox) -> None:
+    worker = spawn(
+        sandbox,
+        """
+        def stub():
+            raise NotImplementedError("linear_forward: task 1")
+
+        def loud():
+            raise ValueError("x" * 5000)
+    """,
+    )
+    with pytest.raises(NotImplementedByStudent) as stub:
+        worker.call("stub")
+    assert stub.value.lineno == 3 and "task 1" in stub.value.message
+    with pytest.raises(MissingFunction):
+        worker.call("linear_forward")
+    with pytest.raises(StudentException) as loud:
+        worker.call("loud")
+    assert loud.value.exc_type == "ValueError" and len(loud.value.message) <= 300
+    assert worker.alive  # exceptions do not end the worker
+    worker.close()
+
+
+def test_values_that_cannot_cross_are_bad_returns(sandbox: Sandbox) -> None:
+    worker = spawn(
+        sandbox,
+        """
+        import numpy as np
+
+        def deep():
+            x = []
+            for _ in range(100):
+                x = [x]
+            return x
+
+        def huge_int():
+            return 10 ** 5000
+
+        def too_big():
+            return np.zeros(300_000)
+
+        def too_much_json():
+            return ["x" * 1000] * 10_000
+    """,
+        Limits(call_timeout=5.0, import_timeout=1.0, max_frame_mb=1),
+    )
+    for name, says in [
+        ("deep", "nested"),
+        ("huge_int", "int"),
+        ("too_big", "limit of 1 MiB"),
+        ("too_much_json", "as JSON"),
+    ]:
+        with pytest.raises(BadReturn, match=says):
+            worker.call(name)
+    assert worker.alive
+    worker.close()
+
+
+def test_slow_import_times_out_and_the_dead_worker_refuses_calls(sandbox: Sandbox) -> None:
+    started = time.monotonic()
+    worker = spawn(sandbox, "import time\ntime.sleep(60)\ndef f():\n    return 1\n")
+    assert isinstance(worker.load_error, StudentTimeout)
+    assert time.monotonic() - started < 3
+    assert not worker.alive
+    with pytest.raises(StudentCrash, match="no longer running"):
+        worker.call("f")
+    assert worker.close().status == "killed by SIGKILL"
+
+
+@pytest.mark.parametrize("body", ["time.sleep(60)", "while True:\n        pass"])
+def test_slow_call_times_out_and_is_killed(sandbox: Sandbox, body: str) -> None:
+    worker = spawn(sandbox, f"import time\ndef f():\n    {body}\n")
+    started = time.monotonic()
+    with pytest.raises(StudentTimeout, match="within 1 s"):
+        worker.call("f")
+    assert time.monotonic() - started < 3
+    with pytest.raises(StudentCrash, match="no longer running"):
+        worker.call("f")
+    assert worker.close().status == "killed by SIGKILL"
+
+
+@pytest.mark.parametrize("prelude", ["", "signal.signal(signal.SIGXCPU, signal.SIG_IGN)"])
+def test_cpu_limit_stops_a_busy_call_before_the_wall_clock(sandbox: Sandbox, prelude: str) -> None:
+    # Ignoring SIGXCPU only buys the extra second before the hard limit's SIGKILL.
+    limits = Limits(call_timeout=30.0, import_timeout=5.0, cpu_seconds=1)
+    worker = spawn(
+        sandbox, f"import signal\ndef f():\n    {prelude}\n    while True:\n        pass\n", limits
+    )
+    started = time.monotonic()
+    with pytest.raises(StudentTimeout, match="CPU time"):
+        worker.call("f")
+    assert time.monotonic() - started < 15
+    end = worker.close()
+    expected = "killed by SIGKILL" if prelude else "killed by SIGXCPU"
+    assert end.status == expected and end.cpu_seconds > (1.5 if prelude else 0.5)
+
+
+def test_memory_bombs_hit_the_address_space_limit(sandbox: Sandbox) -> None:
+    at_import = spawn(sandbox, "hog = bytearray(10 ** 10)\n")
+    assert isinstance(at_import.load_error, StudentException)
+    assert at_import.load_error.exc_type == "MemoryError"
+    at_import.close()
+    worker = spawn(
+        sandbox,
+        """
+        import numpy as np
+
+        def grow():
+            chunks = []
+            while True:
+                chunks.append(bytearray(10 ** 6))
+
+        def matrix():
+            return np.ones((100_000, 100_000))
+    """,
+    )
+    for name in ("grow", "matrix"):
+        with pytest.raises(StudentException) as bomb:
+            worker.call(name)
+        assert "MemoryError" in str(bomb.value.exc_type)
+    assert worker.alive
+    assert worker.close().max_rss_kb < 400_000
+
+
+@pytest.mark.parametrize(
+    ("exit_call", "expected"),
+    [("os._exit(0)", "exited with status 0"), ("os.kill(os.getpid(), 9)", "signal SIGKILL")],
+)
+def test_dying_at_import_or_in_a_call_is_a_crash(
+    sandbox: Sandbox, exit_call: str, expected: str
+) -> None:
+    at_import = spawn(sandbox, f"import os\n{exit_call}\n")
+    assert isinstance(at_import.load_error, StudentCrash)
+    assert expected in at_import.load_error.message
+    assert "while loading" in at_import.load_error.message
+    at_import.close()
+    worker = spawn(sandbox, f"import os\ndef f():\n    {exit_call}\n")
+    with pytest.raises(StudentCrash, match=f"{expected} during a call to f"):
+        worker.call("f")
+    assert not worker.alive
+    worker.close()
+
+
+def test_sys_exit_is_an_exception_not_an_exit(sandbox: Sandbox) -> None:
+    at_import = spawn(sandbox, "import sys\nsys.exit(0)\n")
+    assert isinstance(at_import.load_error, StudentException)
+    assert at_import.load_error.exc_type == "SystemExit"
+    at_import.close()
+    worker = spawn(sandbox, "import sys\ndef f():\n    sys.exit(0)\n")
+    with pytest.raises(StudentException) as caught:
+        worker.call("f")
+    assert caught.value.exc_type == "SystemExit" and caught.value.lineno == 3
+    worker.close()
+
+
+def test_segfault_is_reported_and_the_next_worker_is_fine(sandbox: Sandbox) -> None:
+    worker = spawn(sandbox, "import ctypes\ndef f():\n    return ctypes.string_at(0)\n")
+    with pytest.raises(StudentCrash, match="killed by signal SIGSEGV during a call to f"):
+        worker.call("f")
+    assert worker.close().status == "killed by SIGSEGV"
+    fresh = spawn(sandbox, LINEAR)
+    y, _ = fresh.call("linear_forward", np.eye(2), np.eye(2), np.zeros(2))
+    np.testing.assert_array_equal(y, np.eye(2))
+    fresh.close()
+
+
+def test_output_is_captured_and_capped_without_costing_grader_memory(sandbox: Sandbox) -> None:
+    worker = spawn(
+        sandbox,
+        """
+        import sys
+        print("hello from import")
+
+        def chatty():
+            print("to stderr", file=sys.stderr)
+            try:
+                for _ in range(3000):
+                    print("x" * 100_000)
+            except BrokenPipeError:
+                pass
+            return 42
+    """,
+        Limits(call_timeout=5.0, import_timeout=1.0, output_kb=16),
+    )
+    assert worker.output == "hello from import\n"
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert worker.call("chatty") == 42  # 300 MB printed, 16 KiB kept
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kb < 20_000
+    assert worker.output.startswith("hello from import\nto stderr\nxxx")
+    assert worker.output.endswith("\n[output truncated]")
+    assert len(worker.output) <= 16 * 1024 + len("\n[output truncated]")
+    worker.close()
+
+
+def test_printing_past_the_cap_without_catching_fails_the_call(sandbox: Sandbox) -> None:
+    worker = spawn(sandbox, "def f():\n    while True:\n        print('x' * 10000)\n")
+    with pytest.raises(StudentException) as caught:
+        worker.call("f")
+    assert caught.value.exc_type == "BrokenPipeError"
+    worker.close()
+
+
+def test_forged_oversize_frame_is_refused_unread(sandbox: Sandbox) -> None:
+    worker = spawn(
+        sandbox,
+        """
+        import os, struct, time
+
+        def f():
+            os.write(3, struct.pack("!I", 2 ** 31))
+            time.sleep(10)
+    """,
+    )
+    with pytest.raises(StudentCrash, match="2048 MiB, more than the limit of 64 MiB"):
+        worker.call("f")
+    assert worker.close().status == "killed by SIGKILL"
+
+
+def test_pickled_object_payload_is_refused_and_never_unpickled(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The student forges the whole reply on the channel (fd 3): an "array" whose .npy is a
+    # pickled object array that would run code in the grader if it were ever unpickled.
+    monkeypatch.delenv("SBX_PWNED", raising=False)
+    worker = spawn(
+        sandbox,
+        """
+        import io, json, os, struct
+        import numpy as np
+
+        class Evil:
+            def __reduce__(self):
+                return (exec, ("import os; os.environ['SBX_PWNED'] = '1'",))
+
+        def f():
+            blob = io.BytesIO()
+            np.save(blob, np.array([Evil()], dtype=object), allow_pickle=True)
+            blob = blob.getvalue()
+            head = json.dumps({"r": "ok", "v": {"A": 0}, "seq": 2, "b": [len(blob)]}).encode()
+            os.write(3, struct.pack("!II", 4 + len(head) + len(blob), len(head)) + head + blob)
+            return 1
+    """,
+    )
+    with pytest.raises(StudentCrash, match="malformed data.*refused"):
+        worker.call("f")
+    assert "SBX_PWNED" not in os.environ
+    worker.close()
+
+
+def test_unrequested_frames_are_a_protocol_violation(sandbox: Sandbox) -> None:
+    # A student who writes its own reply frame only chooses its own answer; the real reply
+    # then arrives unasked, which ends the worker at the next call.
+    worker = spawn(
+        sandbox,
+        """
+        import os, json, struct
+
+        def f():
+            head = json.dumps({"r": "ok", "v": 42, "seq": 2, "b": []}).encode()
+            os.write(3, struct.pack("!II", 4 + len(head), len(head)) + head)
+            return 1
+    """,
+    )
+    assert worker.call("f") == 42
+    with pytest.raises(StudentCrash, match="nobody asked for|out of sequence"):
+        worker.call("f")
+    worker.close()
+    # A forged reply to some other request is refused even when it comes first.
+    worker = spawn(
+        sandbox,
+        """
+        import os, json, struct
+
+        def f():
+            head = json.dumps({"r": "ok", "v": 42, "seq": 99, "b": []}).encode()
+            os.write(3, struct.pack("!II", 4 + len(head), len(head)) + head)
+            return 1
+    """,
+    )
+    with pytest.raises(StudentCrash, match="out of sequence"):
+        worker.call("f")
+    worker.close()
+
+
+def test_a_forged_answer_at_import_is_the_students_failure_not_the_sandboxs(
+    sandbox: Sandbox,
+) -> None:
+    # Only the runner reports confinement failures (SandboxError stops a grading run), over a
+    # pipe closed before student code starts; on the channel such a claim is just a crash.
+    worker = spawn(
+        sandbox,
+        """
+        import json, os, struct
+        head = json.dumps({"r": "setup_error", "msg": "mount failed", "seq": 1, "b": []})
+        os.write(3, struct.pack("!II", 4 + len(head), len(head)) + head.encode())
+        """,
+    )
+    assert isinstance(worker.load_error, StudentCrash)
+    assert "broke the protocol" in worker.load_error.message
+    worker.close()
+
+
+def test_monkeypatching_numpy_in_the_worker_leaves_the_grader_alone(sandbox: Sandbox) -> None:
+    worker = spawn(
+        sandbox,
+        """
+        import numpy as np
+        np.allclose = lambda *a, **k: True
+        np.testing.assert_allclose = lambda *a, **k: None
+
+        def patched():
+            return np.allclose(1, 2)
+    """,
+    )
+    assert worker.call("patched") is True
+    assert not np.allclose(1, 2)
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(1, 2)
+    worker.close()
+
+
+def test_threads_work_and_die_with_the_worker(sandbox: Sandbox) -> None:
+    worker = spawn(
+        sandbox,
+        """
+        import threading, time
+        import numpy as np
+
+        def f():
+            out = []
+            t = threading.Thread(target=lambda: out.append(np.ones((50, 50)) @ np.ones(50)))
+            t.start()
+            t.join()
+            for _ in range(3):
+                threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+            return out[0]
+    """,
+    )
+    np.testing.assert_array_equal(worker.call("f"), np.full(50, 50.0))
+    end = worker.close()
+    assert isinstance(end, WorkerExit) and end.status == "exited 0"
+    assert worker.close() is end  # idempotent
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs a slot uid to break")
+def test_a_worker_that_cannot_be_confined_is_a_sandbox_error() -> None:
+    with Sandbox(slot=43) as box:
+        box.uid = 2**40  # setresuid cannot take it: confinement fails before student code
+        with pytest.raises(SandboxError, match="could not be confined: OverflowError"):
+            spawn(box, LINEAR)
+        assert not box._workers
+
+
+def test_a_dead_runner_is_replaced_on_the_next_spawn() -> None:
+    with Sandbox(slot=42) as box:
+        worker = spawn(box, LINEAR)
+        runner = box._runner
+        assert runner is not None
+        os.kill(runner.process.pid, signal.SIGKILL)
+        runner.process.wait()
+        # The worker dies with its parent (PDEATHSIG); the grader sees a crash, not a hang.
+        with pytest.raises(StudentCrash):
+            worker.call("linear_forward", np.eye(2), np.eye(2), np.zeros(2))
+        assert worker.close().status.startswith("lost")
+        fresh = spawn(box, LINEAR)
+        y, _ = fresh.call("linear_forward", np.eye(2), np.eye(2), np.ones(2))
+        np.testing.assert_array_equal(y, np.eye(2) + 1)
+        assert fresh.close().status == "exited 0"
