@@ -346,6 +346,18 @@ def expect_tuple(value: object, names: Sequence[str], *, function: str) -> tuple
     )
 
 
+def _numerically(label: str, where: str, check: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    """Run a numerical check whose function may be the student's own (public tests).
+
+    A forward pass that returns the wrong shape makes the check impossible; that is the
+    student's mistake to hear about, not an error in the grader's test.
+    """
+    try:
+        return check(*args, **kw)
+    except ValueError as exc:
+        raise _fail(f"{label} could not be checked numerically{where}: {exc}.") from None
+
+
 def expect_gradients(
     f: Callable[..., object],
     inputs: Mapping[str, np.ndarray],
@@ -393,7 +405,7 @@ def expect_gradients(
             raise _fail(f"{label} contains NaN or infinity{where}.")
         if array.size <= ELEMENTWISE_LIMIT:
             limit = NUMERICAL_THRESHOLD if strict else max(NUMERICAL_THRESHOLD, VALUE_THRESHOLD)
-            numerical = numerical_vjp(f, inputs, upstream, wrt)
+            numerical = _numerically(label, where, numerical_vjp, f, inputs, upstream, wrt)
             errors[wrt] = _compare(
                 array,
                 numerical,
@@ -407,7 +419,17 @@ def expect_gradients(
         if rng is None:
             raise ValueError(f"{label} has {array.size} entries: pass rng for random directions")
         limit = DIRECTIONAL_THRESHOLD if strict else max(DIRECTIONAL_THRESHOLD, VALUE_THRESHOLD)
-        result = directional_check(f, inputs, upstream, {wrt: array}, rng=rng, threshold=limit)
+        result = _numerically(
+            label,
+            where,
+            directional_check,
+            f,
+            inputs,
+            upstream,
+            {wrt: array},
+            rng=rng,
+            threshold=limit,
+        )
         if not result.passed:
             raise _fail(
                 f"{label} does not match the numerical gradient along random directions{where}: "

@@ -129,12 +129,12 @@ class Course:
         """The course secret that seeds hidden test inputs; created on first use if allowed."""
         value = os.environ.get(self.secret_source.env)
         if value:
-            return value
+            return _long_enough(value, f"${self.secret_source.env}")
         path = self.root / self.secret_source.file
         if path.exists():
             text = path.read_text(encoding="utf-8").strip()
             if text:
-                return text
+                return _long_enough(text, str(path))
         if not create:
             raise UsageError(f"no course secret: set ${self.secret_source.env} or create {path}")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,6 +143,19 @@ class Course:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(value + "\n")
         return value
+
+
+MIN_SECRET_LENGTH = 12
+
+
+def _long_enough(secret: str, where: str) -> str:
+    # A short secret can be guessed, and would turn up by chance in released files.
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise UsageError(
+            f"the course secret from {where} is shorter than {MIN_SECRET_LENGTH} characters; "
+            "use a long random value (e.g. python -c 'import secrets; print(secrets.token_hex())')"
+        )
+    return secret
 
 
 def load_course(path: Path) -> Course:

@@ -34,6 +34,13 @@ class ConfigError(AutograderError):
         super().__init__(f"{where}: {problem}")
 
 
+class BindingError(AutograderError):
+    """The hidden tests cannot be collected or bound to the rubric; the message names the
+    test's ``file:line`` (it is reported by the grading process that collected them)."""
+
+    exit_code = 2
+
+
 class UsageError(AutograderError):
     """The command line names something that does not exist or does not fit together."""
 
@@ -71,6 +78,8 @@ class StudentError(Exception):
 
     def describe(self) -> str:
         """One line for feedback, e.g. ``ValueError at linear.py line 12: shapes not aligned``."""
+        if self.exc_type is None and self.lineno is None and self.message:
+            return self.message  # already a whole sentence (e.g. "f is not implemented yet")
         head = self.exc_type or self.kind
         if self.lineno is not None:
             head += f" at {self.filename or 'your file'} line {self.lineno}"

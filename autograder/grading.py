@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder.course import Assignment, Course
-from autograder.errors import ConfigError
+from autograder.errors import BindingError
 from autograder.progress import Progress
 from autograder.report import write_gradebooks, write_student_reports
 from autograder.rubric import Rubric
@@ -380,7 +380,7 @@ class _ShardPool:
                         message = json.loads(line)
                         kind = message.get("type")
                         if kind == "config_error":
-                            raise ConfigError(self.rubric.path, None, message["message"])
+                            raise BindingError(str(message["message"]))
                         if kind == "ready":
                             shard.ready = True
                             warning = warning or message.get("isolation_warning")

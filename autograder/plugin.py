@@ -181,8 +181,9 @@ class StudentRun:
 def _name_call(exc: StudentError, function: str) -> StudentError:
     """Say which function failed, in words a student recognises."""
     if isinstance(exc, NotImplementedByStudent):
-        exc.message = f"{function} is not implemented yet (it raises NotImplementedError)"
-        exc.exc_type = None
+        where = f" at line {exc.lineno}" if exc.lineno is not None else ""
+        exc.message = f"{function} is not implemented yet (it raises NotImplementedError{where})"
+        exc.exc_type = exc.lineno = None
     elif isinstance(exc, StudentTimeout | StudentCrash):
         exc.message = f"while running {function}: {exc.message}"
     else:

@@ -105,7 +105,7 @@ def render(assignment: Assignment) -> dict[str, bytes]:
     public = assignment.public_tests_dir
     if public.is_dir():
         for path in sorted(public.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
+            if path.is_file() and not ignored_in_release(path.relative_to(public)):
                 files[str(path.relative_to(public))] = path.read_bytes()
     return files
 
@@ -136,6 +136,11 @@ def release(assignment: Assignment) -> list[str]:
     return sorted(files)
 
 
+def ignored_in_release(relative: Path) -> bool:
+    """Caches that running pytest in a release leaves behind are not part of it."""
+    return any(part == "__pycache__" or part.startswith(".") for part in relative.parts)
+
+
 def diff_release(assignment: Assignment) -> list[str]:
     """Problems that make the committed release differ from a fresh render (empty = in sync)."""
     expected = render(assignment)
@@ -145,7 +150,7 @@ def diff_release(assignment: Assignment) -> list[str]:
     actual = {
         str(p.relative_to(target)): p
         for p in (target.rglob("*") if target.is_dir() else [])
-        if p.is_file() and "__pycache__" not in p.parts
+        if p.is_file() and not ignored_in_release(p.relative_to(target))
     }
     for name, content in sorted(expected.items()):
         if name not in actual:

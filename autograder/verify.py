@@ -4,7 +4,8 @@ For each assignment, with the same sandbox and limits students get:
 
 1. **config**: course.yml, rubric.yml and the test-to-item binding are valid;
 2. **reference**: the reference solution earns full marks on every item, for several secrets;
-3. **stub**: the released stub earns zero, every item failing with "not implemented";
+3. **stub**: the released stub earns zero, every item failing with "not implemented" (also for
+   several secrets; mutants are graded under the first);
 4. **mutants**: each hand-written mutant in ``solutions/<a>/mutants/`` (header line
    ``# loses: dW, shapes``) loses exactly the items it declares; every automatic mutant
    (``autograder.mutate``) loses something; every rubric item is killed by some mutant;
@@ -12,8 +13,8 @@ For each assignment, with the same sandbox and limits students get:
 6. **leaks**: no line of a solution region, hidden test or mutant, and not the course secret,
    appears anywhere under ``assignments/`` (notebooks and their metadata included).
 
-All submissions of one assignment are graded together in one run per secret, so verifying a
-course costs a few grading runs, not one per mutant.
+All submissions of one assignment are graded together in one run, so verifying a course costs
+one grading run per assignment plus two small ones, not one per mutant.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from autograder.course import Assignment, Course
 from autograder.errors import AutograderError, ConfigError
 from autograder.grading import grade
 from autograder.mutate import generate
-from autograder.release import diff_release, find_regions
+from autograder.release import diff_release, find_regions, ignored_in_release
 from autograder.rubric import Rubric
 from autograder.scoring import StudentGrade
 
@@ -124,8 +125,15 @@ def verify_assignment(
             name = f"auto-{index:03d}-{generated.operator}-line{generated.line}"
             _put(klass / name, rubric.module, generated.source)
         runs: list[dict[str, StudentGrade]] = []
-        for seed in SEEDS:
-            stream.write(f"  grading {len(auto) + len(hand) + 2} submissions with {seed}...\n")
+        for number, seed in enumerate(SEEDS):
+            if number == 1:
+                # Mutants are judged under the first secret; the reference and the stub, whose
+                # marks must not depend on the inputs, under every one.
+                for folder in klass.iterdir():
+                    if folder.name not in ("reference", "stub"):
+                        shutil.rmtree(folder)
+            count = sum(1 for _ in klass.iterdir())
+            stream.write(f"  grading {count} submissions with {seed}...\n")
             stream.flush()
             try:
                 result = grade(
@@ -203,7 +211,7 @@ def _check_mutants(
     check = CheckResult("mutants are caught")
     killed: set[str] = set()
     for mutant in hand:
-        lost = frozenset().union(*(_lost(run[f"mutant-{mutant.name}"]) for run in runs))
+        lost = _lost(runs[0][f"mutant-{mutant.name}"])
         killed |= lost
         if lost != mutant.loses:
             missing = ", ".join(sorted(mutant.loses - lost)) or "-"
@@ -215,7 +223,7 @@ def _check_mutants(
     survivors = []
     auto_names = sorted(s for s in runs[0] if s.startswith("auto-"))
     for name in auto_names:
-        lost = frozenset().union(*(_lost(run[name]) for run in runs))
+        lost = _lost(runs[0][name])
         killed |= lost
         if not lost:
             survivors.append(name)
@@ -267,12 +275,12 @@ def secret_lines(assignment: Assignment, rubric: Rubric) -> set[str]:
 
 
 def _check_leaks(course: Course, assignment: Assignment, rubric: Rubric) -> CheckResult:
-    check = CheckResult("nothing leaks into assignments/")
+    check = CheckResult(f"nothing leaks into assignments/{assignment.name}/")
     lines = secret_lines(assignment, rubric)
     course_secret = course.secret(create=False) if _has_secret(course) else None
-    released = course.root / "assignments"
+    released = assignment.release_dir
     for path in sorted(released.rglob("*")) if released.is_dir() else []:
-        if not path.is_file():
+        if not path.is_file() or ignored_in_release(path.relative_to(released)):
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         if course_secret and course_secret in text:

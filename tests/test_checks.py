@@ -335,3 +335,16 @@ def test_large_gradients_use_random_directions() -> None:
         expect_gradients(linear, inputs, g, {"W": dW / B}, rng=rng)
     with pytest.raises(ValueError, match="pass rng"):
         expect_gradients(linear, inputs, g, {"W": dW})
+
+
+def test_numerical_check_of_a_wrong_shaped_forward_is_the_students_mistake() -> None:
+    from autograder.checks import expect_gradients
+
+    def wrong_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (x @ W + b).T  # the student's own forward, used by a public test
+
+    rng = np.random.default_rng(0)
+    inputs = {"x": rng.normal(size=(3, 2)), "W": rng.normal(size=(2, 4)), "b": rng.normal(size=4)}
+    dy = rng.normal(size=(3, 4))
+    with pytest.raises(WrongAnswer, match="dW could not be checked numerically"):
+        expect_gradients(wrong_forward, inputs, dy, {"W": inputs["x"].T @ dy}, names={"W": "dW"})

@@ -73,8 +73,8 @@ def test_secret_from_env_then_file_created_once(
     course_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     course = load_course(course_dir / "course.yml")
-    monkeypatch.setenv("TEST_AG_SECRET", "from-env")
-    assert course.secret() == "from-env"
+    monkeypatch.setenv("TEST_AG_SECRET", "from-env-0123456789")
+    assert course.secret() == "from-env-0123456789"
     monkeypatch.delenv("TEST_AG_SECRET")
     first = course.secret()
     path = course_dir / ".autograder" / "secret"
@@ -88,3 +88,10 @@ def test_find_course_walks_up(course_dir: Path) -> None:
     assert find_course(deep) == course_dir / "course.yml"
     with pytest.raises(UsageError):
         find_course(Path("/"))
+
+
+def test_short_secret_is_refused(course_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    course = load_course(course_dir / "course.yml")
+    monkeypatch.setenv("TEST_AG_SECRET", "x")
+    with pytest.raises(UsageError, match="shorter than 12 characters"):
+        course.secret()

@@ -7,7 +7,7 @@ import pytest
 
 from autograder.mutate import OPERATORS, generate
 
-REFERENCE = '''\
+REFERENCE = """\
 import numpy as np
 
 
@@ -27,7 +27,7 @@ def linear_backward(dy, cache):
     db = dy.sum(axis=0)
     ### END SOLUTION
     return dx, dW, db
-'''
+"""
 
 
 def load(source: str) -> dict[str, object]:

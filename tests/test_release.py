@@ -121,3 +121,13 @@ def test_notebook_edition_has_readme_sections_and_stub_cells(course) -> None:  #
     exec(compile(notebook_source(raw), "toy.ipynb", "exec"), namespace)
     with pytest.raises(NotImplementedError, match="forward"):
         namespace["forward"](1, 2)  # type: ignore[operator]
+
+
+def test_caches_left_by_running_pytest_in_a_release_are_ignored(course) -> None:  # type: ignore[no-untyped-def]
+    toy = course.assignment("toy")
+    release(toy)
+    (toy.release_dir / ".pytest_cache").mkdir()
+    (toy.release_dir / ".pytest_cache" / "README.md").write_text("cache")
+    (toy.release_dir / "__pycache__").mkdir()
+    (toy.release_dir / "__pycache__" / "toy.cpython-311.pyc").write_bytes(b"\0")
+    assert diff_release(toy) == []

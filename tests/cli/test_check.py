@@ -29,10 +29,21 @@ def test_check_on_a_correct_solution_passes(tmp_path: Path) -> None:
 
 
 def test_check_on_the_stub_says_what_to_implement(tmp_path: Path) -> None:
-    result = run_cli("check", cwd=student_folder(tmp_path, solution=False))
+    folder = student_folder(tmp_path, solution=False)
+    result = run_cli("check", cwd=folder)
     assert result.returncode == 1
-    assert "linear_backward is not implemented yet" in result.stdout
+    assert "linear_forward is not implemented yet (it raises NotImplementedError" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+    # With the forward pass done, the gradients point at linear_backward instead.
+    stub = (folder / "linear.py").read_text()
+    reference = (REPO / "solutions" / "linear" / "linear.py").read_text()
+    forward_done = reference.split("def linear_backward")[0] + "def linear_backward" + (
+        stub.split("def linear_backward")[1]
+    )
+    (folder / "linear.py").write_text(forward_done)
+    result = run_cli("check", cwd=folder)
+    assert "✔ Forward pass" in result.stdout
+    assert "linear_backward is not implemented yet" in result.stdout
 
 
 def test_check_explains_a_transposed_gradient(tmp_path: Path) -> None:

@@ -1,0 +1,204 @@
+"""Public tests for the linear layer over leading dimensions: run ``pytest`` here.
+
+They mirror the rubric items the grader uses, on a small example you can check by hand and on
+numerical gradient checks through *your own* ``linear_nd_forward``. The grader's hidden tests
+are stricter: one, two and three leading axes, axes of length 1, hidden random inputs, a large
+case, several empty batches, and numerical gradients through the instructor's forward pass --
+so passing these is necessary, not sufficient.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.checks import (
+    expect_array,
+    expect_gradients,
+    expect_layout,
+    expect_tuple,
+    expect_unchanged,
+)
+from autograder.errors import WrongAnswer
+
+# A batch of B = 2 sequences of T = 3 steps with D = 2 features each, mapped to F = 4 outputs.
+# Read as 2-D, x is the 6 rows [1, 0], [0, 1], [1, 1], [2, 0], [0, -1], [1, 2].
+X0 = np.array([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [[2.0, 0.0], [0.0, -1.0], [1.0, 2.0]]])
+W0 = np.array([[1.0, 2.0, 0.0, -1.0], [0.0, 1.0, 1.0, 3.0]])
+BIAS0 = np.array([0.0, 1.0, 0.0, -1.0])
+DY0 = np.array(
+    [
+        [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]],
+        [[0.0, 0.0, 0.0, 1.0], [1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, -1.0]],
+    ]
+)
+
+# y[b, t, j] = sum_i x[b, t, i] W[i, j] + b[j]; e.g. y[1, 2, 3] = 1*(-1) + 2*3 - 1 = 4.
+Y0 = np.array(
+    [
+        [[1.0, 3.0, 0.0, -2.0], [0.0, 2.0, 1.0, 2.0], [1.0, 4.0, 1.0, 1.0]],
+        [[2.0, 5.0, 0.0, -3.0], [0.0, 0.0, -1.0, -4.0], [1.0, 5.0, 2.0, 4.0]],
+    ]
+)
+# dx[b, t, i] = sum_j dy[b, t, j] W[i, j]: one 2-D product per position, shape (2, 3, 2).
+# e.g. dx[1, 0] = dy[1, 0] @ W.T = (W[0, 3], W[1, 3]) = (-1, 3).
+DX0 = np.array([[[1.0, 0.0], [2.0, 1.0], [0.0, 1.0]], [[-1.0, 3.0], [3.0, 1.0], [1.0, -2.0]]])
+# dW[i, j] = sum over all 6 positions (b, t) of x[b, t, i] dy[b, t, j].
+# e.g. dW[1, 2] = x[0, 2, 1] * 1 + x[1, 2, 1] * 1 = 1 + 2 = 3 (dy[., ., 2] is 1 at two positions).
+DW0 = np.array([[1.0, 0.0, 2.0, 1.0], [-1.0, 0.0, 3.0, -2.0]])
+# db[j] = sum over all 6 positions of dy[b, t, j].
+DB0 = np.array([2.0, 2.0, 2.0, 0.0])
+
+GRADS = ("dx", "dW", "db")
+EXAMPLE = {"where": "the worked example, x of shape (2, 3, 2), F=4"}
+
+
+def forward(submission: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[Any, Any]:
+    return expect_tuple(
+        submission.linear_nd_forward(x, W, b), ("y", "cache"), function="linear_nd_forward"
+    )
+
+
+def backward(submission: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, dy: np.ndarray) -> dict:
+    _, cache = forward(submission, x, W, b)
+    result = submission.linear_nd_backward(dy, cache)
+    return dict(zip(GRADS, expect_tuple(result, GRADS, function="linear_nd_backward"), strict=True))
+
+
+def random_inputs(seed: int, leading: tuple[int, ...], D: int, F: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "x": rng.standard_normal((*leading, D)),
+        "W": rng.standard_normal((D, F)),
+        "b": rng.standard_normal(F),
+        "dy": rng.standard_normal((*leading, F)),
+    }
+
+
+@pytest.mark.rubric("forward")
+def test_forward_worked_example(submission: Any) -> None:
+    y, _ = forward(submission, X0, W0, BIAS0)
+    expect_array(y, Y0, name="y", strict=False, context=EXAMPLE)
+
+
+@pytest.mark.rubric("forward")
+def test_forward_one_leading_axis(submission: Any) -> None:
+    # With one leading axis this is the layer of the first assignment.
+    y, _ = forward(submission, X0.reshape(6, 2), W0, BIAS0)
+    expect_array(
+        y, Y0.reshape(6, 4), name="y", strict=False, context={"where": "x of shape (6, 2)"}
+    )
+
+
+@pytest.mark.rubric("dx")
+def test_dx_worked_example(submission: Any) -> None:
+    dx = backward(submission, X0, W0, BIAS0, DY0)["dx"]
+    expect_array(dx, DX0, name="dx", strict=False, context=EXAMPLE)
+
+
+@pytest.mark.rubric("dW")
+def test_dW_worked_example(submission: Any) -> None:
+    dW = backward(submission, X0, W0, BIAS0, DY0)["dW"]
+    expect_array(dW, DW0, name="dW", strict=False, context=EXAMPLE)
+
+
+@pytest.mark.rubric("db")
+def test_db_worked_example(submission: Any) -> None:
+    db = backward(submission, X0, W0, BIAS0, DY0)["db"]
+    expect_array(db, DB0, name="db", strict=False, context={**EXAMPLE, "batch_sum": True})
+
+
+def numerical_check(submission: Any, wrt: str, name: str) -> None:
+    """``name`` against central differences of *your* forward pass, x of shape (3, 4, 2, 5)."""
+    data = random_inputs(seed=0, leading=(3, 4, 2), D=5, F=6)
+    x, W, b, dy = data["x"], data["W"], data["b"], data["dy"]
+    grads = backward(submission, x, W, b, dy)
+
+    def y(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> Any:
+        out = forward(submission, x, W, b)[0]
+        if getattr(out, "shape", None) != dy.shape:
+            raise WrongAnswer(
+                f"{name} cannot be checked numerically: your linear_nd_forward returns y of "
+                f"shape {getattr(out, 'shape', None)}, not {dy.shape}. Fix the forward pass first."
+            )
+        return out
+
+    try:
+        expect_gradients(
+            y,
+            {"x": x, "W": W, "b": b},
+            dy,
+            {wrt: grads[name]},
+            names={wrt: name},
+            strict=False,
+            context={"where": "x of shape (3, 4, 2, 5), F=6"},
+        )
+    except WrongAnswer as wrong:
+        raise WrongAnswer(
+            f"{wrong}\nNote: this check differentiates your own linear_nd_forward, so it is "
+            "only meaningful once the forward tests pass and it computes in float64."
+        ) from None
+
+
+@pytest.mark.rubric("dx")
+def test_dx_numerical_gradient(submission: Any) -> None:
+    numerical_check(submission, "x", "dx")
+
+
+@pytest.mark.rubric("dW")
+def test_dW_numerical_gradient(submission: Any) -> None:
+    numerical_check(submission, "W", "dW")
+
+
+@pytest.mark.rubric("db")
+def test_db_numerical_gradient(submission: Any) -> None:
+    numerical_check(submission, "b", "db")
+
+
+LEADING = {"one_axis": (5,), "two_axes": (2, 3), "three_axes": (2, 3, 4)}
+
+
+@pytest.mark.rubric("shapes")
+@pytest.mark.parametrize("output", ["y", *GRADS])
+@pytest.mark.parametrize("leading", list(LEADING))
+def test_shape_and_dtype(submission: Any, leading: str, output: str) -> None:
+    lead = LEADING[leading]
+    data = random_inputs(seed=1, leading=lead, D=3, F=7)
+    x, W, b, dy = data["x"], data["W"], data["b"], data["dy"]
+    if output == "y":
+        actual = forward(submission, x, W, b)[0]
+    else:
+        actual = backward(submission, x, W, b, dy)[output]
+    expected = {"y": (*lead, 7), "dx": (*lead, 3), "dW": (3, 7), "db": (7,)}[output]
+    expect_layout(actual, name=output, shape=expected, context={"where": f"x of shape {x.shape}"})
+
+
+@pytest.mark.rubric("empty")
+def test_empty_batch(submission: Any) -> None:
+    # No sequences at all: x has shape (0, 3, 2). There is nothing to sum, so dW and db are
+    # zeros of their usual shapes, and y and dx are empty.
+    x, dy = np.zeros((0, 3, 2)), np.zeros((0, 3, 4))
+    y, cache = forward(submission, x, W0, BIAS0)
+    expect_array(y, np.zeros((0, 3, 4)), name="y", strict=False)
+    result = submission.linear_nd_backward(dy, cache)
+    dx, dW, db = expect_tuple(result, GRADS, function="linear_nd_backward")
+    expect_array(dx, np.zeros((0, 3, 2)), name="dx", strict=False)
+    expect_array(dW, np.zeros((2, 4)), name="dW", strict=False)
+    expect_array(db, np.zeros(4), name="db", strict=False)
+
+
+@pytest.mark.rubric("purity")
+def test_forward_leaves_inputs_unchanged(submission: Any) -> None:
+    x, W, b = X0.copy(), W0.copy(), BIAS0.copy()
+    _, after = submission.call("linear_nd_forward", x, W, b, echo_args=True)
+    for name, before, now in zip(("x", "W", "b"), (X0, W0, BIAS0), after, strict=True):
+        expect_unchanged(before, now, name=name, function="linear_nd_forward")
+
+
+@pytest.mark.rubric("purity")
+def test_backward_leaves_dy_unchanged(submission: Any) -> None:
+    _, cache = forward(submission, X0, W0, BIAS0)
+    _, after = submission.call("linear_nd_backward", DY0.copy(), cache, echo_args=True)
+    expect_unchanged(DY0, after[0], name="dy", function="linear_nd_backward")
