@@ -21,6 +21,14 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+verify: setup
+	$(BIN)/autograder verify
+
+bench: setup
+	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/isolation.py
+	$(BIN)/python benchmarks/gradcheck.py
+
 lint: setup
 	$(BIN)/ruff check autograder tests benchmarks
 	$(BIN)/mypy
