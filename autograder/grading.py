@@ -285,6 +285,9 @@ class _ShardPool:
         env = dict(os.environ)
         env.pop(self.secret_env, None)
         env.update(
+            # Only our plugin (the shard loads it with -p): entry-point plugins of unrelated
+            # packages (anyio comes with nbgrader) cost startup time and per-test hooks.
+            PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
             OPENBLAS_NUM_THREADS="1",
             OMP_NUM_THREADS="1",
             MKL_NUM_THREADS="1",

@@ -2,9 +2,9 @@
 
 Inputs are standard normal draws seeded per (course secret, student, case) through
 ``rng_for``: unpredictable, identical on regrade. Each case's forward and backward run once
-per submission (``submission.memo``) and serve the forward, dx, dW, db and shapes tests. Shapes have B, D and F all different
-(so a transpose or a sum over the wrong axis can never pass by luck), plus B = 1 and F = 1
-edge cases, a random shape and a large one. Upstream gradients are random, never all ones.
+per submission (``submission.memo``) and serve the forward, dx, dW, db and shapes tests.
+Shapes have B, D and F all different (so a transpose or a sum over the wrong axis can never
+pass by luck), plus B = 1 and F = 1 edge cases, a random shape and a large one. Upstream gradients are random, never all ones.
 
 Which item a mistake costs -- one mistake, one item, as a careful instructor would grade:
 
@@ -130,9 +130,9 @@ def student_backward(submission: Any, case: Case) -> dict[str, Any]:
     return call_backward(submission, case.dy, cache)
 
 
-def case_for(rng_for: Callable[[str], np.random.Generator], shape: str) -> Case:
+def case_for(submission: Any, rng_for: Callable[[str], np.random.Generator], shape: str) -> Case:
     """The inputs for ``shape``: the same for every test of one student (seeded by label)."""
-    return make_case(rng_for(f"case:{shape}"), shape)
+    return submission.memo(("case", shape), lambda: make_case(rng_for(f"case:{shape}"), shape))
 
 
 def forward_of(submission: Any, shape: str, case: Case) -> tuple[Any, Any]:
@@ -193,7 +193,7 @@ def test_forward_matches_reference(
     shape: str,
     record_property: Callable[[str, object], None],
 ) -> None:
-    case = case_for(rng_for, shape)
+    case = case_for(submission, rng_for, shape)
     y, _ = forward_of(submission, shape, case)
     right, _ = reference.linear_forward(case.x, case.W, case.b)
     no_bias = {
@@ -217,7 +217,7 @@ def check_gradient(
     record_property: Callable[[str, object], None],
 ) -> None:
     """``name`` against the reference backward, then against central differences."""
-    case = case_for(rng_for, shape)
+    case = case_for(submission, rng_for, shape)
     grads = backward_of(submission, shape, case)
     right = reference_gradients(reference, case)
     context = case.context(name, known_mistakes(name, case, right))
@@ -289,7 +289,7 @@ def test_shape_dtype_precision(
     shape: str,
     output: str,
 ) -> None:
-    case = case_for(rng_for, shape)
+    case = case_for(submission, rng_for, shape)
     B, D, F = case.sizes
     expected_shape = {"y": (B, F), "dx": (B, D), "dW": (D, F), "db": (F,)}[output]
     if output == "y":
