@@ -4,7 +4,8 @@ Inputs are standard normal draws seeded per (course secret, student, case) throu
 ``rng_for``: unpredictable, identical on regrade. Each case's forward and backward run once
 per submission (``submission.memo``) and serve the forward, dx, dW, db and shapes tests.
 Shapes have B, D and F all different (so a transpose or a sum over the wrong axis can never
-pass by luck), plus B = 1 and F = 1 edge cases, a random shape and a large one. Upstream gradients are random, never all ones.
+pass by luck), plus B = 1 and F = 1 edge cases, a random shape and a large one. Upstream
+gradients are random, never all ones.
 
 Which item a mistake costs -- one mistake, one item, as a careful instructor would grade:
 
