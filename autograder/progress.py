@@ -37,6 +37,7 @@ class Progress:
         self.score_sum = 0.0
         self.scored = 0
         self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self.shown = -1  # the `done` count of the last line written
         if stream is not None and done:
             stream.write(f"resuming: {done} of {total} submissions already graded\n")
 
@@ -52,11 +53,11 @@ class Progress:
         if self.tty and (now - self.last >= 0.1 or self.done == self.total):
             self.stream.write("\r" + self.line(now))
             self.stream.flush()
-            self.last = now
+            self.last, self.shown = now, self.done
         elif not self.tty and now - self.last >= self.interval:
             self.stream.write(self.line(now) + "\n")
             self.stream.flush()
-            self.last = now
+            self.last, self.shown = now, self.done
 
     def line(self, now: float) -> str:
         fresh = self.done - self.reused
@@ -76,8 +77,10 @@ class Progress:
         if self.stream is None:
             return
         if self.tty:
-            self.stream.write("\r" + self.line(self.clock()) + "\n")
-        elif self.done > self.reused:
+            self.stream.write(
+                ("\r" + self.line(self.clock()) if self.shown != self.done else "") + "\n"
+            )
+        elif self.done > self.reused and self.shown != self.done:
             self.stream.write(self.line(self.clock()) + "\n")
         self.stream.flush()
 

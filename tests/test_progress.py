@@ -27,8 +27,13 @@ def test_non_tty_prints_periodic_lines_with_rate_and_eta() -> None:
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2  # at 5 s and 10 s, not once per submission
     assert "10/100" in lines[-1] and "1.0/s" in lines[-1] and "eta 1:30" in lines[-1]
-    progress.finish()
-    assert stream.getvalue().count("\n") == 3
+    progress.finish()  # the last line already shows 10/100: not written twice
+    assert stream.getvalue().count("\n") == 2
+    clock.now += 1.0
+    progress.advance("graded")
+    progress.finish()  # 11/100 was never shown: the summary line is written
+    assert stream.getvalue().splitlines()[-1].startswith("[##")
+    assert "11/100" in stream.getvalue().splitlines()[-1]
 
 
 def test_tty_redraws_in_place() -> None:
@@ -39,7 +44,8 @@ def test_tty_redraws_in_place() -> None:
         progress.advance("graded")
     progress.finish()
     text = stream.getvalue()
-    assert text.count("\r") == 4 and "[########################] 3/3" in text
+    assert text.count("\r") == 3 and text.endswith("3/3  " + text.split("3/3  ")[-1])
+    assert "[########################] 3/3" in text and text.endswith("\n")
 
 
 def test_resume_announces_reused_and_rates_only_new_work() -> None:
