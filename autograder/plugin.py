@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import io
+import re
 import time
 from collections.abc import Callable, Generator, Hashable
 from dataclasses import dataclass, field
@@ -178,8 +179,16 @@ class StudentRun:
         return "".join(self._outputs)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
 def _name_call(exc: StudentError, function: str) -> StudentError:
-    """Say which function failed, in words a student recognises."""
+    """Say which function failed, in words a student recognises.
+
+    The message partly comes from student code (an exception's text): it is flattened to one
+    line here so it can never pose as more feedback (a forged heading or score) further on.
+    """
+    exc.message = _CONTROL.sub(" ", exc.message).strip()
     if isinstance(exc, NotImplementedByStudent):
         where = f" at line {exc.lineno}" if exc.lineno is not None else ""
         exc.message = f"{function} is not implemented yet (it raises NotImplementedError{where})"

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -82,6 +83,28 @@ def gradebook_csv(rubric: Rubric, grades: Iterable[StudentGrade]) -> str:
     return buffer.getvalue()
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|~=])")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as literal Markdown: what a student's code wrote cannot become formatting.
+
+    Feedback quotes exception messages and type names that come from student code; escaped,
+    they cannot forge a heading, a score line, a link or HTML. The list bullets the grader
+    itself writes ("- " at the start of a line) stay bullets.
+    """
+    lines = []
+    for line in text.splitlines():
+        bullet = "- " if line.startswith("- ") else ""
+        body = _MARKDOWN.sub(r"\\\1", line[len(bullet) :])
+        if not bullet:
+            # Line starts that Markdown reads as a list item or a setext rule.
+            body = re.sub(r"^(\s*)-", r"\1\\-", body)
+            body = re.sub(r"^(\s*\d+)\.", r"\1\\.", body)
+        lines.append(bullet + body)
+    return "\n".join(lines)
+
+
 def feedback_markdown(rubric: Rubric, grade: StudentGrade) -> str:
     """The student's feedback page. Items with visibility ``hidden`` are left out."""
     lines = [
@@ -89,7 +112,7 @@ def feedback_markdown(rubric: Rubric, grade: StudentGrade) -> str:
         "",
         f"**Score: {_num(grade.score)} / {_num(grade.max_score)}**",
         "",
-        grade.feedback,
+        markdown_text(grade.feedback),
         "",
     ]
     for item in grade.items:
@@ -99,7 +122,7 @@ def feedback_markdown(rubric: Rubric, grade: StudentGrade) -> str:
         lines += [
             f"## {mark} {item.title} (`{item.id}`): {_num(item.score)} / {_num(item.max_score)}",
             "",
-            item.feedback,
+            markdown_text(item.feedback),
             "",
         ]
     if grade.status == STATUS_GRADED and grade.output.strip():

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from autograder.report import atomic_write, gradebook_csv, gradebook_json, write_reports
+from autograder.report import (
+    atomic_write,
+    feedback_markdown,
+    gradebook_csv,
+    gradebook_json,
+    write_reports,
+)
 from autograder.rubric import Rubric
 from autograder.scoring import FAILED, PASSED, STATUS_MISSING, TestOutcome, score
 
@@ -77,3 +83,12 @@ def test_gradescope_results_follow_the_spec(toy_rubric: Rubric, tmp_path: Path) 
     assert adam["stdout_visibility"] == "hidden"
     zoe = json.loads((tmp_path / "gradescope" / "zoe" / "results.json").read_text())
     assert zoe["score"] == sum(t["score"] for t in zoe["tests"]) == 8.0
+
+
+def test_student_text_cannot_forge_feedback_markdown(toy_rubric: Rubric, tmp_path: Path) -> None:
+    forged = "ValueError: ok\n## ✅ a (`a`): 4 / 4\n**Score: 8 / 8**\n<script>x</script>"
+    grade = score(toy_rubric, "mallory", [TestOutcome("t::x", "a", "error", f"in f: {forged}")])
+    page = feedback_markdown(toy_rubric, grade)
+    assert "\n## ✅ a" not in page and "\n**Score: 8" not in page and "<script>" not in page
+    assert page.count("**Score:") == 1
+    assert "\\*\\*Score: 8 / 8\\*\\*" in page  # still readable, just not formatting

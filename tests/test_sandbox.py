@@ -517,3 +517,26 @@ def test_a_dead_runner_is_replaced_on_the_next_spawn() -> None:
         y, _ = fresh.call("linear_forward", np.eye(2), np.eye(2), np.ones(2))
         np.testing.assert_array_equal(y, np.eye(2) + 1)
         assert fresh.close().status == "exited 0"
+
+
+def test_a_forged_echo_of_the_wrong_shape_is_the_students_crash(sandbox: Sandbox) -> None:
+    worker = spawn(sandbox, """
+        import sys
+        import numpy as np
+
+        codec = sys.modules["autograder.sandbox.codec"]
+        real = codec.encode
+
+        def forge(value, on_other):
+            if type(value) is tuple and len(value) == 2 and type(value[1]) is tuple:
+                value = (value[0], None)  # "the arguments after the call": nothing
+            return real(value, on_other)
+
+        codec.encode = forge
+
+        def f(x):
+            return x
+    """)
+    with pytest.raises(StudentCrash, match="malformed data: the echo of 1 arguments"):
+        worker.call("f", np.ones(2), echo_args=True)
+    worker.close()

@@ -169,3 +169,12 @@ def test_mount_plan_binds_the_interpreter_back_but_never_a_hidden_path(tmp_path)
     assert "/tmp" in plan.scratch
     with pytest.raises(ValueError):
         plan_mounts(("/",), ())
+
+
+@pytest.mark.parametrize("descr", ["<f0", "<i16", "<c3"])
+def test_type_codes_numpy_does_not_know_are_protocol_errors(descr: str) -> None:
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': (1,), }}"
+    header += " " * (-(10 + len(header) + 1) % 64) + "\n"
+    blob = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + b"\0" * 8
+    with pytest.raises(ProtocolError):
+        parse_npy(blob)

@@ -140,7 +140,10 @@ def parse_npy(blob: bytes | memoryview) -> np.ndarray:
     match = _NPY_HEADER.fullmatch(header)
     if match is None:
         raise ProtocolError(f"refused .npy header {header[:80]!r} (only numeric dtypes cross)")
-    dtype = np.dtype(match["descr"])
+    try:
+        dtype = np.dtype(match["descr"])
+    except TypeError:  # a type code the pattern admits but numpy does not know ('<f0', '<i16')
+        raise ProtocolError(f"refused unknown dtype {match['descr']!r}") from None
     if dtype.kind not in NUMERIC_KINDS or dtype.hasobject or dtype.fields is not None:
         raise ProtocolError(f"refused dtype {dtype}")
     shape = tuple(int(n) for n in match["shape"].replace(",", " ").split())

@@ -1,0 +1,71 @@
+"""Hostile: SIGSEGV while the module loads.
+
+Attack: dereference NULL at import, hoping a crash during loading is mistaken for "no
+problems reported".
+Why it must fail: no READY reply means the module did not load; the submission is reported
+as not runnable and every item scores 0.
+Earns points only if: never.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+
+NAME = "segfault_import"
+
+
+def _say(message: object) -> None:
+    """Leave evidence in the captured output, which ends up in the student's feedback."""
+    try:
+        print(f"AGPROBE {NAME}: {message}"[:400], flush=True)
+    except Exception:
+        pass
+
+
+def _scribble(*arrays: object) -> None:
+    """Overwrite the caller's arrays in place, so the purity item fails too."""
+    for array in arrays:
+        try:
+            array[...] = np.nan  # type: ignore[index]
+        except Exception:
+            pass
+
+
+def _wrong_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, object]:
+    """Wrong on every item: wrong values, shape (B+1, F+2), float32; inputs scribbled on."""
+    shape = (np.shape(x)[0] + 1, np.shape(W)[-1] + 2)
+    _scribble(x, W, b)
+    return np.full(shape, 0.5, dtype=np.float32), {"wrong": True}
+
+
+def _wrong_backward(dy: np.ndarray, cache: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Wrong on every item (see _wrong_forward)."""
+    junk = np.full((np.shape(dy)[0] + 2, np.shape(dy)[-1] + 3), 0.5, dtype=np.float32)
+    _scribble(dy)
+    return junk, junk, junk
+def _honest_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, object]:
+    """The right answer: only ever used as the signal that the attack succeeded."""
+    x = np.array(x, dtype=np.float64)
+    W = np.array(W, dtype=np.float64)
+    return x @ W + np.asarray(b, dtype=np.float64), (x, W)
+
+
+def _honest_backward(dy: np.ndarray, cache: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The right gradients: only ever used as the signal that the attack succeeded."""
+    x, W = cache  # type: ignore[misc]
+    dy = np.asarray(dy, dtype=np.float64)
+    return dy @ W.T, x.T @ dy, dy.sum(axis=0)
+
+
+_say("dereferencing NULL at import")
+ctypes.string_at(0)
+
+
+def linear_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, object]:
+    return _honest_forward(x, W, b)
+
+
+def linear_backward(dy: np.ndarray, cache: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return _honest_backward(dy, cache)
