@@ -141,7 +141,13 @@ class ShardPlugin:
 
 
 def _reset(item: pytest.Item) -> None:
-    """Let a test run again: pytest keeps filled-in fixture values on the item."""
+    """Let a test run again for the next submission.
+
+    pytest keeps filled-in fixture values on the item, and ``record_property`` appends to
+    ``item.user_properties``: left alone, one student's numbers would show up in the next
+    student's outcomes, and memory would grow with the class.
+    """
+    item.user_properties = []
     init = getattr(item, "_initrequest", None)
     if init is not None:
         init()
@@ -174,8 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "-p",
         "no:warnings",
         "-s",
-        "-q",
-        "--no-header",
+        # No terminal reporter: it keeps every report of the run (48 per submission).
+        "-p",
+        "no:terminal",
     ]
     code = pytest.main(args, plugins=[plugin])
     proto.flush()
