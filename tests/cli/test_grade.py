@@ -226,3 +226,20 @@ def test_killed_run_resumes_and_matches_a_clean_run(course_copy: Path, tmp_path:
     assert "reused from an earlier run" in resumed.stdout
     clean = grade(course_copy, klass, tmp_path / "clean", "--fresh")
     assert json.loads((out / "grades.json").read_text()) == clean
+
+
+def test_one_students_recorded_numbers_never_reach_the_next(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    for student in ("s1", "s2", "s3"):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "linear.py").write_text(reference)
+    grade(course_copy, tmp_path / "class", tmp_path / "out", "--jobs", "1")
+    journal = (tmp_path / "out" / ".autograder" / "journal.jsonl").read_text().splitlines()[1:]
+    shapes = [
+        [len(outcome["properties"]) for outcome in json.loads(line)["outcomes"]]
+        for line in journal
+    ]
+    assert len(shapes) == 3 and shapes[0] == shapes[1] == shapes[2]
+    assert max(shapes[0]) <= 2  # rel_error and numerical_rel_error, recorded once each
