@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder.course import Assignment, Course
-from autograder.errors import BindingError
+from autograder.errors import BindingError, SandboxError
 from autograder.progress import Progress
 from autograder.report import write_gradebooks, write_student_reports
 from autograder.rubric import Rubric
@@ -285,9 +285,6 @@ class _ShardPool:
         env = dict(os.environ)
         env.pop(self.secret_env, None)
         env.update(
-            # Only our plugin (the shard loads it with -p): entry-point plugins of unrelated
-            # packages (anyio comes with nbgrader) cost startup time and per-test hooks.
-            PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
             OPENBLAS_NUM_THREADS="1",
             OMP_NUM_THREADS="1",
             MKL_NUM_THREADS="1",
@@ -308,6 +305,15 @@ class _ShardPool:
         process.stdin.write(json.dumps(header) + "\n")
         process.stdin.flush()
         return _Shard(index, process)
+
+    def _log_tail(self, shard: _Shard) -> str:
+        log = self.log_dir / f"shard-{shard.index}.log"
+        try:
+            lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        tail = " | ".join(line[:300] for line in lines[-3:])
+        return f"{tail or 'no output'} (full log: {log})"
 
     def run(
         self,
@@ -370,7 +376,15 @@ class _ShardPool:
                     shard = key.data
                     chunk = shard.process.stdout.read()
                     if not chunk:
-                        if shard.task is not None or not shard.ready:
+                        if not shard.ready:
+                            # It died before collecting the tests: every shard would, so stop
+                            # instead of restarting it forever.
+                            code = shard.process.wait()
+                            raise SandboxError(
+                                f"a grading process exited with status {code} before it was "
+                                f"ready: {self._log_tail(shard)}"
+                            )
+                        if shard.task is not None:
                             code = shard.process.wait()
                             fail(shard, f"grading process exited with status {code}")
                         else:

@@ -162,6 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
+    # Only our plugin, loaded explicitly below: entry-point plugins of unrelated packages
+    # (anyio comes with nbgrader) cost startup time and per-test hooks.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     header = sys.stdin.readline()
     config = ShardConfig(**json.loads(header))
     plugin = ShardPlugin(config, sys.stdin, proto)

@@ -243,3 +243,18 @@ def test_one_students_recorded_numbers_never_reach_the_next(
     ]
     assert len(shapes) == 3 and shapes[0] == shapes[1] == shapes[2]
     assert max(shapes[0]) <= 2  # rel_error and numerical_rel_error, recorded once each
+
+
+def test_a_grading_process_that_dies_at_startup_stops_the_run(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    conftest = course_copy / "solutions" / "linear" / "tests" / "conftest.py"
+    conftest.write_text("import os\nprint('instructor conftest broke')\nos._exit(7)\n")
+    result = run_cli(
+        "grade", "linear", EXAMPLES, "--out", tmp_path / "out", cwd=course_copy, timeout=120
+    )
+    assert result.returncode == 3
+    assert "exited with status 7 before it was ready" in result.stderr
+    assert "instructor conftest broke" in result.stderr  # the log's tail says why
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "grades.json").exists()
