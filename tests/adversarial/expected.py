@@ -106,6 +106,7 @@ EXPECTED: dict[str, Expectation] = {
         "modify the inputs, then forge the worker's echo of them (wrap codec.encode)",
         "known limit: an unobservable in-place change behind a forged echo keeps purity",
         max_score=MAX_SCORE,
+        zero=frozenset(),
     ),
     # -- the channel -------------------------------------------------------------------------
     "fake_json_output": Expectation(
