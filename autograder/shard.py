@@ -75,6 +75,10 @@ class ShardPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[STATE] = self.state
+        # Outcomes come from the exceptions themselves; pytest's own long tracebacks (it parses
+        # the source of every frame) made each failing test cost tens of milliseconds. (This is
+        # --tb=native, set directly: the option belongs to the terminal plugin, which is off.)
+        config.option.tbstyle = "native"
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
