@@ -210,9 +210,11 @@ def plan_mounts(hide: tuple[str, ...], runtime: tuple[str, ...]) -> MountPlan:
     for path in wanted:
         if os.path.isdir(path) and not any(_inside(path, c) for c in covers):
             covers.append(path)
+    scratch = tuple(p for p in SCRATCH_DIRS if os.path.isdir(p) and not os.path.islink(p))
     binds: list[str] = []
     for path in sorted(set(runtime), key=lambda p: (p.count("/"), p)):
-        hidden = any(_inside(path, c) for c in covers)
+        # The private /tmp hides a venv under /tmp (a CI clone there, say) just like a cover.
+        hidden = any(_inside(path, c) for c in (*covers, *scratch))
         exposes_hidden = any(_inside(h, path) for h in hide if os.path.isdir(h))
         already = any(_inside(path, b) for b in binds)
         if hidden and not exposes_hidden and not already and os.path.isdir(path):
@@ -224,7 +226,6 @@ def plan_mounts(hide: tuple[str, ...], runtime: tuple[str, ...]) -> MountPlan:
         and not os.path.isdir(p)
         and (not any(_inside(p, c) for c in covers) or any(_inside(p, b) for b in binds))
     )
-    scratch = tuple(p for p in SCRATCH_DIRS if os.path.isdir(p) and not os.path.islink(p))
     return MountPlan(covers=tuple(covers), binds=tuple(binds), blanks=blanks, scratch=scratch)
 
 
@@ -241,12 +242,12 @@ def apply_mounts(plan: MountPlan, *, tmp_mb: int, proc: str) -> None:
     sources = {
         path: os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for path in plan.binds
     }
+    in_scratch = {p for p in plan.binds if any(_inside(p, s) for s in plan.scratch)}
     for path in plan.covers:
         mount("tmpfs", path, "tmpfs", _SAFE, "size=1m,nr_inodes=4096,mode=0755")
     for path, fd in sources.items():
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-        os.close(fd)
+        if path not in in_scratch:
+            _bind(fd, path)
     for path in plan.blanks:
         mount("/dev/null", path, None, MS_BIND)
     # Everything the worker can see is read-only from here on, except the scratch tmpfs.
@@ -256,9 +257,20 @@ def apply_mounts(plan: MountPlan, *, tmp_mb: int, proc: str) -> None:
         mount("tmpfs", first, "tmpfs", _SAFE, f"size={tmp_mb}m,nr_inodes=16384,mode=1777")
         for path in others:
             mount(first, path, None, MS_BIND)
+    # Interpreter directories under a scratch dir go back on top of the fresh tmpfs, read-only.
+    for path in sorted(in_scratch):
+        _bind(sources[path], path)
+        _mount_tree_readonly(path)
     _mount_proc(hidepid=proc == "hidepid")
     # The inherited cwd would still point into the covered directories.
     os.chdir("/")
+
+
+def _bind(fd: int, path: str) -> None:
+    """Bind the directory opened as ``fd`` (before it was covered) onto ``path``."""
+    os.makedirs(path, mode=0o755, exist_ok=True)
+    mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+    os.close(fd)
 
 
 def _mount_proc(*, hidepid: bool) -> None:
