@@ -540,3 +540,33 @@ def test_a_forged_echo_of_the_wrong_shape_is_the_students_crash(sandbox: Sandbox
     with pytest.raises(StudentCrash, match="malformed data: the echo of 1 arguments"):
         worker.call("f", np.ones(2), echo_args=True)
     worker.close()
+
+
+def test_other_checkouts_on_the_machine_are_invisible(sandbox: Sandbox) -> None:
+    """The grader hides what it knows about; a second clone of the course elsewhere (a CI
+    runner's folder, an instructor's other checkout) must be unreadable too."""
+    if sandbox.report.mode not in ("root", "userns"):
+        pytest.skip("needs a mount namespace")  # "none" mode documents this gap
+    import shutil
+    import tempfile
+
+    base = "/srv" if os.path.isdir("/srv") else "/mnt"
+    other = tempfile.mkdtemp(prefix="ag-other-checkout-", dir=base)
+    try:
+        os.chmod(other, 0o755)
+        secret = os.path.join(other, "test_hidden.py")
+        with open(secret, "w") as handle:
+            handle.write("EXPECTED = 42\n")
+        os.chmod(secret, 0o644)
+        worker = spawn(sandbox, f"""
+            def peek():
+                try:
+                    with open({secret!r}) as handle:
+                        return handle.read()
+                except OSError as exc:
+                    return type(exc).__name__
+        """)
+        assert worker.call("peek") in ("FileNotFoundError", "PermissionError")
+        worker.close()
+    finally:
+        shutil.rmtree(other)

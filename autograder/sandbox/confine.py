@@ -63,8 +63,39 @@ _MOUNT_ATTR_NOSUID = 0x2
 # Directories every local user may write to: a student could plant files there for the next
 # submission, so each worker gets one private tmpfs mounted on all of them.
 SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
-# Always covered in namespaced modes: home directories hold keys, tokens and course clones.
-ALWAYS_COVERED = ("/root", "/home")
+# Top-level directories a Python program needs. In namespaced modes every other entry of /
+# is covered: home directories hold keys and tokens, and other checkouts of the course (under
+# /work, /srv, /opt, a CI runner's folder) hold hidden tests the grader does not know about.
+# The interpreter's own directories are bound back on top.
+SYSTEM_DIRS = frozenset(
+    {
+        "bin",
+        "dev",
+        "etc",
+        "lib",
+        "lib32",
+        "lib64",
+        "libx32",
+        "proc",
+        "run",
+        "sbin",
+        "sys",
+        "tmp",
+        "usr",
+        "var",
+    }
+)
+
+
+def _outside_system_dirs() -> list[str]:
+    """Every directory at / that is not a system directory (symlinks such as /lib are kept)."""
+    found = []
+    for name in os.listdir("/"):
+        path = "/" + name
+        if name not in SYSTEM_DIRS and not os.path.islink(path) and os.path.isdir(path):
+            found.append(path)
+    return found
+
 
 _SAFE = MS_NOSUID | MS_NODEV | MS_NOEXEC
 
@@ -205,7 +236,7 @@ def plan_mounts(hide: tuple[str, ...], runtime: tuple[str, ...]) -> MountPlan:
     """
     if "/" in hide:
         raise ValueError("cannot hide the whole filesystem")
-    wanted = sorted({*hide, *ALWAYS_COVERED}, key=lambda p: (p.count("/"), p))
+    wanted = sorted({*hide, *_outside_system_dirs()}, key=lambda p: (p.count("/"), p))
     covers: list[str] = []
     for path in wanted:
         if os.path.isdir(path) and not any(_inside(path, c) for c in covers):
