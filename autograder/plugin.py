@@ -97,6 +97,7 @@ class StudentRun:
         self.load_error: StudentError | None = None
         self.restarts = 0
         self._memo: dict[Hashable, tuple[bool, Any]] = {}
+        self._timed_out: set[str] = set()
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per submission and key; later tests reuse the value or the error.
@@ -144,6 +145,13 @@ class StudentRun:
         return worker
 
     def call(self, function: str, args: tuple[Any, ...], echo_args: bool) -> Any:
+        if function in self._timed_out:
+            # One endless call is enough evidence: retrying it in every remaining check would
+            # spend the whole budget (and everyone's wall time) on the same loop.
+            raise StudentTimeout(
+                f"{function} did not finish in an earlier check (over {self.limits.call_timeout:g}"
+                " s), so it was not run again"
+            )
         worker = self.worker()
         if function not in worker.functions:
             from autograder.errors import MissingFunction
@@ -156,6 +164,8 @@ class StudentRun:
         try:
             return worker.call(function, *args, echo_args=echo_args)
         except StudentError as exc:
+            if isinstance(exc, StudentTimeout):
+                self._timed_out.add(function)
             raise _name_call(exc, function) from None
         finally:
             self._spent += self._clock() - started

@@ -240,8 +240,7 @@ def test_one_students_recorded_numbers_never_reach_the_next(
     grade(course_copy, tmp_path / "class", tmp_path / "out", "--jobs", "1")
     journal = (tmp_path / "out" / ".autograder" / "journal.jsonl").read_text().splitlines()[1:]
     shapes = [
-        [len(outcome["properties"]) for outcome in json.loads(line)["outcomes"]]
-        for line in journal
+        [len(outcome["properties"]) for outcome in json.loads(line)["outcomes"]] for line in journal
     ]
     assert len(shapes) == 3 and shapes[0] == shapes[1] == shapes[2]
     assert max(shapes[0]) <= 2  # rel_error and numerical_rel_error, recorded once each
@@ -260,3 +259,30 @@ def test_a_grading_process_that_dies_at_startup_stops_the_run(
     assert "instructor conftest broke" in result.stderr  # the log's tail says why
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out" / "grades.json").exists()
+
+
+def test_an_endless_function_times_out_once_not_in_every_check(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    endless = reference.replace(
+        "def linear_backward(dy: np.ndarray, cache: object)",
+        "def linear_backward(dy: np.ndarray, cache: object)",
+    ).replace("    x, W = cache\n", "    while True:\n        pass\n", 1)
+    assert "while True" in endless
+    (tmp_path / "class" / "looper").mkdir(parents=True)
+    (tmp_path / "class" / "looper" / "linear.py").write_text(endless)
+    started = time.monotonic()
+    doc = grade(course_copy, tmp_path / "class", tmp_path / "out", "--jobs", "1")
+    # One call_timeout (5 s) for the first endless call, not one per check (budget: 60 s).
+    assert time.monotonic() - started < 30
+    looper = doc["students"]["looper"]
+    assert looper["items"]["forward"]["score"] == 4.0
+    assert looper["items"]["dW"]["score"] == 0.0
+    assert (
+        "did not return within 5 s"
+        in looper["items"]["dx"]["feedback"]
+        + looper["items"]["dW"]["feedback"]
+        + looper["items"]["db"]["feedback"]
+    )
+    assert "so it was not run again" in looper["items"]["dW"]["feedback"]
