@@ -7,10 +7,14 @@ Issue: "A thousand submissions in under half a minute". One run of this script:
 2. times ``autograder grade --quiet --fresh`` on it (wall clock, CPU, peak RSS of the grader's
    process tree), on a class a tenth the size (memory must not grow with the class), and on one
    submission (the fixed cost);
-3. times ``--isolation none`` against the default sandbox on the same fast class (the cost of
-   isolation per submission) and a bare fork from a numpy-loaded parent (its floor);
+3. times ``--isolation none`` against the default sandbox, alternating ``--isolation-reps``
+   times, on a fast class (no sleeps, no loops) -- the cost of isolation per submission -- and a
+   bare fork from a numpy-loaded parent (its floor); ``--also-jobs J ...`` grades the full
+   class again with other shard counts (more shards than cores let sleeping submissions
+   overlap);
 4. grades a ``--nbgrader-n`` subset with the mix of the class with ``nbgrader autograde`` on an
-   equivalent nbgrader assignment (``nbgrader_baseline.py``) and with ours, for the ratio;
+   equivalent nbgrader assignment (``nbgrader_baseline.py``) and with ours (from the .py files
+   and from nbgrader's submitted notebooks), for the ratio;
 5. checks every grade against what its kind deserves, prints a table and writes JSON.
 
 Per-submission times come from the grader's journal (see ``runstats.service_times``), so the
@@ -298,6 +302,11 @@ def where_time_goes(run: GradeRun, sources: Mapping[str, str]) -> dict[str, Any]
         )
         if stats.wall_s
         else None,
+        "cpu_ms_per_submission": round(
+            1000 * (stats.user_s + stats.sys_s) / max(1, run.students), 1
+        ),
+        # however the work is scheduled, the tree's CPU time spread over every core
+        "cpu_floor_s": round((stats.user_s + stats.sys_s) / len(os.sched_getaffinity(0)), 2),
         "deliberate_sleep_s": round(sleep_total, 2),
         "sleep_floor_s": round(sleep_total / run.jobs, 2),
     }
@@ -676,6 +685,8 @@ def _run(args: argparse.Namespace, work: Path, timeout: float) -> int:
             "ratio_same_subset_over_nbgrader": round(sub_ours.rate / nb_run.rate, 1)
             if nb_run.rate
             else None,
+            # the same code graded from .py files and from nbgrader's notebooks
+            "ours_py_and_ipynb_grades_identical": sub_ours.scores == sub_nb.scores,
         }
 
     results: dict[str, Any] = {
