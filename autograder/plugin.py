@@ -95,7 +95,6 @@ class StudentRun:
         self._worker: Any = None
         self._outputs: list[str] = []
         self.load_error: StudentError | None = None
-        self.restarts = 0
         self._memo: dict[Hashable, tuple[bool, Any]] = {}
         self._timed_out: set[str] = set()
 
@@ -126,7 +125,6 @@ class StudentRun:
             return self._worker
         if self._worker is not None:
             self._retire()
-            self.restarts += 1
         self._charge_budget()
         started = self._clock()
         try:

@@ -26,7 +26,7 @@ import pytest
 
 from autograder.course import GradingLimits
 from autograder.errors import AutograderError, StudentError
-from autograder.plugin import STATE, GradingState, StudentRun, binding_of, test_id
+from autograder.plugin import STATE, GradingState, StudentRun, binding_of
 from autograder.rubric import load_rubric, validate_binding
 from autograder.scoring import STATUS_ERROR, STATUS_GRADED
 
@@ -140,7 +140,6 @@ class ShardPlugin:
             "load_problem": problem,
             "outcomes": [o.to_json() for o in self.state.outcomes],
             "output": output,
-            "test_ids": [test_id(i) for i in items],
         }
 
 
