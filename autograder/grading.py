@@ -186,6 +186,7 @@ def grade(
     progress_stream: IO[str] | None = None,
     fresh: bool = False,
     secret: str | None = None,
+    direct: bool = True,
 ) -> GradeRun:
     """Grade every submission under ``submissions`` and write the reports into ``out``."""
     started = time.monotonic()
@@ -220,7 +221,14 @@ def grade(
         if runnable:
             hide = [course.root, out, submissions.resolve()]
             pool = _ShardPool(
-                assignment, rubric, secret, hide, isolation, course.secret_source.env, state_dir
+                assignment,
+                rubric,
+                secret,
+                hide,
+                isolation,
+                course.secret_source.env,
+                state_dir,
+                direct=direct,
             )
             warning = pool.run(runnable, jobs or os.cpu_count() or 1, journal, progress, internal)
     finally:
@@ -261,6 +269,8 @@ class _ShardPool:
         isolation: str,
         secret_env: str,
         log_dir: Path,
+        *,
+        direct: bool = True,
     ) -> None:
         self.assignment = assignment
         self.rubric = rubric
@@ -274,6 +284,7 @@ class _ShardPool:
             "limits": asdict(assignment.limits),
             "hide": [str(p) for p in hide],
             "isolation": isolation,
+            "direct": direct,
         }
         self.log_dir = log_dir
         # A submission that has used its whole budget is cut off by the shard; this is the

@@ -276,6 +276,11 @@ def seed_for(secret: str, student: str, test_id: str) -> int:
     return int.from_bytes(digest[:16], "big")
 
 
+def rng_factory(secret: str, student: str) -> Callable[[str], np.random.Generator]:
+    """``rng_for``'s value: label -> a Generator seeded by (secret, student, label)."""
+    return lambda label: np.random.default_rng(seed_for(secret, student, label))
+
+
 def test_id(item: pytest.Item) -> str:
     """A test's identity independent of where pytest was started: ``file.py::name[params]``."""
     return f"{item.path.name}::{item.name}"
@@ -331,20 +336,20 @@ def pytest_runtest_makereport(
         return report
     if call.when == "call" or (call.when == "setup" and not report.passed):
         binding = binding_of(item)
-        outcome, message = classify(call.excinfo, report.skipped)
-        props = tuple((str(k), _plain(v)) for k, v in item.user_properties)
+        exc = call.excinfo.value if call.excinfo is not None else None
+        outcome, message = classify(exc, report.skipped)
+        props = tuple((str(k), plain(v)) for k, v in item.user_properties)
         state.outcomes.append(
             TestOutcome(test_id(item), binding.item_id or "", outcome, message, props)
         )
     return report
 
 
-def classify(excinfo: pytest.ExceptionInfo[BaseException] | None, skipped: bool) -> tuple[str, str]:
-    """Map how a test ended to (outcome, student-safe message)."""
-    if excinfo is None:
+def classify(exc: BaseException | None, skipped: bool) -> tuple[str, str]:
+    """Map how a test ended (the exception it raised, if any) to (outcome, student-safe message)."""
+    if exc is None:
         return (PASSED, "") if not skipped else (FAILED, "check was not run")
-    exc = excinfo.value
-    if skipped or excinfo.typename == "Skipped":
+    if skipped or type(exc).__name__ == "Skipped":
         return FAILED, f"check was not run: {getattr(exc, 'msg', '') or 'skipped'}"
     if isinstance(exc, StudentError):
         return ERROR, exc.describe()
@@ -359,7 +364,7 @@ def classify(excinfo: pytest.ExceptionInfo[BaseException] | None, skipped: bool)
     return INTERNAL, f"the grader's test could not complete ({type(exc).__name__}); not your fault"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, bool | int | str) or value is None:
         return value
     if isinstance(value, float | np.floating):
@@ -457,7 +462,7 @@ def rng_for(request: pytest.FixtureRequest) -> Callable[[str], np.random.Generat
     """
     state = _state(request)
     student = state.run.student if state.run is not None else "local"
-    return lambda label: np.random.default_rng(seed_for(state.secret, student, label))
+    return rng_factory(state.secret, student)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

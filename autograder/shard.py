@@ -25,6 +25,7 @@ from typing import IO, Any
 import pytest
 
 from autograder.course import GradingLimits
+from autograder.direct import DirectTest, plan, run_direct
 from autograder.errors import AutograderError, StudentError
 from autograder.plugin import STATE, GradingState, StudentRun, binding_of
 from autograder.rubric import load_rubric, validate_binding
@@ -44,6 +45,9 @@ class ShardConfig:
     slot: int
     hide: list[str]
     isolation: str = "auto"
+    # Call plain hidden tests directly instead of through pytest's per-test protocol
+    # (autograder.direct); off only to compare the two.
+    direct: bool = True
 
 
 class ShardPlugin:
@@ -62,6 +66,7 @@ class ShardPlugin:
         )
         self.sandbox: Any = None
         self.collect_errors: list[str] = []
+        self.plan: list[DirectTest | pytest.Item] = []
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -90,6 +95,7 @@ class ShardPlugin:
         except AutograderError as exc:
             self.send({"type": "config_error", "message": str(exc)})
             return True
+        self.plan = plan(session.items) if self.config.direct else list(session.items)
         from autograder.sandbox import Sandbox
 
         hide = [Path(p) for p in self.config.hide]
@@ -106,10 +112,10 @@ class ShardPlugin:
                 if not line.strip():
                     continue
                 task = json.loads(line)
-                self.send(self.grade_one(session.items, task))
+                self.send(self.grade_one(task))
         return True
 
-    def grade_one(self, items: Sequence[pytest.Item], task: dict[str, Any]) -> dict[str, Any]:
+    def grade_one(self, task: dict[str, Any]) -> dict[str, Any]:
         run = StudentRun(
             student=task["student"],
             source=task["source"],
@@ -127,10 +133,7 @@ class ShardPlugin:
             # Nothing can be checked when the file itself does not run; say why, once.
             status, problem = STATUS_ERROR, exc.describe()
         if status == STATUS_GRADED:
-            for index, item in enumerate(items):
-                nextitem = items[index + 1] if index + 1 < len(items) else None
-                _reset(item)
-                item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            self.run_tests()
         output = run.close()
         self.state.run = None
         return {
@@ -141,6 +144,20 @@ class ShardPlugin:
             "outcomes": [o.to_json() for o in self.state.outcomes],
             "output": output,
         }
+
+    def run_tests(self) -> None:
+        """Every hidden test once, in collection order, for the current submission."""
+        protocol = [t for t in self.plan if isinstance(t, pytest.Item)]
+        following = {
+            item: protocol[i + 1] if i + 1 < len(protocol) else None
+            for i, item in enumerate(protocol)
+        }
+        for test in self.plan:
+            if isinstance(test, DirectTest):
+                self.state.outcomes.append(run_direct(test, self.state))
+            else:
+                _reset(test)
+                test.ihook.pytest_runtest_protocol(item=test, nextitem=following[test])
 
 
 def _reset(item: pytest.Item) -> None:
