@@ -22,6 +22,7 @@ from autograder.checks import (
     unit_axes_differ,
 )
 from autograder.errors import WrongAnswer
+from autograder.gradcheck import DEFAULT_DIRECTIONS
 
 # Distinctive numbers: a message that leaked an input or expected value would contain them.
 RIGHT = np.array([[123.456, -987.654, 55.5], [31.4159, 27.1828, -16.18]])
@@ -335,6 +336,26 @@ def test_large_gradients_use_random_directions() -> None:
         expect_gradients(linear, inputs, g, {"W": dW / B}, rng=rng)
     with pytest.raises(ValueError, match="pass rng"):
         expect_gradients(linear, inputs, g, {"W": dW})
+
+
+def test_elementwise_limit_zero_checks_even_small_gradients_along_directions() -> None:
+    inputs, g = small_problem(3, 4, 5)  # W has 20 entries: element-wise by default
+    calls = 0
+
+    def counted(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        nonlocal calls
+        calls += 1
+        return linear(x, W, b)
+
+    dW = inputs["x"].T @ g
+    rng = np.random.default_rng(2)
+    expect_gradients(counted, inputs, g, {"W": dW})
+    assert calls == 2 * dW.size
+    calls = 0
+    expect_gradients(counted, inputs, g, {"W": dW}, rng=rng, elementwise_limit=0)
+    assert calls == 2 * DEFAULT_DIRECTIONS
+    with pytest.raises(WrongAnswer, match="random directions"):
+        expect_gradients(linear, inputs, g, {"W": dW * 1.01}, rng=rng, elementwise_limit=0)
 
 
 def test_numerical_check_of_a_wrong_shaped_forward_is_the_students_mistake() -> None:

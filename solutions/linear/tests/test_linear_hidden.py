@@ -2,7 +2,9 @@
 
 Inputs are standard normal draws seeded per (course secret, student, case) through
 ``rng_for``: unpredictable, identical on regrade. Each case's forward and backward run once
-per submission (``submission.memo``) and serve the forward, dx, dW, db and shapes tests.
+per submission, one right after the other (``submission.memo``), and serve the forward, dx,
+dW, db and shapes tests and, through the echoed arguments, two of the purity tests: 25 calls
+into the student's code per submission.
 Shapes have B, D and F all different (so a transpose or a sum over the wrong axis can never
 pass by luck), plus B = 1 and F = 1 edge cases, a random shape and a large one. Upstream
 gradients are random, never all ones.
@@ -136,19 +138,62 @@ def case_for(submission: Any, rng_for: Callable[[str], np.random.Generator], sha
     return submission.memo(("case", shape), lambda: make_case(rng_for(f"case:{shape}"), shape))
 
 
+@dataclass(frozen=True)
+class CaseRun:
+    """What the student's code did on one case: a forward, then at once its backward.
+
+    Both calls echo their arguments as they were afterwards, so the purity tests can check
+    that nothing was modified without calling again. A backward that failed is kept as its
+    error: the forward's results still count.
+    """
+
+    y: Any
+    cache: Any
+    inputs_after: tuple[Any, ...]
+    grads: dict[str, Any] | None
+    dy_after: Any
+    backward_error: Exception | None
+
+
+def run_of(submission: Any, shape: str, case: Case) -> CaseRun:
+    """The student's forward and backward on ``case``, run once per submission and shared.
+
+    The backward runs right after its own forward (not many calls later): depending on what
+    happened in between is a purity mistake, and only the purity item may charge it.
+    """
+
+    def run() -> CaseRun:
+        result, inputs_after = submission.call(
+            "linear_forward", case.x, case.W, case.b, echo_args=True
+        )
+        y, cache = expect_tuple(result, ("y", "cache"), function="linear_forward")
+        try:
+            result, (dy_after, _) = submission.call(
+                "linear_backward", case.dy, cache, echo_args=True
+            )
+            grads = dict(
+                zip(GRADS, expect_tuple(result, GRADS, function="linear_backward"), strict=True)
+            )
+        except Exception as exc:  # judged by the tests that need the gradients
+            return CaseRun(y, cache, inputs_after, None, None, exc)
+        return CaseRun(y, cache, inputs_after, grads, dy_after, None)
+
+    return submission.memo(("run", shape), run)
+
+
 def forward_of(submission: Any, shape: str, case: Case) -> tuple[Any, Any]:
-    """The student's forward on ``case``, computed once per submission and shared by tests."""
-    return submission.memo(("forward", shape), lambda: student_forward(submission, case))
+    """The student's ``(y, cache)`` on ``case``, computed once per submission."""
+    run = run_of(submission, shape, case)
+    return run.y, run.cache
 
 
 def backward_of(submission: Any, shape: str, case: Case) -> dict[str, Any]:
-    """The student's gradients on ``case``, computed once.
-
-    The backward runs right after its own forward (not after the memoized forward, which may
-    be many calls old): depending on what happened in between is a purity mistake, and only
-    the purity item may charge it.
-    """
-    return submission.memo(("backward", shape), lambda: student_backward(submission, case))
+    """The student's gradients on ``case`` (right after its forward), computed once."""
+    run = run_of(submission, shape, case)
+    if run.backward_error is not None:
+        raise run.backward_error
+    assert run.grads is not None
+    return run.grads
 
 
 def reference_gradients(reference: ModuleType, case: Case) -> dict[str, np.ndarray]:
@@ -234,6 +279,7 @@ def check_gradient(
         rng=rng,
         strict=False,
         context=context,
+        elementwise_limit=0,  # compared with the reference entry by entry above
     )
     record_property("numerical_rel_error", numerical[wrt])
 
@@ -325,19 +371,23 @@ def expect_same_answers(first: dict[str, Any], second: dict[str, Any], *, proble
 
 
 @pytest.mark.rubric("purity")
-def test_forward_leaves_inputs_unchanged(submission: Any, rng: np.random.Generator) -> None:
-    case = make_case(rng, "tall")
-    _, after = submission.call("linear_forward", case.x, case.W, case.b, echo_args=True)
+def test_forward_leaves_inputs_unchanged(
+    submission: Any, rng_for: Callable[[str], np.random.Generator]
+) -> None:
+    case = case_for(submission, rng_for, "tall")
+    after = run_of(submission, "tall", case).inputs_after
     for name, before, now in zip(("x", "W", "b"), (case.x, case.W, case.b), after, strict=True):
         expect_unchanged(before, now, name=name, function="linear_forward")
 
 
 @pytest.mark.rubric("purity")
-def test_backward_leaves_dy_unchanged(submission: Any, rng: np.random.Generator) -> None:
-    case = make_case(rng, "tall")
-    _, cache = student_forward(submission, case)
-    _, after = submission.call("linear_backward", case.dy, cache, echo_args=True)
-    expect_unchanged(case.dy, after[0], name="dy", function="linear_backward")
+def test_backward_leaves_dy_unchanged(
+    submission: Any, rng_for: Callable[[str], np.random.Generator]
+) -> None:
+    case = case_for(submission, rng_for, "tall")
+    backward_of(submission, "tall", case)  # re-raises why the backward could not run
+    after = run_of(submission, "tall", case).dy_after
+    expect_unchanged(case.dy, after, name="dy", function="linear_backward")
 
 
 @pytest.mark.rubric("purity")
