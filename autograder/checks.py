@@ -379,8 +379,9 @@ def expect_gradients(
     2 calls of ``f`` per entry; larger ones along random directions drawn from ``rng``, at
     ``2 * DEFAULT_DIRECTIONS`` calls whatever the size. Hidden tests that have already compared
     (and diagnosed) a gradient against the reference pass ``elementwise_limit=0``: the
-    numerical check only confirms it there, and one student's checks cost a tenth. ``strict`` is as for ``expect_array`` (shape and dtype forgiveness; the
-    threshold is the larger of the gradcheck threshold and ``VALUE_THRESHOLD`` when lenient).
+    numerical check only confirms it there, and one student's checks cost a tenth.
+    ``strict`` is as for ``expect_array`` (shape and dtype forgiveness; the threshold is the
+    larger of the gradcheck threshold and ``VALUE_THRESHOLD`` when lenient).
     Returns ``{input name: relative error}``.
     """
     where, diagnosis = _split_context(context)
