@@ -255,25 +255,65 @@ def test_grader_environment_argv_and_processes_are_invisible(
         assert "environ" not in got["readable"] and not got.get("leak")
 
 
-def test_no_process_of_the_slot_uid_survives(sandbox: Sandbox) -> None:
-    if "sweep" not in sandbox.report.enforced:
-        pytest.skip("the uid sweep needs a uid of the slot's own (root)")
-    # Stand-in for an escaped daemon (seccomp stops real forks): a process of the slot's uid.
+def _escapee(uid: int) -> int:
+    """Stand-in for an escaped daemon (seccomp stops real forks): a process of ``uid``."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        os.setresuid(sandbox.uid, sandbox.uid, sandbox.uid)
+        os.setresuid(uid, uid, uid)
         os.write(write_end, b"x")
         time.sleep(60)
         os._exit(0)
     os.close(write_end)
     os.read(read_end, 1)
     os.close(read_end)
-    assert run(sandbox, "return 1") == 1
+    return pid
+
+
+def _killed(pid: int) -> bool:
     _, status = os.waitpid(pid, 0)
-    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-    assert _processes_of(sandbox.uid) == []
+    return os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+
+
+def _sweepers(sandbox: Sandbox) -> list[int]:
+    """The one process of the slot uid allowed to stay: the runner's (undumpable) sweeper."""
+    assert sandbox._runner is not None
+    runner = sandbox._runner.process.pid
+    children = Path(f"/proc/{runner}/task/{runner}/children").read_text().split()
+    found = _processes_of(sandbox.uid)
+    assert set(found) <= {int(c) for c in children}, "a process of the uid outside the runner"
+    for pid in found:
+        assert Path(f"/proc/{pid}/mem").stat().st_uid == 0  # not dumpable: root's files
+    return found
+
+
+def test_no_process_of_the_slot_uid_survives(sandbox: Sandbox) -> None:
+    if "sweep" not in sandbox.report.enforced:
+        pytest.skip("the uid sweep needs a uid of the slot's own (root)")
+    escapee = _escapee(sandbox.uid)
+    assert run(sandbox, "return 1") == 1
+    assert _killed(escapee)
+    assert len(_sweepers(sandbox)) == 1
+    # The next worker cannot see the sweeper, though it has the same uid.
+    if sandbox.report.mode == "root":
+        listed, own = run(
+            sandbox, "return [p for p in os.listdir('/proc') if p.isdigit()], os.getpid()"
+        )
+        assert listed == [str(own)]
+
+
+def test_a_dead_sweeper_is_replaced_and_the_sweep_still_happens(sandbox: Sandbox) -> None:
+    if "sweep" not in sandbox.report.enforced:
+        pytest.skip("the uid sweep needs a uid of the slot's own (root)")
+    assert run(sandbox, "return 1") == 1
+    (sweeper,) = _sweepers(sandbox)
+    os.kill(sweeper, signal.SIGKILL)
+    escapee = _escapee(sandbox.uid)
+    assert run(sandbox, "return 2") == 2
+    assert _killed(escapee)
+    (replacement,) = _sweepers(sandbox)
+    assert replacement != sweeper
 
 
 def _processes_of(uid: int) -> list[int]:

@@ -305,13 +305,20 @@ def _bind(fd: int, path: str) -> None:
 
 
 def _mount_proc(*, hidepid: bool) -> None:
-    """A procfs that shows only the worker's own uid, else an empty /proc.
+    """A procfs that shows only the worker itself (or its own uid), else an empty /proc.
 
     A new procfs needs real root and a /proc without locked over-mounts (Docker masks some
     /proc paths, which makes the kernel refuse); either way the grader stays invisible.
     """
+    # ptraceable (5.8+) also hides the runner's sweeper, which has the worker's uid but is not
+    # dumpable; invisible hides only other uids.
     if hidepid:
-        for options in ("hidepid=invisible,subset=pid", "hidepid=invisible"):  # subset: 5.8+
+        options_tried = (
+            "hidepid=ptraceable,subset=pid",
+            "hidepid=invisible,subset=pid",
+            "hidepid=invisible",
+        )
+        for options in options_tried:
             try:
                 mount("proc", "/proc", "proc", _SAFE, options)
                 return

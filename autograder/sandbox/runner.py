@@ -15,8 +15,8 @@ subreaper, so a worker's pid cannot be reused before the runner has reaped it, e
 grandchildren come back to it, and it can kill the worker's process group *before* reaping
 (``waitid(WNOWAIT)``), when that group id is still guaranteed to be the worker's. The grader
 gets a pidfd for each worker so its wall-clock SIGKILL needs no round trip and can never hit
-a recycled pid. In root mode each worker's end is followed by a kill-by-uid sweep (a tiny
-child that becomes the slot uid and sends ``kill(-1, SIGKILL)``), so nothing the student
+a recycled pid. In root mode each worker's end is followed by a kill-by-uid sweep (``kill(-1,
+SIGKILL)`` from a ``Sweeper``, a process of the slot uid forked once), so nothing the student
 started survives; it waits until no worker of the runner is alive, since they share the uid.
 
 The runner must stay single-threaded (fork and unshare(CLONE_NEWUSER) need that), hence
@@ -88,6 +88,8 @@ PRELOAD = (
     "weakref",
 )
 _MAX_MESSAGE = 1 << 16
+PR_SET_DUMPABLE = 4
+SWEEP_TIMEOUT = 5.0  # a sweep is one kill(-1); this only guards a wedged sweeper
 SETUP_TIMEOUT = 30.0  # confinement is a few ms of syscalls; this only guards a wedged mount
 
 
@@ -105,6 +107,7 @@ class Runner:
         # pid -> (uid to sweep or -1, seq of its spawn request: names it even if pids recycle)
         self.workers: dict[int, tuple[int, int]] = {}
         self.swept: set[int] = set()
+        self.sweepers: dict[int, Sweeper] = {}
         self.runtime = runtime_dirs()
         self.plan_key: tuple[Any, ...] | None = None
         self.plan: dict[str, Any] = {}
@@ -177,24 +180,27 @@ class Runner:
     def sweep(self, uid: int) -> None:
         """Kill every process of ``uid`` and reap whatever of it was reparented to us.
 
-        Only called while no worker is alive, so every child left is an escapee: they were
-        all SIGKILLed and come back to us (we are their subreaper) as they die.
+        Only called while no worker is alive, so every child left but the sweeper is an
+        escapee: they were all SIGKILLed and come back to us (we are their subreaper) as they
+        die. The kill comes from the uid's ``Sweeper`` (forked once); if it is gone, from a
+        process forked for this sweep alone, as before there was a sweeper.
         """
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.setresuid(uid, uid, uid)
-                os.kill(-1, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            except BaseException:
-                os._exit(1)
-            os._exit(0)
-        os.waitpid(pid, 0)
+        sweeper = self.sweepers.get(uid)
+        if sweeper is None or not sweeper.sweep():
+            if sweeper is not None:
+                sweeper.stop()
+            self.sweepers[uid] = sweeper = Sweeper.start(uid)
+            if not sweeper.sweep():
+                sweeper.stop()
+                del self.sweepers[uid]
+                _sweep_once(uid)
         deadline = time.monotonic() + 5.0
+        spared = {s.pid for s in self.sweepers.values()}
         while time.monotonic() < deadline:
             try:
                 if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                    if not _children() - spared:
+                        return
                     time.sleep(0.001)  # children left, still dying
             except ChildProcessError:
                 return
@@ -204,7 +210,6 @@ class Runner:
 
         Non-blocking by default; with ``block`` it waits until no worker is left.
         """
-        finished: list[dict[str, Any]] = []
         while self.workers or not block:
             flags = os.WEXITED | os.WNOWAIT | (0 if block else os.WNOHANG)
             try:
@@ -214,6 +219,10 @@ class Runner:
             if info is None or info.si_pid == 0:
                 break
             pid = info.si_pid
+            for uid, sweeper in list(self.sweepers.items()):
+                if sweeper.pid == pid:  # it died: forget it before its pid is free again
+                    sweeper.close()
+                    del self.sweepers[uid]
             if pid in self.workers:
                 # Still the worker's group: its pid is not free until the wait4 below.
                 with contextlib.suppress(OSError):
@@ -221,11 +230,11 @@ class Runner:
             _, status, usage = os.wait4(pid, 0)
             if pid in self.workers:
                 uid, spawn = self.workers.pop(pid)
-                finished.append(_exit_record(pid, spawn, status, usage))
+                # Report first: the grader goes on with its own work during the sweep, and
+                # the next spawn request waits in the socket until the sweep is done.
+                self.send(_exit_record(pid, spawn, status, usage))
                 if uid >= 0 and not self.workers:
                     self.sweep(uid)
-        for record in finished:
-            self.send(record)
 
     def shutdown(self) -> None:
         """The grader is gone: kill and reap every worker (and sweep), then return."""
@@ -234,6 +243,8 @@ class Runner:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         self.reap(block=True)
+        for sweeper in self.sweepers.values():
+            sweeper.stop()
 
     def serve(self, wakeup: int) -> None:
         while True:
@@ -255,6 +266,114 @@ class Runner:
                 else:
                     for fd in fds:
                         os.close(fd)
+
+
+class Sweeper:
+    """A process of a slot's uid that kills every other process of that uid when asked.
+
+    ``kill(-1, SIGKILL)`` reaches every process the caller may signal except the caller
+    itself: from the slot's uid, that is everything a worker of the slot could have left
+    behind. Forking a fresh sweeper from the runner (numpy and all) after every worker cost
+    about 3 ms of CPU a submission; this one is forked once and asked over a pipe.
+
+    It runs only the loop below, never student code. Workers share its uid but cannot touch
+    it: seccomp lets them signal only themselves and forbids ptrace, and the sweeper is not
+    dumpable, so its ``/proc`` files (``mem``, ``fd``, ``environ``) are root's. It dies with
+    the runner (PDEATHSIG) and exits when its request pipe closes.
+    """
+
+    def __init__(self, pid: int, requests: int, answers: int) -> None:
+        self.pid = pid
+        self.requests = requests
+        self.answers = answers
+
+    @classmethod
+    def start(cls, uid: int) -> Sweeper:
+        req_r, req_w = os.pipe2(os.O_CLOEXEC)
+        ans_r, ans_w = os.pipe2(os.O_CLOEXEC)
+        runner = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _sweeper_main(uid, req_r, ans_w, runner)
+            finally:
+                os._exit(1)
+        os.close(req_r)
+        os.close(ans_w)
+        return cls(pid, req_w, ans_r)
+
+    def sweep(self) -> bool:
+        """Have every other process of the uid killed; False if the sweeper did not answer."""
+        try:
+            os.write(self.requests, b"k")
+            if not select.select([self.answers], [], [], SWEEP_TIMEOUT)[0]:
+                return False
+            return os.read(self.answers, 1) == b"k"
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        for fd in (self.requests, self.answers):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def stop(self) -> None:
+        """Close its pipes (it exits on EOF), make sure it is dead and reap it.
+
+        Only for a sweeper not yet reaped (``Runner.reap`` forgets one that died), so its pid
+        cannot belong to anyone else yet.
+        """
+        self.close()
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def _sweeper_main(uid: int, requests: int, answers: int, runner: int) -> None:
+    signal.set_wakeup_fd(-1)
+    for signum in (signal.SIGCHLD, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
+    os.dup2(requests, 0)
+    os.dup2(answers, 1)
+    os.closerange(2, os.sysconf("SC_OPEN_MAX"))
+    os.setsid()
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    confine.prctl(PR_SET_DUMPABLE, 0)
+    confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != runner:
+        return
+    while os.read(0, 1):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(-1, signal.SIGKILL)
+        os.write(1, b"k")
+    os._exit(0)
+
+
+def _sweep_once(uid: int) -> None:
+    """A sweep without a sweeper: a child that becomes ``uid`` and kills as that uid."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        except BaseException:
+            os._exit(1)
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _children() -> set[int]:
+    """Our live (or not yet reaped) children, from /proc."""
+    try:
+        text = Path(f"/proc/self/task/{os.getpid()}/children").read_text()
+    except OSError:
+        return set()
+    return {int(pid) for pid in text.split()}
 
 
 def _read_setup_status(fd: int) -> str | None:
