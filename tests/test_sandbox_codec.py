@@ -178,3 +178,26 @@ def test_type_codes_numpy_does_not_know_are_protocol_errors(descr: str) -> None:
     blob = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + b"\0" * 8
     with pytest.raises(ProtocolError):
         parse_npy(blob)
+
+
+def test_header_cache_never_skips_a_check() -> None:
+    from autograder.sandbox import codec
+
+    good = _npy(np.arange(6.0).reshape(2, 3))
+    assert parse_npy(good).tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert parse_npy(good).tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]  # from the cache
+    with pytest.raises(ProtocolError, match="needs"):
+        parse_npy(good[:-8])  # a known header, one element short
+    refused = _npy(np.array(["a"]))
+    for _ in range(2):  # a refused header is never cached as good
+        with pytest.raises(ProtocolError):
+            parse_npy(refused)
+    for n in range(2 * codec._CACHE_LIMIT):  # endless distinct shapes: the cache stays bounded
+        assert parse_npy(_roundtrip_blob(np.zeros(n))).shape == (n,)
+    assert len(codec._headers) <= codec._CACHE_LIMIT
+    assert len(codec._prefixes) <= codec._CACHE_LIMIT
+
+
+def _roundtrip_blob(array: np.ndarray) -> bytes:
+    _, blobs = encode(array, _refuse)
+    return blobs[0]

@@ -64,16 +64,31 @@ def _plain_array(value: Any) -> np.ndarray | None:
     return array
 
 
+# Both ends see the same few shapes over and over: the prefix written for a (dtype, shape)
+# and what a validated header says are kept (a bounded cache, emptied when full, since a
+# hostile worker could send endless distinct headers).
+_CACHE_LIMIT = 512
+_prefixes: dict[tuple[str, tuple[int, ...]], bytes] = {}
+_headers: dict[bytes, tuple[np.dtype[Any], tuple[int, ...], int, Literal["C", "F"]]] = {}
+
+
 def _npy_bytes(array: np.ndarray) -> bytes:
     """``.npy`` version 1.0 bytes of a numeric array (what ``np.save`` writes, only faster)."""
     if not array.flags.c_contiguous:
         array = array.copy(order="C")  # (np.ascontiguousarray would turn 0-d into 1-d)
-    dims = array.shape
-    shape = f"{dims[0]}," if len(dims) == 1 else ", ".join(str(n) for n in dims)
-    header = f"{{'descr': '{array.dtype.str}', 'fortran_order': False, 'shape': ({shape}), }}"
-    # Pad so that magic + length + header + newline is a multiple of 64, as numpy does.
-    header += " " * (-(10 + len(header) + 1) % 64) + "\n"
-    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + array.tobytes()
+    key = (array.dtype.str, array.shape)
+    prefix = _prefixes.get(key)
+    if prefix is None:
+        dims = array.shape
+        shape = f"{dims[0]}," if len(dims) == 1 else ", ".join(str(n) for n in dims)
+        header = f"{{'descr': '{array.dtype.str}', 'fortran_order': False, 'shape': ({shape}), }}"
+        # Pad so that magic + length + header + newline is a multiple of 64, as numpy does.
+        header += " " * (-(10 + len(header) + 1) % 64) + "\n"
+        prefix = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode()
+        if len(_prefixes) >= _CACHE_LIMIT:
+            _prefixes.clear()
+        _prefixes[key] = prefix
+    return prefix + array.tobytes()
 
 
 def encode(value: Any, on_other: Callable[[Any], Handle]) -> tuple[Any, list[bytes]]:
@@ -133,8 +148,35 @@ def parse_npy(blob: bytes | memoryview) -> np.ndarray:
         raise ProtocolError(f"unsupported .npy version {major}")
     if header_len > 4096 or start + header_len > len(view):
         raise ProtocolError("bad .npy header length")
+    raw = bytes(view[start : start + header_len])
+    known = _headers.get(raw)
+    if known is None:
+        known = _parse_header(raw)
+        if len(_headers) >= _CACHE_LIMIT:
+            _headers.clear()
+        _headers[raw] = known
+    dtype, shape, count, order = known
+    data_len = len(view) - start - header_len
+    if count * dtype.itemsize != data_len:
+        raise ProtocolError(
+            f"array {shape} of {dtype} needs {count * dtype.itemsize} bytes, frame has {data_len}"
+        )
+    # The header is fully validated above, so the data can be viewed directly: np.load would
+    # parse the header a second time with ast.literal_eval, which dominated a call's cost.
+    offset = start + header_len
+    flat = (
+        np.frombuffer(view, dtype=dtype, count=count, offset=offset)
+        if count
+        else (np.empty(0, dtype=dtype))
+    )
+    return flat.reshape(shape, order=order).copy()
+
+
+def _parse_header(raw: bytes) -> tuple[np.dtype[Any], tuple[int, ...], int, Literal["C", "F"]]:
+    """What a ``.npy`` header declares: dtype, shape, element count and order; ProtocolError
+    unless it is exactly a numeric header as numpy writes it."""
     try:
-        header = bytes(view[start : start + header_len]).decode("ascii")
+        header = raw.decode("ascii")
     except UnicodeDecodeError:
         raise ProtocolError("non-ASCII .npy header") from None
     match = _NPY_HEADER.fullmatch(header)
@@ -150,21 +192,7 @@ def parse_npy(blob: bytes | memoryview) -> np.ndarray:
     count = 1
     for n in shape:
         count *= n  # Python ints: a forged (10**12,) shape cannot overflow into a small size
-    data_len = len(view) - start - header_len
-    if count * dtype.itemsize != data_len:
-        raise ProtocolError(
-            f"array {shape} of {dtype} needs {count * dtype.itemsize} bytes, frame has {data_len}"
-        )
-    # The header is fully validated above, so the data can be viewed directly: np.load would
-    # parse the header a second time with ast.literal_eval, which dominated a call's cost.
-    offset = start + header_len
-    flat = (
-        np.frombuffer(view, dtype=dtype, count=count, offset=offset)
-        if count
-        else (np.empty(0, dtype=dtype))
-    )
-    order: Literal["C", "F"] = "F" if match["fortran"] == "True" else "C"
-    return flat.reshape(shape, order=order).copy()
+    return dtype, shape, count, "F" if match["fortran"] == "True" else "C"
 
 
 def decode(tree: Any, blobs: list[memoryview], on_handle: Callable[[int, str], Any]) -> Any:
