@@ -117,6 +117,14 @@ exit status: 0 every submission has a grade; 1 the grader failed on some submiss
         help=f"grading processes in parallel (default: the number of cores, {os.cpu_count()})",
     )
     grade.add_argument(
+        "--max-jobs",
+        type=int,
+        default=None,
+        metavar="M",
+        help="while submissions wait (sleeps, timeouts) and cores idle, start more processes, "
+        "up to M (default: 3 x N, as memory allows); --max-jobs N never adds any",
+    )
+    grade.add_argument(
         "--fresh", action="store_true", help="ignore earlier results in --out and grade everything"
     )
     grade.add_argument(
@@ -224,6 +232,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise_usage("--jobs must be at least 1")
+    if args.max_jobs is not None and args.max_jobs < (args.jobs or 1):
+        raise_usage("--max-jobs must be at least --jobs")
     course = _course(args.course)
     result = grade(
         course,
@@ -231,6 +241,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         args.submissions,
         args.out,
         jobs=args.jobs,
+        max_jobs=args.max_jobs,
         isolation=args.isolation,
         progress_stream=None if args.quiet else sys.stderr,
         fresh=args.fresh,

@@ -33,6 +33,7 @@ from autograder.plugin import (
     SubmissionProxy,
     binding_of,
     classify,
+    error_kind,
     plain,
     rng_factory,
     seed_for,
@@ -180,4 +181,4 @@ def run_direct(test: DirectTest, state: Any) -> TestOutcome:
         exc = error
     outcome, message = classify(exc, skipped)
     props = tuple((str(k), plain(v)) for k, v in properties)
-    return TestOutcome(test.test_id, test.item_id, outcome, message, props)
+    return TestOutcome(test.test_id, test.item_id, outcome, message, props, error_kind(exc))

@@ -5,6 +5,12 @@ The parent process never imports hidden tests or runs student code. It finds sub
 hands each shard one submission at a time, journals every result as it arrives, and at the end
 scores everything (pure) and writes the reports atomically.
 
+A shard whose submission sleeps, blocks or waits out a timeout leaves its core idle. So while
+the machine has idle CPU (``IdleMeter``), every shard is busy and submissions are waiting, the
+pool starts another shard, up to ``max_jobs`` (default ``default_max_jobs``): a class with a
+few slow submissions keeps every core busy, and a class of fast ones never runs more than
+``jobs`` shards.
+
 The journal (``OUT/.autograder/journal.jsonl``) makes runs resumable: killing the grader at any
 moment and running the same command again grades only the submissions without a journaled
 result. A journal written with other tests, rubric, reference, limits or secret is ignored.
@@ -45,6 +51,69 @@ INTERNAL_PROBLEM = (
 )
 
 
+# Grow the pool by one shard when at least this many cores were idle over the last window.
+GROW_IDLE_CORES = 0.5
+IDLE_WINDOW = 1.0  # seconds
+SHARD_MEMORY_MB = 300  # a shard with its runner and worker, with room to spare
+
+
+def default_max_jobs(jobs: int) -> int:
+    """Up to three shards per requested one, as far as available memory allows."""
+    available = _mem_available_mb()
+    by_memory = jobs if available is None else int(available // SHARD_MEMORY_MB)
+    return max(jobs, min(3 * jobs, by_memory))
+
+
+def _mem_available_mb() -> float | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+class IdleMeter:
+    """How many cores of the machine were idle over the last ``window`` seconds (/proc/stat)."""
+
+    def __init__(self, window: float = IDLE_WINDOW, path: str = "/proc/stat") -> None:
+        self.window = window
+        self.path = path
+        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.samples: list[tuple[float, float]] = []
+
+    def _idle_seconds(self) -> float | None:
+        try:
+            with open(self.path, encoding="ascii") as stat:
+                fields = stat.readline().split()
+            return (int(fields[4]) + int(fields[5])) / self.tick  # idle + iowait
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def sample(self, now: float) -> None:
+        idle = self._idle_seconds()
+        if idle is None:
+            return
+        self.samples.append((now, idle))
+        # Keep one sample at least a window old, so a full window can always be measured.
+        while len(self.samples) > 2 and now - self.samples[1][0] >= self.window:
+            self.samples.pop(0)
+
+    def idle_cores(self) -> float | None:
+        """Idle cores over the last window, or None until a whole window was sampled."""
+        if len(self.samples) < 2:
+            return None
+        (t0, idle0), (t1, idle1) = self.samples[0], self.samples[-1]
+        if t1 - t0 < self.window:
+            return None
+        return (idle1 - idle0) / (t1 - t0)
+
+    def reset(self) -> None:
+        self.samples.clear()
+
+
 @dataclass(frozen=True)
 class GradeRun:
     """What a grading run produced, for the CLI's summary and exit code."""
@@ -54,6 +123,7 @@ class GradeRun:
     internal_failures: tuple[str, ...]
     seconds: float
     isolation_warning: str | None = None
+    processes: int = 0  # the most grading processes that ran at once
 
 
 @dataclass
@@ -171,6 +241,7 @@ def grade_entry(entry: dict[str, Any], rubric: Rubric) -> StudentGrade:
         outcomes,
         status=entry["status"],
         load_problem=entry.get("load_problem", ""),
+        load_error=str(entry.get("load_error", "")),
         output=entry.get("output", ""),
     )
 
@@ -187,6 +258,7 @@ def grade(
     fresh: bool = False,
     secret: str | None = None,
     direct: bool = True,
+    max_jobs: int | None = None,
 ) -> GradeRun:
     """Grade every submission under ``submissions`` and write the reports into ``out``."""
     started = time.monotonic()
@@ -209,6 +281,7 @@ def grade(
     progress = Progress(len(found), done=reused, stream=progress_stream)
     internal: list[str] = []
     warning: str | None = None
+    processes = 0
     try:
         runnable = []
         for sub in todo:
@@ -230,7 +303,10 @@ def grade(
                 state_dir,
                 direct=direct,
             )
-            warning = pool.run(runnable, jobs or os.cpu_count() or 1, journal, progress, internal)
+            jobs = jobs or os.cpu_count() or 1
+            most = max(jobs, max_jobs if max_jobs is not None else default_max_jobs(jobs))
+            warning = pool.run(runnable, jobs, most, journal, progress, internal)
+            processes = pool.peak
     finally:
         journal.close()
         progress.finish()
@@ -241,17 +317,25 @@ def grade(
         # What the student printed is in their feedback file now; do not hold it for all.
         grades.append(replace(grade_, output=""))
     write_gradebooks(out, rubric, grades)
-    return GradeRun(tuple(grades), reused, tuple(internal), time.monotonic() - started, warning)
+    return GradeRun(
+        tuple(grades), reused, tuple(internal), time.monotonic() - started, warning, processes
+    )
 
 
 def _entry(
-    sub: Submission, status: str, problem: str, outcomes: Sequence[dict[str, Any]], output: str
+    sub: Submission,
+    status: str,
+    problem: str,
+    outcomes: Sequence[dict[str, Any]],
+    output: str,
+    load_error: str = "",
 ) -> dict[str, Any]:
     return {
         "student": sub.student,
         "source_sha": source_hash(sub),
         "status": status,
         "load_problem": problem,
+        "load_error": load_error,
         "outcomes": list(outcomes),
         "output": output,
     }
@@ -291,6 +375,7 @@ class _ShardPool:
         # backstop for a shard that stops answering at all.
         limits = assignment.limits
         self.task_deadline = limits.budget_seconds + limits.import_timeout + 30.0
+        self.peak = 0
 
     def _start(self, index: int) -> _Shard:
         env = dict(os.environ)
@@ -330,19 +415,43 @@ class _ShardPool:
         self,
         todo: Sequence[Submission],
         jobs: int,
+        max_jobs: int,
         journal: Journal,
         progress: Progress,
         internal: list[str],
+        meter: IdleMeter | None = None,
     ) -> str | None:
+        """Grade ``todo`` with ``jobs`` shards, growing to ``max_jobs`` while cores idle."""
         queue = list(reversed(todo))
         retried: set[str] = set()
         count = max(1, min(jobs, len(todo)))
-        shards = [self._start(i) for i in range(count)]
+        most = max(count, min(max_jobs, len(todo)))
+        meter = meter or IdleMeter()
+        shards: list[_Shard] = []
         selector = selectors.DefaultSelector()
-        for shard in shards:
+
+        def add(index: int) -> _Shard:
+            shard = self._start(index)
             assert shard.process.stdout is not None
             os.set_blocking(shard.process.stdout.fileno(), False)
             selector.register(shard.process.stdout, selectors.EVENT_READ, shard)
+            return shard
+
+        def grow(now: float) -> None:
+            """One more shard if cores idle while every shard is busy and work waits."""
+            meter.sample(now)
+            if not queue or len(shards) >= most:
+                return
+            if not all(shard.ready and shard.task is not None for shard in shards):
+                return  # a shard is starting or free: nothing to gain yet
+            idle = meter.idle_cores()
+            if idle is not None and idle >= GROW_IDLE_CORES:
+                shards.append(add(len(shards)))
+                self.peak = max(self.peak, len(shards))
+                meter.reset()  # judge the next one on the load with this one running
+
+        shards.extend(add(i) for i in range(count))
+        self.peak = len(shards)
         warning: str | None = None
 
         def dispatch(shard: _Shard) -> None:
@@ -375,15 +484,11 @@ class _ShardPool:
                     retried.add(sub.student)
                     queue.append(sub)
             if queue:
-                replacement = self._start(shard.index)
-                assert replacement.process.stdout is not None
-                os.set_blocking(replacement.process.stdout.fileno(), False)
-                selector.register(replacement.process.stdout, selectors.EVENT_READ, replacement)
-                shards[shards.index(shard)] = replacement
+                shards[shards.index(shard)] = add(shard.index)
 
         try:
             while selector.get_map():
-                for key, _ in selector.select(timeout=1.0):
+                for key, _ in selector.select(timeout=0.25):
                     shard = key.data
                     chunk = shard.process.stdout.read()
                     if not chunk:
@@ -423,11 +528,13 @@ class _ShardPool:
                                     message.get("load_problem", ""),
                                     message.get("outcomes", []),
                                     message.get("output", ""),
+                                    str(message.get("load_error", "")),
                                 )
                             )
                             progress.advance(message["status"], _score_of(self.rubric, message))
                             dispatch(shard)
                 now = time.monotonic()
+                grow(now)
                 for shard in list(shards):
                     if shard.task is not None and now - shard.started > self.task_deadline:
                         fail(shard, f"no answer within {self.task_deadline:.0f} s")

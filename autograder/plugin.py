@@ -340,7 +340,9 @@ def pytest_runtest_makereport(
         outcome, message = classify(exc, report.skipped)
         props = tuple((str(k), plain(v)) for k, v in item.user_properties)
         state.outcomes.append(
-            TestOutcome(test_id(item), binding.item_id or "", outcome, message, props)
+            TestOutcome(
+                test_id(item), binding.item_id or "", outcome, message, props, error_kind(exc)
+            )
         )
     return report
 
@@ -362,6 +364,11 @@ def classify(exc: BaseException | None, skipped: bool) -> tuple[str, str]:
             return FAILED, "a check on your result failed"
         return FAILED, first
     return INTERNAL, f"the grader's test could not complete ({type(exc).__name__}); not your fault"
+
+
+def error_kind(exc: BaseException | None) -> str:
+    """The kind of a student error ("timeout", "crash", ...), or "" for anything else."""
+    return exc.kind if isinstance(exc, StudentError) else ""
 
 
 def plain(value: Any) -> Any:

@@ -33,6 +33,7 @@ class TestOutcome:
     outcome: str
     message: str = ""
     properties: tuple[tuple[str, Any], ...] = ()
+    error: str = ""  # for a student error, its kind ("timeout", "crash", ...; errors.py)
 
     @property
     def passed(self) -> bool:
@@ -45,6 +46,7 @@ class TestOutcome:
             "outcome": self.outcome,
             "message": self.message,
             "properties": [list(p) for p in self.properties],
+            "error": self.error,
         }
 
     @classmethod
@@ -55,6 +57,7 @@ class TestOutcome:
             outcome=str(data["outcome"]),
             message=str(data.get("message", "")),
             properties=tuple((str(k), v) for k, v in data.get("properties", [])),
+            error=str(data.get("error", "")),
         )
 
 
@@ -80,6 +83,7 @@ class StudentGrade:
     feedback: str
     output: str = ""
     internal_errors: tuple[str, ...] = field(default=())
+    timed_out: bool = False  # some call (or the import) ran past a time limit
 
     def item(self, item_id: str) -> ItemGrade:
         for item in self.items:
@@ -152,12 +156,19 @@ def score(
     *,
     status: str = STATUS_GRADED,
     load_problem: str = "",
+    load_error: str = "",
     output: str = "",
 ) -> StudentGrade:
-    """Turn one submission's outcomes into its grade."""
+    """Turn one submission's outcomes into its grade.
+
+    ``load_error`` is the kind of student error (``errors.py``) that stopped the file from
+    loading, if one did.
+    """
     by_item: dict[str, list[TestOutcome]] = {item.id: [] for item in rubric.items}
     internal: list[str] = []
+    timed_out = load_error == "timeout"
     for outcome in outcomes:
+        timed_out = timed_out or outcome.error == "timeout"
         by_item.setdefault(outcome.item_id, []).append(outcome)
         if outcome.outcome == INTERNAL:
             internal.append(f"{outcome.nodeid}: {outcome.message}")
@@ -179,6 +190,7 @@ def score(
         feedback=overall_feedback(rubric, status, items, load_problem),
         output=output,
         internal_errors=tuple(internal),
+        timed_out=timed_out,
     )
 
 

@@ -9,6 +9,7 @@ Messages to the parent (one JSON object per line):
   {"type": "ready", "tests": {item_id: [test ids]}}          after collection
   {"type": "config_error", "message": "file:line: problem"}  binding is broken; the shard exits
   {"type": "result", "student": ..., "status": ..., "outcomes": [...], "load_problem": ...,
+   "load_error": kind or "",
    "output": ...}                                               one per task
 """
 
@@ -126,12 +127,12 @@ class ShardPlugin:
         )
         self.state.run = run
         self.state.outcomes = []
-        status, problem = STATUS_GRADED, ""
+        status, problem, kind = STATUS_GRADED, "", ""
         try:
             run.worker()
         except StudentError as exc:
             # Nothing can be checked when the file itself does not run; say why, once.
-            status, problem = STATUS_ERROR, exc.describe()
+            status, problem, kind = STATUS_ERROR, exc.describe(), exc.kind
         if status == STATUS_GRADED:
             self.run_tests()
         output = run.close()
@@ -141,6 +142,7 @@ class ShardPlugin:
             "student": task["student"],
             "status": status,
             "load_problem": problem,
+            "load_error": kind,
             "outcomes": [o.to_json() for o in self.state.outcomes],
             "output": output,
         }

@@ -30,13 +30,7 @@ def print_grade_summary(result: GradeRun, rubric: Rubric, out: Path, stream: IO[
             stream.write(f"{grade.student:<{width}}  {grade.status:<7}  {cells}  {total:>11}\n")
         stream.write("\n")
     statuses = Counter(g.status for g in grades)
-    timeouts = sum(
-        1
-        for g in grades
-        if any(
-            "timeout" in i.feedback.lower() or "time limit" in i.feedback.lower() for i in g.items
-        )
-    )
+    timeouts = sum(1 for g in grades if g.timed_out)
     mean = sum(g.score for g in grades) / len(grades) if grades else 0.0
     full = sum(1 for g in grades if g.score == g.max_score)
     parts = [
@@ -51,7 +45,10 @@ def print_grade_summary(result: GradeRun, rubric: Rubric, out: Path, stream: IO[
     stream.write(", ".join(parts) + "\n")
     fresh = len(grades) - result.reused
     reused = f" ({result.reused} reused from an earlier run)" if result.reused else ""
-    stream.write(f"graded {fresh} in {result.seconds:.1f} s{reused}; reports in {out}/\n")
+    processes = f" with up to {result.processes} processes" if result.processes else ""
+    stream.write(
+        f"graded {fresh} in {result.seconds:.1f} s{processes}{reused}; reports in {out}/\n"
+    )
 
 
 def print_check_summary(rubric: Rubric, outcomes: Sequence[TestOutcome], stream: IO[str]) -> None:

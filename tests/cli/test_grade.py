@@ -286,3 +286,33 @@ def test_an_endless_function_times_out_once_not_in_every_check(
         + looper["items"]["db"]["feedback"]
     )
     assert "so it was not run again" in looper["items"]["dW"]["feedback"]
+
+
+def test_the_summary_counts_timeouts_graded_errors_and_the_mean(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    course_yml = course_copy / "course.yml"
+    text = course_yml.read_text()
+    assert "call_timeout: 5" in text
+    limits = "call_timeout: 1\n      import_timeout: 2"
+    course_yml.write_text(text.replace("call_timeout: 5", limits))
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    students = {
+        "honest": reference,
+        "loops_in_backward": reference.replace(
+            "    x, W = cache\n", "    while True:\n        pass\n", 1
+        ),
+        "loops_on_import": "while True:\n    pass\n",
+        "syntax": "def linear_forward(:\n",
+    }
+    for student, source in students.items():
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "linear.py").write_text(source)
+    result = run_cli(
+        "grade", "linear", tmp_path / "class", "--out", tmp_path / "out", cwd=course_copy
+    )
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.strip().splitlines()
+    assert summary[-2].startswith("4 submissions, 2 graded, 2 could not run, 0 missing, "), summary
+    assert "2 with timeouts, 1 full marks" in summary[-2]
+    assert summary[-1].startswith("graded 4 in ")

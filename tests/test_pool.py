@@ -1,0 +1,85 @@
+"""The grading pool grows while cores idle and submissions wait, and only then."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from autograder.course import load_course
+from autograder.grading import IdleMeter, default_max_jobs, grade
+
+REPO = Path(__file__).resolve().parents[1]
+SLEEPER = '''\
+import time
+
+import numpy as np
+
+calls = 0
+
+
+def linear_forward(x, W, b):
+    global calls
+    calls += 1
+    if calls == 1:
+        time.sleep(1.5)  # once: a slow start, not a slow function
+    return x @ W + b, (x, W)
+
+
+def linear_backward(dy, cache):
+    x, W = cache
+    return dy @ W.T, x.T @ dy, dy.sum(axis=0)
+'''
+
+
+def write_stat(path: Path, idle: int, iowait: int) -> None:
+    path.write_text(f"cpu  100 0 50 {idle} {iowait} 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
+
+
+def test_idle_meter_reports_idle_cores_over_a_whole_window(tmp_path: Path) -> None:
+    stat = tmp_path / "stat"
+    meter = IdleMeter(window=1.0, path=str(stat))
+    meter.tick = 100
+    write_stat(stat, 1000, 10)
+    meter.sample(0.0)
+    assert meter.idle_cores() is None  # one sample
+    write_stat(stat, 1080, 20)  # 0.8 s idle + 0.1 s iowait
+    meter.sample(0.5)
+    assert meter.idle_cores() is None  # half a window
+    write_stat(stat, 1150, 30)  # 1.5 s idle + 0.2 s iowait since the start
+    meter.sample(1.0)
+    assert meter.idle_cores() == pytest.approx(1.7)
+    meter.reset()
+    assert meter.idle_cores() is None
+
+
+def test_idle_meter_without_proc_stat_never_claims_idle_cores(tmp_path: Path) -> None:
+    meter = IdleMeter(path=str(tmp_path / "missing"))
+    for now in (0.0, 1.0, 2.0):
+        meter.sample(now)
+    assert meter.idle_cores() is None
+
+
+def test_default_max_jobs_is_between_jobs_and_three_times_jobs() -> None:
+    for jobs in (1, 2, 8):
+        assert jobs <= default_max_jobs(jobs) <= 3 * jobs
+
+
+def test_sleeping_submissions_get_more_processes_and_the_same_grades(tmp_path: Path) -> None:
+    for n in range(6):
+        (tmp_path / "class" / f"s{n}").mkdir(parents=True)
+        (tmp_path / "class" / f"s{n}" / "linear.py").write_text(SLEEPER)
+    course = load_course(REPO / "course.yml")
+    fixed = grade(
+        course, "linear", tmp_path / "class", tmp_path / "fixed", jobs=1, max_jobs=1, secret="s"
+    )
+    grown = grade(
+        course, "linear", tmp_path / "class", tmp_path / "grown", jobs=1, max_jobs=3, secret="s"
+    )
+    assert fixed.processes == 1
+    # Each submission sleeps 1.5 s in its first call: the core idles, so the pool grows.
+    assert grown.processes > 1
+    grades = [json.loads((tmp_path / d / "grades.json").read_text()) for d in ("fixed", "grown")]
+    assert grades[0] == grades[1]
+    assert {s["score"] for s in grades[0]["students"].values()} == {20.0}
