@@ -113,8 +113,10 @@ def main() -> int:
         m = measure(cases=args.sweep, max_size=256, max_elementwise=16, seed=2024)
         print(m)
         assert_thresholds_separate(m)
-        print(f"every correct implementation passed, every mistake failed "
-              f"({time.perf_counter() - start:.0f} s)")
+        print(
+            f"every correct implementation passed, every mistake failed "
+            f"({time.perf_counter() - start:.0f} s)"
+        )
         result["sweep"] = {"cases": args.sweep, **vars(m)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -45,6 +45,7 @@ class RunStats:
     tree_peak_mb: float  # largest sum of RSS over the live tree (sampled)
     peak_by_depth_mb: dict[int, float]  # largest single-process RSS at each tree depth
     processes_seen: int
+    peak_grading_processes: int  # most direct children of the command alive at once (shards)
     foreign_cpu_s: float  # CPU used by anything else on the machine during the run
     observer_cpu_s: float  # CPU this benchmark spent watching (sampling /proc, the journal)
     stdout_tail: str
@@ -65,6 +66,7 @@ class RunStats:
                 str(k): round(v, 1) for k, v in sorted(self.peak_by_depth_mb.items())
             },
             "processes_seen": self.processes_seen,
+            "peak_grading_processes": self.peak_grading_processes,
             "foreign_cpu_s": round(self.foreign_cpu_s, 2),
             "observer_cpu_s": round(self.observer_cpu_s, 2),
             "stderr_tail": self.stderr_tail,
@@ -108,6 +110,7 @@ class _TreeSampler(threading.Thread):
         self.peak_kb = 0
         self.by_depth_kb: dict[int, int] = {}
         self.seen: set[int] = set()
+        self.peak_children = 0
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -131,6 +134,7 @@ class _TreeSampler(threading.Thread):
             self.by_depth_kb[depth] = max(self.by_depth_kb.get(depth, 0), rss)
             frontier += [(child, depth + 1) for child in children.get(pid, [])]
         self.peak_kb = max(self.peak_kb, total)
+        self.peak_children = max(self.peak_children, len(children.get(self.root, [])))
 
 
 class _JournalTail(threading.Thread):
@@ -260,6 +264,7 @@ def run_measured(
         tree_peak_mb=sampler.peak_kb / 1024,
         peak_by_depth_mb={d: kb / 1024 for d, kb in sampler.by_depth_kb.items()},
         processes_seen=len(sampler.seen),
+        peak_grading_processes=sampler.peak_children,
         foreign_cpu_s=max(0.0, busy - usage.ru_utime - usage.ru_stime - own),
         observer_cpu_s=own,
         stdout_tail=_tail(out_path),

@@ -227,8 +227,8 @@ def test_directional_check_is_robust_to_a_direction_nearly_orthogonal_to_the_gra
         inputs,
         g,
         {"W": dW},
-        rng=Fixed(),
-        n_directions=1,  # type: ignore[arg-type]
+        rng=Fixed(),  # type: ignore[arg-type]
+        n_directions=1,
     )
     assert result.passed and result.rel_error < 1e-8
 
