@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -282,6 +282,16 @@ def grade(
     internal: list[str] = []
     warning: str | None = None
     processes = 0
+    reported: dict[str, StudentGrade] = {}
+
+    def report(entry: dict[str, Any]) -> float:
+        """Score a journaled result and write its reports at once, while the shards work."""
+        grade_ = grade_entry(entry, rubric)
+        write_student_reports(out, rubric, grade_)
+        # What the student printed is in their feedback file now; do not hold it for all.
+        reported[grade_.student] = replace(grade_, output="")
+        return grade_.score
+
     try:
         runnable = []
         for sub in todo:
@@ -289,7 +299,9 @@ def grade(
                 runnable.append(sub)
             else:
                 status = STATUS_MISSING if sub.missing else STATUS_ERROR
-                journal.record(_entry(sub, status, sub.problem, [], ""))
+                entry = _entry(sub, status, sub.problem, [], "")
+                journal.record(entry)
+                report(entry)
                 progress.advance(status)
         if runnable:
             hide = [course.root, out, submissions.resolve()]
@@ -305,17 +317,18 @@ def grade(
             )
             jobs = jobs or os.cpu_count() or 1
             most = max(jobs, max_jobs if max_jobs is not None else default_max_jobs(jobs))
-            warning = pool.run(runnable, jobs, most, journal, progress, internal)
+            warning = pool.run(runnable, jobs, most, journal, progress, internal, report)
             processes = pool.peak
     finally:
         journal.close()
         progress.finish()
     grades = []
     for entry in journal.entries():
-        grade_ = grade_entry(entry, rubric)
-        write_student_reports(out, rubric, grade_)
-        # What the student printed is in their feedback file now; do not hold it for all.
-        grades.append(replace(grade_, output=""))
+        grade_ = reported.get(entry["student"])
+        if grade_ is None:  # journaled by an earlier, interrupted run
+            report(entry)
+            grade_ = reported[entry["student"]]
+        grades.append(grade_)
     write_gradebooks(out, rubric, grades)
     return GradeRun(
         tuple(grades), reused, tuple(internal), time.monotonic() - started, warning, processes
@@ -329,8 +342,9 @@ def _entry(
     outcomes: Sequence[dict[str, Any]],
     output: str,
     load_error: str = "",
+    seconds: float | None = None,
 ) -> dict[str, Any]:
-    return {
+    entry: dict[str, Any] = {
         "student": sub.student,
         "source_sha": source_hash(sub),
         "status": status,
@@ -339,6 +353,9 @@ def _entry(
         "outcomes": list(outcomes),
         "output": output,
     }
+    if seconds is not None:  # how long a grading process spent on it (never in the reports)
+        entry["seconds"] = round(seconds, 4)
+    return entry
 
 
 class _ShardPool:
@@ -419,6 +436,7 @@ class _ShardPool:
         journal: Journal,
         progress: Progress,
         internal: list[str],
+        on_result: Callable[[dict[str, Any]], float],
         meter: IdleMeter | None = None,
     ) -> str | None:
         """Grade ``todo`` with ``jobs`` shards, growing to ``max_jobs`` while cores idle."""
@@ -478,7 +496,9 @@ class _ShardPool:
             if sub is not None:
                 if sub.student in retried:
                     internal.append(f"{sub.student}: {why}")
-                    journal.record(_entry(sub, STATUS_ERROR, INTERNAL_PROBLEM, [], ""))
+                    entry = _entry(sub, STATUS_ERROR, INTERNAL_PROBLEM, [], "")
+                    journal.record(entry)
+                    on_result(entry)
                     progress.advance(STATUS_ERROR)
                 else:
                     retried.add(sub.student)
@@ -521,18 +541,18 @@ class _ShardPool:
                         elif kind == "result":
                             sub = shard.task
                             assert sub is not None and sub.student == message["student"]
-                            journal.record(
-                                _entry(
-                                    sub,
-                                    message["status"],
-                                    message.get("load_problem", ""),
-                                    message.get("outcomes", []),
-                                    message.get("output", ""),
-                                    str(message.get("load_error", "")),
-                                )
+                            entry = _entry(
+                                sub,
+                                message["status"],
+                                message.get("load_problem", ""),
+                                message.get("outcomes", []),
+                                message.get("output", ""),
+                                str(message.get("load_error", "")),
+                                time.monotonic() - shard.started,
                             )
-                            progress.advance(message["status"], _score_of(self.rubric, message))
+                            journal.record(entry)  # first: nothing else is lost in a crash
                             dispatch(shard)
+                            progress.advance(message["status"], on_result(entry))
                 now = time.monotonic()
                 grow(now)
                 for shard in list(shards):
@@ -554,8 +574,3 @@ class _ShardPool:
                         shard.process.wait()
             selector.close()
         return warning
-
-
-def _score_of(rubric: Rubric, message: dict[str, Any]) -> float:
-    outcomes = [TestOutcome.from_json(o) for o in message.get("outcomes", [])]
-    return score(rubric, message["student"], outcomes, status=message["status"]).score

@@ -273,31 +273,18 @@ def run_measured(
     )
 
 
-def service_times(
-    completions: Sequence[tuple[float, str]], order: Sequence[str], jobs: int
-) -> dict[str, float] | None:
-    """Seconds each submission occupied a shard, rebuilt from journal timestamps.
-
-    ``autograder grade`` hands submissions to shards in ``order`` and gives a shard its next one
-    right after journaling the previous result, so the k-th submission (k >= jobs) started when
-    the (k - jobs)-th result was journaled. The first ``jobs`` submissions start when their
-    shard is ready, which the journal does not show; they are left out. Returns None when the
-    timestamps do not fit this model (e.g. a shard died and a submission was retried).
-    """
-    done = {student: t for t, student in completions}
-    if len(done) != len(order) or len(completions) != len(order):
-        return None
-    shards = max(1, min(jobs, len(order)))
+def service_times(journal: Path) -> dict[str, float] | None:
+    """Seconds each submission occupied a grading process, as the grader journaled them."""
     times: dict[str, float] = {}
-    for k, student in enumerate(order):
-        if k < shards:
-            continue
-        begun = completions[k - shards][0]
-        spent = done[student] - begun
-        if spent < -0.02:  # beyond the polling resolution: the model does not hold
-            return None
-        times[student] = max(0.0, spent)
-    return times
+    try:
+        lines = journal.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        entry = json.loads(line)
+        if "student" in entry and "seconds" in entry:
+            times[str(entry["student"])] = float(entry["seconds"])
+    return times or None
 
 
 def bare_fork_ms(reps: int = 200) -> dict[str, float]:
