@@ -7,6 +7,7 @@ a reader (or a grader killed mid-write) only ever sees the old complete file or 
 from __future__ import annotations
 
 import csv
+import ctypes
 import io
 import json
 import os
@@ -20,20 +21,26 @@ from autograder.rubric import Rubric
 from autograder.scoring import STATUS_GRADED, StudentGrade
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
     """Replace ``path`` with ``text`` so that no reader ever sees a partial file."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: write a temporary file, fsync, rename over."""
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``data``: write a temporary file, fsync, rename over.
+
+    Without ``durable`` there is no fsync: readers and a killed process still only ever see
+    the old or the new file, but after a crash of the machine the new one may be empty until
+    the caller has run ``sync_filesystem`` (``grade`` does, before writing grades.json).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -161,11 +168,31 @@ def gradescope_results(rubric: Rubric, grade: StudentGrade) -> dict[str, Any]:
     }
 
 
-def write_student_reports(out: Path, rubric: Rubric, grade: StudentGrade) -> None:
+def write_student_reports(
+    out: Path, rubric: Rubric, grade: StudentGrade, *, durable: bool = True
+) -> None:
     """One student's feedback page and Gradescope results, each replaced atomically."""
-    atomic_write(out / "feedback" / f"{grade.student}.md", feedback_markdown(rubric, grade))
+    feedback = feedback_markdown(rubric, grade)
+    atomic_write(out / "feedback" / f"{grade.student}.md", feedback, durable=durable)
     results = json.dumps(gradescope_results(rubric, grade), indent=2, ensure_ascii=False)
-    atomic_write(out / "gradescope" / grade.student / "results.json", results + "\n")
+    atomic_write(
+        out / "gradescope" / grade.student / "results.json", results + "\n", durable=durable
+    )
+
+
+def sync_filesystem(path: Path) -> None:
+    """Flush everything written to the filesystem holding ``path`` (syncfs; else sync)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if libc.syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    except (OSError, AttributeError):
+        pass
+    os.sync()
 
 
 def write_gradebooks(out: Path, rubric: Rubric, grades: Sequence[StudentGrade]) -> None:

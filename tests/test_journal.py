@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from autograder.grading import Journal
 
@@ -54,3 +57,23 @@ def test_fresh_run_forgets_everything(tmp_path: Path) -> None:
     fresh.open(None)
     fresh.close()
     assert list(fresh.entries()) == []
+
+
+def test_records_reach_the_file_at_once_and_are_fsynced_in_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path, "fp1", sync_interval=60.0)
+    journal.open(None)
+    synced.clear()
+    for n in range(50):
+        journal.record(entry(f"s{n}"))
+        # What a SIGKILL now would leave: the file as another process reads it.
+        assert len(Journal(path, "fp1").path.read_text().splitlines()) == n + 2
+    assert len(synced) == 1  # the first record; the next is due after sync_interval
+    journal.close()
+    assert len(synced) == 2  # and on close
+    assert [e["student"] for e in Journal(path, "fp1").entries()] == [f"s{n}" for n in range(50)]

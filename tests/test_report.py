@@ -71,6 +71,20 @@ def test_atomic_write_keeps_old_file_when_writing_fails(
     assert [p.name for p in tmp_path.iterdir()] == ["grades.json"]
 
 
+def test_non_durable_writes_skip_fsync_and_sync_filesystem_flushes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autograder.report import sync_filesystem
+
+    calls: list[int] = []
+    monkeypatch.setattr("autograder.report.os.fsync", calls.append)
+    atomic_write(tmp_path / "a.md", "a\n", durable=False)
+    assert calls == [] and (tmp_path / "a.md").read_text() == "a\n"
+    atomic_write(tmp_path / "b.md", "b\n")
+    assert len(calls) == 1
+    sync_filesystem(tmp_path)  # syncfs on Linux; must not raise
+
+
 def test_gradescope_results_follow_the_spec(toy_rubric: Rubric, tmp_path: Path) -> None:
     write_reports(tmp_path, toy_rubric, grades(toy_rubric))
     adam = json.loads((tmp_path / "gradescope" / "adam" / "results.json").read_text())
