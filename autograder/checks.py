@@ -36,6 +36,7 @@ import numpy as np
 from autograder.diagnose import Diagnosis, diagnose, diagnose_shape
 from autograder.errors import WrongAnswer
 from autograder.gradcheck import (
+    DEFAULT_DIRECTIONS,
     DIRECTIONAL_THRESHOLD,
     NUMERICAL_THRESHOLD,
     directional_check,
@@ -369,6 +370,7 @@ def expect_gradients(
     strict: bool = True,
     context: Mapping[str, Any] | None = None,
     elementwise_limit: int = ELEMENTWISE_LIMIT,
+    n_directions: int = DEFAULT_DIRECTIONS,
 ) -> dict[str, float]:
     """Check claimed gradients against central differences of the trusted function ``f``.
 
@@ -376,10 +378,11 @@ def expect_gradients(
     ``L = sum(f(**inputs) * upstream)``; ``names`` gives the names students know them by
     (``{"W": "dW"}``). Up to ``elementwise_limit`` entries per gradient (default
     ``ELEMENTWISE_LIMIT``) are checked one by one (and diagnosed like ``expect_array``), at
-    2 calls of ``f`` per entry; larger ones along random directions drawn from ``rng``, at
-    ``2 * DEFAULT_DIRECTIONS`` calls whatever the size. Hidden tests that have already compared
-    (and diagnosed) a gradient against the reference pass ``elementwise_limit=0``: the
-    numerical check only confirms it there, and one student's checks cost a tenth.
+    2 calls of ``f`` per entry; larger ones along ``n_directions`` random directions drawn from
+    ``rng``, at 2 calls each whatever the size. Hidden tests that have already compared (and
+    diagnosed) a gradient against the reference pass ``elementwise_limit=0`` and
+    ``n_directions=2``: the numerical check only confirms it there, and a wrong gradient still
+    passes two directions with probability about ``(threshold * sqrt(size))**2``.
     ``strict`` is as for ``expect_array`` (shape and dtype forgiveness; the threshold is the
     larger of the gradcheck threshold and ``VALUE_THRESHOLD`` when lenient).
     Returns ``{input name: relative error}``.
@@ -433,6 +436,7 @@ def expect_gradients(
             upstream,
             {wrt: array},
             rng=rng,
+            n_directions=n_directions,
             threshold=limit,
         )
         if not result.passed:

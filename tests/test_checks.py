@@ -356,6 +356,19 @@ def test_elementwise_limit_zero_checks_even_small_gradients_along_directions() -
     assert calls == 2 * DEFAULT_DIRECTIONS
     with pytest.raises(WrongAnswer, match="random directions"):
         expect_gradients(linear, inputs, g, {"W": dW * 1.01}, rng=rng, elementwise_limit=0)
+    calls = 0
+    expect_gradients(counted, inputs, g, {"W": dW}, rng=rng, elementwise_limit=0, n_directions=2)
+    assert calls == 4
+    with pytest.raises(WrongAnswer, match="random directions"):
+        expect_gradients(
+            linear,
+            inputs,
+            g,
+            {"W": dW.T.reshape(dW.shape)},
+            rng=rng,
+            elementwise_limit=0,
+            n_directions=2,
+        )
 
 
 def test_numerical_check_of_a_wrong_shaped_forward_is_the_students_mistake() -> None:

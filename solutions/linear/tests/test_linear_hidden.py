@@ -138,21 +138,26 @@ def case_for(submission: Any, rng_for: Callable[[str], np.random.Generator], sha
     return submission.memo(("case", shape), lambda: make_case(rng_for(f"case:{shape}"), shape))
 
 
+# The case whose calls echo their arguments back, for the purity tests (echoing costs a copy
+# of every argument, so the other cases do not).
+ECHO_SHAPE = "tall"
+
+
 @dataclass(frozen=True)
 class CaseRun:
     """What the student's code did on one case: a forward, then at once its backward.
 
-    Both calls echo their arguments as they were afterwards, so the purity tests can check
-    that nothing was modified without calling again. A backward that failed is kept as its
-    error: the forward's results still count.
+    On ``ECHO_SHAPE`` both calls echo their arguments as they were afterwards, so the purity
+    tests can check that nothing was modified without calling again. A backward that failed
+    is kept as its error: the forward's results still count.
     """
 
     y: Any
     cache: Any
-    inputs_after: tuple[Any, ...]
     grads: dict[str, Any] | None
-    dy_after: Any
     backward_error: Exception | None
+    inputs_after: tuple[Any, ...] = ()
+    dy_after: Any = None
 
 
 def run_of(submission: Any, shape: str, case: Case) -> CaseRun:
@@ -161,22 +166,26 @@ def run_of(submission: Any, shape: str, case: Case) -> CaseRun:
     The backward runs right after its own forward (not many calls later): depending on what
     happened in between is a purity mistake, and only the purity item may charge it.
     """
+    echo = shape == ECHO_SHAPE
+
+    def call(function: str, *args: Any) -> tuple[Any, tuple[Any, ...]]:
+        if echo:
+            result, after = submission.call(function, *args, echo_args=True)
+            return result, after
+        return submission.call(function, *args), ()
 
     def run() -> CaseRun:
-        result, inputs_after = submission.call(
-            "linear_forward", case.x, case.W, case.b, echo_args=True
-        )
+        result, inputs_after = call("linear_forward", case.x, case.W, case.b)
         y, cache = expect_tuple(result, ("y", "cache"), function="linear_forward")
         try:
-            result, (dy_after, _) = submission.call(
-                "linear_backward", case.dy, cache, echo_args=True
-            )
+            result, backward_after = call("linear_backward", case.dy, cache)
             grads = dict(
                 zip(GRADS, expect_tuple(result, GRADS, function="linear_backward"), strict=True)
             )
         except Exception as exc:  # judged by the tests that need the gradients
-            return CaseRun(y, cache, inputs_after, None, None, exc)
-        return CaseRun(y, cache, inputs_after, grads, dy_after, None)
+            return CaseRun(y, cache, None, exc, inputs_after)
+        dy_after = backward_after[0] if backward_after else None
+        return CaseRun(y, cache, grads, None, inputs_after, dy_after)
 
     return submission.memo(("run", shape), run)
 
@@ -280,6 +289,7 @@ def check_gradient(
         strict=False,
         context=context,
         elementwise_limit=0,  # compared with the reference entry by entry above
+        n_directions=2,  # a confirmation: two directions are plenty
     )
     record_property("numerical_rel_error", numerical[wrt])
 
@@ -374,8 +384,8 @@ def expect_same_answers(first: dict[str, Any], second: dict[str, Any], *, proble
 def test_forward_leaves_inputs_unchanged(
     submission: Any, rng_for: Callable[[str], np.random.Generator]
 ) -> None:
-    case = case_for(submission, rng_for, "tall")
-    after = run_of(submission, "tall", case).inputs_after
+    case = case_for(submission, rng_for, ECHO_SHAPE)
+    after = run_of(submission, ECHO_SHAPE, case).inputs_after
     for name, before, now in zip(("x", "W", "b"), (case.x, case.W, case.b), after, strict=True):
         expect_unchanged(before, now, name=name, function="linear_forward")
 
@@ -384,9 +394,9 @@ def test_forward_leaves_inputs_unchanged(
 def test_backward_leaves_dy_unchanged(
     submission: Any, rng_for: Callable[[str], np.random.Generator]
 ) -> None:
-    case = case_for(submission, rng_for, "tall")
-    backward_of(submission, "tall", case)  # re-raises why the backward could not run
-    after = run_of(submission, "tall", case).dy_after
+    case = case_for(submission, rng_for, ECHO_SHAPE)
+    backward_of(submission, ECHO_SHAPE, case)  # re-raises why the backward could not run
+    after = run_of(submission, ECHO_SHAPE, case).dy_after
     expect_unchanged(case.dy, after, name="dy", function="linear_backward")
 
 
