@@ -3,8 +3,8 @@
 Inputs are standard normal draws seeded per (course secret, student, case) through
 ``rng_for``: unpredictable, identical on regrade. Each case's forward and backward run once
 per submission, one right after the other (``submission.memo``), and serve the forward, dx,
-dW, db and shapes tests and, through the echoed arguments, two of the purity tests: 25 calls
-into the student's code per submission.
+dW, db and shapes tests and, through the echoed arguments and one shared case, the purity
+tests: 23 calls into the student's code per submission.
 Shapes have B, D and F all different (so a transpose or a sum over the wrong axis can never
 pass by luck), plus B = 1 and F = 1 edge cases, a random shape and a large one. Upstream
 gradients are random, never all ones.
@@ -414,9 +414,13 @@ def test_backward_twice_on_one_cache(submission: Any, rng: np.random.Generator) 
 
 
 @pytest.mark.rubric("purity")
-def test_interleaved_forward_calls(submission: Any, rng: np.random.Generator) -> None:
-    first, second = make_case(rng, "small"), make_case(rng, "small")
-    alone = [student_backward(submission, case) for case in (first, second)]
+def test_interleaved_forward_calls(
+    submission: Any, rng: np.random.Generator, rng_for: Callable[[str], np.random.Generator]
+) -> None:
+    # Two inputs of one shape; the first is the shared "small" case, whose forward was
+    # directly followed by its backward already.
+    first, second = case_for(submission, rng_for, "small"), make_case(rng, "small")
+    alone = [backward_of(submission, "small", first), student_backward(submission, second)]
     caches = [student_forward(submission, case)[1] for case in (first, second)]
     # First in, first out: a global "last cache" or a stack of caches both give themselves away.
     for case, cache, expected in zip((first, second), caches, alone, strict=True):
