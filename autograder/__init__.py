@@ -12,6 +12,7 @@ from __future__ import annotations
 from autograder.checks import (
     PRECISION_THRESHOLD,
     VALUE_THRESHOLD,
+    confirm_gradient,
     expect_array,
     expect_consistent,
     expect_gradients,
@@ -56,6 +57,7 @@ __all__ = [
     "directional_check",
     "expect_array",
     "expect_consistent",
+    "confirm_gradient",
     "expect_gradients",
     "expect_layout",
     "expect_tuple",

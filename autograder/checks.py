@@ -446,3 +446,37 @@ def expect_gradients(
             )
         errors[wrt] = result.rel_error
     return errors
+
+
+def confirm_gradient(
+    f: Callable[..., object],
+    inputs: Mapping[str, np.ndarray],
+    upstream: np.ndarray,
+    wrt: str,
+    claimed: object,
+    *,
+    name: str,
+    rng: np.random.Generator,
+    context: Mapping[str, Any] | None = None,
+) -> float:
+    """Confirm a gradient already compared with the reference against central differences.
+
+    For hidden tests: after ``expect_array(claimed, right, strict=False)`` has judged (and
+    diagnosed) the values entry by entry, this checks ``claimed`` as ``d/d inputs[wrt]`` of
+    ``sum(f(**inputs) * upstream)`` along two random directions, with the same forgiveness of
+    dtype and length-1 axes (``expect_gradients(..., strict=False, elementwise_limit=0,
+    n_directions=2)``). Returns the relative error; WrongAnswer if it does not match.
+    """
+    errors = expect_gradients(
+        f,
+        inputs,
+        upstream,
+        {wrt: claimed},
+        names={wrt: name},
+        rng=rng,
+        strict=False,
+        context=context,
+        elementwise_limit=0,
+        n_directions=2,
+    )
+    return errors[wrt]

@@ -12,6 +12,7 @@ from autograder.checks import (
     ELEMENTWISE_LIMIT,
     PRECISION_THRESHOLD,
     VALUE_THRESHOLD,
+    confirm_gradient,
     describe_type,
     expect_array,
     expect_consistent,
@@ -317,21 +318,27 @@ def test_gradients_lenient_about_dtype_and_kept_axes_strict_otherwise() -> None:
         expect_gradients(linear, inputs, g, {"b": list(db)})
 
 
+class CountedLinear:
+    """The linear layer's output, counting how often the check called it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        return linear(x, W, b)
+
+
 def test_large_gradients_use_random_directions() -> None:
     B, D, F = 60, 50, 45  # W has 2,250 entries, more than ELEMENTWISE_LIMIT
     assert D * F > ELEMENTWISE_LIMIT
     inputs, g = small_problem(B, D, F)
-    calls = 0
-
-    def counted(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-        nonlocal calls
-        calls += 1
-        return linear(x, W, b)
+    counted = CountedLinear()
 
     rng = np.random.default_rng(1)
     dW = inputs["x"].T @ g
     assert expect_gradients(counted, inputs, g, {"W": dW}, rng=rng)["W"] < 1e-7
-    assert calls < 20
+    assert counted.calls < 20
     with pytest.raises(WrongAnswer, match="random directions"):
         expect_gradients(linear, inputs, g, {"W": dW / B}, rng=rng)
     with pytest.raises(ValueError, match="pass rng"):
@@ -340,25 +347,20 @@ def test_large_gradients_use_random_directions() -> None:
 
 def test_elementwise_limit_zero_checks_even_small_gradients_along_directions() -> None:
     inputs, g = small_problem(3, 4, 5)  # W has 20 entries: element-wise by default
-    calls = 0
-
-    def counted(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-        nonlocal calls
-        calls += 1
-        return linear(x, W, b)
+    counted = CountedLinear()
 
     dW = inputs["x"].T @ g
     rng = np.random.default_rng(2)
     expect_gradients(counted, inputs, g, {"W": dW})
-    assert calls == 2 * dW.size
-    calls = 0
+    assert counted.calls == 2 * dW.size
+    counted.calls = 0
     expect_gradients(counted, inputs, g, {"W": dW}, rng=rng, elementwise_limit=0)
-    assert calls == 2 * DEFAULT_DIRECTIONS
+    assert counted.calls == 2 * DEFAULT_DIRECTIONS
     with pytest.raises(WrongAnswer, match="random directions"):
         expect_gradients(linear, inputs, g, {"W": dW * 1.01}, rng=rng, elementwise_limit=0)
-    calls = 0
+    counted.calls = 0
     expect_gradients(counted, inputs, g, {"W": dW}, rng=rng, elementwise_limit=0, n_directions=2)
-    assert calls == 4
+    assert counted.calls == 4
     with pytest.raises(WrongAnswer, match="random directions"):
         expect_gradients(
             linear,
@@ -369,6 +371,18 @@ def test_elementwise_limit_zero_checks_even_small_gradients_along_directions() -
             elementwise_limit=0,
             n_directions=2,
         )
+
+
+def test_confirm_gradient_is_a_lenient_two_direction_check() -> None:
+    inputs, g = small_problem(4, 3, 5)
+    counted = CountedLinear()
+
+    rng = np.random.default_rng(3)
+    dW = inputs["x"].T @ g
+    error = confirm_gradient(counted, inputs, g, "W", dW.astype(np.float32), name="dW", rng=rng)
+    assert error < 1e-4 and counted.calls == 4  # float32 forgiven, as strict=False
+    with pytest.raises(WrongAnswer, match="dW does not match"):
+        confirm_gradient(linear, inputs, g, "W", dW / 4, name="dW", rng=rng)
 
 
 def test_numerical_check_of_a_wrong_shaped_forward_is_the_students_mistake() -> None:

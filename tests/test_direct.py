@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import pytest
 from autograder.course import load_course
 from autograder.direct import DirectTest, plan
 from autograder.grading import grade
+from tests.conftest import write_toy_course
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "direct-runner-test-secret"
@@ -136,23 +136,10 @@ TOY_DIRECT = {
 
 @pytest.fixture
 def toy(tmp_path: Path) -> Path:
-    course = tmp_path / "toy-course"
-    solution = course / "solutions" / "toy"
-    (solution / "tests").mkdir(parents=True)
-    (solution / "scale.py").write_text(TOY_REFERENCE)
-    (solution / "rubric.yml").write_text(TOY_RUBRIC)
-    (solution / "tests" / "test_hidden.py").write_text(TOY_HIDDEN)
-    (course / "course.yml").write_text(
-        textwrap.dedent(
-            """\
-            name: Toy course
-            limits: {call_timeout: 5, budget_seconds: 20}
-            assignments:
-              toy: {}
-            """
-        )
+    return write_toy_course(
+        tmp_path / "toy-course",
+        {"scale.py": TOY_REFERENCE, "rubric.yml": TOY_RUBRIC, "tests/test_hidden.py": TOY_HIDDEN},
     )
-    return course
 
 
 def make_class(folder: Path, module: str, sources: dict[str, str]) -> Path:

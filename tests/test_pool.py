@@ -11,7 +11,7 @@ from autograder.course import load_course
 from autograder.grading import IdleMeter, default_max_jobs, grade
 
 REPO = Path(__file__).resolve().parents[1]
-SLEEPER = '''\
+SLEEPER = """\
 import time
 
 import numpy as np
@@ -30,7 +30,7 @@ def linear_forward(x, W, b):
 def linear_backward(dy, cache):
     x, W = cache
     return dy @ W.T, x.T @ dy, dy.sum(axis=0)
-'''
+"""
 
 
 def write_stat(path: Path, idle: int, iowait: int) -> None:

@@ -520,7 +520,9 @@ def test_a_dead_runner_is_replaced_on_the_next_spawn() -> None:
 
 
 def test_a_forged_echo_of_the_wrong_shape_is_the_students_crash(sandbox: Sandbox) -> None:
-    worker = spawn(sandbox, """
+    worker = spawn(
+        sandbox,
+        """
         import sys
         import numpy as np
 
@@ -536,7 +538,8 @@ def test_a_forged_echo_of_the_wrong_shape_is_the_students_crash(sandbox: Sandbox
 
         def f(x):
             return x
-    """)
+    """,
+    )
     with pytest.raises(StudentCrash, match="malformed data: the echo of 1 arguments"):
         worker.call("f", np.ones(2), echo_args=True)
     worker.close()
@@ -558,14 +561,17 @@ def test_other_checkouts_on_the_machine_are_invisible(sandbox: Sandbox) -> None:
         with open(secret, "w") as handle:
             handle.write("EXPECTED = 42\n")
         os.chmod(secret, 0o644)
-        worker = spawn(sandbox, f"""
+        worker = spawn(
+            sandbox,
+            f"""
             def peek():
                 try:
                     with open({secret!r}) as handle:
                         return handle.read()
                 except OSError as exc:
                     return type(exc).__name__
-        """)
+        """,
+        )
         assert worker.call("peek") in ("FileNotFoundError", "PermissionError")
         worker.close()
     finally:

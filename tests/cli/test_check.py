@@ -37,8 +37,10 @@ def test_check_on_the_stub_says_what_to_implement(tmp_path: Path) -> None:
     # With the forward pass done, the gradients point at linear_backward instead.
     stub = (folder / "linear.py").read_text()
     reference = (REPO / "solutions" / "linear" / "linear.py").read_text()
-    forward_done = reference.split("def linear_backward")[0] + "def linear_backward" + (
-        stub.split("def linear_backward")[1]
+    forward_done = (
+        reference.split("def linear_backward")[0]
+        + "def linear_backward"
+        + (stub.split("def linear_backward")[1])
     )
     (folder / "linear.py").write_text(forward_done)
     result = run_cli("check", cwd=folder)

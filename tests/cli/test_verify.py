@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.cli.conftest import run_cli
+from tests.conftest import write_toy_course
 
 REFERENCE = '''\
 import numpy as np
@@ -77,24 +77,15 @@ def run_verify(course: Path) -> tuple[int, str]:
 
 @pytest.fixture
 def toy(tmp_path: Path) -> Path:
-    course = tmp_path / "toy-course"
-    solution = course / "solutions" / "toy"
-    (solution / "tests").mkdir(parents=True)
-    (solution / "mutants").mkdir()
-    (solution / "scale.py").write_text(REFERENCE)
-    (solution / "rubric.yml").write_text(RUBRIC)
-    (solution / "README.md").write_text("# Toy\n\nSum over the batch, then scale.\n")
-    (solution / "tests" / "test_hidden.py").write_text(HIDDEN)
-    (solution / "mutants" / "mean.py").write_text(MUTANT)
-    (course / "course.yml").write_text(
-        textwrap.dedent(
-            """\
-            name: Toy course
-            limits: {call_timeout: 5, budget_seconds: 20}
-            assignments:
-              toy: {}
-            """
-        )
+    course = write_toy_course(
+        tmp_path / "toy-course",
+        {
+            "scale.py": REFERENCE,
+            "rubric.yml": RUBRIC,
+            "README.md": "# Toy\n\nSum over the batch, then scale.\n",
+            "tests/test_hidden.py": HIDDEN,
+            "mutants/mean.py": MUTANT,
+        },
     )
     released = run_cli("release", cwd=course)
     assert released.returncode == 0, released.stderr

@@ -39,10 +39,10 @@ import pytest
 
 from autograder.checks import (
     VALUE_THRESHOLD,
+    confirm_gradient,
     describe_type,
     expect_array,
     expect_consistent,
-    expect_gradients,
     expect_layout,
     expect_tuple,
     expect_unchanged,
@@ -361,19 +361,8 @@ def test_relu_backward(
     def relu(x: np.ndarray) -> np.ndarray:
         return reference.relu_forward(x)[0]
 
-    numerical = expect_gradients(
-        relu,
-        {"x": x},
-        dy,
-        {"x": dx},
-        names={"x": "dx"},
-        rng=rng,
-        strict=False,
-        context=context,
-        elementwise_limit=0,  # compared with the reference entry by entry above
-        n_directions=2,  # a confirmation: two directions are plenty
-    )
-    record_property("numerical_rel_error", numerical["x"])
+    numerical = confirm_gradient(relu, {"x": x}, dy, "x", dx, name="dx", rng=rng, context=context)
+    record_property("numerical_rel_error", numerical)
 
 
 @pytest.mark.rubric("relu")
@@ -507,19 +496,10 @@ def test_softmax_ce_gradient(
     def loss(logits: np.ndarray) -> np.ndarray:
         return np.asarray(reference.softmax_cross_entropy(logits, targets)[0])
 
-    numerical = expect_gradients(
-        loss,
-        {"logits": logits},
-        ONE,
-        {"logits": dlogits},
-        names={"logits": "dlogits"},
-        rng=rng,
-        strict=False,
-        context=context,
-        elementwise_limit=0,  # compared with the reference entry by entry above
-        n_directions=2,  # a confirmation: two directions are plenty
+    numerical = confirm_gradient(
+        loss, {"logits": logits}, ONE, "logits", dlogits, name="dlogits", rng=rng, context=context
     )
-    record_property("numerical_rel_error", numerical["logits"])
+    record_property("numerical_rel_error", numerical)
 
 
 STABILITY_HINT = (
