@@ -90,8 +90,9 @@ SUBMISSIONS is a folder with one subfolder per student (the folder name is the
 student id) holding the module (e.g. linear.py) or a notebook (linear.ipynb);
 nbgrader's submitted/<student>/<assignment>/ layout and a .zip of either also work.
 
-Writes into --out: grades.json, grades.csv (a column per rubric item) and
-feedback/<student>.md. Results are journaled as they finish: if a run is interrupted,
+Writes into --out: grades.json, grades.csv (a column per rubric item),
+feedback/<student>.md and gradescope/<student>/results.json. Results are
+journaled as they finish: if a run is interrupted,
 the same command grades only what is missing. A broken, hostile or endless
 submission is graded 0 on what it breaks and never affects another.
 
