@@ -34,7 +34,12 @@ from typing import IO, Any
 from autograder.course import Assignment, Course
 from autograder.errors import BindingError, SandboxError
 from autograder.progress import Progress
-from autograder.report import sync_filesystem, write_gradebooks, write_student_reports
+from autograder.report import (
+    remove_stale_temporaries,
+    sync_filesystem,
+    write_gradebooks,
+    write_student_reports,
+)
 from autograder.rubric import Rubric
 from autograder.scoring import (
     STATUS_ERROR,
@@ -281,6 +286,7 @@ def grade(
     out = out.resolve()
     state_dir = out / ".autograder"
     state_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)  # half-written reports of a run killed mid-write
     found = discover(
         submissions.resolve(),
         module=rubric.module,

@@ -180,6 +180,16 @@ def write_student_reports(
     )
 
 
+def remove_stale_temporaries(out: Path) -> int:
+    """Delete what ``atomic_write`` left when the process was killed mid-write; how many."""
+    removed = 0
+    for stale in out.rglob(".*.tmp"):
+        if stale.is_file() and not stale.is_symlink():
+            stale.unlink()
+            removed += 1
+    return removed
+
+
 def sync_filesystem(path: Path) -> None:
     """Flush everything written to the filesystem holding ``path`` (syncfs; else sync)."""
     try:

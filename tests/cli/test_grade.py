@@ -223,9 +223,13 @@ def test_killed_run_resumes_and_matches_a_clean_run(course_copy: Path, tmp_path:
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert not (out / "grades.json").exists()
+    # What a kill in the middle of writing a report leaves behind (atomic_write's temporary).
+    (out / "feedback").mkdir(exist_ok=True)
+    (out / "feedback" / ".s0.md.k1ll3d.tmp").write_text("half a fee")
     resumed = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
     assert resumed.returncode == 0, resumed.stderr
     assert "reused from an earlier run" in resumed.stdout
+    assert not list(out.rglob("*.tmp"))
     clean = grade(course_copy, klass, tmp_path / "clean", "--fresh")
     assert json.loads((out / "grades.json").read_text()) == clean
 
