@@ -533,13 +533,20 @@ class _ShardPool:
                     chunk = shard.process.stdout.read()
                     if not chunk:
                         if not shard.ready:
-                            # It died before collecting the tests: every shard would, so stop
-                            # instead of restarting it forever.
                             code = shard.process.wait()
-                            raise SandboxError(
-                                f"a grading process exited with status {code} before it was "
-                                f"ready: {self._log_tail(shard)}"
-                            )
+                            if not any(other.ready for other in shards if other is not shard):
+                                # It died before collecting the tests: every shard would, so
+                                # stop instead of restarting it forever.
+                                raise SandboxError(
+                                    f"a grading process exited with status {code} before it "
+                                    f"was ready: {self._log_tail(shard)}"
+                                )
+                            # Others grade fine, so this one could not start here and now
+                            # (short of memory, say): go on without it, and grow no more.
+                            selector.unregister(shard.process.stdout)
+                            shards.remove(shard)
+                            most = len(shards)
+                            continue
                         if shard.task is not None:
                             code = shard.process.wait()
                             fail(shard, f"grading process exited with status {code}")

@@ -83,3 +83,39 @@ def test_sleeping_submissions_get_more_processes_and_the_same_grades(tmp_path: P
     grades = [json.loads((tmp_path / d / "grades.json").read_text()) for d in ("fixed", "grown")]
     assert grades[0] == grades[1]
     assert {s["score"] for s in grades[0]["students"].values()} == {20.0}
+
+
+def test_a_process_that_cannot_start_while_others_grade_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Growth must never cost the run: an extra process that dies at start is left out."""
+    import subprocess
+    import sys
+
+    from autograder import grading
+
+    real_start = grading._ShardPool._start
+
+    def start(pool: grading._ShardPool, index: int) -> grading._Shard:
+        if index == 0:
+            return real_start(pool, index)
+        dies = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.exit(3)"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        return grading._Shard(index, dies)
+
+    monkeypatch.setattr(grading._ShardPool, "_start", start)
+    monkeypatch.setattr(grading.IdleMeter, "idle_cores", lambda self: 2.0)  # always "idle"
+    for n in range(4):
+        (tmp_path / "class" / f"s{n}").mkdir(parents=True)
+        (tmp_path / "class" / f"s{n}" / "linear.py").write_text(SLEEPER)
+    course = load_course(REPO / "course.yml")
+    run = grade(
+        course, "linear", tmp_path / "class", tmp_path / "out", jobs=1, max_jobs=3, secret="s"
+    )
+    assert run.processes >= 2  # it did try to grow
+    assert not run.internal_failures
+    assert [g.score for g in run.grades] == [20.0] * 4
