@@ -231,11 +231,13 @@ class _Collector:
         self.items = list(session.items)
 
 
-def collect(folder: Path, monkeypatch: pytest.MonkeyPatch) -> list[pytest.Item]:
+def collect(folder: Path, monkeypatch: pytest.MonkeyPatch, *plugins: str) -> list[pytest.Item]:
     """The items of ``folder`` as a grading shard sees them (no other installed plugins)."""
     collector = _Collector()
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     args = ["--collect-only", "-q", "-p", "no:cacheprovider", "-p", "autograder.plugin"]
+    for plugin in plugins:
+        args += ["-p", plugin]
     args.append("--import-mode=importlib")  # each toy course has its own test_hidden.py
     code = pytest.main([str(folder), *args, "--rootdir", str(folder)], plugins=[collector])
     assert code == 0
@@ -266,3 +268,16 @@ def test_a_conftest_fixture_that_overrides_a_grader_fixture_keeps_the_protocol(
     )
     direct = {t.item.name for t in plan(collect(tests, monkeypatch)) if isinstance(t, DirectTest)}
     assert direct == TOY_DIRECT - {"test_value[shape0]", "test_value[shape1]"}
+
+
+def test_a_third_party_plugin_that_hooks_into_running_tests_turns_the_direct_runner_off(
+    toy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Named like pytest's own plugins (pytest-timeout is pytest_timeout): only _pytest.* and
+    # autograder.* count as known.
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "pytest_slowdown.py").write_text("def pytest_runtest_call(item):\n    pass\n")
+    monkeypatch.syspath_prepend(str(plugins))
+    items = collect(toy / "solutions" / "toy" / "tests", monkeypatch, "pytest_slowdown")
+    assert not any(isinstance(t, DirectTest) for t in plan(items))
