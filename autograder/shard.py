@@ -15,15 +15,20 @@ Messages to the parent (one JSON object per line):
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import random
 import resource
+import signal
+import socket
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pytest
 
 from autograder.course import GradingLimits
@@ -50,6 +55,8 @@ class ShardConfig:
     # Call plain hidden tests directly instead of through pytest's per-test protocol
     # (autograder.direct); off only to compare the two.
     direct: bool = True
+    # Set for a zygote: the descriptor of its control socket (see ``Zygote``).
+    control_fd: int | None = None
 
 
 class ShardPlugin:
@@ -98,6 +105,12 @@ class ShardPlugin:
             self.send({"type": "config_error", "message": str(exc)})
             return True
         self.plan = plan(session.items) if self.config.direct else list(session.items)
+        if self.config.control_fd is not None:
+            # A zygote: collected once; from here on it forks grading processes. It returns
+            # in each child, which goes on as an ordinary shard; the zygote itself returns
+            # once the grader closes the control socket.
+            if not Zygote(self).serve():
+                return True
         from autograder.sandbox import Sandbox
 
         hide = [Path(p) for p in self.config.hide]
@@ -175,6 +188,98 @@ class ShardPlugin:
                 test.ihook.pytest_runtest_protocol(item=test, nextitem=following[test])
 
 
+class Zygote:
+    """Forks ready-collected grading processes on request, so each skips Python's start,
+    the imports and the collection (about 0.4 s of CPU each).
+
+    Requests come on the control socket: ``{"slot": n, "log": path}`` with two descriptors,
+    the task pipe's read end and the result pipe's write end. The child is made with
+    ``clone(CLONE_PARENT)``: it is the *grader's* child, not ours, so the grader waits for
+    it, kills it and counts its CPU exactly as for a process it started itself. The answer
+    is ``{"pid": n}``, or ``{"error": why}`` (the grader then starts one the usual way).
+    Only the zygote's own thread exists (no BLAS threads: the grader sets them to 1), which
+    is what makes a bare clone safe here.
+    """
+
+    def __init__(self, plugin: ShardPlugin) -> None:
+        assert plugin.config.control_fd is not None
+        self.plugin = plugin
+        self.control = socket.socket(fileno=plugin.config.control_fd)
+
+    def serve(self) -> bool:
+        """Returns False in the zygote when it is done, True in each forked child."""
+        self.plugin.send({"type": "zygote"})
+        while True:
+            try:
+                data, fds, _, _ = socket.recv_fds(self.control, 65536, 2)
+            except OSError:
+                data, fds = b"", []
+            if not data:
+                for fd in fds:
+                    os.close(fd)
+                self.control.close()
+                return False
+            try:
+                request = json.loads(data)
+                if len(fds) != 2:
+                    raise ValueError(f"{len(fds)} descriptors instead of 2")
+                pid = _clone_parent()
+            except (ValueError, OSError) as exc:
+                for fd in fds:
+                    os.close(fd)
+                self.control.sendall(json.dumps({"error": str(exc)}).encode() + b"\n")
+                continue
+            if pid == 0:
+                self.become_shard(request, fds[0], fds[1])
+                return True
+            for fd in fds:
+                os.close(fd)
+            self.control.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+
+    def become_shard(self, request: dict[str, Any], tasks: int, results: int) -> None:
+        """In the child: our own log, tasks, results and slot; nothing of the zygote's."""
+        self.control.close()
+        _redirect_log(str(request["log"]))
+        # The protocol file object keeps its descriptor number, now on our result pipe.
+        os.dup2(results, self.plugin.out.fileno())
+        os.close(results)
+        os.dup2(tasks, 0)
+        os.close(tasks)
+        self.plugin.tasks = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+        self.plugin.config = replace(self.plugin.config, slot=int(request["slot"]), control_fd=None)
+        # A bare clone runs none of Python's after-fork hooks: reseed what a test might use.
+        random.seed()
+        np.random.seed()
+
+
+_CLONE_PARENT = 0x00008000
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220}
+
+
+def _clone_parent() -> int:
+    """``fork()``, but the child's parent is our parent (``clone(CLONE_PARENT | SIGCHLD)``)."""
+    number = _SYS_CLONE.get(os.uname().machine)
+    if number is None:
+        raise OSError(f"clone is not wired up for {os.uname().machine}")
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    pid = libc.syscall(
+        ctypes.c_long(number), ctypes.c_ulong(_CLONE_PARENT | signal.SIGCHLD), 0, 0, 0, 0
+    )
+    if pid < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"clone: {os.strerror(err)}")
+    return int(pid)
+
+
+def _redirect_log(path: str) -> None:
+    """pytest's own chatter (and anything else on fds 1 and 2) goes to ``path``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def _cpu(who: int) -> float:
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
@@ -197,11 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The protocol goes to a private copy of stdout; pytest's own chatter goes to a log (or
     # nowhere), so nothing a test prints can be mistaken for a result.
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    log_path = os.environ.get("AUTOGRADER_SHARD_LOG", os.devnull)
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(log_fd, 1)
-    os.dup2(log_fd, 2)
-    os.close(log_fd)
+    _redirect_log(os.environ.get("AUTOGRADER_SHARD_LOG", os.devnull))
     # Only our plugin, loaded explicitly below: entry-point plugins of unrelated packages
     # (anyio comes with nbgrader) cost startup time and per-test hooks.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

@@ -119,3 +119,85 @@ def test_a_process_that_cannot_start_while_others_grade_is_dropped(
     assert run.processes >= 2  # it did try to grow
     assert not run.internal_failures
     assert [g.score for g in run.grades] == [20.0] * 4
+
+
+def _sleepers(folder: Path, n: int) -> Path:
+    for i in range(n):
+        (folder / f"s{i}").mkdir(parents=True)
+        (folder / f"s{i}" / "linear.py").write_text(SLEEPER)
+    return folder
+
+
+def _parent_of(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2 :].split()[1])
+
+
+def test_grading_processes_are_forked_by_the_zygote_as_the_graders_children(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each grading process skips start-up and collection, yet is ours to wait for and kill."""
+    import os
+
+    from autograder import grading
+
+    forked: list[tuple[int, int]] = []
+    popened: list[int] = []
+    real_fork, real_popen = grading._ShardPool._fork, grading._ShardPool._popen
+
+    def fork(pool: grading._ShardPool, index: int, log: str) -> grading._ForkedProcess:
+        process = real_fork(pool, index, log)
+        forked.append((process.pid, _parent_of(process.pid)))
+        return process
+
+    def popen(pool: grading._ShardPool, header: dict, log: str, pass_fds=()):  # type: ignore[no-untyped-def]
+        popened.append(header["slot"])
+        return real_popen(pool, header, log, pass_fds)
+
+    monkeypatch.setattr(grading._ShardPool, "_fork", fork)
+    monkeypatch.setattr(grading._ShardPool, "_popen", popen)
+    monkeypatch.setattr(grading.IdleMeter, "idle_cores", lambda self: 2.0)  # always "idle"
+    course = load_course(REPO / "course.yml")
+    classroom = _sleepers(tmp_path / "class", 4)
+    run = grade(course, "linear", classroom, tmp_path / "z", jobs=1, max_jobs=3, secret="s")
+    assert popened == [-1]  # only the zygote was started as a new process
+    assert len(forked) == run.processes >= 2
+    assert all(parent == os.getpid() for _, parent in forked)
+    for pid, _ in forked:  # all reaped by us: nothing of them is left
+        assert not Path(f"/proc/{pid}").exists() or _parent_of(pid) != os.getpid()
+    plain = grade(
+        course, "linear", classroom, tmp_path / "p", jobs=1, max_jobs=3, secret="s", zygote=False
+    )
+    assert run.grades == plain.grades
+    assert (tmp_path / "z" / "grades.json").read_text() == (
+        tmp_path / "p" / "grades.json"
+    ).read_text()
+
+
+def test_when_the_zygote_is_gone_grading_processes_start_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autograder import grading
+
+    problems: list[str] = []
+    real_start_zygote, real_stop = grading._ShardPool._start_zygote, grading._ShardPool._stop_zygote
+
+    def start_zygote(pool: grading._ShardPool) -> None:
+        real_start_zygote(pool)
+        assert pool.zygote is not None
+        pool.zygote.kill()  # it collected the tests, then died
+        pool.zygote.wait()
+
+    def stop(pool: grading._ShardPool) -> None:
+        if pool.zygote_problem:
+            problems.append(pool.zygote_problem)
+        real_stop(pool)
+
+    monkeypatch.setattr(grading._ShardPool, "_start_zygote", start_zygote)
+    monkeypatch.setattr(grading._ShardPool, "_stop_zygote", stop)
+    course = load_course(REPO / "course.yml")
+    classroom = _sleepers(tmp_path / "class", 2)
+    run = grade(course, "linear", classroom, tmp_path / "out", jobs=2, max_jobs=2, secret="s")
+    assert problems and "zygote" in problems[0]
+    assert not run.internal_failures
+    assert [g.score for g in run.grades] == [20.0] * 2
