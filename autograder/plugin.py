@@ -11,6 +11,8 @@ unless a test asks for one of its fixtures:
   gives one per label instead, for inputs several tests share.
 * ``submission.memo(key, compute)`` -- compute a value (say, the student's gradients on one
   input) once per submission and share it between tests.
+* ``submission.batch(steps)`` -- several calls in one round trip, later ones taking items of
+  earlier results (``Ref``); each ends exactly as the same calls one by one would.
 
 Each test is bound to one rubric item with ``@pytest.mark.rubric("dW")``.
 
@@ -30,7 +32,7 @@ import importlib.util
 import io
 import re
 import time
-from collections.abc import Callable, Generator, Hashable
+from collections.abc import Callable, Generator, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -51,6 +53,7 @@ from autograder.errors import (
     WrongAnswer,
 )
 from autograder.rubric import Rubric, TestBinding, load_rubric
+from autograder.sandbox.model import Ref, Step, StepResult
 from autograder.scoring import ERROR, FAILED, INTERNAL, PASSED, TestOutcome
 from autograder.submissions import read_source
 
@@ -168,6 +171,60 @@ class StudentRun:
         finally:
             self._spent += self._clock() - started
 
+    def batch(self, steps: Sequence[Step]) -> list[StepResult]:
+        """Run ``steps`` in order, as ``call`` would one by one, in as few round trips as can be.
+
+        ``Ref`` arguments stand for items of earlier steps' results (a step whose ``Ref`` does
+        not resolve is ``skipped``). Every step ends exactly as the same sequence of ``call``s
+        would have ended it: each error is the one ``call`` raises; after a crash or timeout
+        the remaining steps run one by one in a new worker (as later calls would), and once
+        the time budget is spent the rest are refused.
+        """
+        results: list[StepResult] = []
+        worker = None
+        if not any(step.function in self._timed_out for step in steps):
+            try:
+                worker = self.worker()
+            except StudentError:
+                worker = None  # the one-by-one path below raises it for every step
+        if worker is not None and all(step.function in worker.functions for step in steps):
+            try:
+                self._charge_budget()
+            except BudgetExhausted:
+                pass
+            else:
+                started = self._clock()
+                try:
+                    done = worker.batch(steps, budget=self.limits.budget_seconds - self._spent)
+                finally:
+                    self._spent += self._clock() - started
+                for step, result in zip(steps, done, strict=True):
+                    if result.not_run:
+                        break
+                    if result.error is not None:
+                        if isinstance(result.error, StudentTimeout):
+                            self._timed_out.add(step.function)
+                        result = StepResult(error=_name_call(result.error, step.function))
+                    results.append(result)
+        for step in steps[len(results) :]:
+            args: list[Any] = []
+            ok = all(_item(steps, results, s, 0, n) is not _UNRESOLVED for s, n in step.requires)
+            for arg in step.args if ok else ():
+                if type(arg) is Ref:
+                    arg = _item(steps, results, arg.step, arg.index, arg.length)
+                    if arg is _UNRESOLVED:
+                        ok = False
+                        break
+                args.append(arg)
+            if not ok:
+                results.append(StepResult(skipped=True))
+                continue
+            try:
+                results.append(StepResult(self.call(step.function, tuple(args), step.echo)))
+            except StudentError as exc:
+                results.append(StepResult(error=exc))
+        return results
+
     def _charge_budget(self) -> None:
         if self._spent >= self.limits.budget_seconds:
             raise BudgetExhausted(
@@ -188,6 +245,22 @@ class StudentRun:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_UNRESOLVED = object()
+
+
+def _item(
+    steps: Sequence[Step], results: Sequence[StepResult], step: int, index: int, length: int
+) -> Any:
+    """Item ``index`` of step ``step``'s value if that is a tuple or list of ``length`` items
+    (how ``Worker.batch`` resolves a ``Ref`` or a requirement), else ``_UNRESOLVED``."""
+    if not 0 <= step < len(results) or not results[step].ok:
+        return _UNRESOLVED
+    value = results[step].value
+    if steps[step].echo:
+        value = value[0]  # (value, arguments after): a Ref means the value
+    if type(value) not in (tuple, list) or len(value) != length or not 0 <= index < length:
+        return _UNRESOLVED
+    return value[index]
 
 
 def _name_call(exc: StudentError, function: str) -> StudentError:
@@ -218,6 +291,10 @@ class SubmissionProxy:
     def call(self, function: str, *args: Any, echo_args: bool = False) -> Any:
         """Call ``function``; with ``echo_args`` also return the arguments as they are after it."""
         return self._run.call(function, args, echo_args)
+
+    def batch(self, steps: Sequence[Step]) -> list[StepResult]:
+        """Several calls in one round trip, later ones using earlier results (StudentRun.batch)."""
+        return self._run.batch(steps)
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per submission and ``key`` (errors included); see StudentRun.memo."""

@@ -29,6 +29,7 @@ CHANNEL_FD = 3
 STATUS_FD = 4  # setup result for the runner; closed before student code runs
 SETUP_OK = b"ok"
 MESSAGE_CAP = 300
+_UNRESOLVED = object()
 SETUP_FAILED = 70  # exit status when confinement itself failed (not the student's fault)
 
 
@@ -190,40 +191,106 @@ class _Session:
 
     def call(self, request: dict[str, Any], blobs: list[memoryview]) -> bytes:
         """Run one call and return the reply frame (a value, or why there is none)."""
-        seq = request["seq"]
-        function = getattr(self.module, request["fn"], None)
-        if self.module is None or not callable(function):
-            return self.frame(self.error("missing", None, f"{request['fn']} is not defined"), seq)
         args = codec.decode(request["args"], blobs, self.from_handle)
+        frame, _ = self.run(request["fn"], args, bool(request["echo"]), {"seq": request["seq"]})
+        return frame
+
+    def run(
+        self, name: Any, args: Any, echo: bool, tags: dict[str, Any]
+    ) -> tuple[bytes, tuple[Any, list[bytes]] | None]:
+        """``name(*args)`` -> (reply frame, the result's encoding when there is a value)."""
+        function = getattr(self.module, name, None) if type(name) is str else None
+        if self.module is None or not callable(function):
+            return self.frame(self.error("missing", None, f"{name} is not defined"), **tags), None
         try:
             result = function(*args)
         except NotImplementedError as exc:
-            return self.frame(self.error("not_implemented", exc), seq)
+            return self.frame(self.error("not_implemented", exc), **tags), None
         except BaseException as exc:
-            return self.frame(self.error("exception", exc), seq)
+            return self.frame(self.error("exception", exc), **tags), None
         try:
             reply: dict[str, Any] = {"r": "ok"}
-            if request["echo"]:
+            if echo:
                 # One encode for both, so the blob indices of the echoed arguments do not
                 # restart at 0 and collide with the result's.
                 both, out = codec.encode((result, tuple(args)), self.to_handle)
                 reply["v"], reply["e"] = both["T"]
             else:
                 reply["v"], out = codec.encode(result, self.to_handle)
-            frame = self.frame(reply, seq, out)  # may fail too: ints too long for JSON
+            frame = self.frame(reply, out, **tags)  # may fail too: ints too long for JSON
         except BaseException as exc:
-            return self.frame(self.error("bad_return", exc), seq)
+            return self.frame(self.error("bad_return", exc), **tags), None
         if len(frame) > self.max_frame:
             message = (
                 f"the value is {len(frame) / 2**20:.1f} MiB, more than the limit of "
                 f"{self.max_frame >> 20} MiB"
             )
-            return self.frame(self.error("bad_return", None, message), seq)
-        return frame
+            return self.frame(self.error("bad_return", None, message), **tags), None
+        return frame, (reply["v"], out)
+
+    def batch(self, request: dict[str, Any], blobs: list[memoryview]) -> None:
+        """Run the steps in order, replying to each as soon as it is done.
+
+        An argument ``{"ref": [step, index, length]}`` is item ``index`` of that earlier
+        step's result, which must have been a tuple or list of ``length`` items: decoded from
+        the result's encoding, exactly as if the grader had received it and sent it back.
+        A step whose ``requires`` ([step, length] pairs) or refs do not hold is skipped.
+        """
+        done: list[tuple[Any, list[bytes]] | None] = []
+        for number, step in enumerate(request["steps"]):
+            tags = {"seq": request["seq"], "step": number}
+            args: list[Any] = []
+            ok = all(
+                self.items(done, needed, length) is not _UNRESOLVED
+                for needed, length in step["requires"]
+            )
+            for spec in step["args"] if ok else ():
+                value = (
+                    self.item(done, *spec["ref"])
+                    if "ref" in spec
+                    else codec.decode(spec["v"], blobs, self.from_handle)
+                )
+                if value is _UNRESOLVED:
+                    ok = False
+                    break
+                args.append(value)
+            if not ok:
+                done.append(None)
+                self.sock.sendall(self.frame({"r": "skip"}, **tags))
+                continue
+            frame, encoded = self.run(step["fn"], args, bool(step["echo"]), tags)
+            done.append(encoded)
+            self.flush_output()
+            self.sock.sendall(frame)
 
     @staticmethod
-    def frame(reply: dict[str, Any], seq: int, blobs: list[bytes] = []) -> bytes:  # noqa: B006
-        return codec.pack({**reply, "seq": seq}, blobs, max_json=codec.MAX_JSON)
+    def items(done: list[tuple[Any, list[bytes]] | None], step: Any, length: Any) -> Any:
+        """The encoded items and blobs of step ``step``'s result if it was a tuple or list of
+        ``length`` items, else ``_UNRESOLVED``."""
+        encoded = done[step] if type(step) is int and 0 <= step < len(done) else None
+        if encoded is None:
+            return _UNRESOLVED
+        tree, out = encoded
+        if type(tree) is not dict or len(tree) != 1:
+            return _UNRESOLVED
+        ((tag, items),) = tree.items()
+        if tag not in ("T", "L") or len(items) != length:
+            return _UNRESOLVED
+        return items, out
+
+    def item(
+        self, done: list[tuple[Any, list[bytes]] | None], step: Any, index: Any, length: Any
+    ) -> Any:
+        """Item ``index`` of that result (see ``items``), decoded afresh from its encoding."""
+        found = self.items(done, step, length)
+        if found is _UNRESOLVED or type(index) is not int or not 0 <= index < length:
+            return _UNRESOLVED
+        items, out = found
+        return codec.decode(items[index], [memoryview(b) for b in out], self.from_handle)
+
+    @staticmethod
+    def frame(reply: dict[str, Any], blobs: list[bytes] = [], **tags: Any) -> bytes:  # noqa: B006
+        return codec.pack({**reply, **tags}, blobs, max_json=codec.MAX_JSON)
 
     def serve(self) -> NoReturn:
         while True:
@@ -232,7 +299,10 @@ class _Session:
                 os._exit(0)
             header, blobs = codec.unpack(body)
             if header["op"] == "load":
-                frame = self.frame(self.load(header), header["seq"])
+                frame = self.frame(self.load(header), seq=header["seq"])
+            elif header["op"] == "batch":
+                self.batch(header, blobs)  # replies step by step
+                continue
             else:
                 frame = self.call(header, blobs)
             self.flush_output()

@@ -72,6 +72,55 @@ class Handle:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """In a ``Step``'s arguments: item ``index`` of an earlier step's result.
+
+    That result must be a tuple or list of exactly ``length`` items (what ``expect_tuple``
+    accepts), else the step is skipped. The worker passes the item as it would arrive from
+    the grader: decoded afresh from its encoding (arrays are copies, handles the object).
+    """
+
+    step: int
+    index: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One call of a ``Worker.batch``: ``function(*args)``, ``args`` may hold ``Ref``s.
+
+    ``requires`` lists ``(step, length)`` pairs: earlier steps whose results must be tuples
+    or lists of that length for this one to run (else it is skipped), as when a test checks
+    a result with ``expect_tuple`` before making the next call. A ``Ref`` requires its step.
+    """
+
+    function: str
+    args: tuple[Any, ...]
+    echo: bool = False
+    requires: tuple[tuple[int, int], ...] = ()
+
+    def needs(self) -> tuple[tuple[int, int], ...]:
+        """Every (step, length) this step needs, its ``Ref``s' included."""
+        refs = tuple((a.step, a.length) for a in self.args if type(a) is Ref)
+        return self.requires + refs
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """How one step of a batch ended: a value, an error, skipped (a ``Ref`` it needed did not
+    resolve) or not run (the worker died or timed out in an earlier step)."""
+
+    value: Any = None
+    error: Any = None  # a StudentError
+    skipped: bool = False
+    not_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.skipped and not self.not_run
+
+
+@dataclass(frozen=True)
 class WorkerExit:
     """How a worker ended, from the runner's ``wait4``.
 

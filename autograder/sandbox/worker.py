@@ -14,7 +14,7 @@ import select
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograder.errors import (
@@ -27,7 +27,7 @@ from autograder.errors import (
     StudentTimeout,
 )
 from autograder.sandbox import codec
-from autograder.sandbox.model import Handle, Limits, WorkerExit
+from autograder.sandbox.model import Handle, Limits, Ref, Step, StepResult, WorkerExit
 
 # How long a worker that closed its channel gets to finish exiting before it is killed.
 EXIT_GRACE = 0.5
@@ -173,20 +173,95 @@ class Worker:
         reply, payload = self._exchange(
             header, blobs, self.limits.call_timeout, f"during a call to {function}"
         )
+        return self._result(reply, payload, len(args), echo_args)
+
+    def batch(self, steps: Sequence[Step], *, budget: float | None = None) -> list[StepResult]:
+        """Run ``steps`` in order in one round trip; a result for each, never an exception.
+
+        Each step is a ``call`` (same limits, errors and values), with two differences: its
+        arguments may be ``Ref``s to earlier steps' results, which never travel to the grader
+        and back, and the worker answers each step as soon as it is done, so each still has
+        its own ``call_timeout`` and a timeout names the right function. When the worker dies
+        or times out, the later steps are marked ``not_run``; so are they once ``budget``
+        seconds have passed since the batch was sent (the worker is stopped then).
+        """
+        if self._exit is not None or self._dead is not None:
+            raise StudentCrash(
+                f"the worker is no longer running ({self._dead or 'closed'})",
+                filename=self.filename,
+            )
+        plain: list[Any] = []
+        for number, step in enumerate(steps):
+            if step.function not in self.functions:
+                raise MissingFunction(
+                    f"{self.filename} does not define {step.function}", filename=self.filename
+                )
+            for needed, length in step.needs():
+                if not 0 <= needed < number or length < 1:
+                    raise ValueError(f"step {number} needs step {needed}, which is not earlier")
+            for arg in step.args:
+                if type(arg) is Ref:
+                    if not 0 <= arg.index < arg.length:
+                        raise ValueError(f"{arg} does not point into an earlier step's result")
+                else:
+                    self._check_handles(arg)
+                    plain.append(arg)
+        tree, blobs = codec.encode(tuple(plain), _not_plain)
+        values = iter(tree["T"])
+        wire = []
+        for step in steps:
+            args = [
+                {"ref": [a.step, a.index, a.length]} if type(a) is Ref else {"v": next(values)}
+                for a in step.args
+            ]
+            requires = [list(pair) for pair in step.requires]
+            wire.append(
+                {"fn": step.function, "echo": step.echo, "args": args, "requires": requires}
+            )
+        header = {"op": "batch", "steps": wire}
+        results: list[StepResult] = []
+        sent = time.monotonic()
+        for number, step in enumerate(steps):
+            phase = f"during a call to {step.function}"
+            if number and budget is not None and time.monotonic() - sent >= budget:
+                self._finish("it was stopped: its time budget ran out", 0)
+                break
+            try:
+                if number == 0:
+                    reply, payload = self._exchange(
+                        header, blobs, self.limits.call_timeout, phase, step=0
+                    )
+                else:
+                    reply, payload = self._next_reply(self.limits.call_timeout, phase, number)
+                if reply.get("r") == "skip":
+                    results.append(StepResult(skipped=True))
+                    continue
+                results.append(StepResult(self._result(reply, payload, len(step.args), step.echo)))
+            except StudentError as exc:
+                results.append(StepResult(error=exc))
+                if self._dead is not None:
+                    break
+        results.extend(StepResult(not_run=True) for _ in steps[len(results) :])
+        return results
+
+    def _result(
+        self, reply: dict[str, Any], payload: list[memoryview], n_args: int, echo: bool
+    ) -> Any:
+        """A call's value from its reply (with ``echo``: and the arguments as they are after)."""
         if reply.get("r") == "err":
             raise self._student_error(reply)
         if reply.get("r") != "ok":
             raise self._fail(StudentCrash, "broke the protocol: an answer of the wrong kind")
         try:
             value = codec.decode(reply.get("v"), payload, self._make_handle)
-            if not echo_args:
+            if not echo:
                 return value
             echoed = codec.decode(reply.get("e"), payload, self._make_handle)
             # The echo is written by the student's own process: it must at least have the shape
             # of what was sent, so the grader's checks never trip over it.
-            if type(echoed) is not tuple or len(echoed) != len(args):
+            if type(echoed) is not tuple or len(echoed) != n_args:
                 raise codec.ProtocolError(
-                    f"the echo of {len(args)} arguments is a {type(echoed).__name__}"
+                    f"the echo of {n_args} arguments is a {type(echoed).__name__}"
                 )
             return value, echoed
         except (codec.ProtocolError, ValueError, RecursionError) as exc:
@@ -247,38 +322,61 @@ class Worker:
     # -- the exchange ----------------------------------------------------------------------
 
     def _exchange(
-        self, header: dict[str, Any], blobs: list[bytes], timeout: float, phase: str
+        self,
+        header: dict[str, Any],
+        blobs: list[bytes],
+        timeout: float,
+        phase: str,
+        step: int | None = None,
     ) -> tuple[dict[str, Any], list[memoryview]]:
-        """Send one request and return its reply, draining output meanwhile."""
+        """Send one request and return its (first) reply, draining output meanwhile."""
         deadline = time.monotonic() + timeout
         self._seq += 1
         data = memoryview(codec.pack({**header, "seq": self._seq}, blobs))
+        return self._await_reply(data, deadline, timeout, phase, step)
+
+    def _next_reply(
+        self, timeout: float, phase: str, step: int
+    ) -> tuple[dict[str, Any], list[memoryview]]:
+        """The reply to the next step of the batch in flight, within ``timeout`` from now."""
+        return self._await_reply(None, time.monotonic() + timeout, timeout, phase, step)
+
+    def _await_reply(
+        self,
+        data: memoryview | None,
+        deadline: float,
+        timeout: float,
+        phase: str,
+        step: int | None,
+    ) -> tuple[dict[str, Any], list[memoryview]]:
         sent = 0
         reader = _FrameReader(self.limits.max_frame_mb * 1024 * 1024)
         try:
-            # Whatever is waiting before we asked was not asked for (or it is EOF).
-            early = select.select([self._channel], [], [], 0)[0]
-            if early and (reader.feed(self._channel) is not None or reader.prefix):
-                raise _Violation("sent data nobody asked for")
-            # Most requests fit the socket buffer: send at once, no select for writability.
-            with contextlib.suppress(BlockingIOError):
-                sent += self._channel.send(data[: 1 << 20])
+            if data is not None:
+                # Whatever is waiting before we asked was not asked for (or it is EOF).
+                early = select.select([self._channel], [], [], 0)[0]
+                if early and (reader.feed(self._channel) is not None or reader.prefix):
+                    raise _Violation("sent data nobody asked for")
+                # Most requests fit the socket buffer: send at once, no select for writability.
+                with contextlib.suppress(BlockingIOError):
+                    sent += self._channel.send(data[: 1 << 20])
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise self._timeout(phase, timeout)
                 watch = [self._channel] + ([self._output_fd] if self._output_fd is not None else [])
-                pending = [self._channel] if sent < len(data) else []
+                pending = [self._channel] if data is not None and sent < len(data) else []
                 readable, writable, _ = select.select(watch, pending, [], remaining)
                 if self._output_fd is not None and self._output_fd in readable:
                     self._drain_output()
                 if writable:
+                    assert data is not None
                     with contextlib.suppress(BlockingIOError):
                         sent += self._channel.send(data[sent : sent + (1 << 20)])
                 if self._channel in readable:
                     body = reader.feed(self._channel)
                     if body is not None:
-                        if sent < len(data):
+                        if data is not None and sent < len(data):
                             raise _Violation("answered before the request was sent")
                         break
         except _Closed:
@@ -293,7 +391,7 @@ class Worker:
             reply, payload = codec.unpack(body, max_json=codec.MAX_JSON)
         except codec.ProtocolError as exc:
             raise self._fail(StudentCrash, f"broke the protocol: {exc}") from None
-        if reply.get("seq") != self._seq:
+        if reply.get("seq") != self._seq or reply.get("step") != step:
             raise self._fail(StudentCrash, "broke the protocol: a reply out of sequence")
         return reply, payload
 
