@@ -2,9 +2,10 @@
 
 Inputs are standard normal draws seeded per (course secret, student, case) through
 ``rng_for``: unpredictable, identical on regrade. Each case's forward and backward run once
-per submission, one right after the other (``submission.memo``), and serve the forward, dx,
-dW, db and shapes tests and, through the echoed arguments and one shared case, the purity
-tests: 23 calls into the student's code per submission.
+per submission, one right after the other, all of them in one batch of calls
+(``submission.batch``, one round trip to the worker) that serves the forward, dx, dW, db and
+shapes tests and, through the echoed arguments and one shared case, the purity tests. With
+the two purity batches and one last call: 23 calls into the student's code in 4 round trips.
 Shapes have B, D and F all different (so a transpose or a sum over the wrong axis can never
 pass by luck), plus B = 1 and F = 1 edge cases, a random shape and a large one. Upstream
 gradients are random, never all ones.
@@ -42,6 +43,7 @@ from autograder.checks import (
     expect_tuple,
     expect_unchanged,
 )
+from autograder.sandbox.model import Ref, Step, StepResult
 
 # (B, D, F); "random" draws distinct sizes from the test's rng.
 SHAPES: dict[str, tuple[int, int, int] | None] = {
@@ -114,25 +116,6 @@ def make_case(rng: np.random.Generator, shape: str) -> Case:
     )
 
 
-def student_forward(submission: Any, case: Case) -> tuple[Any, Any]:
-    """The student's ``(y, cache)``; the cache is opaque and only ever passed back."""
-    result = submission.linear_forward(case.x, case.W, case.b)
-    y, cache = expect_tuple(result, ("y", "cache"), function="linear_forward")
-    return y, cache
-
-
-def call_backward(submission: Any, dy: np.ndarray, cache: Any) -> dict[str, Any]:
-    """The student's ``linear_backward(dy, cache)`` as ``{"dx": ..., "dW": ..., "db": ...}``."""
-    result = submission.linear_backward(dy, cache)
-    return dict(zip(GRADS, expect_tuple(result, GRADS, function="linear_backward"), strict=True))
-
-
-def student_backward(submission: Any, case: Case) -> dict[str, Any]:
-    """The student's gradients for ``case``, after their own forward pass."""
-    _, cache = student_forward(submission, case)
-    return call_backward(submission, case.dy, cache)
-
-
 def case_for(submission: Any, rng_for: Callable[[str], np.random.Generator], shape: str) -> Case:
     """The inputs for ``shape``: the same for every test of one student (seeded by label)."""
     return submission.memo(("case", shape), lambda: make_case(rng_for(f"case:{shape}"), shape))
@@ -141,6 +124,34 @@ def case_for(submission: Any, rng_for: Callable[[str], np.random.Generator], sha
 # The case whose calls echo their arguments back, for the purity tests (echoing costs a copy
 # of every argument, so the other cases do not).
 ECHO_SHAPE = "tall"
+
+
+def forward_step(case: Case, *, echo: bool = False, requires: tuple[Any, ...] = ()) -> Step:
+    return Step("linear_forward", (case.x, case.W, case.b), echo=echo, requires=requires)
+
+
+def backward_step(
+    case: Case, forward: int, *, echo: bool = False, requires: tuple[Any, ...] = ()
+) -> Step:
+    """``linear_backward(case.dy, cache)`` with the cache returned by step ``forward``."""
+    return Step("linear_backward", (case.dy, Ref(forward, 1, 2)), echo=echo, requires=requires)
+
+
+def forward_result(result: StepResult) -> tuple[Any, Any]:
+    """``(y, cache)`` from a forward step, or what went wrong (as the test would raise it)."""
+    if result.error is not None:
+        raise result.error
+    y, cache = expect_tuple(result.value, ("y", "cache"), function="linear_forward")
+    return y, cache
+
+
+def backward_result(result: StepResult) -> dict[str, Any]:
+    """``{"dx": ..., "dW": ..., "db": ...}`` from a backward step, or what went wrong."""
+    assert not result.skipped, "a backward runs whenever its forward gave (y, cache)"
+    if result.error is not None:
+        raise result.error
+    grads = expect_tuple(result.value, GRADS, function="linear_backward")
+    return dict(zip(GRADS, grads, strict=True))
 
 
 @dataclass(frozen=True)
@@ -160,45 +171,64 @@ class CaseRun:
     dy_after: Any = None
 
 
-def run_of(submission: Any, shape: str, case: Case) -> CaseRun:
-    """The student's forward and backward on ``case``, run once per submission and shared.
+def runs_of(
+    submission: Any, rng_for: Callable[[str], np.random.Generator]
+) -> dict[str, tuple[StepResult, StepResult]]:
+    """The student's forward and, right after it, backward on every case: one batch of calls
+    per submission (``submission.batch``), shared by every test.
 
-    The backward runs right after its own forward (not many calls later): depending on what
+    Each backward runs right after its own forward (not many calls later): depending on what
     happened in between is a purity mistake, and only the purity item may charge it.
     """
-    echo = shape == ECHO_SHAPE
 
-    def call(function: str, *args: Any) -> tuple[Any, tuple[Any, ...]]:
-        if echo:
-            result, after = submission.call(function, *args, echo_args=True)
-            return result, after
-        return submission.call(function, *args), ()
+    def run() -> dict[str, tuple[StepResult, StepResult]]:
+        steps = []
+        for shape in VALUE_SHAPES:
+            case, echo = case_for(submission, rng_for, shape), shape == ECHO_SHAPE
+            steps += [forward_step(case, echo=echo), backward_step(case, len(steps), echo=echo)]
+        results = submission.batch(steps)
+        return {shape: (results[2 * i], results[2 * i + 1]) for i, shape in enumerate(VALUE_SHAPES)}
+
+    return submission.memo("runs", run)
+
+
+def run_of(submission: Any, rng_for: Callable[[str], np.random.Generator], shape: str) -> CaseRun:
+    """The student's forward and backward on the case for ``shape`` (see ``runs_of``)."""
 
     def run() -> CaseRun:
-        result, inputs_after = call("linear_forward", case.x, case.W, case.b)
-        y, cache = expect_tuple(result, ("y", "cache"), function="linear_forward")
+        forward, backward = runs_of(submission, rng_for)[shape]
+        inputs_after: tuple[Any, ...] = ()
+        dy_after = None
+        if shape == ECHO_SHAPE:  # (value, the arguments as they were after the call)
+            if forward.ok:
+                value, inputs_after = forward.value
+                forward = StepResult(value)
+            if backward.ok:
+                value, (dy_after, _) = backward.value
+                backward = StepResult(value)
+        y, cache = forward_result(forward)
         try:
-            result, backward_after = call("linear_backward", case.dy, cache)
-            grads = dict(
-                zip(GRADS, expect_tuple(result, GRADS, function="linear_backward"), strict=True)
-            )
+            grads = backward_result(backward)
         except Exception as exc:  # judged by the tests that need the gradients
             return CaseRun(y, cache, None, exc, inputs_after)
-        dy_after = backward_after[0] if backward_after else None
         return CaseRun(y, cache, grads, None, inputs_after, dy_after)
 
     return submission.memo(("run", shape), run)
 
 
-def forward_of(submission: Any, shape: str, case: Case) -> tuple[Any, Any]:
-    """The student's ``(y, cache)`` on ``case``, computed once per submission."""
-    run = run_of(submission, shape, case)
+def forward_of(
+    submission: Any, rng_for: Callable[[str], np.random.Generator], shape: str
+) -> tuple[Any, Any]:
+    """The student's ``(y, cache)`` on the case for ``shape``, computed once per submission."""
+    run = run_of(submission, rng_for, shape)
     return run.y, run.cache
 
 
-def backward_of(submission: Any, shape: str, case: Case) -> dict[str, Any]:
-    """The student's gradients on ``case`` (right after its forward), computed once."""
-    run = run_of(submission, shape, case)
+def backward_of(
+    submission: Any, rng_for: Callable[[str], np.random.Generator], shape: str
+) -> dict[str, Any]:
+    """The student's gradients on the case for ``shape`` (right after its forward)."""
+    run = run_of(submission, rng_for, shape)
     if run.backward_error is not None:
         raise run.backward_error
     assert run.grads is not None
@@ -249,7 +279,7 @@ def test_forward_matches_reference(
     record_property: Callable[[str, object], None],
 ) -> None:
     case = case_for(submission, rng_for, shape)
-    y, _ = forward_of(submission, shape, case)
+    y, _ = forward_of(submission, rng_for, shape)
     right, _ = reference.linear_forward(case.x, case.W, case.b)
     no_bias = {
         "y is missing the bias: it equals x @ W. The bias vector b is added to every row "
@@ -273,7 +303,7 @@ def check_gradient(
 ) -> None:
     """``name`` against the reference backward, then against central differences."""
     case = case_for(submission, rng_for, shape)
-    grads = backward_of(submission, shape, case)
+    grads = backward_of(submission, rng_for, shape)
     right = reference_gradients(reference, case)
     context = case.context(name, known_mistakes(name, case, right))
     error = expect_array(grads[name], right[name], name=name, strict=False, context=context)
@@ -348,10 +378,10 @@ def test_shape_dtype_precision(
     B, D, F = case.sizes
     expected_shape = {"y": (B, F), "dx": (B, D), "dW": (D, F), "db": (F,)}[output]
     if output == "y":
-        actual, _ = forward_of(submission, shape, case)
+        actual, _ = forward_of(submission, rng_for, shape)
         right, _ = reference.linear_forward(case.x, case.W, case.b)
     else:
-        actual = backward_of(submission, shape, case)[output]
+        actual = backward_of(submission, rng_for, shape)[output]
         right = reference_gradients(reference, case)[output]
     expect_layout(
         actual, name=output, shape=expected_shape, reference=right, context=case.context(output)
@@ -383,7 +413,7 @@ def test_forward_leaves_inputs_unchanged(
     submission: Any, rng_for: Callable[[str], np.random.Generator]
 ) -> None:
     case = case_for(submission, rng_for, ECHO_SHAPE)
-    after = run_of(submission, ECHO_SHAPE, case).inputs_after
+    after = run_of(submission, rng_for, ECHO_SHAPE).inputs_after
     for name, before, now in zip(("x", "W", "b"), (case.x, case.W, case.b), after, strict=True):
         expect_unchanged(before, now, name=name, function="linear_forward")
 
@@ -393,20 +423,26 @@ def test_backward_leaves_dy_unchanged(
     submission: Any, rng_for: Callable[[str], np.random.Generator]
 ) -> None:
     case = case_for(submission, rng_for, ECHO_SHAPE)
-    backward_of(submission, ECHO_SHAPE, case)  # re-raises why the backward could not run
-    after = run_of(submission, ECHO_SHAPE, case).dy_after
+    backward_of(submission, rng_for, ECHO_SHAPE)  # re-raises why the backward could not run
+    after = run_of(submission, rng_for, ECHO_SHAPE).dy_after
     expect_unchanged(case.dy, after, name="dy", function="linear_backward")
 
 
 @pytest.mark.rubric("purity")
 def test_backward_twice_on_one_cache(submission: Any, rng: np.random.Generator) -> None:
     case = make_case(rng, "wide")
-    _, cache = student_forward(submission, case)
-    once = call_backward(submission, case.dy, cache)
-    twice = call_backward(submission, case.dy, cache)
+    # forward; backward; backward again if the first gave (dx, dW, db): one round trip
+    forward, once, twice = submission.batch(
+        [
+            forward_step(case),
+            backward_step(case, 0),
+            backward_step(case, 0, requires=((1, len(GRADS)),)),
+        ]
+    )
+    forward_result(forward)
     expect_same_answers(
-        once,
-        twice,
+        backward_result(once),
+        backward_result(twice),
         problem="calling linear_backward twice with the same dy and cache gave two answers",
     )
 
@@ -418,14 +454,28 @@ def test_interleaved_forward_calls(
     # Two inputs of one shape; the first is the shared "small" case, whose forward was
     # directly followed by its backward already.
     first, second = case_for(submission, rng_for, "small"), make_case(rng, "small")
-    alone = [backward_of(submission, "small", first), student_backward(submission, second)]
-    caches = [student_forward(submission, case)[1] for case in (first, second)]
+    first_alone = backward_of(submission, rng_for, "small")
+    # The second case alone; then both forwards, then the backward of the first. Each call
+    # only if everything before it answered in the right form, as one call after the other.
+    grads_ok = (1, len(GRADS))
+    results = submission.batch(
+        [
+            forward_step(second),
+            backward_step(second, 0),
+            forward_step(first, requires=(grads_ok,)),
+            forward_step(second, requires=(grads_ok, (2, 2))),
+            backward_step(first, 2, requires=(grads_ok, (3, 2))),
+        ]
+    )
+    forward_result(results[0])
+    second_alone = backward_result(results[1])
+    forward_result(results[2])
+    _, second_cache = forward_result(results[3])
+    problem = (
+        "with two linear_forward calls before the two linear_backward calls, linear_backward "
+        "gave a different answer than when each forward was directly followed by its backward"
+    )
     # First in, first out: a global "last cache" or a stack of caches both give themselves away.
-    for case, cache, expected in zip((first, second), caches, alone, strict=True):
-        expect_same_answers(
-            expected,
-            call_backward(submission, case.dy, cache),
-            problem="with two linear_forward calls before the two linear_backward calls, "
-            "linear_backward gave a different answer than when each forward was directly "
-            "followed by its backward",
-        )
+    expect_same_answers(first_alone, backward_result(results[4]), problem=problem)
+    second_again = submission.call("linear_backward", second.dy, second_cache)
+    expect_same_answers(second_alone, backward_result(StepResult(second_again)), problem=problem)
