@@ -67,7 +67,7 @@ INTERNAL_PROBLEM = (
 # Grow the pool by one shard when at least this many cores were idle over the last window.
 GROW_IDLE_CORES = 0.5
 ZYGOTE_FORK_TIMEOUT = 30.0  # a fork takes milliseconds; this only guards a wedged zygote
-IDLE_WINDOW = 1.0  # seconds
+IDLE_WINDOW = 0.5  # seconds
 SHARD_MEMORY_MB = 300  # a shard with its runner and worker, with room to spare
 
 

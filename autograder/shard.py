@@ -105,12 +105,11 @@ class ShardPlugin:
             self.send({"type": "config_error", "message": str(exc)})
             return True
         self.plan = plan(session.items) if self.config.direct else list(session.items)
-        if self.config.control_fd is not None:
-            # A zygote: collected once; from here on it forks grading processes. It returns
-            # in each child, which goes on as an ordinary shard; the zygote itself returns
-            # once the grader closes the control socket.
-            if not Zygote(self).serve():
-                return True
+        # A zygote: collected once; from here on it forks grading processes. ``serve`` returns
+        # True in each child, which goes on as an ordinary shard, and False in the zygote
+        # once the grader closes the control socket.
+        if self.config.control_fd is not None and not Zygote(self).serve():
+            return True
         from autograder.sandbox import Sandbox
 
         hide = [Path(p) for p in self.config.hide]
