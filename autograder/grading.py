@@ -509,6 +509,7 @@ class _ShardPool:
             except (OSError, ValueError) as exc:
                 # The zygote is gone or cannot fork here: start processes the usual way.
                 self.zygote_problem = f"the zygote could not fork a grading process: {exc}"
+                self.use_zygote = False  # for the rest of the run
                 self._stop_zygote()
         return _Shard(index, self._popen(dict(self.header, slot=index), log))
 

@@ -193,11 +193,21 @@ def test_when_the_zygote_is_gone_grading_processes_start_anew(
             problems.append(pool.zygote_problem)
         real_stop(pool)
 
+    zygotes: list[int] = []
+    real_popen = grading._ShardPool._popen
+
+    def popen(pool: grading._ShardPool, header: dict, log: str, pass_fds=()):  # type: ignore[no-untyped-def]
+        if header["slot"] == -1:
+            zygotes.append(1)
+        return real_popen(pool, header, log, pass_fds)
+
     monkeypatch.setattr(grading._ShardPool, "_start_zygote", start_zygote)
     monkeypatch.setattr(grading._ShardPool, "_stop_zygote", stop)
+    monkeypatch.setattr(grading._ShardPool, "_popen", popen)
     course = load_course(REPO / "course.yml")
-    classroom = _sleepers(tmp_path / "class", 2)
-    run = grade(course, "linear", classroom, tmp_path / "out", jobs=2, max_jobs=2, secret="s")
+    classroom = _sleepers(tmp_path / "class", 3)
+    run = grade(course, "linear", classroom, tmp_path / "out", jobs=3, max_jobs=3, secret="s")
     assert problems and "zygote" in problems[0]
+    assert len(zygotes) == 1  # not started again for each later process
     assert not run.internal_failures
-    assert [g.score for g in run.grades] == [20.0] * 2
+    assert [g.score for g in run.grades] == [20.0] * 3
