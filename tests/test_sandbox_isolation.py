@@ -157,6 +157,10 @@ def test_network_is_unreachable(sandbox: Sandbox) -> None:
         devices = run(sandbox, "return open('/proc/self/net/dev').read()")
         assert isinstance(devices, str)
         assert [line.split(":")[0].strip() for line in devices.splitlines()[2:]] == ["lo"]
+        # The runner's own empty namespace, shared by its workers: never the grader's.
+        namespace = "return os.readlink('/proc/self/ns/net')"
+        first, second = run(sandbox, namespace), run(sandbox, namespace)
+        assert first == second != os.readlink("/proc/self/ns/net")
 
 
 def test_fork_and_exec_fail(sandbox: Sandbox) -> None:

@@ -67,3 +67,17 @@ def test_installed_filter_lets_a_process_signal_only_itself() -> None:
     got = _in_filtered_child()
     eperm = 1
     assert got == {"own": 0, "grader": eperm, "group": eperm, "everyone": eperm, "fork": eperm}
+
+
+def test_where_patching_is_not_exact_each_worker_compiles_its_filter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse() -> seccomp.Program:
+        raise OSError("patching its pid is not exact")
+
+    monkeypatch.setattr(seccomp, "prepare", refuse)
+    monkeypatch.setattr(seccomp, "_unpatchable", False)
+    assert seccomp.prepare_or_none() is None
+    eperm = 1
+    got = _in_filtered_child()
+    assert got == {"own": 0, "grader": eperm, "group": eperm, "everyone": eperm, "fork": eperm}

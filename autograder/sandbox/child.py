@@ -87,6 +87,8 @@ def confine_self(config: dict[str, Any], runner_pid: int) -> None:
     namespaces = confine.CLONE_NEWNET | confine.CLONE_NEWNS | confine.CLONE_NEWIPC
     plan = confine.MountPlan(**{k: tuple(v) for k, v in config["plan"].items()})
     if mode == "root":
+        if config.get("shared_netns"):  # the runner's own, empty one (Runner.own_netns)
+            namespaces &= ~confine.CLONE_NEWNET
         confine.unshare(namespaces)
         confine.apply_mounts(plan, tmp_mb=limits.tmp_mb, proc="hidepid")
         confine.drop_to(config["uid"], config["gid"])

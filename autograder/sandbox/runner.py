@@ -112,6 +112,7 @@ class Runner:
         self.plan_key: tuple[Any, ...] | None = None
         self.plan: dict[str, Any] = {}
         self.grader_gone = False
+        self.netns: bool | None = None  # whether we left the host's network namespace
 
     def send(self, message: dict[str, Any], fds: tuple[int, ...] = ()) -> None:
         if self.grader_gone:
@@ -136,6 +137,22 @@ class Runner:
             self.plan_key = key
         return dict(self.plan)
 
+    def own_netns(self) -> bool:
+        """Leave the host's network namespace for an empty one of our own, once.
+
+        Root-mode workers then inherit it instead of each creating (and the kernel tearing
+        down) a namespace of their own: about 0.8 ms of CPU per worker. Sharing it gives a
+        worker nothing: it has no interface but a downed loopback, seccomp refuses every
+        socket, and the uid a worker runs as cannot configure it.
+        """
+        if self.netns is None:
+            try:
+                confine.unshare(confine.CLONE_NEWNET)
+                self.netns = True
+            except OSError:
+                self.netns = False
+        return self.netns
+
     def spawn(self, request: dict[str, Any], fds: list[int]) -> None:
         seq = int(request["seq"])
         if len(fds) != 2:
@@ -144,6 +161,8 @@ class Runner:
         config = request["config"]
         config["plan"] = self.mount_plan(tuple(config["hide"]))
         config["seccomp"] = seccomp.available()
+        if config["mode"] == "root":
+            config["shared_netns"] = self.own_netns()
         # Only a uid of the slot's own may be swept: kill(-1) as the grader's uid would hit
         # the grader itself.
         sweep_uid = config["uid"] if os.getuid() == 0 and config["mode"] != "userns" else -1
@@ -429,7 +448,7 @@ def main() -> None:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     if seccomp.available():
-        seccomp.prepare()
+        seccomp.prepare_or_none()
     # Everything loaded so far is shared with every worker copy-on-write; a garbage
     # collection in a worker would touch (and so copy) every page of it. Frozen objects are
     # never collected, so workers start with less to copy.
