@@ -235,9 +235,16 @@ def backward_of(
     return run.grads
 
 
-def reference_gradients(reference: ModuleType, case: Case) -> dict[str, np.ndarray]:
-    _, cache = reference.linear_forward(case.x, case.W, case.b)
-    return dict(zip(GRADS, reference.linear_backward(case.dy, cache), strict=True))
+def reference_answers(
+    submission: Any, reference: ModuleType, shape: str, case: Case
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The reference's ``y`` and gradients on the case for ``shape``, computed once."""
+
+    def compute() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        y, cache = reference.linear_forward(case.x, case.W, case.b)
+        return y, dict(zip(GRADS, reference.linear_backward(case.dy, cache), strict=True))
+
+    return submission.memo(("reference", shape), compute)
 
 
 def reference_output(reference: ModuleType) -> Callable[..., np.ndarray]:
@@ -280,7 +287,7 @@ def test_forward_matches_reference(
 ) -> None:
     case = case_for(submission, rng_for, shape)
     y, _ = forward_of(submission, rng_for, shape)
-    right, _ = reference.linear_forward(case.x, case.W, case.b)
+    right, _ = reference_answers(submission, reference, shape, case)
     no_bias = {
         "y is missing the bias: it equals x @ W. The bias vector b is added to every row "
         "(every example) of x @ W; numpy broadcasting does that for you.": case.x @ case.W,
@@ -304,7 +311,7 @@ def check_gradient(
     """``name`` against the reference backward, then against central differences."""
     case = case_for(submission, rng_for, shape)
     grads = backward_of(submission, rng_for, shape)
-    right = reference_gradients(reference, case)
+    _, right = reference_answers(submission, reference, shape, case)
     context = case.context(name, known_mistakes(name, case, right))
     error = expect_array(grads[name], right[name], name=name, strict=False, context=context)
     record_property("rel_error", error)
@@ -379,10 +386,10 @@ def test_shape_dtype_precision(
     expected_shape = {"y": (B, F), "dx": (B, D), "dW": (D, F), "db": (F,)}[output]
     if output == "y":
         actual, _ = forward_of(submission, rng_for, shape)
-        right, _ = reference.linear_forward(case.x, case.W, case.b)
+        right, _ = reference_answers(submission, reference, shape, case)
     else:
         actual = backward_of(submission, rng_for, shape)[output]
-        right = reference_gradients(reference, case)[output]
+        right = reference_answers(submission, reference, shape, case)[1][output]
     expect_layout(
         actual, name=output, shape=expected_shape, reference=right, context=case.context(output)
     )
