@@ -45,7 +45,7 @@ class RunStats:
     tree_peak_mb: float  # largest sum of RSS over the live tree (sampled)
     peak_by_depth_mb: dict[int, float]  # largest single-process RSS at each tree depth
     processes_seen: int
-    peak_grading_processes: int  # most direct children of the command alive at once (shards)
+    peak_grading_processes: int  # most grading processes (shards) alive at once
     foreign_cpu_s: float  # CPU used by anything else on the machine during the run
     observer_cpu_s: float  # CPU this benchmark spent watching (sampling /proc, the journal)
     stdout_tail: str
@@ -134,7 +134,11 @@ class _TreeSampler(threading.Thread):
             self.by_depth_kb[depth] = max(self.by_depth_kb.get(depth, 0), rss)
             frontier += [(child, depth + 1) for child in children.get(pid, [])]
         self.peak_kb = max(self.peak_kb, total)
-        self.peak_children = max(self.peak_children, len(children.get(self.root, [])))
+        # Grading processes: the command's children with a sandbox runner of their own (the
+        # zygote that forks them has none, and neither has nbgrader's single process).
+        direct = children.get(self.root, [])
+        grading = [pid for pid in direct if children.get(pid)] or direct
+        self.peak_children = max(self.peak_children, len(grading))
 
 
 class _JournalTail(threading.Thread):
