@@ -8,7 +8,6 @@ or a spent budget. Every test compares with the calls made one at a time.
 from __future__ import annotations
 
 import os
-import textwrap
 from collections.abc import Iterator, Sequence
 from typing import Any
 
