@@ -33,6 +33,13 @@ def linear_backward(dy, cache):
 """
 
 
+def _sleepers(folder: Path, n: int) -> Path:
+    for i in range(n):
+        (folder / f"s{i}").mkdir(parents=True)
+        (folder / f"s{i}" / "linear.py").write_text(SLEEPER)
+    return folder
+
+
 def write_stat(path: Path, idle: int, iowait: int) -> None:
     path.write_text(f"cpu  100 0 50 {idle} {iowait} 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
 
@@ -54,6 +61,18 @@ def test_idle_meter_reports_idle_cores_over_a_whole_window(tmp_path: Path) -> No
     assert meter.idle_cores() is None
 
 
+def test_idle_meter_reads_proc_stat_at_most_ten_times_a_window(tmp_path: Path) -> None:
+    stat = tmp_path / "stat"
+    meter = IdleMeter(window=1.0, path=str(stat))
+    write_stat(stat, 1000, 0)
+    meter.sample(0.0)
+    write_stat(stat, 1050, 0)
+    meter.sample(0.05)  # too soon: not read
+    assert len(meter.samples) == 1
+    meter.sample(0.1)
+    assert meter.samples[-1] == (0.1, 1050 / meter.tick)
+
+
 def test_idle_meter_without_proc_stat_never_claims_idle_cores(tmp_path: Path) -> None:
     meter = IdleMeter(path=str(tmp_path / "missing"))
     for now in (0.0, 1.0, 2.0):
@@ -67,9 +86,7 @@ def test_default_max_jobs_is_between_jobs_and_three_times_jobs() -> None:
 
 
 def test_sleeping_submissions_get_more_processes_and_the_same_grades(tmp_path: Path) -> None:
-    for n in range(6):
-        (tmp_path / "class" / f"s{n}").mkdir(parents=True)
-        (tmp_path / "class" / f"s{n}" / "linear.py").write_text(SLEEPER)
+    _sleepers(tmp_path / "class", 6)
     course = load_course(REPO / "course.yml")
     fixed = grade(
         course, "linear", tmp_path / "class", tmp_path / "fixed", jobs=1, max_jobs=1, secret="s"
@@ -109,9 +126,7 @@ def test_a_process_that_cannot_start_while_others_grade_is_dropped(
 
     monkeypatch.setattr(grading._ShardPool, "_start", start)
     monkeypatch.setattr(grading.IdleMeter, "idle_cores", lambda self: 2.0)  # always "idle"
-    for n in range(4):
-        (tmp_path / "class" / f"s{n}").mkdir(parents=True)
-        (tmp_path / "class" / f"s{n}" / "linear.py").write_text(SLEEPER)
+    _sleepers(tmp_path / "class", 4)
     course = load_course(REPO / "course.yml")
     run = grade(
         course, "linear", tmp_path / "class", tmp_path / "out", jobs=1, max_jobs=3, secret="s"
@@ -119,13 +134,6 @@ def test_a_process_that_cannot_start_while_others_grade_is_dropped(
     assert run.processes >= 2  # it did try to grow
     assert not run.internal_failures
     assert [g.score for g in run.grades] == [20.0] * 4
-
-
-def _sleepers(folder: Path, n: int) -> Path:
-    for i in range(n):
-        (folder / f"s{i}").mkdir(parents=True)
-        (folder / f"s{i}" / "linear.py").write_text(SLEEPER)
-    return folder
 
 
 def _parent_of(pid: int) -> int:
