@@ -1,12 +1,16 @@
 """A grading shard: one pytest session that grades many submissions, one after another.
 
-``autograder grade`` starts ``--jobs`` shards (``python -m autograder.shard``). Each collects the
-hidden tests ONCE, validates their rubric binding, then reads tasks (one submission each) as JSON
-lines on stdin and answers each with a JSON line of test outcomes on its protocol pipe. Student
-code never runs here either: the shard owns a ``Sandbox`` whose workers run it.
+``autograder grade`` starts one of these as a zygote (``python -m autograder.shard`` with a
+control socket, see ``Zygote``): it collects the hidden tests ONCE and validates their rubric
+binding, then forks the ``--jobs`` shards (and more as the pool grows). Without a zygote each
+shard is started the same way and collects for itself. A shard reads tasks (one submission
+each) as JSON lines on stdin and answers each with a JSON line of test outcomes on its
+protocol pipe. Student code never runs here either: the shard owns a ``Sandbox`` whose
+workers run it.
 
 Messages to the parent (one JSON object per line):
-  {"type": "ready", "tests": {item_id: [test ids]}}          after collection
+  {"type": "zygote"}                                          a zygote, after collection
+  {"type": "ready", "tests": {item_id: [test ids]}}          a shard, with its sandbox started
   {"type": "config_error", "message": "file:line: problem"}  binding is broken; the shard exits
   {"type": "result", "student": ..., "status": ..., "outcomes": [...], "load_problem": ...,
    "load_error": kind or "",
