@@ -20,6 +20,7 @@ Messages to the parent (one JSON object per line):
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import random
@@ -109,6 +110,8 @@ class ShardPlugin:
             self.send({"type": "config_error", "message": str(exc)})
             return True
         self.plan = plan(session.items) if self.config.direct else list(session.items)
+        gc.collect()
+        gc.freeze()
         # A zygote: collected once; from here on it forks grading processes. ``serve`` returns
         # True in each child, which goes on as an ordinary shard, and False in the zygote
         # once the grader closes the control socket.
