@@ -311,18 +311,37 @@ class _Session:
             self.sock.sendall(frame)
 
 
-def _output_streams() -> None:
-    """Fresh stdout/stderr on fds 1 and 2, line-buffered so prints reach the grader in order."""
-    for name, fd in (("stdout", 1), ("stderr", 2)):
-        stream = io.TextIOWrapper(
-            io.FileIO(fd, "w", closefd=False),
-            encoding="utf-8",
-            errors="backslashreplace",
-            line_buffering=True,
-        )
-        setattr(sys, name, stream)
-        setattr(sys, f"__{name}__", stream)
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives as long as the worker
+class Streams:
+    """A worker's stdin, stdout and stderr, made in the runner once (``prepare``).
+
+    Every worker inherits an unused copy and only installs it: they refer to descriptors 0, 1
+    and 2 by number, which ``_setup_fds`` points at /dev/null and the output pipe first.
+    Made here, they cost each worker about 0.3 ms of CPU (its pages copied on first use).
+    """
+
+    made: tuple[io.TextIOWrapper, io.TextIOWrapper, io.TextIOWrapper] | None = None
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Called by the runner; nothing ever reads or writes these in the runner itself."""
+        outputs = [
+            io.TextIOWrapper(
+                io.FileIO(fd, "w", closefd=False),
+                encoding="utf-8",
+                errors="backslashreplace",
+                line_buffering=True,  # so prints reach the grader in order
+            )
+            for fd in (1, 2)
+        ]
+        cls.made = (open(0, closefd=False), *outputs)  # noqa: SIM115 - lives as long as we do
+
+    @classmethod
+    def install(cls) -> None:
+        if cls.made is None:
+            cls.prepare()
+        assert cls.made is not None
+        sys.stdin, sys.stdout, sys.stderr = cls.made
+        sys.__stdin__, sys.__stdout__, sys.__stderr__ = cls.made
 
 
 def main(
@@ -331,7 +350,7 @@ def main(
     """Entry point in the forked child; never returns."""
     try:
         _setup_fds(channel, output, status)
-        _output_streams()
+        Streams.install()
         sock = socket.socket(fileno=CHANNEL_FD)
         sock.setblocking(True)
     except BaseException:

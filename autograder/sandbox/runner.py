@@ -449,6 +449,9 @@ def main() -> None:
             importlib.import_module(name)
     if seccomp.available():
         seccomp.prepare_or_none()
+    child.Streams.prepare()
+    # The thread limits were for the imports above; workers inherit an empty environment.
+    os.environ.clear()
     # Everything loaded so far is shared with every worker copy-on-write; a garbage
     # collection in a worker would touch (and so copy) every page of it. Frozen objects are
     # never collected, so workers start with less to copy.
