@@ -324,7 +324,7 @@ class Streams:
     @classmethod
     def prepare(cls) -> None:
         """Called by the runner; nothing ever reads or writes these in the runner itself."""
-        outputs = [
+        stdout, stderr = (
             io.TextIOWrapper(
                 io.FileIO(fd, "w", closefd=False),
                 encoding="utf-8",
@@ -332,16 +332,17 @@ class Streams:
                 line_buffering=True,  # so prints reach the grader in order
             )
             for fd in (1, 2)
-        ]
-        cls.made = (open(0, closefd=False), *outputs)  # noqa: SIM115 - lives as long as we do
+        )
+        cls.made = (open(0, closefd=False), stdout, stderr)  # noqa: SIM115 - lives as we do
 
     @classmethod
     def install(cls) -> None:
         if cls.made is None:
             cls.prepare()
         assert cls.made is not None
-        sys.stdin, sys.stdout, sys.stderr = cls.made
-        sys.__stdin__, sys.__stdout__, sys.__stderr__ = cls.made
+        for name, stream in zip(("stdin", "stdout", "stderr"), cls.made, strict=True):
+            setattr(sys, name, stream)
+            setattr(sys, f"__{name}__", stream)
 
 
 def main(
