@@ -110,6 +110,9 @@ class ShardPlugin:
             self.send({"type": "config_error", "message": str(exc)})
             return True
         self.plan = plan(session.items) if self.config.direct else list(session.items)
+        # pytest, numpy, the grader and the collected tests live as long as we do: frozen,
+        # full collections stop walking them for every submission, and processes forked
+        # from here stop copying the pages such walks would touch.
         gc.collect()
         gc.freeze()
         # A zygote: collected once; from here on it forks grading processes. ``serve`` returns
