@@ -105,7 +105,9 @@ class MissingFunction(StudentError):
 
 
 class StudentTimeout(StudentError):
-    """A call (or the import) ran past its wall-clock or CPU limit; the worker was killed."""
+    """A call (or the import) ran past its time or CPU limit; the worker was killed.
+
+    Time limits count the worker's own time (wall clock minus waiting for a CPU)."""
 
     kind = "timeout"
 

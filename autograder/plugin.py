@@ -161,7 +161,7 @@ class StudentRun:
                 f"{self.filename} does not define a function named {function}", exc_type=None
             )
         self._charge_budget()
-        started = self._clock()
+        started, waited = self._clock(), worker.waited()
         try:
             return worker.call(function, *args, echo_args=echo_args)
         except StudentError as exc:
@@ -169,7 +169,7 @@ class StudentRun:
                 self._timed_out.add(function)
             raise _name_call(exc, function) from None
         finally:
-            self._spent += self._clock() - started
+            self._spent += self._clock() - started - (worker.waited() - waited)
 
     def batch(self, steps: Sequence[Step]) -> list[StepResult]:
         """Run ``steps`` in order, as ``call`` would one by one, in as few round trips as can be.
@@ -193,11 +193,11 @@ class StudentRun:
             except BudgetExhausted:
                 pass
             else:
-                started = self._clock()
+                started, waited = self._clock(), worker.waited()
                 try:
                     done = worker.batch(steps, budget=self.limits.budget_seconds - self._spent)
                 finally:
-                    self._spent += self._clock() - started
+                    self._spent += self._clock() - started - (worker.waited() - waited)
                 for step, result in zip(steps, done, strict=True):
                     if result.not_run:
                         break

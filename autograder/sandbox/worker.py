@@ -34,6 +34,10 @@ EXIT_GRACE = 0.5
 # How long the runner may take to report an exit it has certainly seen (it reaps at once).
 REPORT_TIMEOUT = 10.0
 _TRUNCATED = "\n[output truncated]"
+# A deadline is moved back by the time the worker spent waiting for a CPU, but never past
+# this many times its limit from the start (a backstop for a machine overloaded by others).
+MAX_STRETCH = 4.0
+MIN_STRETCH = 0.01  # less waiting than this since the last look is not worth another look
 _ERRORS: dict[str, type[StudentError]] = {
     "missing": MissingFunction,
     "not_implemented": NotImplementedByStudent,
@@ -127,6 +131,8 @@ class Worker:
         self._dead: str | None = None  # why the worker is gone, once it is
         self._exit_record: dict[str, Any] | None = None
         self._exit: WorkerExit | None = None
+        self._schedstat = _open_schedstat(pid, pidfd)
+        self._waited = 0.0
 
     # -- public API -----------------------------------------------------------------------
 
@@ -138,6 +144,20 @@ class Worker:
             if readable:
                 self._dead = "it exited on its own"
         return self._dead is None and self._exit is None
+
+    def waited(self) -> float:
+        """Seconds the worker has spent runnable but waiting for a CPU, since it started.
+
+        This is the time the load of the machine (our own other grading processes included)
+        added to its calls. Limits are charged without it (see ``_await_reply``), so a call
+        times out after the same work whether the grader runs alone or with a full pool.
+        0.0 where the kernel does not say (no ``/proc/PID/schedstat``): limits are wall clock.
+        Once the worker is gone, the last value read.
+        """
+        if self._schedstat is not None:
+            with contextlib.suppress(OSError, ValueError, IndexError):  # it exited
+                self._waited = int(os.pread(self._schedstat, 128, 0).split()[1]) / 1e9
+        return self._waited
 
     @property
     def output(self) -> str:
@@ -220,10 +240,11 @@ class Worker:
             )
         header = {"op": "batch", "steps": wire}
         results: list[StepResult] = []
-        sent = time.monotonic()
+        sent, waited = time.monotonic(), self.waited()
         for number, step in enumerate(steps):
             phase = f"during a call to {step.function}"
-            if number and budget is not None and time.monotonic() - sent >= budget:
+            spent = time.monotonic() - sent - (self.waited() - waited) if number else 0.0
+            if number and budget is not None and spent >= budget:
                 self._finish("it was stopped: its time budget ran out", 0)
                 break
             try:
@@ -281,6 +302,9 @@ class Worker:
             os.close(self._output_fd)
             self._output_fd = None
         os.close(self._pidfd)
+        if self._schedstat is not None:
+            os.close(self._schedstat)
+            self._schedstat = None
         if record is None:
             self._exit = WorkerExit("lost (the runner died)", 0.0, 0)
         else:
@@ -330,25 +354,28 @@ class Worker:
         step: int | None = None,
     ) -> tuple[dict[str, Any], list[memoryview]]:
         """Send one request and return its (first) reply, draining output meanwhile."""
-        deadline = time.monotonic() + timeout
         self._seq += 1
         data = memoryview(codec.pack({**header, "seq": self._seq}, blobs))
-        return self._await_reply(data, deadline, timeout, phase, step)
+        return self._await_reply(data, timeout, phase, step)
 
     def _next_reply(
         self, timeout: float, phase: str, step: int
     ) -> tuple[dict[str, Any], list[memoryview]]:
         """The reply to the next step of the batch in flight, within ``timeout`` from now."""
-        return self._await_reply(None, time.monotonic() + timeout, timeout, phase, step)
+        return self._await_reply(None, timeout, phase, step)
 
     def _await_reply(
         self,
         data: memoryview | None,
-        deadline: float,
         timeout: float,
         phase: str,
         step: int | None,
     ) -> tuple[dict[str, Any], list[memoryview]]:
+        """Send ``data`` (if any) and wait for the next reply, for ``timeout`` seconds of the
+        worker's own time: wall clock minus what it spent waiting for a CPU, up to
+        ``MAX_STRETCH`` times ``timeout`` of wall clock."""
+        started, waited = time.monotonic(), self.waited()
+        deadline = started + timeout
         sent = 0
         reader = _FrameReader(self.limits.max_frame_mb * 1024 * 1024)
         try:
@@ -363,7 +390,14 @@ class Worker:
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise self._timeout(phase, timeout)
+                    # Charge only the time it could have run: waiting for a CPU is the load's.
+                    stretched = min(
+                        started + timeout + self.waited() - waited, started + MAX_STRETCH * timeout
+                    )
+                    if stretched <= deadline + MIN_STRETCH:
+                        raise self._timeout(phase, timeout)
+                    deadline = stretched
+                    continue
                 watch = [self._channel] + ([self._output_fd] if self._output_fd is not None else [])
                 pending = [self._channel] if data is not None and sent < len(data) else []
                 readable, writable, _ = select.select(watch, pending, [], remaining)
@@ -435,7 +469,7 @@ class Worker:
         )
         self._finish(f"it timed out {phase}", 0)
         return StudentTimeout(
-            f"{what} within {timeout:g} s (wall clock); the worker was killed",
+            f"{what} within {timeout:g} s; the worker was killed",
             filename=self.filename,
         )
 
@@ -499,3 +533,17 @@ class Worker:
 
 def _not_plain(value: Any) -> Handle:
     raise TypeError(f"only plain data can be sent to a worker, not {type(value).__name__}")
+
+
+def _open_schedstat(pid: int, pidfd: int) -> int | None:
+    """An open ``/proc/PID/schedstat`` of the worker (its second field is the time it spent
+    waiting on a run queue), or None where there is none. Held open, it can only ever
+    describe this worker: reads fail once it is gone, even if its pid is reused."""
+    try:
+        fd = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    if select.select([pidfd], [], [], 0)[0]:  # it had already exited: the pid may be another's
+        os.close(fd)
+        return None
+    return fd

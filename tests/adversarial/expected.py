@@ -230,7 +230,7 @@ EXPECTED: dict[str, Expectation] = {
     # -- resources and processes -------------------------------------------------------------
     "loop_import_busy": Expectation(
         "busy loop at import",
-        "import_timeout (wall clock) and SIGKILL",
+        "import_timeout (its own time) and SIGKILL",
         statuses=LOAD_ERROR,
         probe=False,
     ),

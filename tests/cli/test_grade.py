@@ -278,13 +278,13 @@ def test_an_endless_function_times_out_once_not_in_every_check(
     (tmp_path / "class" / "looper" / "linear.py").write_text(endless)
     started = time.monotonic()
     doc = grade(course_copy, tmp_path / "class", tmp_path / "out", "--jobs", "1")
-    # One call_timeout (5 s) for the first endless call, not one per check (budget: 60 s).
+    # One call_timeout (3 s) for the first endless call, not one per check (budget: 60 s).
     assert time.monotonic() - started < 30
     looper = doc["students"]["looper"]
     assert looper["items"]["forward"]["score"] == 4.0
     assert looper["items"]["dW"]["score"] == 0.0
     assert (
-        "did not return within 5 s"
+        "did not return within 3 s"
         in looper["items"]["dx"]["feedback"]
         + looper["items"]["dW"]["feedback"]
         + looper["items"]["db"]["feedback"]
@@ -297,9 +297,9 @@ def test_the_summary_counts_timeouts_graded_errors_and_the_mean(
 ) -> None:
     course_yml = course_copy / "course.yml"
     text = course_yml.read_text()
-    assert "call_timeout: 5" in text
+    assert "call_timeout: 3" in text
     limits = "call_timeout: 1\n      import_timeout: 2"
-    course_yml.write_text(text.replace("call_timeout: 5", limits))
+    course_yml.write_text(text.replace("call_timeout: 3", limits))
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
     students = {
         "honest": reference,

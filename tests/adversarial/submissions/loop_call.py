@@ -4,8 +4,9 @@ Attack: at import, ignore (and block) every catchable signal including SIGXCPU; 
 call either sleeps forever (no CPU: only a wall clock can stop it) or spins forever (until
 the CPU rlimit's SIGXCPU, which it ignores, then the hard limit's SIGKILL). Every test calls
 again, respawning the worker, trying to burn unbounded grading time.
-Why it must fail: every call has a wall-clock deadline enforced with SIGKILL, and the
-submission has a total time budget after which the remaining checks are not run.
+Why it must fail: every call has a deadline (its own time, sleeping included) enforced with
+SIGKILL, and the submission has a total time budget after which the remaining checks are not
+run.
 Earns points only if: never; the run must finish and the neighbours be unaffected.
 """
 

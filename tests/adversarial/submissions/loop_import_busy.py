@@ -2,7 +2,7 @@
 
 Attack: never finish importing, burning CPU, hoping to hang the grading of this and every
 later submission.
-Why it must fail: the load has a wall-clock timeout (import_timeout) and the worker a CPU
+Why it must fail: the load has a timeout (import_timeout, its own time) and the worker a CPU
 rlimit; the worker is SIGKILLed and the submission reported as not loading.
 Earns points only if: never; the run must finish and the neighbours be unaffected.
 """
