@@ -135,9 +135,10 @@ class _TreeSampler(threading.Thread):
             frontier += [(child, depth + 1) for child in children.get(pid, [])]
         self.peak_kb = max(self.peak_kb, total)
         # Grading processes: the command's children with a sandbox runner of their own (the
-        # zygote that forks them has none, and neither has nbgrader's single process).
+        # zygote that forks them has none). A lone child is the grading process (nbgrader's,
+        # between kernels); several without runners are the zygote and shards starting up.
         direct = children.get(self.root, [])
-        grading = [pid for pid in direct if children.get(pid)] or direct
+        grading = direct if len(direct) == 1 else [pid for pid in direct if children.get(pid)]
         self.peak_children = max(self.peak_children, len(grading))
 
 
