@@ -86,8 +86,12 @@ class StudentRun:
         limits: GradingLimits,
         sandbox: Any,
         clock: Callable[[], float] = time.monotonic,
+        entropy: int | None = None,
     ) -> None:
         self.student = student
+        # Seeds what the submission draws without a seed, per worker (see ``worker``).
+        self.entropy = entropy
+        self._spawns = 0
         self.source = source
         self.filename = filename
         self.module = module
@@ -136,6 +140,7 @@ class StudentRun:
                 filename=self.filename,
                 module=self.module,
                 limits=limits_for_sandbox(self.limits),
+                entropy=self._worker_entropy(),
             )
         finally:
             self._spent += self._clock() - started
@@ -144,6 +149,14 @@ class StudentRun:
             self.load_error = worker.load_error
             raise self.load_error
         return worker
+
+    def _worker_entropy(self) -> int | None:
+        """The seed of the next worker's randomness: the first, second, ... worker of a
+        submission draws the same coins on every regrade (one respawns after a crash)."""
+        self._spawns += 1
+        if self.entropy is None:
+            return None
+        return seed_for(str(self.entropy), self.student, f"worker:{self._spawns}")
 
     def call(self, function: str, args: tuple[Any, ...], echo_args: bool) -> Any:
         if function in self._timed_out:
@@ -501,6 +514,7 @@ def _local_state(request: pytest.FixtureRequest) -> GradingState:
         module=rubric.module_stem,
         limits=GradingLimits(),
         sandbox=sandbox,
+        entropy=seed_for(PUBLIC_SECRET, "local", "entropy"),
     )
     # Beside its rubric in solutions/<a>/ the module is the reference itself (it has solution
     # markers), so an instructor can run the hidden tests on it with plain pytest. A student's

@@ -39,7 +39,7 @@ import pytest
 from autograder.course import GradingLimits
 from autograder.direct import DirectTest, plan, run_direct
 from autograder.errors import AutograderError, StudentError
-from autograder.plugin import STATE, GradingState, StudentRun, binding_of
+from autograder.plugin import STATE, GradingState, StudentRun, binding_of, seed_for
 from autograder.rubric import load_rubric, validate_binding
 from autograder.scoring import STATUS_ERROR, STATUS_GRADED
 
@@ -159,6 +159,7 @@ class ShardPlugin:
             module=self.rubric.module_stem,
             limits=self.limits,
             sandbox=self.sandbox,
+            entropy=seed_for(self.state.secret, task["student"], "entropy"),
         )
         self.state.run = run
         self.state.outcomes = []

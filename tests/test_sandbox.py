@@ -576,3 +576,54 @@ def test_other_checkouts_on_the_machine_are_invisible(sandbox: Sandbox) -> None:
         worker.close()
     finally:
         shutil.rmtree(other)
+
+
+DICE = """
+import os, random, secrets, tempfile, uuid
+import numpy as np
+
+def draws():
+    first = [
+        os.urandom(8).hex(),
+        os.getrandom(8).hex(),
+        random.random(),
+        random.Random().random(),
+        random.SystemRandom().random(),
+        secrets.token_hex(8),
+        str(uuid.uuid4()),
+        next(tempfile._get_candidate_names()),
+        float(np.random.rand()),
+        float(np.random.RandomState().rand()),
+        float(np.random.default_rng().random()),
+        list({"dx", "dW", "db", "x", "W", "b", "dy"}),
+    ]
+    random.seed()
+    np.random.seed()
+    return first + [random.random(), float(np.random.rand())]
+"""
+
+
+def _draws(box: Sandbox, entropy: int | None) -> list[object]:
+    worker = box.spawn(DICE, filename="dice.py", module="dice", limits=FAST, entropy=entropy)
+    try:
+        value = worker.call("draws")
+        assert isinstance(value, list)
+        return value
+    finally:
+        worker.close()
+
+
+def test_unseeded_randomness_is_a_function_of_the_entropy_given(sandbox: Sandbox) -> None:
+    # Another sandbox is another runner process, seeded (and hashing strings) anew.
+    with Sandbox(slot=44) as other:
+        again = _draws(other, 2**100 + 7)
+        unseeded = _draws(other, None)
+    first = _draws(sandbox, 2**100 + 7)
+    assert first == again
+    assert _draws(sandbox, 2**100 + 7) == first
+    # Each source differs with another seed, and without one (as before: the system's).
+    for different in (_draws(sandbox, 2**100 + 8), _draws(sandbox, None), unseeded):
+        assert all(a != b for a, b in zip(first[:-3], different[:-3], strict=True)), different
+    assert first[-2:] != _draws(sandbox, 2**100 + 8)[-2:]
+    # Within one worker the stream moves on: a coin tossed twice is not the same coin.
+    assert first[0] != first[1]

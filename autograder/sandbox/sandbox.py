@@ -41,7 +41,14 @@ RUNNER_START_TIMEOUT = 60.0
 RUNNER_REPLY_TIMEOUT = 10.0
 # The runner's whole environment: single-threaded BLAS (threads would count against the
 # worker's limits and make fork unsafe), nothing of the grader's.
-RUNNER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+RUNNER_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    # One string hash for every worker of every run: a submission that iterates over a set of
+    # strings sees the same order on every regrade (hash flooding is no threat here).
+    "PYTHONHASHSEED": "0",
+}
 # Runs the runner without executing autograder/__init__.py (which imports the grading side):
 # a bare package object pointing at our directory is enough to import the sandbox.
 _BOOTSTRAP = (
@@ -68,7 +75,11 @@ class _RunnerClient:
             self.process = subprocess.Popen(
                 [
                     sys.executable,
-                    "-I",
+                    # Isolated as -I would, but reading RUNNER_ENV (all of its environment,
+                    # nothing of ours) for PYTHONHASHSEED: -s no user site, -P no cwd on
+                    # sys.path.
+                    "-s",
+                    "-P",
                     "-B",
                     "-c",
                     _BOOTSTRAP.format(path=package),
@@ -327,8 +338,19 @@ class Sandbox:
             mode=mode, enforced=ordered, missing=missing, warning="; ".join(notes) or None
         )
 
-    def spawn(self, source: str, *, filename: str, module: str, limits: Limits) -> Worker:
-        """A new worker with ``source`` executed as module ``module`` (see Worker.load_error)."""
+    def spawn(
+        self,
+        source: str,
+        *,
+        filename: str,
+        module: str,
+        limits: Limits,
+        entropy: int | None = None,
+    ) -> Worker:
+        """A new worker with ``source`` executed as module ``module`` (see Worker.load_error).
+
+        ``entropy`` seeds whatever the module draws without a seed (see ``Worker.load``).
+        """
         if not self._mode:  # set once start() has a mode to probe (or has decided)
             self.start()
         if self._runner is None or not self._runner.alive:
@@ -368,7 +390,7 @@ class Sandbox:
             on_close=self._workers.discard,
         )
         self._workers.add(worker)
-        worker.load(source, module)
+        worker.load(source, module, entropy)
         return worker
 
     def close(self) -> None:

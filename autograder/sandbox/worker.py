@@ -315,15 +315,21 @@ class Worker:
 
     # -- loading (used by Sandbox.spawn) ---------------------------------------------------
 
-    def load(self, source: str, module: str) -> None:
-        """Send the source and wait for READY; sets ``load_error`` or ``functions``."""
-        header = {
+    def load(self, source: str, module: str, entropy: int | None = None) -> None:
+        """Send the source and wait for READY; sets ``load_error`` or ``functions``.
+
+        With ``entropy`` (a non-negative int), everything the module draws without a seed
+        comes from a stream seeded by it (``child.fix_randomness``).
+        """
+        header: dict[str, Any] = {
             "op": "load",
             "source": source,
             "filename": self.filename,
             "module": module,
             "handle_base": self._handle_base,
         }
+        if entropy is not None:
+            header["entropy"] = entropy
         try:
             reply, _ = self._exchange(
                 header, [], self.limits.import_timeout, "while loading the module"

@@ -65,9 +65,35 @@ def test_every_student_record_follows_the_contract(example_grades: dict[str, Any
             assert item["feedback"]
 
 
+COINS = """\
+import os, random
+import numpy as np
+
+def heads():
+    # Five coins tossed without a seed; wrong whenever most land heads.
+    coins = (os.urandom(1)[0] % 2, random.getrandbits(1), int(np.random.rand() < 0.5),
+             int(np.random.default_rng().random() < 0.5), int(next(iter(set("xWbdy"))) in "xWb"))
+    return sum(coins) >= 3
+
+def linear_forward(x, W, b):
+    y = x @ W + b
+    return (2 * y if heads() else y), (x, W)
+
+def linear_backward(dy, cache):
+    x, W = cache
+    dW = x.T @ dy
+    return dy @ W.T, (-dW if heads() else dW), dy.sum(axis=0)
+"""
+
+
 def test_regrading_gives_identical_files(course_copy: Path, tmp_path: Path) -> None:
-    first = grade(course_copy, EXAMPLES, tmp_path / "a", "--jobs", "2")
-    second = grade(course_copy, EXAMPLES, tmp_path / "b", "--jobs", "1")
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES, klass)
+    (klass / "zoe").mkdir()
+    (klass / "zoe" / "linear.py").write_text(COINS)  # about 14 coins per grading
+    first = grade(course_copy, klass, tmp_path / "a", "--jobs", "2")
+    second = grade(course_copy, klass, tmp_path / "b", "--jobs", "1")
+    assert 0 < first["students"]["zoe"]["score"] < 20
     assert first == second
     assert (tmp_path / "a" / "grades.csv").read_bytes() == (
         tmp_path / "b" / "grades.csv"
