@@ -627,3 +627,32 @@ def test_unseeded_randomness_is_a_function_of_the_entropy_given(sandbox: Sandbox
     assert first[-2:] != _draws(sandbox, 2**100 + 8)[-2:]
     # Within one worker the stream moves on: a coin tossed twice is not the same coin.
     assert first[0] != first[1]
+
+
+
+ADDRESSES = """
+class Cache:
+    pass
+
+def complain():
+    raise ValueError(f"cannot use {Cache()} with {complain}")
+"""
+
+
+def _complaint(box: Sandbox) -> str:
+    worker = box.spawn(ADDRESSES, filename="where.py", module="where", limits=FAST)
+    try:
+        with pytest.raises(StudentException) as caught:
+            worker.call("complain")
+        return str(caught.value)
+    finally:
+        worker.close()
+
+
+def test_addresses_in_a_students_error_message_are_the_same_in_every_run(
+    sandbox: Sandbox,
+) -> None:
+    first = _complaint(sandbox)
+    assert "cannot use <where.Cache object at 0x…> with <function complain at 0x…>" in first
+    with Sandbox(slot=44) as other:  # another runner, its own address layout
+        assert _complaint(other) == first

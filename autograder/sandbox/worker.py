@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import signal
 import socket
@@ -34,6 +35,10 @@ EXIT_GRACE = 0.5
 # How long the runner may take to report an exit it has certainly seen (it reaps at once).
 REPORT_TIMEOUT = 10.0
 _TRUNCATED = "\n[output truncated]"
+# Where Python's default repr puts an object's address (``<Cache object at 0x7f3a...>``): it
+# changes from run to run, and in an error message it would change the feedback a regrade
+# writes. Printed output is left as it was printed.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{4,16}>")
 # A deadline is moved back by the time the worker spent waiting for a CPU, but never past
 # this many times its limit from the start (a backstop for a machine overloaded by others).
 MAX_STRETCH = 4.0
@@ -440,7 +445,7 @@ class Worker:
         line = reply.get("line")
         exc_type = reply.get("type")
         return cls(
-            str(reply.get("msg", ""))[:300],
+            _ADDRESS.sub(" at 0x…>", str(reply.get("msg", "")))[:300],
             exc_type=str(exc_type)[:100] if exc_type is not None else None,
             lineno=line if type(line) is int else None,
             filename=self.filename,
