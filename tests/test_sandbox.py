@@ -629,7 +629,6 @@ def test_unseeded_randomness_is_a_function_of_the_entropy_given(sandbox: Sandbox
     assert first[0] != first[1]
 
 
-
 ADDRESSES = """
 class Cache:
     pass

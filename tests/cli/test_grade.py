@@ -260,6 +260,50 @@ def test_killed_run_resumes_and_matches_a_clean_run(course_copy: Path, tmp_path:
     assert json.loads((out / "grades.json").read_text()) == clean
 
 
+def test_ctrl_c_stops_cleanly_keeps_the_old_grades_and_the_rerun_resumes(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES, klass)
+    out = tmp_path / "out"
+    grade(course_copy, klass, out)
+    old = {name: (out / name).read_bytes() for name in ("grades.json", "grades.csv")}
+    for index in range(6):  # late submissions, graded into the same folder
+        (klass / f"late{index}").mkdir()
+        (klass / f"late{index}" / "linear.py").write_text(SLOW.format(delay=0.3))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder.cli", "grade", "linear", str(klass), "--out", str(out)]
+        + ["--jobs", "1", "--quiet"],
+        cwd=course_copy,
+        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    journal = out / ".autograder" / "journal.jsonl"
+    records = len(journal.read_text().splitlines())
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(journal.read_text().splitlines()) < records + 2:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted; finished results are journaled, rerun to resume" in stderr
+    assert "Traceback" not in stderr + stdout
+    for name, content in old.items():  # still the old complete files, not half of new ones
+        assert (out / name).read_bytes() == content
+    assert not list(out.rglob("*.tmp"))
+    resumed = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "reused from an earlier run" in resumed.stdout
+    clean = grade(course_copy, klass, tmp_path / "clean", "--fresh")
+    assert json.loads((out / "grades.json").read_text()) == clean
+    assert set(clean["students"]) == set(json.loads(old["grades.json"])["students"]) | {
+        f"late{index}" for index in range(6)
+    }
+
+
 def test_one_students_recorded_numbers_never_reach_the_next(
     course_copy: Path, tmp_path: Path
 ) -> None:
