@@ -2,13 +2,14 @@
 
 Exit codes: 0 success; 1 the check found problems (failing public tests, failed verification,
 grader-internal failures); 2 bad input (course.yml, rubric, test binding, command line);
-3 the sandbox could not be set up; 130 interrupted.
+3 the sandbox could not be set up; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,7 +105,8 @@ examples:
   autograder grade linear examples/submissions/linear --out out/linear
   autograder grade linear class.zip --out out/linear --jobs 2
 exit status: 0 every submission has a grade; 1 the grader failed on some submission;
-2 bad course.yml/rubric/tests; 130 interrupted (rerun to resume).""",
+2 bad course.yml/rubric/tests; 3 no sandbox; 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM): rerun to resume.""",
     )
     grade.add_argument("assignment", metavar="ASSIGNMENT")
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
@@ -301,20 +303,34 @@ COMMANDS = {
 }
 
 
+class Terminated(BaseException):
+    """SIGTERM (``kill PID``, a scheduler's time limit): stop as cleanly as for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return 2
+    # Unwinds like Ctrl-C: grading processes stopped, the journal closed, no half-written file.
+    signal.signal(signal.SIGTERM, _terminate)
+    resume = "; finished results are journaled, rerun to resume" if args.command == "grade" else ""
     try:
         return COMMANDS[args.command](args)
     except AutograderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("\ninterrupted; finished results are journaled, rerun to resume", file=sys.stderr)
+        print(f"\ninterrupted{resume}", file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"\nterminated{resume}", file=sys.stderr)
+        return 143
 
 
 if __name__ == "__main__":

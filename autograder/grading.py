@@ -462,6 +462,7 @@ class _ShardPool:
             "hide": [str(p) for p in hide],
             "isolation": isolation,
             "direct": direct,
+            "grader_pid": os.getpid(),
         }
         self.log_dir = log_dir
         # A submission that has used its whole budget is cut off by the shard; this is the

@@ -41,6 +41,7 @@ from autograder.direct import DirectTest, plan, run_direct
 from autograder.errors import AutograderError, StudentError
 from autograder.plugin import STATE, GradingState, StudentRun, binding_of, seed_for
 from autograder.rubric import load_rubric, validate_binding
+from autograder.sandbox import confine
 from autograder.scoring import STATUS_ERROR, STATUS_GRADED
 
 
@@ -62,6 +63,8 @@ class ShardConfig:
     direct: bool = True
     # Set for a zygote: the descriptor of its control socket (see ``Zygote``).
     control_fd: int | None = None
+    # The grader's pid: a shard (and the zygote) is killed when the grader dies (``_die_with``).
+    grader_pid: int | None = None
 
 
 class ShardPlugin:
@@ -257,6 +260,7 @@ class Zygote:
         os.close(tasks)
         self.plugin.tasks = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
         self.plugin.config = replace(self.plugin.config, slot=int(request["slot"]), control_fd=None)
+        _die_with(self.plugin.config.grader_pid)  # a clone does not inherit the zygote's
         # A bare clone runs none of Python's after-fork hooks: reseed what a test might use.
         random.seed()
         np.random.seed()
@@ -280,6 +284,21 @@ def _clone_parent() -> int:
         err = ctypes.get_errno()
         raise OSError(err, f"clone: {os.strerror(err)}")
     return int(pid)
+
+
+def _die_with(grader: int | None) -> None:
+    """Be killed (SIGKILL) as soon as the grader dies, however it dies.
+
+    Without this, a grader killed on its own (``kill -9 PID``, not the whole process group)
+    would leave its shards grading on for nobody: each finishes its current submission, up to
+    its whole budget, holding a core and a sandbox slot while the rerun starts. The shard's
+    runner and workers die with the shard (theirs is armed the same way).
+    """
+    if grader is None:
+        return
+    confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != grader:  # the grader died before the signal was armed
+        os._exit(1)
 
 
 def _redirect_log(path: str) -> None:
@@ -318,6 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     header = sys.stdin.readline()
     config = ShardConfig(**json.loads(header))
+    _die_with(config.grader_pid)
     plugin = ShardPlugin(config, sys.stdin, proto)
     args = [
         *config.tests,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -302,6 +303,140 @@ def test_ctrl_c_stops_cleanly_keeps_the_old_grades_and_the_rerun_resumes(
     assert set(clean["students"]) == set(json.loads(old["grades.json"])["students"]) | {
         f"late{index}" for index in range(6)
     }
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """Every live process below ``pid`` (pid -> its command line), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # the command name may hold spaces and parentheses; ppid follows its last ")"
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found: dict[int, str] = {}
+    todo = list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        if _alive(child):
+            found[child] = _cmdline(child)
+        todo += children.get(child, [])
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for a parent that may never reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _still_alive_after(processes: dict[int, str], *, seconds: float) -> dict[int, str]:
+    """Those of ``processes`` still alive once they all died or ``seconds`` passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(_alive(pid) for pid in processes):
+        time.sleep(0.1)
+    return {pid: cmd for pid, cmd in processes.items() if _alive(pid)}
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:80]
+    except OSError:
+        return "?"
+
+
+# ``autograder`` with grading processes started as new processes instead of forked by the
+# zygote (as when the zygote cannot fork).
+WITHOUT_ZYGOTE = """\
+import functools, sys
+from autograder import cli, grading
+grading.grade = functools.partial(grading.grade, zygote=False)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("zygote", [True, False], ids=["forked", "started"])
+def test_killing_only_the_grader_takes_every_process_it_started_with_it(
+    course_copy: Path, tmp_path: Path, zygote: bool
+) -> None:
+    """``kill -9 PID`` of the grader alone, not its process group: nothing it started may go
+    on grading for nobody (holding a core and a sandbox slot while the rerun starts)."""
+    klass = tmp_path / "class"
+    for index in range(2):  # each call sleeps 2 s (under the 3 s limit): about 20 s a student
+        (klass / f"s{index}").mkdir(parents=True)
+        (klass / f"s{index}" / "linear.py").write_text(SLOW.format(delay=2.0))
+    command = ["-m", "autograder.cli"] if zygote else ["-c", WITHOUT_ZYGOTE]
+    process = subprocess.Popen(
+        [sys.executable, *command, "grade", "linear", str(klass)]
+        + ["--out", str(tmp_path / "out"), "--jobs", "2", "--quiet"],
+        cwd=course_copy,
+        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    started: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 60
+        # Until both students are in their first sleep: two grading processes, their
+        # sandboxes and two workers (at least six processes below the grader).
+        while time.monotonic() < deadline and len(started) < 6:
+            time.sleep(0.2)
+            started = _descendants(process.pid)
+        assert len(started) >= 6, started
+        time.sleep(0.5)
+        started.update(_descendants(process.pid))
+        process.kill()
+        process.wait()
+        # the students would sleep for another 15 s or more
+        left = _still_alive_after(started, seconds=5)
+        assert not left, f"still running 5 s after the grader was killed: {left}"
+    finally:
+        for pid in started:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(course_copy: Path, tmp_path: Path) -> None:
+    """``kill PID`` (SIGTERM, to the grader alone): exit 143 with a message, nothing left
+    running or half-written, and the same command resumes."""
+    klass = tmp_path / "class"
+    for index in range(6):
+        (klass / f"s{index}").mkdir(parents=True)
+        (klass / f"s{index}" / "linear.py").write_text(SLOW.format(delay=0.3))
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder.cli", "grade", "linear", str(klass)]
+        + ["--out", str(out), "--jobs", "1", "--quiet"],
+        cwd=course_copy,
+        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    journal = out / ".autograder" / "journal.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if journal.exists() and len(journal.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    started = _descendants(process.pid)
+    process.terminate()
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    assert "terminated; finished results are journaled, rerun to resume" in stderr
+    assert "Traceback" not in stderr + stdout
+    assert not _still_alive_after(started, seconds=5)
+    assert not (out / "grades.json").exists()
+    assert not list(out.rglob("*.tmp"))
+    resumed = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "reused from an earlier run" in resumed.stdout
+    assert len(json.loads((out / "grades.json").read_text())["students"]) == 6
 
 
 def test_one_students_recorded_numbers_never_reach_the_next(
