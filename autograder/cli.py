@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 the check found problems (failing public tests, failed verification,
 grader-internal failures); 2 bad input (course.yml, rubric, test binding, command line);
-3 the sandbox could not be set up; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+3 the sandbox could not be set up; 4 the results could not be written (a full disk, no
+permission); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ examples:
   autograder grade linear examples/submissions/linear --out out/linear
   autograder grade linear class.zip --out out/linear --jobs 2
 exit status: 0 every submission has a grade; 1 the grader failed on some submission;
-2 bad course.yml/rubric/tests; 3 no sandbox; 130 interrupted (Ctrl-C), 143 terminated
-(SIGTERM): rerun to resume.""",
+2 bad course.yml/rubric/tests; 3 no sandbox; 4 cannot write DIR (disk full, permissions);
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM). After 4, 130 or 143, rerun to resume.""",
     )
     grade.add_argument("assignment", metavar="ASSIGNMENT")
     grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS")

@@ -47,6 +47,13 @@ class UsageError(AutograderError):
     exit_code = 2
 
 
+class OutputError(AutograderError):
+    """The output folder cannot be written (a full disk, no permission). Whatever was graded
+    before is journaled, and no report is left half-written: the same command resumes."""
+
+    exit_code = 4
+
+
 class SandboxError(AutograderError):
     """The isolation machinery itself failed (not the student's code)."""
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder.course import Assignment, Course
-from autograder.errors import BindingError, SandboxError
+from autograder.errors import BindingError, OutputError, SandboxError
 from autograder.progress import Progress
 from autograder.report import (
     remove_stale_temporaries,
@@ -269,15 +269,21 @@ class Journal:
                 student = str(entry.get("student"))
                 if student in keep and entry.get("source_sha") == keep[student]:
                     kept[student] = line
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            header = {"journal": JOURNAL_VERSION, "fingerprint": self.fingerprint}
-            handle.write(json.dumps(header) + "\n")
-            for line in kept.values():
-                handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        # (".tmp": what a kill leaves here is cleared with the reports' temporaries)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                header = {"journal": JOURNAL_VERSION, "fingerprint": self.fingerprint}
+                handle.write(json.dumps(header) + "\n")
+                for line in kept.values():
+                    handle.write(line + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         self.done = {student: keep[student] for student in kept} if keep is not None else {}
         self._handle = self.path.open("a", encoding="utf-8")
 
@@ -297,11 +303,14 @@ class Journal:
             yield entry
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
-            self._handle.close()
-            self._handle = None
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            try:
+                handle.flush()
+                os.fsync(handle.fileno())
+            finally:
+                with contextlib.suppress(OSError):  # what could not be flushed: torn, ignored
+                    handle.close()
 
 
 def grade_entry(entry: dict[str, Any], rubric: Rubric) -> StudentGrade:
@@ -339,8 +348,9 @@ def grade(
     secret = secret if secret is not None else course.secret()
     out = out.resolve()
     state_dir = out / ".autograder"
-    state_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out)  # half-written reports of a run killed mid-write
+    with writing(out, started=False):
+        state_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(out)  # half-written reports of a run killed mid-write
     found = discover(
         submissions.resolve(),
         module=rubric.module,
@@ -348,7 +358,8 @@ def grade(
         workdir=state_dir,
     )
     journal = Journal(state_dir / "journal.jsonl", fingerprint(assignment, rubric, secret))
-    journal.open(None if fresh else {s.student: source_hash(s) for s in found})
+    with writing(out):
+        journal.open(None if fresh else {s.student: source_hash(s) for s in found})
     reused = len(journal.done)
     todo = [s for s in found if s.student not in journal.done]
     progress = Progress(len(found), done=reused, stream=progress_stream)
@@ -357,10 +368,15 @@ def grade(
     processes = 0
     reported: dict[str, StudentGrade] = {}
 
+    def record(entry: dict[str, Any]) -> None:
+        with writing(out):
+            journal.record(entry)
+
     def report(entry: dict[str, Any]) -> float:
         """Score a journaled result and write its reports at once, while the shards work."""
         grade_ = grade_entry(entry, rubric)
-        write_student_reports(out, rubric, grade_, durable=False)  # synced before grades.json
+        with writing(out):  # synced before grades.json
+            write_student_reports(out, rubric, grade_, durable=False)
         # What the student printed is in their feedback file now; do not hold it for all.
         reported[grade_.student] = replace(grade_, output="")
         return grade_.score
@@ -373,7 +389,7 @@ def grade(
             else:
                 status = STATUS_MISSING if sub.missing else STATUS_ERROR
                 entry = _entry(sub, status, sub.problem, [], "")
-                journal.record(entry)
+                record(entry)
                 report(entry)
                 progress.advance(status)
         if runnable:
@@ -391,10 +407,16 @@ def grade(
             )
             jobs = jobs or os.cpu_count() or 1
             most = max(jobs, max_jobs if max_jobs is not None else default_max_jobs(jobs))
-            warning = pool.run(runnable, jobs, most, journal, progress, internal, report)
+            warning = pool.run(runnable, jobs, most, record, progress, internal, report)
             processes = pool.peak
+    except BaseException:
+        with contextlib.suppress(OSError):  # the first problem is the one to report
+            journal.close()
+        raise
+    else:
+        with writing(out):
+            journal.close()
     finally:
-        journal.close()
         progress.finish()
     grades = []
     for entry in journal.entries():
@@ -403,11 +425,29 @@ def grade(
             report(entry)
             grade_ = reported[entry["student"]]
         grades.append(grade_)
-    sync_filesystem(out)  # every report on disk before grades.json says the run is complete
-    write_gradebooks(out, rubric, grades)
+    with writing(out):
+        sync_filesystem(out)  # every report on disk before grades.json says the run is complete
+        write_gradebooks(out, rubric, grades)
     return GradeRun(
         tuple(grades), reused, tuple(internal), time.monotonic() - started, warning, processes
     )
+
+
+@contextlib.contextmanager
+def writing(out: Path, *, started: bool = True) -> Iterator[None]:
+    """Turn a failure to write into ``out`` (a full disk, no permission) into an
+    ``OutputError`` that says what happened and what to do; nothing already written is lost:
+    results are journaled before their reports, and every file is replaced atomically."""
+    try:
+        yield
+    except OSError as exc:
+        what = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+        if not started:
+            raise OutputError(f"cannot write the results in {out} ({what})") from None
+        raise OutputError(
+            f"cannot write the results in {out} ({what}). Everything graded until now is "
+            "kept: make room (or fix the permissions) and run the same command again to resume."
+        ) from None
 
 
 def _entry(
@@ -608,7 +648,7 @@ class _ShardPool:
         todo: Sequence[Submission],
         jobs: int,
         max_jobs: int,
-        journal: Journal,
+        record: Callable[[dict[str, Any]], None],
         progress: Progress,
         internal: list[str],
         on_result: Callable[[dict[str, Any]], float],
@@ -672,7 +712,7 @@ class _ShardPool:
                 if sub.student in retried:
                     internal.append(f"{sub.student}: {why}")
                     entry = _entry(sub, STATUS_ERROR, INTERNAL_PROBLEM, [], "")
-                    journal.record(entry)
+                    record(entry)
                     on_result(entry)
                     progress.advance(STATUS_ERROR)
                 else:
@@ -732,7 +772,7 @@ class _ShardPool:
                                 str(message.get("load_error", "")),
                                 time.monotonic() - shard.started,
                             )
-                            journal.record(entry)  # first: nothing else is lost in a crash
+                            record(entry)  # journaled first: nothing else is lost in a crash
                             dispatch(shard)
                             progress.advance(message["status"], on_result(entry))
                 now = time.monotonic()

@@ -35,12 +35,37 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
     The temporary file is ``.<name>.<pid>.tmp`` beside it (mode 0600), so two processes never
     share one; ``remove_stale_temporaries`` clears those a killed process left.
     """
-    tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+    atomic_replace([(path, data)], durable=durable)
+
+
+def atomic_replace(files: Sequence[tuple[Path, bytes]], *, durable: bool = True) -> None:
+    """Replace each ``path`` with its ``data``; every file is written before any is renamed.
+
+    If one cannot be written (a full disk, say), none is replaced and no temporary is left:
+    files that belong together (grades.csv and grades.json) never end up one old, one new.
+    """
+    written: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files:
+            tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+            _write_new(tmp, data, durable=durable)
+            written.append((tmp, path))
+        for tmp, path in written:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in written:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+
+
+def _write_new(tmp: Path, data: bytes, *, durable: bool) -> None:
+    """Write ``tmp`` (mode 0600, creating its folder if need be); on failure remove it."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW
     try:
         fd = os.open(tmp, flags, 0o600)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, flags, 0o600)
     try:
         try:
@@ -51,7 +76,6 @@ def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -218,9 +242,14 @@ def sync_filesystem(path: Path) -> None:
 
 
 def write_gradebooks(out: Path, rubric: Rubric, grades: Sequence[StudentGrade]) -> None:
-    """grades.csv, then grades.json (last: its presence means the run's files are written)."""
-    atomic_write(out / "grades.csv", gradebook_csv(rubric, grades))
-    atomic_write(out / "grades.json", gradebook_json(rubric, grades))
+    """grades.csv and grades.json, both written before either replaces its old file; grades.json
+    last (its presence means the run's files are written)."""
+    atomic_replace(
+        [
+            (out / "grades.csv", gradebook_csv(rubric, grades).encode("utf-8")),
+            (out / "grades.json", gradebook_json(rubric, grades).encode("utf-8")),
+        ]
+    )
 
 
 def write_reports(out: Path, rubric: Rubric, grades: Sequence[StudentGrade]) -> None:

@@ -77,3 +77,23 @@ def test_records_reach_the_file_at_once_and_are_fsynced_in_batches(
     journal.close()
     assert len(synced) == 2  # and on close
     assert [e["student"] for e in Journal(path, "fp1").entries()] == [f"s{n}" for n in range(50)]
+
+
+def test_a_journal_that_cannot_be_rewritten_stays_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path, "fp1")
+    journal.open(None)
+    journal.record(entry("alice"))
+    journal.close()
+    before = path.read_bytes()
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("autograder.grading.os.fsync", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        Journal(path, "fp1").open({"alice": "x"})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["journal.jsonl"]  # no temporary left

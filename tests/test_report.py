@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from autograder.report import (
     feedback_markdown,
     gradebook_csv,
     gradebook_json,
+    write_gradebooks,
     write_reports,
 )
 from autograder.rubric import Rubric
@@ -69,6 +71,33 @@ def test_atomic_write_keeps_old_file_when_writing_fails(
         atomic_write(target, "new, never completed\n")
     assert target.read_text() == "old complete\n"
     assert [p.name for p in tmp_path.iterdir()] == ["grades.json"]
+
+
+def test_grades_csv_and_json_are_replaced_together_or_not_at_all(
+    toy_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    write_gradebooks(out, toy_rubric, grades(toy_rubric)[:1])
+    old = {name: (out / name).read_bytes() for name in ("grades.csv", "grades.json")}
+    real_fsync = os.fsync
+    fsyncs: list[int] = []
+
+    def full_at_the_second_file(fd: int) -> None:  # grades.csv is written, grades.json is not
+        fsyncs.append(fd)
+        if len(fsyncs) == 2:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr("autograder.report.os.fsync", full_at_the_second_file)
+    with pytest.raises(OSError, match="No space"):
+        write_gradebooks(out, toy_rubric, grades(toy_rubric))
+    assert {name: (out / name).read_bytes() for name in old} == old  # not one old, one new
+    assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "grades.json"]
+    monkeypatch.setattr("autograder.report.os.fsync", real_fsync)
+    write_gradebooks(out, toy_rubric, grades(toy_rubric))
+    assert len(json.loads((out / "grades.json").read_text())["students"]) == 3
+    assert len((out / "grades.csv").read_text().splitlines()) == 4
 
 
 def test_non_durable_writes_skip_fsync_and_sync_filesystem_flushes(

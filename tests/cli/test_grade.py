@@ -439,6 +439,72 @@ def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(course_copy: Path, tmp_
     assert len(json.loads((out / "grades.json").read_text())["students"]) == 6
 
 
+# ``autograder`` on a disk that fills up: the N+1th write of a report file or of a journal
+# record fails as a full disk does (ENOSPC).
+FULL_DISK = """\
+import errno, sys
+from autograder import cli, grading, report
+target, limit = sys.argv.pop(1), int(sys.argv.pop(1))
+owner, name = (report, "_write_new") if target == "reports" else (grading.Journal, "record")
+real, calls = getattr(owner, name), []
+def full(*args, **kwargs):
+    calls.append(1)
+    if len(calls) > limit:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    return real(*args, **kwargs)
+setattr(owner, name, full)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("target", ["reports", "journal"])
+def test_a_full_disk_stops_the_run_with_a_message_and_loses_nothing(
+    course_copy: Path, tmp_path: Path, target: str
+) -> None:
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES, klass)
+    out = tmp_path / "out"
+    grade(course_copy, klass, out)
+    old = {name: (out / name).read_bytes() for name in ("grades.json", "grades.csv")}
+    for index in range(6):  # late submissions, graded into the same folder
+        (klass / f"late{index}").mkdir()
+        (klass / f"late{index}" / "linear.py").write_text(SLOW.format(delay=0))
+    full = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, target, "4", "grade", "linear", str(klass)]
+        + ["--out", str(out), "--quiet"],
+        cwd=course_copy,
+        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert full.returncode == 4, full.stderr
+    assert f"error: cannot write the results in {out.resolve()} (No space left on device)" in (
+        full.stderr
+    )
+    assert "run the same command again to resume" in full.stderr
+    assert "Traceback" not in full.stderr + full.stdout
+    for name, content in old.items():  # still the old complete files
+        assert (out / name).read_bytes() == content
+    assert not list(out.rglob("*.tmp"))
+    resumed = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "reused from an earlier run" in resumed.stdout
+    clean = grade(course_copy, klass, tmp_path / "clean", "--fresh")
+    assert json.loads((out / "grades.json").read_text()) == clean
+
+
+def test_an_output_folder_that_cannot_be_made_is_named_without_a_traceback(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    not_a_folder = tmp_path / "out"
+    not_a_folder.write_text("a file where the output folder should go\n")
+    result = run_cli("grade", "linear", EXAMPLES, "--out", not_a_folder, cwd=course_copy)
+    assert result.returncode == 4, result.stderr
+    assert f"error: cannot write the results in {not_a_folder} (Not a directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_one_students_recorded_numbers_never_reach_the_next(
     course_copy: Path, tmp_path: Path
 ) -> None:
