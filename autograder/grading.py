@@ -356,6 +356,7 @@ def grade(
         module=rubric.module,
         assignment=assignment.name,
         workdir=state_dir,
+        exclude=[out],  # --out inside the submissions folder is not a student
     )
     journal = Journal(state_dir / "journal.jsonl", fingerprint(assignment, rubric, secret))
     with writing(out):

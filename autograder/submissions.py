@@ -18,7 +18,7 @@ import re
 import shutil
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +46,14 @@ class Submission:
         return self.source is not None
 
 
-def discover(root: Path, *, module: str, assignment: str, workdir: Path) -> list[Submission]:
-    """All submissions under ``root`` (a folder or a .zip), sorted by student id."""
+def discover(
+    root: Path, *, module: str, assignment: str, workdir: Path, exclude: Sequence[Path] = ()
+) -> list[Submission]:
+    """All submissions under ``root`` (a folder or a .zip), sorted by student id.
+
+    Folders in ``exclude`` (the grader's own output folder, when it is inside ``root``) are
+    not students.
+    """
     if not root.exists():
         raise UsageError(f"submissions folder {root} does not exist")
     if root.is_file():
@@ -59,9 +65,11 @@ def discover(root: Path, *, module: str, assignment: str, workdir: Path) -> list
         extract_zip(root, target)
         root = _unwrap(target)
     root = _nbgrader_root(root, assignment)
+    skip = {path.resolve() for path in exclude}
     found = [
         load_submission(folder, student=folder.name, module=module, assignment=assignment)
         for folder in sorted(_student_dirs(root), key=lambda p: p.name)
+        if folder.resolve() not in skip
     ]
     if not found:
         raise UsageError(f"no student folders in {root} (expected {root}/<student>/{module})")

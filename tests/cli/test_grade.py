@@ -505,6 +505,20 @@ def test_an_output_folder_that_cannot_be_made_is_named_without_a_traceback(
     assert "Traceback" not in result.stderr
 
 
+def test_an_output_folder_inside_the_class_is_not_a_student(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES, klass)
+    students = {p.name for p in klass.iterdir() if p.is_dir()}
+    first = grade(course_copy, klass, klass / "graded")
+    assert set(first["students"]) == students
+    again = run_cli("grade", "linear", klass, "--out", klass / "graded", cwd=course_copy)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(students)} reused from an earlier run" in again.stdout
+    assert json.loads((klass / "graded" / "grades.json").read_text()) == first
+
+
 def test_one_students_recorded_numbers_never_reach_the_next(
     course_copy: Path, tmp_path: Path
 ) -> None:
