@@ -17,38 +17,62 @@ MAX_TABLE_ROWS = 60
 
 
 def print_grade_summary(result: GradeRun, rubric: Rubric, out: Path, stream: IO[str]) -> None:
-    """Per-student table (for classes up to ``MAX_TABLE_ROWS``), then totals."""
+    """Per-student table (for classes up to ``MAX_TABLE_ROWS``), the class's counts, each item."""
     grades = sorted(result.grades, key=lambda g: g.student)
     if len(grades) <= MAX_TABLE_ROWS:
-        width = max([7, *(len(g.student) for g in grades)])
-        head = f"{'student':<{width}}  {'status':<7}  " + "  ".join(f"{i:>7}" for i in rubric.ids)
-        stream.write(head + f"  {'total':>11}\n")
-        stream.write("-" * (len(head) + 13) + "\n")
-        for grade in grades:
-            cells = "  ".join(f"{_num(i.score):>3}/{_num(i.max_score):<3}" for i in grade.items)
-            total = f"{_num(grade.score)}/{_num(grade.max_score)}"
-            stream.write(f"{grade.student:<{width}}  {grade.status:<7}  {cells}  {total:>11}\n")
-        stream.write("\n")
+        rows = [
+            [
+                grade.student,
+                grade.status,
+                *(f"{_num(i.score)}/{_num(i.max_score)}" for i in grade.items),
+                f"{_num(grade.score)}/{_num(grade.max_score)}",
+            ]
+            for grade in grades
+        ]
+        stream.write(_table(["student", "status", *rubric.ids, "total"], rows, left=2) + "\n")
     statuses = Counter(g.status for g in grades)
-    timeouts = sum(1 for g in grades if g.timed_out)
-    mean = sum(g.score for g in grades) / len(grades) if grades else 0.0
-    full = sum(1 for g in grades if g.score == g.max_score)
-    parts = [
-        f"{len(grades)} submissions",
-        f"{statuses.get('graded', 0)} graded",
-        f"{statuses.get('error', 0)} could not run",
-        f"{statuses.get('missing', 0)} missing",
-        f"{timeouts} with timeouts",
-        f"{full} full marks",
-        f"mean {mean:.2f}/{_num(rubric.max_score)}",
+    count = len(grades) or 1
+    counts = [
+        ("graded", f"{statuses.get('graded', 0)}"),
+        ("could not run", f"{statuses.get('error', 0)}"),
+        ("missing", f"{statuses.get('missing', 0)}"),
+        ("with timeouts", f"{sum(1 for g in grades if g.timed_out)}"),
+        ("full marks", f"{sum(1 for g in grades if g.score == g.max_score)}"),
+        ("mean score", f"{sum(g.score for g in grades) / count:.2f}/{_num(rubric.max_score)}"),
     ]
-    stream.write(", ".join(parts) + "\n")
+    stream.write(_table([f"{len(grades)} submissions", ""], counts) + "\n")
+    items: list[tuple[str, str, str, str]] = []
+    for item_id in rubric.ids:
+        scores = [g.item(item_id) for g in grades]
+        items.append(
+            (
+                item_id,
+                _num(scores[0].max_score) if scores else "",
+                f"{sum(i.score for i in scores) / count:.2f}",
+                f"{sum(1 for i in scores if i.score == i.max_score)}",
+            )
+        )
+    stream.write(_table(["item", "points", "mean", "full marks"], items) + "\n")
     fresh = len(grades) - result.reused
     reused = f" ({result.reused} reused from an earlier run)" if result.reused else ""
     processes = f" with up to {result.processes} processes" if result.processes else ""
     stream.write(
         f"graded {fresh} in {result.seconds:.1f} s{processes}{reused}; reports in {out}/\n"
     )
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1) -> str:
+    """The first ``left`` columns left-aligned, the numbers right-aligned, a rule under the head."""
+    widths = [max(len(r[c]) for r in [head, *rows]) for c in range(len(head))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            f"{cell:<{width}}" if c < left else f"{cell:>{width}}"
+            for c, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    rule = "-" * len(line(["-" * w for w in widths]))
+    return "\n".join([line(head), rule, *(line(r) for r in rows)]) + "\n"
 
 
 def print_check_summary(rubric: Rubric, outcomes: Sequence[TestOutcome], stream: IO[str]) -> None:

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -601,7 +602,38 @@ def test_the_summary_counts_timeouts_graded_errors_and_the_mean(
         "grade", "linear", tmp_path / "class", "--out", tmp_path / "out", cwd=course_copy
     )
     assert result.returncode == 0, result.stderr
-    summary = result.stdout.strip().splitlines()
-    assert summary[-2].startswith("4 submissions, 2 graded, 2 could not run, 0 missing, "), summary
-    assert "2 with timeouts, 1 full marks" in summary[-2]
-    assert summary[-1].startswith("graded 4 in ")
+    stdout = result.stdout
+    cells = {row[0]: row[1:] for row in _table_rows(stdout)}
+    students = json.loads((tmp_path / "out" / "grades.json").read_text())["students"]
+    # one row per student: status, then each item's score and the total
+    assert cells["honest"] == ["graded", "4/4", "4/4", "4/4", "3/3", "3/3", "2/2", "20/20"]
+    assert cells["syntax"][0] == "error" and cells["syntax"][-1] == "0/20"
+    assert cells["loops_in_backward"][-1] == f"{students['loops_in_backward']['score']:g}/20"
+    # the class: counts and the mean
+    counts = dict(
+        re.findall(
+            r"^(graded|could not run|missing|with timeouts|full marks) +(\d+)$", stdout, re.M
+        )
+    )
+    assert counts == {
+        "graded": "2",
+        "could not run": "2",
+        "missing": "0",
+        "with timeouts": "2",
+        "full marks": "1",
+    }, stdout
+    mean = sum(s["score"] for s in students.values()) / 4
+    assert re.search(rf"^mean score +{mean:.2f}/20$", stdout, re.M), stdout
+    # each rubric item: its points, the class's mean on it and how many got it all
+    for item in ("forward", "dx", "dW", "db", "shapes", "purity"):
+        scores = [s["items"][item] for s in students.values()]
+        full = sum(1 for i in scores if i["score"] == i["max_score"])
+        mean = sum(i["score"] for i in scores) / 4
+        points = f"{scores[0]['max_score']:g}"
+        assert cells[item] == [points, f"{mean:.2f}", str(full)], (item, stdout)
+    assert stdout.strip().splitlines()[-1].startswith("graded 4 in ")
+
+
+def _table_rows(text: str) -> list[list[str]]:
+    """The cells of every table row in ``text`` (cells are separated by two spaces or more)."""
+    return [re.split(r"\s{2,}", line.strip()) for line in text.splitlines() if "  " in line]
