@@ -46,12 +46,12 @@ class GradingLimits:
 
 
 LIMIT_HELP = {
-    "call_timeout": "wall seconds per call into student code",
-    "import_timeout": "wall seconds to run the submitted file",
+    "call_timeout": "seconds per call into student code (its own time, sleeps included)",
+    "import_timeout": "seconds to run the submitted file (the same)",
     "cpu_seconds": "CPU seconds for a whole submission",
     "memory_mb": "memory allowance in MiB",
     "output_kb": "printed output kept per submission, KiB",
-    "budget_seconds": "total wall seconds for one submission's tests",
+    "budget_seconds": "total seconds for one submission's tests (the same)",
 }
 
 
