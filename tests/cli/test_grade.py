@@ -214,6 +214,16 @@ def linear_backward(dy, cache):
 """
 
 
+def wait_for_journal_lines(out: Path, lines: int, timeout: float = 120) -> None:
+    """Until the run grading into ``out`` has journaled ``lines`` lines (its header included)."""
+    journal = out / ".autograder" / "journal.jsonl"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if journal.exists() and len(journal.read_text().splitlines()) >= lines:
+            return
+        time.sleep(0.05)
+
+
 def test_killed_run_resumes_and_matches_a_clean_run(course_copy: Path, tmp_path: Path) -> None:
     klass = tmp_path / "class"
     for index in range(6):
@@ -242,12 +252,7 @@ def test_killed_run_resumes_and_matches_a_clean_run(course_copy: Path, tmp_path:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    journal = out / ".autograder" / "journal.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if journal.exists() and len(journal.read_text().splitlines()) >= 4:
-            break
-        time.sleep(0.05)
+    wait_for_journal_lines(out, 4)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert not (out / "grades.json").exists()
@@ -262,9 +267,11 @@ def test_killed_run_resumes_and_matches_a_clean_run(course_copy: Path, tmp_path:
     assert json.loads((out / "grades.json").read_text()) == clean
 
 
-def test_ctrl_c_stops_cleanly_keeps_the_old_grades_and_the_rerun_resumes(
-    course_copy: Path, tmp_path: Path
-) -> None:
+def graded_class_with_late_students(
+    course_copy: Path, tmp_path: Path, *, delay: float
+) -> tuple[Path, Path, dict[str, bytes]]:
+    """The example class graded into ``out``, then six late students (each forward call
+    sleeping ``delay`` s) added to the class; returns the class, ``out`` and its gradebooks."""
     klass = tmp_path / "class"
     shutil.copytree(EXAMPLES, klass)
     out = tmp_path / "out"
@@ -272,7 +279,30 @@ def test_ctrl_c_stops_cleanly_keeps_the_old_grades_and_the_rerun_resumes(
     old = {name: (out / name).read_bytes() for name in ("grades.json", "grades.csv")}
     for index in range(6):  # late submissions, graded into the same folder
         (klass / f"late{index}").mkdir()
-        (klass / f"late{index}" / "linear.py").write_text(SLOW.format(delay=0.3))
+        (klass / f"late{index}" / "linear.py").write_text(SLOW.format(delay=delay))
+    return klass, out, old
+
+
+def assert_old_grades_kept_and_the_rerun_resumes(
+    course_copy: Path, klass: Path, out: Path, old: dict[str, bytes]
+) -> dict[str, Any]:
+    """After a stopped run: the old complete gradebooks, no temporaries, and the same command
+    resumes to a clean run's grades (returned)."""
+    for name, content in old.items():  # still the old complete files, not half of new ones
+        assert (out / name).read_bytes() == content
+    assert not list(out.rglob("*.tmp"))
+    resumed = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "reused from an earlier run" in resumed.stdout
+    clean = grade(course_copy, klass, out.parent / "clean", "--fresh")
+    assert json.loads((out / "grades.json").read_text()) == clean
+    return clean
+
+
+def test_ctrl_c_stops_cleanly_keeps_the_old_grades_and_the_rerun_resumes(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass, out, old = graded_class_with_late_students(course_copy, tmp_path, delay=0.3)
     process = subprocess.Popen(
         [sys.executable, "-m", "autograder.cli", "grade", "linear", str(klass), "--out", str(out)]
         + ["--jobs", "1", "--quiet"],
@@ -283,24 +313,14 @@ def test_ctrl_c_stops_cleanly_keeps_the_old_grades_and_the_rerun_resumes(
         stderr=subprocess.PIPE,
         text=True,
     )
-    journal = out / ".autograder" / "journal.jsonl"
-    records = len(journal.read_text().splitlines())
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(journal.read_text().splitlines()) < records + 2:
-        time.sleep(0.05)
+    records = len((out / ".autograder" / "journal.jsonl").read_text().splitlines())
+    wait_for_journal_lines(out, records + 2)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "interrupted; finished results are journaled, rerun to resume" in stderr
     assert "Traceback" not in stderr + stdout
-    for name, content in old.items():  # still the old complete files, not half of new ones
-        assert (out / name).read_bytes() == content
-    assert not list(out.rglob("*.tmp"))
-    resumed = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
-    assert resumed.returncode == 0, resumed.stderr
-    assert "reused from an earlier run" in resumed.stdout
-    clean = grade(course_copy, klass, tmp_path / "clean", "--fresh")
-    assert json.loads((out / "grades.json").read_text()) == clean
+    clean = assert_old_grades_kept_and_the_rerun_resumes(course_copy, klass, out, old)
     assert set(clean["students"]) == set(json.loads(old["grades.json"])["students"]) | {
         f"late{index}" for index in range(6)
     }
@@ -419,12 +439,7 @@ def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(course_copy: Path, tmp_
         stderr=subprocess.PIPE,
         text=True,
     )
-    journal = out / ".autograder" / "journal.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if journal.exists() and len(journal.read_text().splitlines()) >= 3:
-            break
-        time.sleep(0.05)
+    wait_for_journal_lines(out, 3)
     started = _descendants(process.pid)
     process.terminate()
     stdout, stderr = process.communicate(timeout=60)
@@ -462,14 +477,7 @@ sys.exit(cli.main(sys.argv[1:]))
 def test_a_full_disk_stops_the_run_with_a_message_and_loses_nothing(
     course_copy: Path, tmp_path: Path, target: str
 ) -> None:
-    klass = tmp_path / "class"
-    shutil.copytree(EXAMPLES, klass)
-    out = tmp_path / "out"
-    grade(course_copy, klass, out)
-    old = {name: (out / name).read_bytes() for name in ("grades.json", "grades.csv")}
-    for index in range(6):  # late submissions, graded into the same folder
-        (klass / f"late{index}").mkdir()
-        (klass / f"late{index}" / "linear.py").write_text(SLOW.format(delay=0))
+    klass, out, old = graded_class_with_late_students(course_copy, tmp_path, delay=0)
     full = subprocess.run(
         [sys.executable, "-c", FULL_DISK, target, "4", "grade", "linear", str(klass)]
         + ["--out", str(out), "--quiet"],
@@ -485,14 +493,7 @@ def test_a_full_disk_stops_the_run_with_a_message_and_loses_nothing(
     )
     assert "run the same command again to resume" in full.stderr
     assert "Traceback" not in full.stderr + full.stdout
-    for name, content in old.items():  # still the old complete files
-        assert (out / name).read_bytes() == content
-    assert not list(out.rglob("*.tmp"))
-    resumed = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
-    assert resumed.returncode == 0, resumed.stderr
-    assert "reused from an earlier run" in resumed.stdout
-    clean = grade(course_copy, klass, tmp_path / "clean", "--fresh")
-    assert json.loads((out / "grades.json").read_text()) == clean
+    assert_old_grades_kept_and_the_rerun_resumes(course_copy, klass, out, old)
 
 
 def test_an_output_folder_that_cannot_be_made_is_named_without_a_traceback(
