@@ -95,8 +95,9 @@ nbgrader's submitted/<student>/<assignment>/ layout and a .zip of either also wo
 Writes into --out: grades.json, grades.csv (a column per rubric item),
 feedback/<student>.md and gradescope/<student>/results.json. Results are
 journaled as they finish: if a run is interrupted, the same command grades only
-what is missing. A broken, hostile or endless submission is graded 0 on what it
-breaks and never affects another.
+what is missing. One run at a time writes into DIR (a second one is refused).
+A broken, hostile or endless submission is graded 0 on what it breaks and never
+affects another.
 
 Limits come from course.yml ('limits:'; per assignment under 'assignments:'):
 """

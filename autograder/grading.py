@@ -24,6 +24,7 @@ result. A journal written with other tests, rubric, reference, limits or secret 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder.course import Assignment, Course
-from autograder.errors import BindingError, OutputError, SandboxError
+from autograder.errors import BindingError, OutputError, SandboxError, UsageError
 from autograder.progress import Progress
 from autograder.report import (
     remove_stale_temporaries,
@@ -350,7 +351,70 @@ def grade(
     state_dir = out / ".autograder"
     with writing(out, started=False):
         state_dir.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(out)  # half-written reports of a run killed mid-write
+    with only_run_in(out):
+        with writing(out, started=False):
+            remove_stale_temporaries(out)  # half-written reports of a run killed mid-write
+        return _grade(
+            assignment,
+            rubric,
+            secret,
+            course,
+            submissions,
+            out,
+            started=started,
+            jobs=jobs,
+            isolation=isolation,
+            progress_stream=progress_stream,
+            fresh=fresh,
+            direct=direct,
+            max_jobs=max_jobs,
+            zygote=zygote,
+        )
+
+
+@contextlib.contextmanager
+def only_run_in(out: Path) -> Iterator[None]:
+    """Hold ``OUT/.autograder/lock`` for the run. A second ``grade`` into the same folder at
+    the same time would rewrite the journal under the first one (whose records would then be
+    lost, and whose grades.json could miss students) and clear its temporaries."""
+    with writing(out, started=False):
+        fd = os.open(out / ".autograder" / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise UsageError(
+                f"another 'autograder grade' (pid {holder or '?'}) is writing into {out}: "
+                "wait for it to finish (or stop it), or choose another --out"
+            ) from None
+        with contextlib.suppress(OSError):  # the pid is for the message above only
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # also releases the lock; a killed grader's lock is released by the kernel
+
+
+def _grade(
+    assignment: Assignment,
+    rubric: Rubric,
+    secret: str,
+    course: Course,
+    submissions: Path,
+    out: Path,
+    *,
+    started: float,
+    jobs: int | None,
+    isolation: str,
+    progress_stream: IO[str] | None,
+    fresh: bool,
+    direct: bool,
+    max_jobs: int | None,
+    zygote: bool,
+) -> GradeRun:
+    """``grade``, with ``out`` made, locked and cleared of a killed run's temporaries."""
+    state_dir = out / ".autograder"
     found = discover(
         submissions.resolve(),
         module=rubric.module,

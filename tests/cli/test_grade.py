@@ -521,6 +521,38 @@ def test_an_output_folder_inside_the_class_is_not_a_student(
     assert json.loads((klass / "graded" / "grades.json").read_text()) == first
 
 
+def test_a_second_run_into_the_same_folder_is_refused_while_the_first_runs(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass = tmp_path / "class"
+    for index in range(4):
+        (klass / f"s{index}").mkdir(parents=True)
+        (klass / f"s{index}" / "linear.py").write_text(SLOW.format(delay=0.3))
+    out = tmp_path / "out"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "autograder.cli", "grade", "linear", str(klass)]
+        + ["--out", str(out), "--jobs", "1", "--quiet"],
+        cwd=course_copy,
+        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for_journal_lines(out, 2)
+    second = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
+    assert second.returncode == 2, second.stderr
+    assert f"another 'autograder grade' (pid {first.pid}) is writing into {out}" in second.stderr
+    assert "Traceback" not in second.stderr
+    _, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr
+    assert sorted(json.loads((out / "grades.json").read_text())["students"]) == [
+        f"s{index}" for index in range(4)
+    ]
+    again = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)  # lock released
+    assert again.returncode == 0, again.stderr
+    assert "4 reused from an earlier run" in again.stdout
+
+
 def test_one_students_recorded_numbers_never_reach_the_next(
     course_copy: Path, tmp_path: Path
 ) -> None:
