@@ -327,6 +327,30 @@ def grade_entry(entry: dict[str, Any], rubric: Rubric) -> StudentGrade:
     )
 
 
+@contextlib.contextmanager
+def only_run_in(out: Path) -> Iterator[None]:
+    """Hold ``OUT/.autograder/lock`` for the run. A second ``grade`` into the same folder at
+    the same time would rewrite the journal under the first one (whose records would then be
+    lost, and whose grades.json could miss students) and clear its temporaries."""
+    with writing(out, started=False):
+        fd = os.open(out / ".autograder" / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise UsageError(
+                f"another 'autograder grade' (pid {holder or '?'}) is writing into {out}: "
+                "wait for it to finish (or stop it), or choose another --out"
+            ) from None
+        with contextlib.suppress(OSError):  # the pid is for the message above only
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # also releases the lock; a killed grader's lock is released by the kernel
+
+
 def grade(
     course: Course,
     assignment_name: str,
@@ -354,148 +378,87 @@ def grade(
     with only_run_in(out):
         with writing(out, started=False):
             remove_stale_temporaries(out)  # half-written reports of a run killed mid-write
-        return _grade(
-            assignment,
-            rubric,
-            secret,
-            course,
-            submissions,
-            out,
-            started=started,
-            jobs=jobs,
-            isolation=isolation,
-            progress_stream=progress_stream,
-            fresh=fresh,
-            direct=direct,
-            max_jobs=max_jobs,
-            zygote=zygote,
+        found = discover(
+            submissions.resolve(),
+            module=rubric.module,
+            assignment=assignment.name,
+            workdir=state_dir,
+            exclude=[out],  # --out inside the submissions folder is not a student
         )
+        journal = Journal(state_dir / "journal.jsonl", fingerprint(assignment, rubric, secret))
+        with writing(out):
+            journal.open(None if fresh else {s.student: source_hash(s) for s in found})
+        reused = len(journal.done)
+        todo = [s for s in found if s.student not in journal.done]
+        progress = Progress(len(found), done=reused, stream=progress_stream)
+        internal: list[str] = []
+        warning: str | None = None
+        processes = 0
+        reported: dict[str, StudentGrade] = {}
 
+        def record(entry: dict[str, Any]) -> None:
+            with writing(out):
+                journal.record(entry)
 
-@contextlib.contextmanager
-def only_run_in(out: Path) -> Iterator[None]:
-    """Hold ``OUT/.autograder/lock`` for the run. A second ``grade`` into the same folder at
-    the same time would rewrite the journal under the first one (whose records would then be
-    lost, and whose grades.json could miss students) and clear its temporaries."""
-    with writing(out, started=False):
-        fd = os.open(out / ".autograder" / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
+        def report(entry: dict[str, Any]) -> float:
+            """Score a journaled result and write its reports at once, while the shards work."""
+            grade_ = grade_entry(entry, rubric)
+            with writing(out):  # synced before grades.json
+                write_student_reports(out, rubric, grade_, durable=False)
+            # What the student printed is in their feedback file now; do not hold it for all.
+            reported[grade_.student] = replace(grade_, output="")
+            return grade_.score
+
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            raise UsageError(
-                f"another 'autograder grade' (pid {holder or '?'}) is writing into {out}: "
-                "wait for it to finish (or stop it), or choose another --out"
-            ) from None
-        with contextlib.suppress(OSError):  # the pid is for the message above only
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield
-    finally:
-        os.close(fd)  # also releases the lock; a killed grader's lock is released by the kernel
-
-
-def _grade(
-    assignment: Assignment,
-    rubric: Rubric,
-    secret: str,
-    course: Course,
-    submissions: Path,
-    out: Path,
-    *,
-    started: float,
-    jobs: int | None,
-    isolation: str,
-    progress_stream: IO[str] | None,
-    fresh: bool,
-    direct: bool,
-    max_jobs: int | None,
-    zygote: bool,
-) -> GradeRun:
-    """``grade``, with ``out`` made, locked and cleared of a killed run's temporaries."""
-    state_dir = out / ".autograder"
-    found = discover(
-        submissions.resolve(),
-        module=rubric.module,
-        assignment=assignment.name,
-        workdir=state_dir,
-        exclude=[out],  # --out inside the submissions folder is not a student
-    )
-    journal = Journal(state_dir / "journal.jsonl", fingerprint(assignment, rubric, secret))
-    with writing(out):
-        journal.open(None if fresh else {s.student: source_hash(s) for s in found})
-    reused = len(journal.done)
-    todo = [s for s in found if s.student not in journal.done]
-    progress = Progress(len(found), done=reused, stream=progress_stream)
-    internal: list[str] = []
-    warning: str | None = None
-    processes = 0
-    reported: dict[str, StudentGrade] = {}
-
-    def record(entry: dict[str, Any]) -> None:
-        with writing(out):
-            journal.record(entry)
-
-    def report(entry: dict[str, Any]) -> float:
-        """Score a journaled result and write its reports at once, while the shards work."""
-        grade_ = grade_entry(entry, rubric)
-        with writing(out):  # synced before grades.json
-            write_student_reports(out, rubric, grade_, durable=False)
-        # What the student printed is in their feedback file now; do not hold it for all.
-        reported[grade_.student] = replace(grade_, output="")
-        return grade_.score
-
-    try:
-        runnable = []
-        for sub in todo:
-            if sub.ok:
-                runnable.append(sub)
-            else:
-                status = STATUS_MISSING if sub.missing else STATUS_ERROR
-                entry = _entry(sub, status, sub.problem, [], "")
-                record(entry)
+            runnable = []
+            for sub in todo:
+                if sub.ok:
+                    runnable.append(sub)
+                else:
+                    status = STATUS_MISSING if sub.missing else STATUS_ERROR
+                    entry = _entry(sub, status, sub.problem, [], "")
+                    record(entry)
+                    report(entry)
+                    progress.advance(status)
+            if runnable:
+                hide = [course.root, out, submissions.resolve()]
+                pool = _ShardPool(
+                    assignment,
+                    rubric,
+                    secret,
+                    hide,
+                    isolation,
+                    course.secret_source.env,
+                    state_dir,
+                    direct=direct,
+                    zygote=zygote,
+                )
+                jobs = jobs or os.cpu_count() or 1
+                most = max(jobs, max_jobs if max_jobs is not None else default_max_jobs(jobs))
+                warning = pool.run(runnable, jobs, most, record, progress, internal, report)
+                processes = pool.peak
+        except BaseException:
+            with contextlib.suppress(OSError):  # the first problem is the one to report
+                journal.close()
+            raise
+        else:
+            with writing(out):
+                journal.close()
+        finally:
+            progress.finish()
+        grades = []
+        for entry in journal.entries():
+            grade_ = reported.get(entry["student"])
+            if grade_ is None:  # journaled by an earlier, interrupted run
                 report(entry)
-                progress.advance(status)
-        if runnable:
-            hide = [course.root, out, submissions.resolve()]
-            pool = _ShardPool(
-                assignment,
-                rubric,
-                secret,
-                hide,
-                isolation,
-                course.secret_source.env,
-                state_dir,
-                direct=direct,
-                zygote=zygote,
-            )
-            jobs = jobs or os.cpu_count() or 1
-            most = max(jobs, max_jobs if max_jobs is not None else default_max_jobs(jobs))
-            warning = pool.run(runnable, jobs, most, record, progress, internal, report)
-            processes = pool.peak
-    except BaseException:
-        with contextlib.suppress(OSError):  # the first problem is the one to report
-            journal.close()
-        raise
-    else:
+                grade_ = reported[entry["student"]]
+            grades.append(grade_)
         with writing(out):
-            journal.close()
-    finally:
-        progress.finish()
-    grades = []
-    for entry in journal.entries():
-        grade_ = reported.get(entry["student"])
-        if grade_ is None:  # journaled by an earlier, interrupted run
-            report(entry)
-            grade_ = reported[entry["student"]]
-        grades.append(grade_)
-    with writing(out):
-        sync_filesystem(out)  # every report on disk before grades.json says the run is complete
-        write_gradebooks(out, rubric, grades)
-    return GradeRun(
-        tuple(grades), reused, tuple(internal), time.monotonic() - started, warning, processes
-    )
+            sync_filesystem(out)  # every report on disk before grades.json says the run is complete
+            write_gradebooks(out, rubric, grades)
+        return GradeRun(
+            tuple(grades), reused, tuple(internal), time.monotonic() - started, warning, processes
+        )
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,7 @@ def test_regrading_gives_identical_files(course_copy: Path, tmp_path: Path) -> N
 
 def test_reports_are_written_for_every_student(course_copy: Path, tmp_path: Path) -> None:
     doc = grade(course_copy, EXAMPLES, tmp_path / "out")
-    rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").read_text().splitlines()))
     assert [r["student"] for r in rows] == sorted(doc["students"])
     for student in doc["students"]:
         feedback = (tmp_path / "out" / "feedback" / f"{student}.md").read_text()
@@ -214,6 +215,36 @@ def linear_backward(dy, cache):
 """
 
 
+def slow_class(klass: Path, count: int, *, delay: float) -> Path:
+    """``count`` correct students whose every forward call sleeps ``delay`` seconds."""
+    for index in range(count):
+        (klass / f"s{index}").mkdir(parents=True)
+        (klass / f"s{index}" / "linear.py").write_text(SLOW.format(delay=delay))
+    return klass
+
+
+def start_grade(
+    course: Path,
+    klass: Path,
+    out: Path,
+    *options: str,
+    program: Sequence[str] = ("-m", "autograder.cli"),
+    new_session: bool = False,
+) -> subprocess.Popen[str]:
+    """``autograder grade linear KLASS --out OUT --quiet OPTIONS`` in the background, its
+    output captured."""
+    return subprocess.Popen(
+        [sys.executable, *program, "grade", "linear", str(klass), "--out", str(out), "--quiet"]
+        + list(options),
+        cwd=course,
+        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
+        start_new_session=new_session,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def wait_for_journal_lines(out: Path, lines: int, timeout: float = 120) -> None:
     """Until the run grading into ``out`` has journaled ``lines`` lines (its header included)."""
     journal = out / ".autograder" / "journal.jsonl"
@@ -225,36 +256,13 @@ def wait_for_journal_lines(out: Path, lines: int, timeout: float = 120) -> None:
 
 
 def test_killed_run_resumes_and_matches_a_clean_run(course_copy: Path, tmp_path: Path) -> None:
-    klass = tmp_path / "class"
-    for index in range(6):
-        (klass / f"s{index}").mkdir(parents=True)
-        (klass / f"s{index}" / "linear.py").write_text(SLOW.format(delay=0.3))
+    klass = slow_class(tmp_path / "class", 6, delay=0.3)
     shutil.copytree(EXAMPLES, klass, dirs_exist_ok=True)
     out = tmp_path / "out"
-    env = dict(os.environ, AUTOGRADER_SECRET="cli-test-secret")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "autograder.cli",
-            "grade",
-            "linear",
-            str(klass),
-            "--out",
-            str(out),
-            "--jobs",
-            "1",
-            "--quiet",
-        ],
-        cwd=course_copy,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_grade(course_copy, klass, out, "--jobs", "1", new_session=True)
     wait_for_journal_lines(out, 4)
     os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    process.communicate(timeout=60)
     assert not (out / "grades.json").exists()
     # What a kill in the middle of writing a report leaves behind (atomic_write's temporary).
     (out / "feedback").mkdir(exist_ok=True)
@@ -303,16 +311,7 @@ def test_ctrl_c_stops_cleanly_keeps_the_old_grades_and_the_rerun_resumes(
     course_copy: Path, tmp_path: Path
 ) -> None:
     klass, out, old = graded_class_with_late_students(course_copy, tmp_path, delay=0.3)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "autograder.cli", "grade", "linear", str(klass), "--out", str(out)]
-        + ["--jobs", "1", "--quiet"],
-        cwd=course_copy,
-        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_grade(course_copy, klass, out, "--jobs", "1", new_session=True)
     records = len((out / ".autograder" / "journal.jsonl").read_text().splitlines())
     wait_for_journal_lines(out, records + 2)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
@@ -387,19 +386,10 @@ def test_killing_only_the_grader_takes_every_process_it_started_with_it(
 ) -> None:
     """``kill -9 PID`` of the grader alone, not its process group: nothing it started may go
     on grading for nobody (holding a core and a sandbox slot while the rerun starts)."""
-    klass = tmp_path / "class"
-    for index in range(2):  # each call sleeps 2 s (under the 3 s limit): about 20 s a student
-        (klass / f"s{index}").mkdir(parents=True)
-        (klass / f"s{index}" / "linear.py").write_text(SLOW.format(delay=2.0))
-    command = ["-m", "autograder.cli"] if zygote else ["-c", WITHOUT_ZYGOTE]
-    process = subprocess.Popen(
-        [sys.executable, *command, "grade", "linear", str(klass)]
-        + ["--out", str(tmp_path / "out"), "--jobs", "2", "--quiet"],
-        cwd=course_copy,
-        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # each call sleeps 2 s (under the 3 s limit): about 20 s a student
+    klass = slow_class(tmp_path / "class", 2, delay=2.0)
+    program = ["-m", "autograder.cli"] if zygote else ["-c", WITHOUT_ZYGOTE]
+    process = start_grade(course_copy, klass, tmp_path / "out", "--jobs", "2", program=program)
     started: dict[int, str] = {}
     try:
         deadline = time.monotonic() + 60
@@ -412,7 +402,7 @@ def test_killing_only_the_grader_takes_every_process_it_started_with_it(
         time.sleep(0.5)
         started.update(_descendants(process.pid))
         process.kill()
-        process.wait()
+        process.communicate(timeout=60)
         # the students would sleep for another 15 s or more
         left = _still_alive_after(started, seconds=5)
         assert not left, f"still running 5 s after the grader was killed: {left}"
@@ -425,20 +415,9 @@ def test_killing_only_the_grader_takes_every_process_it_started_with_it(
 def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(course_copy: Path, tmp_path: Path) -> None:
     """``kill PID`` (SIGTERM, to the grader alone): exit 143 with a message, nothing left
     running or half-written, and the same command resumes."""
-    klass = tmp_path / "class"
-    for index in range(6):
-        (klass / f"s{index}").mkdir(parents=True)
-        (klass / f"s{index}" / "linear.py").write_text(SLOW.format(delay=0.3))
+    klass = slow_class(tmp_path / "class", 6, delay=0.3)
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "autograder.cli", "grade", "linear", str(klass)]
-        + ["--out", str(out), "--jobs", "1", "--quiet"],
-        cwd=course_copy,
-        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_grade(course_copy, klass, out, "--jobs", "1")
     wait_for_journal_lines(out, 3)
     started = _descendants(process.pid)
     process.terminate()
@@ -524,20 +503,9 @@ def test_an_output_folder_inside_the_class_is_not_a_student(
 def test_a_second_run_into_the_same_folder_is_refused_while_the_first_runs(
     course_copy: Path, tmp_path: Path
 ) -> None:
-    klass = tmp_path / "class"
-    for index in range(4):
-        (klass / f"s{index}").mkdir(parents=True)
-        (klass / f"s{index}" / "linear.py").write_text(SLOW.format(delay=0.3))
+    klass = slow_class(tmp_path / "class", 4, delay=0.3)
     out = tmp_path / "out"
-    first = subprocess.Popen(
-        [sys.executable, "-m", "autograder.cli", "grade", "linear", str(klass)]
-        + ["--out", str(out), "--jobs", "1", "--quiet"],
-        cwd=course_copy,
-        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start_grade(course_copy, klass, out, "--jobs", "1")
     wait_for_journal_lines(out, 2)
     second = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
     assert second.returncode == 2, second.stderr
