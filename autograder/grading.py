@@ -33,7 +33,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -44,6 +43,7 @@ from autograder.course import Assignment, Course
 from autograder.errors import BindingError, OutputError, SandboxError, UsageError
 from autograder.progress import Progress
 from autograder.report import (
+    atomic_write_bytes,
     remove_stale_temporaries,
     sync_filesystem,
     write_gradebooks,
@@ -270,21 +270,9 @@ class Journal:
                 student = str(entry.get("student"))
                 if student in keep and entry.get("source_sha") == keep[student]:
                     kept[student] = line
-        # (".tmp": what a kill leaves here is cleared with the reports' temporaries)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                header = {"journal": JOURNAL_VERSION, "fingerprint": self.fingerprint}
-                handle.write(json.dumps(header) + "\n")
-                for line in kept.values():
-                    handle.write(line + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        header = {"journal": JOURNAL_VERSION, "fingerprint": self.fingerprint}
+        lines = [json.dumps(header), *kept.values()]
+        atomic_write_bytes(self.path, ("\n".join(lines) + "\n").encode("utf-8"))
         self.done = {student: keep[student] for student in kept} if keep is not None else {}
         self._handle = self.path.open("a", encoding="utf-8")
 
