@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.course import LIMIT_HELP, Course, find_course, load_course
-from autograder.errors import AutograderError
+from autograder.errors import AutograderError, OutputError, describe
 
 DESCRIPTION = """\
 Auto-graded exercises for teaching backpropagation.
@@ -182,16 +182,21 @@ Export the grades of a finished 'autograder grade' run.
     export.add_argument(
         "--grades",
         type=Path,
-        required=True,
         metavar="FILE",
-        help="grades.json written by 'autograder grade'",
+        help="nbgrader: grades.json written by 'autograder grade' (required)",
     )
     export.add_argument(
         "--db",
         type=Path,
         default=Path("gradebook.db"),
         metavar="FILE",
-        help="nbgrader gradebook database (default: ./gradebook.db)",
+        help="nbgrader: gradebook database (default: ./gradebook.db)",
+    )
+    export.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="gradescope: the zip to write (default: ./ASSIGNMENT-gradescope.zip)",
     )
     _add_course(export)
 
@@ -284,7 +289,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         target = args.out or Path(f"{assignment.name}-gradescope.zip")
         package_root = Path(__file__).resolve().parent.parent
-        atomic_write_bytes(target, build_bundle(course, assignment, package_root))
+        try:
+            atomic_write_bytes(target, build_bundle(course, assignment, package_root))
+        except OSError as exc:
+            what = describe(exc)
+            raise OutputError(f"cannot write the Gradescope autograder {target} ({what})") from None
         print(f"wrote Gradescope autograder {target}: upload it as the assignment's autograder")
         return 0
     from autograder.nbgrader_export import export_to_gradebook

@@ -54,6 +54,11 @@ class OutputError(AutograderError):
     exit_code = 4
 
 
+def describe(exc: OSError) -> str:
+    """An OSError as a user reads it: ``No space left on device: /path`` (no errno, no repr)."""
+    return f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+
+
 class SandboxError(AutograderError):
     """The isolation machinery itself failed (not the student's code)."""
 

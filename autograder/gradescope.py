@@ -28,7 +28,13 @@ SETUP_SH = """\
 set -euo pipefail
 apt-get update -qq
 apt-get install -y -qq python3 python3-venv python3-pip libseccomp2 >/dev/null
-python3 -m venv /opt/autograder
+PYTHON=python3
+# The grader needs Python 3.11 or later; older base images (Ubuntu 22.04) have it as python3.11.
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    apt-get install -y -qq python3.11 python3.11-venv >/dev/null
+    PYTHON=python3.11
+fi
+"$PYTHON" -m venv /opt/autograder
 /opt/autograder/bin/pip install --quiet /autograder/source/package
 """
 

@@ -16,18 +16,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from autograder.errors import UsageError
+from autograder.errors import OutputError, UsageError
 from autograder.rubric import Rubric
 
 
 def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
     """Write every student in ``grades_json`` into the nbgrader gradebook ``db``."""
-    try:
-        document: dict[str, Any] = json.loads(grades_json.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{grades_json} does not exist: run 'autograder grade' first") from None
-    except ValueError as exc:
-        raise UsageError(f"{grades_json} is not valid JSON: {exc}") from None
+    document = _read_grades(grades_json)
     if document.get("assignment") != rubric.assignment:
         raise UsageError(
             f"{grades_json} holds grades for '{document.get('assignment')}', "
@@ -38,10 +33,47 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SQLAlchemyError
 
+    if db.is_dir():
+        raise UsageError(f"--db {db} is a folder; name the gradebook file (e.g. {db}/gradebook.db)")
+    students = document["students"]
+    try:
+        _write(Gradebook, db, rubric, students)
+    except SQLAlchemyError as exc:  # not a database, a folder that cannot be written, a full disk
+        cause = getattr(exc, "orig", None) or exc
+        raise OutputError(
+            f"cannot write the nbgrader gradebook {db} ({cause}); fix that and export "
+            "again (entries written before the failure are updated, not duplicated)"
+        ) from None
+    return len(students)
+
+
+def _read_grades(grades_json: Path) -> dict[str, Any]:
+    """grades.json as written by ``grade``; ``UsageError`` says what is wrong with it."""
+    try:
+        document = json.loads(grades_json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{grades_json} does not exist: run 'autograder grade' first") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {grades_json}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"{grades_json} is not valid JSON: {exc}") from None
+    students = document.get("students") if isinstance(document, dict) else None
+    if not isinstance(students, dict) or not all(
+        isinstance(record, dict) and isinstance(record.get("items", {}), dict)
+        for record in students.values()
+    ):
+        raise UsageError(
+            f"{grades_json} is not a grades.json written by 'autograder grade' "
+            '(expected {"assignment", "students": {id: {"items": {...}}}})'
+        )
+    return document
+
+
+def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, Any]) -> None:
     notebook = rubric.module_stem
-    students = document.get("students", {})
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{db.resolve()}") as gradebook:
+    with warnings.catch_warnings(), gradebook_class(f"sqlite:///{db.resolve()}") as gradebook:
         # nbgrader's update path triggers SQLAlchemy autoflush notices that are not ours.
         warnings.simplefilter("ignore")
         gradebook.update_or_create_assignment(rubric.assignment)
@@ -57,4 +89,3 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
                 grade = gradebook.find_grade(item_id, notebook, rubric.assignment, student)
                 grade.auto_score = float(item["score"])
             gradebook.db.commit()
-    return len(students)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.errors import UsageError
+from autograder.errors import OutputError, UsageError
 from autograder.nbgrader_export import export_to_gradebook
 from autograder.rubric import Rubric
 
@@ -40,3 +40,24 @@ def test_export_refuses_grades_of_another_assignment(toy_rubric: Rubric, tmp_pat
         export_to_gradebook(grades, toy_rubric, tmp_path / "db")
     with pytest.raises(UsageError, match="does not exist"):
         export_to_gradebook(tmp_path / "none.json", toy_rubric, tmp_path / "db")
+
+
+def test_a_folder_or_a_wrong_file_is_named_not_a_traceback(
+    toy_rubric: Rubric, tmp_path: Path
+) -> None:
+    grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2}})
+    with pytest.raises(UsageError, match=f"--db {tmp_path} is a folder"):
+        export_to_gradebook(grades, toy_rubric, tmp_path)
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("these are not grades\n" * 100)
+    with pytest.raises(OutputError, match=r"notes.txt \(file is not a database\); fix that"):
+        export_to_gradebook(grades, toy_rubric, not_a_database)
+    assert not_a_database.read_text() == "these are not grades\n" * 100
+    with pytest.raises(UsageError, match=f"cannot read {tmp_path}: Is a directory"):
+        export_to_gradebook(tmp_path, toy_rubric, tmp_path / "db")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(UsageError, match="not a grades.json written by 'autograder grade'"):
+        export_to_gradebook(tmp_path / "list.json", toy_rubric, tmp_path / "db")
+    (tmp_path / "items.json").write_text('{"assignment": "toy", "students": {"a": {"items": 3}}}')
+    with pytest.raises(UsageError, match="not a grades.json written by 'autograder grade'"):
+        export_to_gradebook(tmp_path / "items.json", toy_rubric, tmp_path / "db")

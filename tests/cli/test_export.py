@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from tests.cli.conftest import EXAMPLES, run_cli
+
+
+def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "linear.zip"
+    result = run_cli("export", "gradescope", "linear", "--out", bundle, cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote Gradescope autograder {bundle}" in result.stdout
+    # Gradescope unpacks the zip into /autograder/source and runs setup.sh, then run_autograder
+    # once per submission with the student's files in /autograder/submission.
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        names = archive.namelist()
+        archive.extractall(root / "source")
+        modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+    assert {"setup.sh", "run_autograder", "course/course.yml"} <= set(names)
+    assert "package/autograder/cli.py" in names and "package/pyproject.toml" in names
+    assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
+    assert not any("__pycache__" in name for name in names)
+    for script in ("setup.sh", "run_autograder"):
+        (root / "source" / script).chmod(0o755)  # extractall drops the modes checked above
+    (root / "submission").mkdir()
+    shutil.copy(EXAMPLES / "frank" / "linear.py", root / "submission" / "linear.py")
+    # Without AUTOGRADER_SECRET: the bundle's own copy of the course secret is used.
+    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SECRET"}
+    env |= {
+        "GRADESCOPE_ROOT": str(root),
+        "AUTOGRADER_BIN": str(Path(sys.executable).parent / "autograder"),
+    }
+    ran = subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr
+    on_gradescope = json.loads((root / "results" / "results.json").read_text())
+    # The same submission graded here, with the secret the bundle was built with.
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "frank", klass / "frank")
+    local = run_cli("grade", "linear", klass, "--out", tmp_path / "out", "--quiet", cwd=course_copy)
+    assert local.returncode == 0, local.stderr
+    here = json.loads((tmp_path / "out" / "gradescope" / "frank" / "results.json").read_text())
+    assert on_gradescope == here
+    assert 0 < on_gradescope["score"] < 20  # frank's dW and db earn partial credit
+
+
+def test_export_nbgrader_without_grades_says_what_it_needs(course_copy: Path) -> None:
+    result = run_cli("export", "nbgrader", "linear", cwd=course_copy)
+    assert result.returncode == 2
+    assert "export nbgrader needs --grades DIR/grades.json" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bundle_that_cannot_be_written_is_named_not_a_traceback(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder\n")
+    target = tmp_path / "a-file" / "linear.zip"
+    result = run_cli("export", "gradescope", "linear", "--out", target, cwd=course_copy)
+    assert result.returncode == 4, result.stderr
+    assert f"error: cannot write the Gradescope autograder {target} (Not a directory" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_release_over_a_file_is_refused_with_a_message(course_copy: Path) -> None:
+    shutil.rmtree(course_copy / "assignments" / "linear")
+    (course_copy / "assignments" / "linear").write_text("not a folder\n")
+    result = run_cli("release", "linear", cwd=course_copy)
+    assert result.returncode == 2, result.stderr
+    assert "assignments/linear is not a folder: move it out of the way" in result.stderr
+    assert "Traceback" not in result.stderr
