@@ -12,6 +12,7 @@ The output is a pure function of the sources, so releasing twice gives identical
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.course import Assignment
-from autograder.errors import ConfigError
+from autograder.errors import ConfigError, OutputError, UsageError, describe
 from autograder.notebook import render_notebook
 
 BEGIN = "### BEGIN SOLUTION"
@@ -111,18 +112,37 @@ def render(assignment: Assignment) -> dict[str, bytes]:
 
 
 def release(assignment: Assignment) -> list[str]:
-    """Write ``assignments/<a>/`` from its sources, replacing what was there; return the files."""
+    """Write ``assignments/<a>/`` from its sources, replacing what was there; return the files.
+
+    A failure to write (a full disk, no permission) raises ``OutputError`` and leaves the
+    previous release as it was.
+    """
     files = render(assignment)
     target = assignment.release_dir
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{assignment.name}.", dir=target.parent))
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} is not a folder: move it out of the way and release again")
     try:
-        for name, content in files.items():
-            path = staging / name
+        _swap_in(target, files, assignment.name)
+    except OSError as exc:
+        what = describe(exc)
+        raise OutputError(f"cannot write the release in {target} ({what})") from None
+    return sorted(files)
+
+
+def _swap_in(target: Path, files: dict[str, bytes], name: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
+    try:
+        # mkdtemp makes it 0700; a release is for students to read (cf. the umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
+        for relative, content in files.items():
+            path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
         # Swap whole folders so a student never sees a half-written release.
-        old = target.with_name(f".{assignment.name}.old")
+        old = target.with_name(f".{name}.old")
         if old.exists():
             shutil.rmtree(old)
         if target.exists():
@@ -133,7 +153,6 @@ def release(assignment: Assignment) -> list[str]:
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    return sorted(files)
 
 
 def ignored_in_release(relative: Path) -> bool:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
 from autograder.course import load_course
-from autograder.errors import ConfigError
+from autograder.errors import ConfigError, OutputError, UsageError
 from autograder.release import diff_release, find_regions, release, render, stub_source
 
 SOURCE = '''\
@@ -131,3 +134,45 @@ def test_caches_left_by_running_pytest_in_a_release_are_ignored(course) -> None:
     (toy.release_dir / "__pycache__").mkdir()
     (toy.release_dir / "__pycache__" / "toy.cpython-311.pyc").write_bytes(b"\0")
     assert diff_release(toy) == []
+
+
+def test_a_release_is_readable_by_students_not_only_its_owner(course) -> None:  # type: ignore[no-untyped-def]
+    toy = course.assignment("toy")
+    previous = os.umask(0o022)
+    try:
+        release(toy)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(toy.release_dir.stat().st_mode) == 0o755
+    assert stat.S_IMODE((toy.release_dir / "toy.py").stat().st_mode) == 0o644
+
+
+def test_a_failed_release_keeps_the_previous_one_and_leaves_nothing_behind(
+    course, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    toy = course.assignment("toy")
+    release(toy)
+    before = {p.name: p.read_bytes() for p in toy.release_dir.iterdir()}
+    (course.root / "solutions" / "toy" / "README.md").write_text("# Toy, edited\n")
+    real_write_bytes, calls = Path.write_bytes, []
+
+    def full(path: Path, data: bytes) -> int:
+        calls.append(path)
+        if len(calls) > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(OutputError, match=r"cannot write the release in .*toy \(No space left"):
+        release(toy)
+    assert {p.name: p.read_bytes() for p in toy.release_dir.iterdir()} == before
+    assert sorted(p.name for p in toy.release_dir.parent.iterdir()) == ["toy"]
+
+
+def test_a_file_where_the_release_goes_is_a_usage_error(course) -> None:  # type: ignore[no-untyped-def]
+    toy = course.assignment("toy")
+    toy.release_dir.parent.mkdir(parents=True)
+    toy.release_dir.write_text("not a folder\n")
+    with pytest.raises(UsageError, match="is not a folder: move it out of the way"):
+        release(toy)
+    assert toy.release_dir.read_text() == "not a folder\n"
