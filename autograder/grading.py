@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder.course import Assignment, Course
-from autograder.errors import BindingError, OutputError, SandboxError, UsageError
+from autograder.errors import BindingError, OutputError, SandboxError, UsageError, describe
 from autograder.progress import Progress
 from autograder.report import (
     atomic_write_bytes,
@@ -457,7 +457,7 @@ def writing(out: Path, *, started: bool = True) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        what = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+        what = describe(exc)
         if not started:
             raise OutputError(f"cannot write the results in {out} ({what})") from None
         raise OutputError(

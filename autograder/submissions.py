@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.errors import UsageError
+from autograder.errors import OutputError, UsageError, describe
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_ZIP_BYTES = 512 * 1024 * 1024
@@ -60,15 +60,23 @@ def discover(
         if not zipfile.is_zipfile(root):
             raise UsageError(f"{root} is neither a folder nor a .zip file")
         target = workdir / "unzipped"
-        if target.exists():
-            shutil.rmtree(target)
-        extract_zip(root, target)
-        root = _unwrap(target)
-    root = _nbgrader_root(root, assignment)
+        try:
+            if target.exists():
+                shutil.rmtree(target)
+            extract_zip(root, target)
+            root = _unwrap(target)
+        except OSError as exc:  # a full disk, most likely: nothing is graded or written yet
+            what = describe(exc)
+            raise OutputError(f"cannot unpack {root} into {target} ({what})") from None
     skip = {path.resolve() for path in exclude}
+    try:
+        root = _nbgrader_root(root, assignment)
+        folders = sorted(_student_dirs(root), key=lambda p: p.name)
+    except OSError as exc:
+        raise UsageError(f"cannot list the submissions in {root}: {exc.strerror or exc}") from None
     found = [
         load_submission(folder, student=folder.name, module=module, assignment=assignment)
-        for folder in sorted(_student_dirs(root), key=lambda p: p.name)
+        for folder in folders
         if folder.resolve() not in skip
     ]
     if not found:
@@ -103,7 +111,26 @@ def _looks_like_student(folder: Path) -> bool:
 
 
 def load_submission(folder: Path, *, student: str, module: str, assignment: str) -> Submission:
-    """Read one student's module (or notebook) from their folder."""
+    """Read one student's module (or notebook) from their folder.
+
+    A folder or file the grader cannot read (permissions, an I/O error) makes this student's
+    submission one that could not run, with the reason; the rest of the class is graded.
+    Once it is readable, its text differs, so a rerun grades it.
+    """
+    try:
+        return _load_submission(folder, student=student, module=module, assignment=assignment)
+    except OSError as exc:
+        where = exc.filename or folder
+        return Submission(
+            student,
+            None,
+            module,
+            f"The grader could not read your submission ({exc.strerror or exc}: {where}). "
+            "This is a problem on the grading side, not in your code: tell your instructor.",
+        )
+
+
+def _load_submission(folder: Path, *, student: str, module: str, assignment: str) -> Submission:
     base = folder / assignment if (folder / assignment).is_dir() else folder
     stem = Path(module).stem
     candidates = _find(base, module) or _find(base, f"{stem}.ipynb")

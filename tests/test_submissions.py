@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from autograder.errors import UsageError
+from autograder.errors import OutputError, UsageError
 from autograder.submissions import discover, notebook_source, read_source
 
 
@@ -115,3 +117,54 @@ def test_unreadable_sources_say_why(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(ValueError, match="not UTF-8"):
         read_source(binary)
+
+
+def test_a_file_the_grader_cannot_read_fails_that_student_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_class(tmp_path / "class")
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        if path.parent.name == "alice":  # as an unprivileged grader sees a 0600 file of another
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    alice, bob, _ = find(root, tmp_path)
+    assert not alice.ok and not alice.missing
+    assert "could not read" in alice.problem and "Permission denied" in alice.problem
+    assert str(root / "alice" / "linear.py") in alice.problem
+    assert bob.source == "B = 1\n"
+
+
+def test_a_class_folder_that_cannot_be_listed_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_class(tmp_path / "class")
+    real_iterdir = Path.iterdir
+
+    def iterdir(path: Path) -> Iterator[Path]:
+        if path == root:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_iterdir(path)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    with pytest.raises(UsageError, match=f"cannot list the submissions in {root}: Permission"):
+        find(root, tmp_path)
+
+
+def test_a_zip_that_does_not_fit_on_the_disk_is_an_output_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_class(tmp_path / "class")
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(tmp_path / "class" / "alice" / "linear.py", "class/alice/linear.py")
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("autograder.submissions.shutil.copyfileobj", full)
+    with pytest.raises(OutputError, match=r"cannot unpack .*class\.zip .*No space left"):
+        find(archive, tmp_path)
