@@ -18,6 +18,7 @@ from autograder.errors import UsageError
 from autograder.plugin import STATE
 from autograder.rubric import load_rubric
 from autograder.scoring import PASSED, TestOutcome
+from autograder.submissions import read_source
 from autograder.summary import print_check_summary
 
 
@@ -45,8 +46,13 @@ def run_check(folder: Path, *, verbose: bool, stream: IO[str]) -> int:
         )
     rubric = load_rubric(rubric_path)
     notebook = folder / f"{rubric.module_stem}.ipynb"
-    if not (folder / rubric.module).is_file() and not notebook.is_file():
+    module = folder / rubric.module
+    if not module.is_file() and not notebook.is_file():
         raise UsageError(f"{folder} has no {rubric.module} (or {notebook.name}) to check")
+    try:  # the plugin reads it again per test; a file it cannot read is said once, here
+        read_source(module if module.is_file() else notebook)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     collector = _Collector()
     args = [str(folder), "--rootdir", str(folder), "-p", "no:cacheprovider"]
     if verbose:

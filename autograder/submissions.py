@@ -194,17 +194,25 @@ def notebook_source(text: str, name: str = "notebook") -> str:
     Each cell is preceded by a ``# In[n]`` comment so a line number in an error can be traced
     back to its cell.
     """
+    invalid = f"{name} is not a valid Jupyter notebook"
     try:
         notebook = json.loads(text)
-        cells = notebook["cells"]
-    except (ValueError, KeyError, TypeError):
-        raise ValueError(f"{name} is not a valid Jupyter notebook.") from None
+    except ValueError:
+        raise ValueError(f"{invalid}: it is not JSON.") from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise ValueError(f"{invalid}: it has no list of cells.")
     parts = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        body = "".join(source) if isinstance(source, list) else str(source)
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            body = "".join(source)
+        elif isinstance(source, str):
+            body = source
+        else:
+            raise ValueError(f"{invalid}: the source of cell {number} is not text.")
         lines = [
             f"# (IPython line removed) {line}" if line.lstrip().startswith(("%", "!")) else line
             for line in body.splitlines()

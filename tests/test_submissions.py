@@ -119,6 +119,29 @@ def test_unreadable_sources_say_why(tmp_path: Path) -> None:
         read_source(binary)
 
 
+@pytest.mark.parametrize(
+    ("notebook", "reason"),
+    [
+        ('{"cells": 5}', "no list of cells"),
+        ('{"cells": null}', "no list of cells"),
+        ("[1, 2]", "no list of cells"),
+        ('{"cells": [{"cell_type": "code", "source": [1, 2]}]}', "cell 1 is not text"),
+        ('{"cells": [{"cell_type": "code", "source": {"a": 1}}]}', "cell 1 is not text"),
+    ],
+)
+def test_a_malformed_notebook_fails_that_student_only(
+    tmp_path: Path, notebook: str, reason: str
+) -> None:
+    root = make_class(tmp_path / "class")
+    (root / "alice" / "linear.py").unlink()
+    (root / "alice" / "linear.ipynb").write_text(notebook)
+    alice, bob, _ = find(root, tmp_path)
+    assert not alice.ok and not alice.missing
+    assert "linear.ipynb is not a valid Jupyter notebook" in alice.problem
+    assert reason in alice.problem
+    assert bob.source == "B = 1\n"
+
+
 def test_a_file_the_grader_cannot_read_fails_that_student_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -63,6 +63,17 @@ def test_check_outside_an_assignment_folder_is_a_clear_error(tmp_path: Path) -> 
     assert "no rubric.yml" in result.stderr
 
 
+def test_check_on_a_broken_notebook_says_so_once(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=False)
+    (folder / "linear.py").unlink()
+    (folder / "linear.ipynb").write_text('{"cells": 5}')
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 2
+    assert "linear.ipynb is not a valid Jupyter notebook: it has no list of cells" in result.stderr
+    assert len((result.stdout + result.stderr).splitlines()) < 5
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 def test_plain_pytest_in_the_folder_works_too(tmp_path: Path) -> None:
     folder = student_folder(tmp_path, solution=True)
     result = subprocess.run(
