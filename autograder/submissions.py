@@ -18,6 +18,7 @@ import re
 import shutil
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,7 +246,26 @@ def extract_zip(archive: Path, target: Path) -> None:
                 if total > MAX_ZIP_BYTES:
                     raise UsageError(f"{archive} expands to more than {MAX_ZIP_BYTES >> 20} MiB")
                 destination.parent.mkdir(parents=True, exist_ok=True)
-                with bundle.open(member) as src, destination.open("wb") as dst:
-                    shutil.copyfileobj(src, dst)
-    except zipfile.BadZipFile as exc:
+                _extract_member(bundle, member, destination, archive)
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise UsageError(f"{archive} is not a readable zip file: {exc}") from None
+
+
+def _extract_member(
+    bundle: zipfile.ZipFile, member: zipfile.ZipInfo, destination: Path, archive: Path
+) -> None:
+    try:
+        with bundle.open(member) as src, destination.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+    except NotImplementedError:  # before RuntimeError, its base class
+        why = f"its compression method ({member.compress_type}) is not supported"
+    except RuntimeError:  # zipfile's word for "encrypted, password required"
+        why = "it is encrypted"
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        why = f"its data is damaged ({exc})"
+    else:
+        return
+    raise UsageError(
+        f"cannot extract {member.filename} from {archive}: {why}; "
+        "re-create the zip without it (or with it fixed) and grade again"
+    )

@@ -65,6 +65,41 @@ def test_zip_of_a_class_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "work" / "escape.py").exists()
 
 
+def _damaged_zip(path: Path, damage: str) -> Path:
+    """A class zip whose one member is encrypted, in an unknown compression, or corrupt."""
+    name = "class/alice/linear.py"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(name, "x = 1\n" * 100)
+    data = bytearray(path.read_bytes())
+    local, central = data.find(b"PK\x03\x04"), data.find(b"PK\x01\x02")
+    if damage == "encrypted":  # general-purpose flag bit 0
+        data[local + 6 : local + 8] = data[central + 8 : central + 10] = b"\x01\x00"
+    elif damage == "compression":  # method 99 (AES), which zipfile cannot read
+        data[local + 8 : local + 10] = data[central + 10 : central + 12] = b"\x63\x00"
+    else:  # the deflate stream itself
+        start = local + 30 + len(name)
+        data[start : start + 4] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("encrypted", "it is encrypted"),
+        ("compression", "its compression method (99) is not supported"),
+        ("corrupt", "its data is damaged"),
+    ],
+)
+def test_a_zip_member_that_cannot_be_extracted_is_named(
+    tmp_path: Path, damage: str, reason: str
+) -> None:
+    archive = _damaged_zip(tmp_path / "class.zip", damage)
+    with pytest.raises(UsageError) as caught:
+        find(archive, tmp_path)
+    assert f"cannot extract class/alice/linear.py from {archive}: {reason}" in str(caught.value)
+
+
 def test_symlinked_module_is_refused(tmp_path: Path) -> None:
     secret = tmp_path / "reference.py"
     secret.write_text("SECRET = 42\n")
