@@ -15,7 +15,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograder.course import LIMIT_HELP, Course, find_course, load_course
+from autograder.course import (
+    LIMIT_HELP,
+    LIMIT_MAX,
+    Course,
+    GradingLimits,
+    find_course,
+    load_course,
+)
 from autograder.errors import AutograderError, OutputError, describe
 
 DESCRIPTION = """\
@@ -101,7 +108,11 @@ affects another.
 
 Limits come from course.yml ('limits:'; per assignment under 'assignments:'):
 """
-        + "\n".join(f"  {k:<15} {v}" for k, v in LIMIT_HELP.items()),
+        + "\n".join(
+            f"  {k:<15} {v}\n  {'':<15} (default {getattr(GradingLimits(), k):g}, "
+            f"at most {LIMIT_MAX[k]})"
+            for k, v in LIMIT_HELP.items()
+        ),
         epilog="""\
 examples:
   autograder grade linear examples/submissions/linear --out out/linear

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -195,17 +196,34 @@ def load_course(path: Path) -> Course:
     return Course(name=name, path=path, secret_source=secret, assignments=assignments)
 
 
+# Beyond these a limit is no limit (and the kernel or a timer would reject it mid-run).
+LIMIT_MAX = {
+    "call_timeout": 86400,
+    "import_timeout": 86400,
+    "cpu_seconds": 86400,
+    "memory_mb": 1 << 20,
+    "output_kb": 1 << 20,
+    "budget_seconds": 86400,
+}
+
+
+def _check_limit(name: str) -> Callable[[float], str | None]:
+    def check(value: float) -> str | None:
+        if not (0 < value <= LIMIT_MAX[name]):  # False for NaN too
+            return f"must be positive and at most {LIMIT_MAX[name]}"
+        return None
+
+    return check
+
+
 def _read_limits(node: Reader, base: GradingLimits) -> GradingLimits:
     changes: dict[str, Any] = {}
-    for field in fields(GradingLimits):
-        if node.has(field.name):
-            kind = float if isinstance(getattr(base, field.name), float) else int
-            changes[field.name] = node.get(
-                field.name,
-                kind,
-                check=lambda v: None if v > 0 else "must be positive",
-            )
-    node.done()
+    names = [field.name for field in fields(GradingLimits)]
+    for name in names:
+        if node.has(name):
+            kind = float if isinstance(getattr(base, name), float) else int
+            changes[name] = node.get(name, kind, check=_check_limit(name))
+    node.done(allowed_extra=names)
     return replace(base, **changes)
 
 

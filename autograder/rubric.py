@@ -161,8 +161,13 @@ def _check_module(value: str) -> str | None:
     return None
 
 
+MAX_POINTS = 1_000_000
+
+
 def _check_points(value: float) -> str | None:
-    return None if value > 0 else "must be a positive number"
+    if not (0 < value <= MAX_POINTS):  # False for NaN too; .inf would not survive JSON
+        return f"must be a positive number, at most {MAX_POINTS:,}"
+    return None
 
 
 def _one_of(options: tuple[str, ...]):  # type: ignore[no-untyped-def]

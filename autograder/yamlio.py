@@ -9,6 +9,7 @@ while raising ``ConfigError`` at the right line.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,6 +51,11 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
     result.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, list | dict):
+            raise yaml.MarkedYAMLError(
+                problem=f"a key must be a plain value, not a {_kind(key)}",
+                problem_mark=key_node.start_mark,
+            )
         if key in result.lines:
             raise yaml.MarkedYAMLError(
                 problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
@@ -66,8 +72,25 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList
     return result
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:  # 2026-13-45 looks like a date to YAML, but is none
+        raise yaml.MarkedYAMLError(
+            problem=f"{node.value!r} is not a valid date ({exc})", problem_mark=node.start_mark
+        ) from None
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+# YAML 1.1 wants a dot and a signed exponent in a float, so 1e-9 and 1.5e3 would be strings;
+# read them as the numbers everyone means.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"),
+)
 
 
 def load_yaml(path: Path) -> Any:
@@ -158,10 +181,11 @@ class Reader:
 
     def done(self, allowed_extra: Iterable[str] = ()) -> None:
         """Reject keys that were never read: typos must not pass silently."""
-        extra = [k for k in self.node if k not in self._seen and k not in set(allowed_extra)]
+        allowed = self._seen | set(allowed_extra)
+        extra = [k for k in self.node if k not in allowed]
         if extra:
             key = extra[0]
-            known = ", ".join(sorted(self._seen)) or "none"
+            known = ", ".join(sorted(allowed)) or "none"
             raise self.error(
                 key if isinstance(key, str) else None,
                 f"unknown key '{key}' in {self.what} (known keys: {known})",
@@ -181,4 +205,7 @@ _TYPE_NAMES = {
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
+    for kind in (bool, dict, list):  # LocatedDict is a mapping to the reader; bool before int
+        if isinstance(value, kind):
+            return _TYPE_NAMES[kind].replace("a ", "", 1)
     return _TYPE_NAMES.get(type(value), type(value).__name__).replace("a ", "", 1)

@@ -53,6 +53,17 @@ def test_unknown_assignment_is_a_usage_error(course_dir: Path) -> None:
     [
         ("call_timeout: 7", "call_timout: 7", 6, "unknown key 'call_timout'"),
         ("call_timeout: 7", "call_timeout: -1", 6, "must be positive"),
+        ("call_timeout: 7", "call_timeout: .nan", 6, "must be positive"),
+        ("call_timeout: 7", "call_timeout: .inf", 6, "at most 86400"),
+        ("memory_mb: 256", "memory_mb: 99999999999999999999", 12, "at most 1048576"),
+        (
+            "call_timeout: 7",
+            "call_timout: 7",
+            6,
+            "known keys: budget_seconds, call_timeout, cpu_seconds, import_timeout, memory_mb",
+        ),
+        ("due: 2026-12-11T23:59:00Z", "due: 2026-13-45", 10, "'2026-13-45' is not a valid date"),
+        ("  linear:", "  ? [linear, mlp]\n  :", 8, "a key must be a plain value, not a list"),
         ("due: 2026-12-11T23:59:00Z", "due: next friday", 10, "not an ISO date"),
         ("  linear:", "  mlp:", 8, "no folder solutions/mlp/"),
         ("name: Test course", "nam: Test course", 1, "did you mean 'name'"),

@@ -44,6 +44,9 @@ def test_loads_items_points_and_defaults(tmp_path: Path) -> None:
     [
         (GOOD.replace("points: 4", "points: four"), 7, "'points' must be a number"),
         (GOOD.replace("points: 4", "points: -1"), 7, "must be a positive number"),
+        (GOOD.replace("points: 4", "points: .inf"), 7, "at most 1,000,000"),
+        (GOOD.replace("points: 4", "points: .nan"), 7, "must be a positive number"),
+        (GOOD.replace("title: Forward pass", "? {title: 1}\n    : x"), 6, "not a mapping"),
         (GOOD.replace("scoring: all_or_nothing", "scoring: some"), 10, "must be one of"),
         (GOOD.replace("visibility: after_due_date", "visibility: secret"), 11, "must be one of"),
         (
@@ -73,6 +76,13 @@ def test_bad_rubric_names_file_line_and_problem(
     assert info.value.line == line, str(info.value)
     assert needle in info.value.problem
     assert str(info.value).startswith(f"{path}:{line}: ")
+
+
+def test_numbers_in_exponent_form_are_numbers(tmp_path: Path) -> None:
+    rubric = load_rubric(write(tmp_path, GOOD.replace("points: 4", "points: 4e0")))
+    assert rubric.item("forward").points == 4.0
+    rubric = load_rubric(write(tmp_path, GOOD.replace("points: 4", "points: 2.5e1")))
+    assert rubric.item("forward").points == 25.0
 
 
 def test_missing_required_key_is_reported(tmp_path: Path) -> None:
