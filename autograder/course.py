@@ -29,7 +29,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from autograder.errors import ConfigError, UsageError
+from autograder.errors import ConfigError, UsageError, describe
 from autograder.rubric import Rubric, load_rubric
 from autograder.yamlio import LocatedDict, Reader, load_yaml
 
@@ -132,12 +132,31 @@ class Course:
         if value:
             return _long_enough(value, f"${self.secret_source.env}")
         path = self.root / self.secret_source.file
-        if path.exists():
-            text = path.read_text(encoding="utf-8").strip()
-            if text:
-                return _long_enough(text, str(path))
+        try:
+            return self._secret_file(path, create)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot use the course secret file {path} ({describe(exc)}); fix it, or set "
+                f"${self.secret_source.env}"
+            ) from None
+
+    def _secret_file(self, path: Path, create: bool) -> str:
+        if os.path.lexists(path):  # a dangling symlink too: it is not ours to replace
+            try:
+                text = path.read_text(encoding="utf-8").strip()
+            except UnicodeDecodeError:
+                raise UsageError(f"the course secret file {path} is not UTF-8 text") from None
+            if not text:
+                raise UsageError(
+                    f"the course secret file {path} is empty: write a long random value in it, "
+                    "or delete it to have one made (either changes every hidden test input)"
+                )
+            return _long_enough(text, str(path))
         if not create:
             raise UsageError(f"no course secret: set ${self.secret_source.env} or create {path}")
+        if path.parent.exists() and not path.parent.is_dir():
+            problem = f"{path.parent} is a file"
+            raise UsageError(f"cannot create the course secret file {path}: {problem}")
         path.parent.mkdir(parents=True, exist_ok=True)
         value = secrets.token_hex(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -167,7 +186,7 @@ def load_course(path: Path) -> Course:
     secret_node = root.child("secret", "secret", default=None)
     secret = SecretSource(
         env=secret_node.get("env", str, default=SecretSource.env),
-        file=secret_node.get("file", str, default=SecretSource.file),
+        file=secret_node.get("file", str, default=SecretSource.file, check=_check_secret_file),
     )
     secret_node.done()
     defaults = _read_limits(root.child("limits", "limits", default=None), GradingLimits())
@@ -214,6 +233,12 @@ def _check_limit(name: str) -> Callable[[float], str | None]:
         return None
 
     return check
+
+
+def _check_secret_file(value: str) -> str | None:
+    if not value.strip() or value.endswith(("/", "\\")) or "\0" in value:
+        return "must be the path of a file (relative to course.yml, or absolute)"
+    return None
 
 
 def _read_limits(node: Reader, base: GradingLimits) -> GradingLimits:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,62 @@ def test_short_secret_is_refused(course_dir: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("TEST_AG_SECRET", "x")
     with pytest.raises(UsageError, match="shorter than 12 characters"):
         course.secret()
+
+
+def _secret_is_a_folder(path: Path) -> None:
+    path.mkdir(parents=True)
+
+
+def _secret_not_utf8(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xff\xfe" * 20)
+
+
+def _secret_blank(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_text("  \n")
+
+
+def _secret_dangling_link(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.symlink_to(path.parent / "gone")
+
+
+def _secret_folder_is_a_file(path: Path) -> None:
+    path.parent.write_text("not a folder")
+
+
+@pytest.mark.parametrize(
+    ("breakage", "needle"),
+    [
+        (_secret_is_a_folder, "Is a directory"),
+        (_secret_not_utf8, "is not UTF-8 text"),
+        (_secret_blank, "is empty: write a long random value in it, or delete it"),
+        (_secret_dangling_link, "No such file or directory"),
+        (_secret_folder_is_a_file, "autograder is a file"),
+    ],
+)
+def test_a_broken_secret_file_is_a_usage_error(
+    course_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    breakage: Callable[[Path], None],
+    needle: str,
+) -> None:
+    monkeypatch.delenv("TEST_AG_SECRET", raising=False)
+    path = course_dir / ".autograder" / "secret"
+    breakage(path)
+    course = load_course(course_dir / "course.yml")
+    with pytest.raises(UsageError) as info:
+        course.secret()
+    assert needle in str(info.value)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("value", ['""', '" "', "secrets/"])
+def test_a_secret_file_setting_that_is_no_file_names_its_line(course_dir: Path, value: str) -> None:
+    path = course_dir / "course.yml"
+    path.write_text(COURSE.replace("file: .autograder/secret", f"file: {value}"))
+    with pytest.raises(ConfigError) as info:
+        load_course(path)
+    assert info.value.line == 4
+    assert "must be the path of a file" in str(info.value)
