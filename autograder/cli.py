@@ -37,6 +37,9 @@ Run 'autograder <command> --help' for details and examples.
 """
 
 
+MAX_LISTED_FAILURES = 10
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     pass
 
@@ -169,7 +172,9 @@ and limits students get:
   leaks      no solution line, hidden test line, mutant line or the course secret
              appears under assignments/""",
         epilog="examples:\n  autograder verify\n  autograder verify linear\n"
-        "exit status: 0 every check holds; 1 some check failed (listed); 2 bad configuration",
+        "exit status: 0 every check holds; 1 some check failed (listed); 2 bad configuration\n"
+        "(course.yml, rubric, reference, hidden tests, mutant headers) or command line; 3 no\n"
+        "sandbox; 130 interrupted",
     )
     export = sub.add_parser(
         "export",
@@ -273,9 +278,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         )
     if result.isolation_warning:
         print(f"warning: {result.isolation_warning}", file=sys.stderr)
-    for failure in result.internal_failures:
+    failures = result.internal_failures
+    for failure in failures[:MAX_LISTED_FAILURES]:
         print(f"error: grader failed on {failure}", file=sys.stderr)
-    return 1 if result.internal_failures else 0
+    if len(failures) > MAX_LISTED_FAILURES:
+        more = len(failures) - MAX_LISTED_FAILURES
+        print(f"error: ... and on {more} more submissions (see their feedback)", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def raise_usage(message: str) -> None:
@@ -287,7 +296,11 @@ def raise_usage(message: str) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from autograder.verify import verify
 
+    if args.jobs is not None and args.jobs < 1:
+        raise_usage("--jobs must be at least 1")
     reports = verify(_course(args.course), args.assignments, sys.stdout, jobs=args.jobs)
+    if any(r.config_broken for r in reports):
+        return 2
     return 0 if all(r.ok for r in reports) else 1
 
 

@@ -108,6 +108,47 @@ class Assignment:
     def reference_path(self) -> Path:
         return self.solution_dir / self.rubric().module
 
+    def reference_source(self, rubric: Rubric) -> str:
+        """The reference solution's text, checked to be a readable file of valid Python."""
+        return read_python(self.solution_dir / rubric.module, "the reference module")
+
+    def check_hidden_tests(self) -> None:
+        """Before a run: the hidden tests exist and parse (``ConfigError`` at the bad line).
+
+        pytest would stop on them too, but in a grading process, where the problem reads as a
+        broken sandbox rather than a file and line to fix.
+        """
+        tests = self.hidden_tests_dir
+        if not tests.is_dir():
+            raise ConfigError(tests, None, "the hidden tests folder does not exist")
+        for path in sorted(tests.rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                read_python(path, "a hidden test file")
+
+
+def read_python(path: Path, what: str, *, parse: bool = True) -> str:
+    """The text of an instructor's Python file; ``ConfigError`` if missing, unreadable or (when
+    ``parse``) not valid Python. A mutant need not parse: a syntax error is a wrong variant too."""
+    if not path.exists():
+        raise ConfigError(path, None, f"{what} does not exist")
+    if not path.is_file():
+        raise ConfigError(path, None, f"{what} is not a regular file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, None, f"{what} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read {what}: {describe(exc)}") from None
+    if not parse:
+        return text
+    try:
+        compile(text, str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise ConfigError(path, exc.lineno, f"syntax error in {what}: {exc.msg}") from None
+    except ValueError as exc:  # null bytes
+        raise ConfigError(path, None, f"{what} is not Python source: {exc}") from None
+    return text
+
 
 @dataclass(frozen=True)
 class Course:

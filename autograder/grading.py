@@ -60,6 +60,7 @@ from autograder.scoring import (
 from autograder.submissions import Submission, discover
 
 JOURNAL_VERSION = 1
+PYTEST_USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR (the grader itself does not import pytest)
 INTERNAL_PROBLEM = (
     "The grader itself failed while grading this submission (not your fault); it will be regraded."
 )
@@ -358,6 +359,8 @@ def grade(
     started = time.monotonic()
     assignment = course.assignment(assignment_name)
     rubric = assignment.rubric()
+    assignment.reference_source(rubric)  # a missing or broken file stops here, named
+    assignment.check_hidden_tests()
     secret = secret if secret is not None else course.secret()
     out = out.resolve()
     state_dir = out / ".autograder"
@@ -444,6 +447,10 @@ def grade(
         with writing(out):
             sync_filesystem(out)  # every report on disk before grades.json says the run is complete
             write_gradebooks(out, rubric, grades)
+        # A hidden test that broke (not the student's doing) is the grader failing, too.
+        internal += [
+            f"{g.student}: {g.internal_errors[0]}" for g in grades if g.internal_errors
+        ]
         return GradeRun(
             tuple(grades), reused, tuple(internal), time.monotonic() - started, warning, processes
         )
@@ -599,6 +606,8 @@ class _ShardPool:
         self._stop_zygote()
         if kind == "config_error":
             raise BindingError(str(message["message"]))
+        if process.returncode == PYTEST_USAGE_ERROR:  # what a conftest that fails to load gives
+            raise BindingError(f"the hidden tests cannot be loaded: {self._tail(Path(log))}")
         raise SandboxError(
             f"a grading process exited with status {process.returncode} before it was ready: "
             f"{self._tail(Path(log))}"

@@ -94,12 +94,10 @@ def render(assignment: Assignment) -> dict[str, bytes]:
     rubric = assignment.rubric()
     solution = assignment.solution_dir
     reference = solution / rubric.module
-    if not reference.is_file():
-        raise ConfigError(rubric.path, None, f"the reference module {reference} does not exist")
-    stub = stub_source(reference.read_text(encoding="utf-8"), reference)
+    stub = stub_source(assignment.reference_source(rubric), reference)
     files: dict[str, bytes] = {rubric.module: stub.encode(), "rubric.yml": rubric.path.read_bytes()}
     readme = solution / "README.md"
-    readme_text = readme.read_text(encoding="utf-8") if readme.is_file() else f"# {rubric.title}\n"
+    readme_text = _read_readme(readme) if readme.exists() else f"# {rubric.title}\n"
     files["README.md"] = readme_text.encode()
     notebook = render_notebook(readme_text, stub, rubric.module)
     files[f"{rubric.module_stem}.ipynb"] = notebook.encode()
@@ -109,6 +107,15 @@ def render(assignment: Assignment) -> dict[str, bytes]:
             if path.is_file() and not ignored_in_release(path.relative_to(public)):
                 files[str(path.relative_to(public))] = path.read_bytes()
     return files
+
+
+def _read_readme(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, None, f"the README is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read the README: {describe(exc)}") from None
 
 
 def release(assignment: Assignment) -> list[str]:

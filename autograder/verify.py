@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from autograder.course import Assignment, Course
-from autograder.errors import AutograderError, ConfigError
+from autograder.course import Assignment, Course, read_python
+from autograder.errors import AutograderError, BindingError, ConfigError
 from autograder.grading import grade
 from autograder.mutate import generate
 from autograder.release import diff_release, find_regions, ignored_in_release
@@ -60,12 +60,18 @@ class AssignmentReport:
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
+    @property
+    def config_broken(self) -> bool:
+        """The course files themselves are invalid (nothing else could be checked)."""
+        return any(c.name == "config" and not c.ok for c in self.checks)
+
 
 @dataclass(frozen=True)
 class HandMutant:
     name: str
     path: Path
     loses: frozenset[str]
+    source: str
 
 
 def read_mutants(assignment: Assignment, rubric: Rubric) -> list[HandMutant]:
@@ -76,7 +82,8 @@ def read_mutants(assignment: Assignment, rubric: Rubric) -> list[HandMutant]:
     mutants = []
     for path in sorted(folder.glob("*.py")):
         declared: frozenset[str] | None = None
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()[:10], 1):
+        text = read_python(path, "a mutant", parse=False)
+        for number, line in enumerate(text.splitlines()[:10], 1):
             match = _LOSES.match(line.strip())
             if match:
                 ids = frozenset(i.strip() for i in match.group(1).split(",") if i.strip())
@@ -89,7 +96,7 @@ def read_mutants(assignment: Assignment, rubric: Rubric) -> list[HandMutant]:
                 break
         if declared is None:
             raise ConfigError(path, 1, "mutant has no '# loses: <item ids>' header line")
-        mutants.append(HandMutant(path.stem, path, declared))
+        mutants.append(HandMutant(path.stem, path, declared, text))
     return mutants
 
 
@@ -105,22 +112,24 @@ def verify_assignment(
     report.checks.append(config)
     try:
         rubric = assignment.rubric()
+        reference_source = assignment.reference_source(rubric)
+        assignment.check_hidden_tests()
         hand = read_mutants(assignment, rubric)
     except AutograderError as exc:
         config.problems.append(str(exc))
         return report
     reference = assignment.solution_dir / rubric.module
-    auto = generate(reference.read_text(encoding="utf-8"), reference)
+    auto = generate(reference_source, reference)
     stub = assignment.release_dir / rubric.module
 
     work = Path(tempfile.mkdtemp(prefix=f"autograder-verify-{assignment.name}-"))
     try:
         klass = work / "class"
-        _put(klass / "reference", rubric.module, reference.read_text(encoding="utf-8"))
+        _put(klass / "reference", rubric.module, reference_source)
         if stub.is_file():
             _put(klass / "stub", rubric.module, stub.read_text(encoding="utf-8"))
         for mutant in hand:
-            _put(klass / f"mutant-{mutant.name}", rubric.module, mutant.path.read_text("utf-8"))
+            _put(klass / f"mutant-{mutant.name}", rubric.module, mutant.source)
         for index, generated in enumerate(auto):
             name = f"auto-{index:03d}-{generated.operator}-line{generated.line}"
             _put(klass / name, rubric.module, generated.source)
@@ -145,12 +154,11 @@ def verify_assignment(
                     secret=seed,
                     fresh=True,
                 )
-            except ConfigError as exc:
+            except (ConfigError, BindingError) as exc:
                 config.problems.append(str(exc))
                 return report
             runs.append({g.student: g for g in result.grades})
-            for failure in result.internal_failures:
-                config.problems.append(f"grader failed: {failure}")
+            config.problems.extend(_grouped_failures(result.internal_failures, seed))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -162,6 +170,19 @@ def verify_assignment(
     report.checks.append(release)
     report.checks.append(_check_leaks(course, assignment, rubric))
     return report
+
+
+def _grouped_failures(failures: Sequence[str], seed: str) -> list[str]:
+    """``student: problem`` lines, one per problem: a broken test fails every submission."""
+    by_problem: dict[str, list[str]] = {}
+    for failure in failures:
+        student, _, problem = failure.partition(": ")
+        by_problem.setdefault(problem, []).append(student)
+    return [
+        f"{seed}: grader failed on {len(students)} submission(s) ({', '.join(students[:3])}"
+        f"{', ...' if len(students) > 3 else ''}): {problem}"
+        for problem, students in by_problem.items()
+    ]
 
 
 def _put(folder: Path, name: str, text: str) -> None:
@@ -253,7 +274,7 @@ def secret_lines(assignment: Assignment, rubric: Rubric) -> set[str]:
     """Distinctive lines of instructor-only material, minus what is public anyway."""
     solution = assignment.solution_dir
     reference = solution / rubric.module
-    source = reference.read_text(encoding="utf-8").splitlines()
+    source = assignment.reference_source(rubric).splitlines()
     inside = {
         n
         for region in find_regions("\n".join(source), reference)
@@ -265,7 +286,9 @@ def secret_lines(assignment: Assignment, rubric: Rubric) -> set[str]:
     if assignment.mutants_dir.is_dir():
         private += list(assignment.mutants_dir.rglob("*.py"))
     for path in private:
-        secret.update(_normalise(line) for line in path.read_text(encoding="utf-8").splitlines())
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            secret.update(_normalise(line) for line in text.splitlines())
     for path in [solution / "README.md", *assignment.public_tests_dir.rglob("*")]:
         if path.is_file():
             public.update(_normalise(x) for x in path.read_text("utf-8", "replace").splitlines())

@@ -1,0 +1,145 @@
+"""An instructor's broken file (reference, hidden tests, mutant, README) stops release, grade and
+verify with exit 2 and the file (and line) to fix, before anyone is graded on it; a reference
+that breaks only when it runs makes grade exit 1 instead of handing out zeros with exit 0."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import run_cli
+from tests.cli.test_verify import HIDDEN, MUTANT, REFERENCE, RUBRIC
+from tests.conftest import write_toy_course
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Path:
+    course = write_toy_course(
+        tmp_path / "toy-course",
+        {
+            "scale.py": REFERENCE,
+            "rubric.yml": RUBRIC,
+            "README.md": "# Toy\n\nSum over the batch, then scale.\n",
+            "tests/test_hidden.py": HIDDEN,
+            "mutants/mean.py": MUTANT,
+        },
+    )
+    assert run_cli("release", cwd=course).returncode == 0
+    return course
+
+
+def solution(course: Path) -> Path:
+    return course / "solutions" / "toy"
+
+
+def klass(tmp_path: Path) -> Path:
+    folder = tmp_path / "class" / "ann"
+    folder.mkdir(parents=True)
+    (folder / "scale.py").write_text(REFERENCE)
+    return folder.parent
+
+
+def reference_syntax_error(course: Path) -> None:
+    path = solution(course) / "scale.py"
+    path.write_text(REFERENCE.replace("def scale_sum(x, w):", "def scale_sum(x, w)"))
+
+
+def reference_missing(course: Path) -> None:
+    (solution(course) / "scale.py").unlink()
+
+
+def reference_a_folder(course: Path) -> None:
+    (solution(course) / "scale.py").unlink()
+    (solution(course) / "scale.py").mkdir()
+
+
+def reference_not_utf8(course: Path) -> None:
+    (solution(course) / "scale.py").write_bytes(REFERENCE.encode() + b"# \xff\n")
+
+
+def hidden_tests_missing(course: Path) -> None:
+    (solution(course) / "tests" / "test_hidden.py").unlink()
+    (solution(course) / "tests").rmdir()
+
+
+def conftest_syntax_error(course: Path) -> None:
+    (solution(course) / "tests" / "conftest.py").write_text("import numpy\ndef (:\n")
+
+
+def conftest_import_error(course: Path) -> None:
+    (solution(course) / "tests" / "conftest.py").write_text("import no_such_module_here\n")
+
+
+def mutant_a_folder(course: Path) -> None:
+    (solution(course) / "mutants" / "odd.py").mkdir()
+
+
+def mutant_not_utf8(course: Path) -> None:
+    (solution(course) / "mutants" / "odd.py").write_bytes(b"# loses: value\n\xff\n")
+
+
+def readme_not_utf8(course: Path) -> None:
+    (solution(course) / "README.md").write_bytes(b"# Toy \xff\n")
+
+
+REF = "solutions/toy/scale.py"
+ALL = ("release", "grade", "verify")
+RUNS = ("grade", "verify")  # what reads the hidden tests
+CASES: list[tuple[Callable[[Path], None], str, tuple[str, ...]]] = [
+    (reference_syntax_error, f"{REF}:4: syntax error in the reference module", ALL),
+    (reference_missing, f"{REF}: the reference module does not exist", ALL),
+    (reference_a_folder, f"{REF}: the reference module is not a regular file", ALL),
+    (reference_not_utf8, f"{REF}: the reference module is not UTF-8 text", ALL),
+    (hidden_tests_missing, "solutions/toy/tests: the hidden tests folder does not exist", RUNS),
+    (conftest_syntax_error, "tests/conftest.py:2: syntax error in a hidden test file", RUNS),
+    (conftest_import_error, "the hidden tests cannot be loaded: tests/conftest.py:1: in", RUNS),
+    (mutant_a_folder, "solutions/toy/mutants/odd.py: a mutant is not a regular file", ("verify",)),
+    (mutant_not_utf8, "solutions/toy/mutants/odd.py: a mutant is not UTF-8 text", ("verify",)),
+    (
+        readme_not_utf8,
+        "solutions/toy/README.md: the README is not UTF-8 text",
+        ("release", "verify"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message", "commands"), CASES, ids=[c[0].__name__ for c in CASES]
+)
+def test_a_broken_instructor_file_stops_each_command_with_exit_2(
+    toy: Path,
+    tmp_path: Path,
+    breakage: Callable[[Path], None],
+    message: str,
+    commands: tuple[str, ...],
+) -> None:
+    breakage(toy)
+    arguments = {
+        "release": ("release",),
+        "grade": ("grade", "toy", klass(tmp_path), "--out", tmp_path / "out"),
+        "verify": ("verify",),
+    }
+    for name in commands:
+        result = run_cli(*arguments[name], cwd=toy)
+        output = result.stdout + result.stderr
+        assert result.returncode == 2, (name, output)
+        assert message in output, (name, output)
+        assert "Traceback" not in output, (name, output)
+    assert not (tmp_path / "out" / "grades.json").exists()
+
+
+def test_a_reference_that_fails_when_it_runs_makes_grade_exit_1(toy: Path, tmp_path: Path) -> None:
+    path = solution(toy) / "scale.py"
+    path.write_text(REFERENCE.replace("import numpy as np", "import numpy as np\nimport nope_x"))
+    result = run_cli("grade", "toy", klass(tmp_path), "--out", tmp_path / "out", cwd=toy)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "error: grader failed on ann: " in result.stderr
+    assert "ModuleNotFoundError" in result.stderr
+    assert "Traceback" not in result.stderr
+    # The grades are written (and say the checks could not complete), so nothing is lost.
+    assert (tmp_path / "out" / "grades.json").exists()
+    verified = run_cli("verify", cwd=toy)
+    assert verified.returncode == 2, verified.stdout
+    assert "grader failed on" in verified.stdout
