@@ -38,6 +38,7 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
     if db.is_dir():
         raise UsageError(f"--db {db} is a folder; name the gradebook file (e.g. {db}/gradebook.db)")
     students = document["students"]
+    _check_scores(grades_json, rubric, students)  # all of them, before the gradebook is touched
     try:
         _write(Gradebook, db, rubric, students)
     except SQLAlchemyError as exc:  # not a database, a folder that cannot be written, a full disk
@@ -69,6 +70,25 @@ def _read_grades(grades_json: Path) -> dict[str, Any]:
             '(expected {"assignment", "students": {id: {"items": {...}}}})'
         )
     return document
+
+
+def _check_scores(grades_json: Path, rubric: Rubric, students: dict[str, Any]) -> None:
+    """Every item is one of the rubric's, with a score nbgrader can store."""
+    for student, record in students.items():
+        for item_id, item in record.get("items", {}).items():
+            where = f"{grades_json}: student '{student}', item '{item_id}'"
+            if item_id not in rubric.ids:
+                raise UsageError(
+                    f"{where} is not in {rubric.path} (items: {', '.join(rubric.ids)}); were "
+                    "these grades made with another rubric? grade again with this one"
+                )
+            score = item.get("score") if isinstance(item, dict) else None
+            if isinstance(score, bool) or not isinstance(score, int | float):
+                raise UsageError(f"{where}: the score must be a number, got {score!r}")
+            if not 0 <= score <= rubric.item(item_id).points:
+                raise UsageError(
+                    f"{where}: the score {score} is outside 0..{rubric.item(item_id).points:g}"
+                )
 
 
 def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, Any]) -> None:

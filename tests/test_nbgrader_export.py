@@ -61,3 +61,32 @@ def test_a_folder_or_a_wrong_file_is_named_not_a_traceback(
     (tmp_path / "items.json").write_text('{"assignment": "toy", "students": {"a": {"items": 3}}}')
     with pytest.raises(UsageError, match="not a grades.json written by 'autograder grade'"):
         export_to_gradebook(tmp_path / "items.json", toy_rubric, tmp_path / "db")
+
+
+@pytest.mark.parametrize(
+    ("items", "needle"),
+    [
+        ({"a": 1, "zz": 1}, "student 'bob', item 'zz' is not in"),
+        ({"a": "2"}, "item 'a': the score must be a number, got '2'"),
+        ({"a": None}, "item 'a': the score must be a number, got None"),
+        ({"a": True}, "item 'a': the score must be a number, got True"),
+        ({"a": 99}, "item 'a': the score 99 is outside 0..4"),
+        ({"a": -1}, "item 'a': the score -1 is outside 0..4"),
+    ],
+)
+def test_scores_nbgrader_cannot_take_are_refused_before_anything_is_written(
+    toy_rubric: Rubric, tmp_path: Path, items: dict[str, object], needle: str
+) -> None:
+    grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2}, "bob": items})  # type: ignore[dict-item]
+    db = tmp_path / "gradebook.db"
+    with pytest.raises(UsageError) as info:
+        export_to_gradebook(grades, toy_rubric, db)
+    assert needle in str(info.value)
+    assert not db.exists()  # alice was not written either
+
+
+def test_an_item_without_a_score_is_refused(toy_rubric: Rubric, tmp_path: Path) -> None:
+    document = {"assignment": "toy", "students": {"bob": {"items": {"a": {"max_score": 4}}}}}
+    (tmp_path / "g.json").write_text(json.dumps(document))
+    with pytest.raises(UsageError, match="item 'a': the score must be a number, got None"):
+        export_to_gradebook(tmp_path / "g.json", toy_rubric, tmp_path / "db")
