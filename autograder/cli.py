@@ -312,6 +312,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         from autograder.report import atomic_write_bytes
 
         target = args.out or Path(f"{assignment.name}-gradescope.zip")
+        if target.exists() and not target.is_file():  # a folder, /dev/null: not ours to replace
+            raise_usage(f"--out {target} exists and is not a regular file; name a .zip file")
         package_root = Path(__file__).resolve().parent.parent
         try:
             atomic_write_bytes(target, build_bundle(course, assignment, package_root))

@@ -87,3 +87,14 @@ def test_release_over_a_file_is_refused_with_a_message(course_copy: Path) -> Non
     assert result.returncode == 2, result.stderr
     assert "assignments/linear is not a folder: move it out of the way" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_bundle_is_never_written_over_something_that_is_not_a_file(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "pipe.zip"  # like /dev/null or /dev/full: renaming onto it replaces it
+    os.mkfifo(fifo)
+    result = run_cli("export", "gradescope", "linear", "--out", fifo, cwd=course_copy)
+    assert result.returncode == 2, result.stderr
+    assert f"--out {fifo} exists and is not a regular file" in result.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
