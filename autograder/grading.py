@@ -448,9 +448,7 @@ def grade(
             sync_filesystem(out)  # every report on disk before grades.json says the run is complete
             write_gradebooks(out, rubric, grades)
         # A hidden test that broke (not the student's doing) is the grader failing, too.
-        internal += [
-            f"{g.student}: {g.internal_errors[0]}" for g in grades if g.internal_errors
-        ]
+        internal += [f"{g.student}: {g.internal_errors[0]}" for g in grades if g.internal_errors]
         return GradeRun(
             tuple(grades), reused, tuple(internal), time.monotonic() - started, warning, processes
         )

@@ -348,6 +348,17 @@ def test_printing_past_the_cap_without_catching_fails_the_call(sandbox: Sandbox)
     with pytest.raises(StudentException) as caught:
         worker.call("f")
     assert caught.value.exc_type == "BrokenPipeError"
+    # The student is told why printing broke, not just "[Errno 32] Broken pipe".
+    assert "your code printed more than 64 KiB, the most that is kept" in caught.value.describe()
+    assert "Errno" not in caught.value.describe()
+    worker.close()
+
+
+def test_a_broken_pipe_of_the_students_own_is_left_as_it_is(sandbox: Sandbox) -> None:
+    worker = spawn(sandbox, "def f():\n    raise BrokenPipeError(32, 'my own pipe')\n")
+    with pytest.raises(StudentException) as caught:
+        worker.call("f")
+    assert "my own pipe" in caught.value.describe()
     worker.close()
 
 

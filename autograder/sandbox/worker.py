@@ -444,8 +444,14 @@ class Worker:
         cls = _ERRORS.get(str(reply.get("kind")), StudentException)
         line = reply.get("line")
         exc_type = reply.get("type")
+        message = _ADDRESS.sub(" at 0x…>", str(reply.get("msg", "")))[:300]
+        if exc_type == "BrokenPipeError" and self._truncated:  # we closed the output pipe
+            message = (
+                f"your code printed more than {self.limits.output_kb} KiB, the most that is "
+                "kept, and printing fails after that; print less in the graded functions"
+            )
         return cls(
-            _ADDRESS.sub(" at 0x…>", str(reply.get("msg", "")))[:300],
+            message,
             exc_type=str(exc_type)[:100] if exc_type is not None else None,
             lineno=line if type(line) is int else None,
             filename=self.filename,
