@@ -114,7 +114,7 @@ def gradebook_csv(rubric: Rubric, grades: Iterable[StudentGrade]) -> str:
         scores = {item.id: item.score for item in grade.items}
         writer.writerow(
             [
-                grade.student,
+                spreadsheet_safe(grade.student),
                 grade.status,
                 _num(grade.score),
                 _num(grade.max_score),
@@ -122,6 +122,12 @@ def gradebook_csv(rubric: Rubric, grades: Iterable[StudentGrade]) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A student id a spreadsheet will show as text: one that starts like a formula (``=``,
+    ``+``, ``-``, ``@``, tab, CR; a folder name is the student's choice) gets a leading ``'``."""
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|~=])")

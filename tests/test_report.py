@@ -46,6 +46,16 @@ def test_csv_has_a_column_per_item(toy_rubric: Rubric) -> None:
     assert rows[3] == ["zoe", "graded", "8", "8", "4", "3", "1"]
 
 
+def test_a_student_id_that_looks_like_a_formula_stays_text_in_the_csv(
+    toy_rubric: Rubric,
+) -> None:
+    names = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "plain-name"]
+    rows = [score(toy_rubric, name, []) for name in names]
+    students = [row[0] for row in csv.reader(io.StringIO(gradebook_csv(toy_rubric, rows)))][1:]
+    assert sorted(students) == sorted(["'" + n for n in names[:4]] + ["plain-name"])
+    assert not any(s.startswith(("=", "+", "-", "@")) for s in students)
+
+
 def test_feedback_files_hide_hidden_items_and_show_output(
     toy_rubric: Rubric, tmp_path: Path
 ) -> None:
