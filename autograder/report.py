@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import ctypes
+import hashlib
 import io
 import json
 import os
@@ -47,7 +48,7 @@ def atomic_replace(files: Sequence[tuple[Path, bytes]], *, durable: bool = True)
     written: list[tuple[Path, Path]] = []
     try:
         for path, data in files:
-            tmp = path.parent / f".{path.name}.{os.getpid()}.tmp"
+            tmp = path.parent / f".{_short(path.name, 200)}.{os.getpid()}.tmp"
             _write_new(tmp, data, durable=durable)
             written.append((tmp, path))
         for tmp, path in written:
@@ -57,6 +58,21 @@ def atomic_replace(files: Sequence[tuple[Path, bytes]], *, durable: bool = True)
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         raise
+
+
+def _short(name: str, limit: int) -> str:
+    """``name`` if it fits in ``limit`` bytes, else a prefix of it plus a hash of all of it
+    (a file name may have 255 bytes; a student's folder name can use them all)."""
+    if len(name.encode()) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    prefix = name.encode()[: limit - 17].decode("utf-8", "ignore")
+    return f"{prefix}-{digest}"
+
+
+def feedback_path(out: Path, student: str) -> Path:
+    """``out/feedback/<student>.md``; a student id too long for a file name is shortened."""
+    return out / "feedback" / f"{_short(student, 240)}.md"
 
 
 def _write_new(tmp: Path, data: bytes, *, durable: bool) -> None:
@@ -213,7 +229,7 @@ def write_student_reports(
 ) -> None:
     """One student's feedback page and Gradescope results, each replaced atomically."""
     feedback = feedback_markdown(rubric, grade)
-    atomic_write(out / "feedback" / f"{grade.student}.md", feedback, durable=durable)
+    atomic_write(feedback_path(out, grade.student), feedback, durable=durable)
     # One line: Gradescope reads it, and numbers of students times this file add up (the
     # indented form costs pure-Python encoding, about 10x slower).
     results = json.dumps(gradescope_results(rubric, grade), ensure_ascii=False)

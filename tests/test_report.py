@@ -145,3 +145,13 @@ def test_student_text_cannot_forge_feedback_markdown(toy_rubric: Rubric, tmp_pat
     assert "\n## ✅ a" not in page and "\n**Score: 8" not in page and "<script>" not in page
     assert page.count("**Score:") == 1
     assert "\\*\\*Score: 8 / 8\\*\\*" in page  # still readable, just not formatting
+
+
+def test_long_student_ids_get_distinct_feedback_files_that_fit(tmp_path: Path) -> None:
+    from autograder.report import feedback_path
+
+    a, b = "x" * 250 + "a", "x" * 250 + "b"
+    path_a, path_b = feedback_path(tmp_path, a), feedback_path(tmp_path, b)
+    assert path_a != path_b
+    assert len(path_a.name.encode()) <= 255
+    assert feedback_path(tmp_path, "zoe") == tmp_path / "feedback" / "zoe.md"

@@ -486,6 +486,21 @@ def test_an_output_folder_that_cannot_be_made_is_named_without_a_traceback(
     assert "Traceback" not in result.stderr
 
 
+def test_a_student_folder_name_of_255_bytes_is_graded(course_copy: Path, tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    long_name = "é" * 127 + "s"  # 255 bytes in UTF-8, the most a file name may have
+    for name in (long_name, "bob"):
+        (klass / name).mkdir(parents=True)
+        shutil.copy(course_copy / "solutions" / "linear" / "linear.py", klass / name)
+    doc = grade(course_copy, klass, tmp_path / "out")
+    assert doc["students"][long_name]["score"] == doc["students"]["bob"]["score"] == 20.0
+    (feedback,) = [p for p in (tmp_path / "out" / "feedback").iterdir() if p.name != "bob.md"]
+    assert feedback.name.startswith("é" * 50) and len(feedback.name.encode()) <= 255
+    assert "**Score: 20 / 20**" in feedback.read_text()
+    results = tmp_path / "out" / "gradescope" / long_name / "results.json"
+    assert json.loads(results.read_text())["score"] == 20.0
+
+
 def test_an_output_folder_inside_the_class_is_not_a_student(
     course_copy: Path, tmp_path: Path
 ) -> None:
