@@ -47,7 +47,7 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 def _add_course(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--course",
-        type=Path,
+        type=_path,
         default=None,
         metavar="PATH",
         help="course.yml to use (default: the nearest course.yml at or above this folder)",
@@ -125,8 +125,19 @@ exit status: 0 every submission has a grade; 1 the grader failed on some submiss
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). After 4, 130 or 143, rerun to resume.""",
     )
     grade.add_argument("assignment", metavar="ASSIGNMENT")
-    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
-    grade.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    grade.add_argument(
+        "submissions",
+        type=_path,
+        metavar="SUBMISSIONS",
+        help="the class: a folder with a folder per student, or a .zip of one",
+    )
+    grade.add_argument(
+        "--out",
+        type=_path,
+        required=True,
+        metavar="DIR",
+        help="output folder (created; not the SUBMISSIONS folder itself)",
+    )
     grade.add_argument(
         "--jobs",
         "-j",
@@ -197,20 +208,20 @@ Export the grades of a finished 'autograder grade' run.
     export.add_argument("assignment", metavar="ASSIGNMENT")
     export.add_argument(
         "--grades",
-        type=Path,
+        type=_path,
         metavar="FILE",
         help="nbgrader: grades.json written by 'autograder grade' (required)",
     )
     export.add_argument(
         "--db",
-        type=Path,
+        type=_path,
         default=Path("gradebook.db"),
         metavar="FILE",
         help="nbgrader: gradebook database (default: ./gradebook.db)",
     )
     export.add_argument(
         "--out",
-        type=Path,
+        type=_path,
         metavar="FILE",
         help="gradescope: the zip to write (default: ./ASSIGNMENT-gradescope.zip)",
     )
@@ -227,6 +238,14 @@ Export the grades of a finished 'autograder grade' run.
     )
     _add_course(verify)
     return parser
+
+
+def _path(text: str) -> Path:
+    """A path argument; an empty one (``--out ''``, an unset shell variable) is refused rather
+    than read as the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path (is a shell variable unset?)")
+    return Path(text)
 
 
 def _course(path: Path | None) -> Course:

@@ -363,6 +363,9 @@ def grade(
     assignment.check_hidden_tests()
     secret = secret if secret is not None else course.secret()
     out = out.resolve()
+    if out == submissions.resolve():
+        # Its feedback/ and gradescope/ folders would be taken for students on the next run.
+        raise UsageError(f"--out {out} is the submissions folder itself; name another folder")
     state_dir = out / ".autograder"
     with writing(out, started=False):
         state_dir.mkdir(parents=True, exist_ok=True)

@@ -501,6 +501,21 @@ def test_a_student_folder_name_of_255_bytes_is_graded(course_copy: Path, tmp_pat
     assert json.loads(results.read_text())["score"] == 20.0
 
 
+def test_the_class_folder_itself_or_an_empty_path_is_refused_as_out(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES, klass)
+    before = sorted(p.name for p in klass.iterdir())
+    result = run_cli("grade", "linear", klass, "--out", klass, cwd=course_copy)
+    assert result.returncode == 2, result.stderr
+    assert f"--out {klass} is the submissions folder itself" in result.stderr
+    empty = run_cli("grade", "linear", klass, "--out", "", cwd=klass)
+    assert empty.returncode == 2, empty.stderr
+    assert "argument --out: an empty path" in empty.stderr
+    assert sorted(p.name for p in klass.iterdir()) == before  # nothing written into the class
+
+
 def test_an_output_folder_inside_the_class_is_not_a_student(
     course_copy: Path, tmp_path: Path
 ) -> None:
