@@ -86,8 +86,10 @@ def discover(
 
 
 def _student_dirs(root: Path) -> Iterator[Path]:
+    # A symbolic link to a folder is a student too (``alice -> attempts/alice-2``): only the
+    # class's owner can put one at this level; links inside a submission are never followed.
     for entry in root.iterdir():
-        if _IGNORED.match(entry.name) or entry.is_symlink() or not entry.is_dir():
+        if _IGNORED.match(entry.name) or not entry.is_dir():
             continue
         yield entry
 

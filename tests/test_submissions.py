@@ -100,6 +100,17 @@ def test_a_zip_member_that_cannot_be_extracted_is_named(
     assert f"cannot extract class/alice/linear.py from {archive}: {reason}" in str(caught.value)
 
 
+def test_a_linked_student_folder_is_a_student(tmp_path: Path) -> None:
+    root = make_class(tmp_path / "class")
+    (tmp_path / "attempts" / "dan-2").mkdir(parents=True)
+    (tmp_path / "attempts" / "dan-2" / "linear.py").write_text("D = 2\n")
+    (root / "dan").symlink_to(tmp_path / "attempts" / "dan-2")
+    (root / "ghost").symlink_to(tmp_path / "nowhere")  # dangling: not a folder, not a student
+    subs = find(root, tmp_path)
+    assert [s.student for s in subs] == ["alice", "bob", "carol", "dan"]
+    assert subs[3].source == "D = 2\n"
+
+
 def test_symlinked_module_is_refused(tmp_path: Path) -> None:
     secret = tmp_path / "reference.py"
     secret.write_text("SECRET = 42\n")
