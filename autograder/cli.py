@@ -67,10 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="""\
 Generate assignments/<name>/ from solutions/<name>/: the module with every
 '### BEGIN SOLUTION' ... '### END SOLUTION' region replaced by a stub that raises
-NotImplementedError, plus README.md, rubric.yml and the public tests. Hidden tests,
+NotImplementedError, plus README.md, rubric.yml, the public tests and a notebook
+edition (<module>.ipynb: the README as Markdown cells, the stub as code cells with
+nbgrader metadata). Hidden tests,
 mutants and solution code never leave solutions/. The output depends only on the
 sources, so releasing twice gives identical files (commit them).""",
-        epilog="examples:\n  autograder release linear\n  autograder release          # all",
+        epilog="examples:\n  autograder release linear\n  autograder release          # all\n"
+        "exit status: 0 released; 2 bad course.yml, rubric, reference or markers; 4 cannot\n"
+        "write assignments/<name>/ (the previous release is kept)",
     )
     release.add_argument("assignments", nargs="*", metavar="NAME", help="assignments to release")
     _add_course(release)
@@ -84,7 +88,9 @@ Run the public tests of an assignment against your own module, isolated in a
 worker process exactly as the grader does, and print what passed per rubric item.
 Run it inside the assignment folder (the one with rubric.yml). The hidden tests
 used for grading check more than these; passing here is necessary, not sufficient.""",
-        epilog="example:\n  cd assignments/linear && autograder check",
+        epilog="example:\n  cd assignments/linear && autograder check\n"
+        "exit status: 0 every public check passed; 1 some check failed (listed); 2 no rubric.yml\n"
+        "or module here, or the module cannot be read; 3 no sandbox",
     )
     check.add_argument(
         "folder", nargs="?", type=Path, default=Path("."), help="assignment folder (default: .)"
@@ -152,7 +158,8 @@ exit status: 0 every submission has a grade; 1 the grader failed on some submiss
         default=None,
         metavar="M",
         help="while submissions wait (sleeps, timeouts) and cores idle, start more processes, "
-        "up to M (default: 3 x N, as memory allows); --max-jobs N never adds any",
+        "up to M (default: 3 x N, as memory allows); --max-jobs N never adds any; without "
+        "--jobs, N is at most M",
     )
     grade.add_argument(
         "--fresh", action="store_true", help="ignore earlier results in --out and grade everything"
@@ -177,8 +184,8 @@ and limits students get:
   stub       the released stub earns zero, each item saying "not implemented"
   mutants    each mutant in solutions/<a>/mutants/ (header '# loses: dW, db') loses
              exactly the items it declares; automatic mutants of the reference
-             (transpose, extra 1/B, sum->mean, flipped axis, keepdims, sign, dropped
-             term, float32) all lose points; every item is caught by some mutant
+             (transpose, dropped .T, extra 1/B, sum->mean, flipped axis, keepdims,
+             sign, dropped term, float32) all lose points; every item is caught by some mutant
   release    assignments/<a>/ is exactly what 'autograder release' generates
   leaks      no solution line, hidden test line, mutant line or the course secret
              appears under assignments/""",
@@ -192,7 +199,8 @@ and limits students get:
         help="export grades to nbgrader, or the course as a Gradescope autograder zip",
         formatter_class=_Formatter,
         description="""\
-Export the grades of a finished 'autograder grade' run.
+Export the grades of a finished 'autograder grade' run to nbgrader, or the course
+itself as a Gradescope autograder.
 
   nbgrader    write them into an nbgrader gradebook (sqlite). Each rubric item becomes a
               grade cell of the assignment's notebook with the item's points; each
@@ -278,7 +286,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise_usage("--jobs must be at least 1")
     if args.max_jobs is not None and args.max_jobs < (args.jobs or 1):
-        raise_usage("--max-jobs must be at least --jobs")
+        raise_usage(
+            "--max-jobs must be at least --jobs" if args.jobs else "--max-jobs must be >= 1"
+        )
     course = _course(args.course)
     result = grade(
         course,

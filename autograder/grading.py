@@ -427,7 +427,8 @@ def grade(
                     direct=direct,
                     zygote=zygote,
                 )
-                jobs = jobs or os.cpu_count() or 1
+                if jobs is None:  # the cores; an explicit --max-jobs below them caps it
+                    jobs = min(os.cpu_count() or 1, max_jobs or os.cpu_count() or 1)
                 most = max(jobs, max_jobs if max_jobs is not None else default_max_jobs(jobs))
                 warning = pool.run(runnable, jobs, most, record, progress, internal, report)
                 processes = pool.peak

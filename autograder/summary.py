@@ -55,7 +55,8 @@ def print_grade_summary(result: GradeRun, rubric: Rubric, out: Path, stream: IO[
     stream.write(_table(["item", "points", "mean", "full marks"], items) + "\n")
     fresh = len(grades) - result.reused
     reused = f" ({result.reused} reused from an earlier run)" if result.reused else ""
-    processes = f" with up to {result.processes} processes" if result.processes else ""
+    plural = "es" if result.processes != 1 else ""
+    processes = f" with up to {result.processes} process{plural}" if result.processes else ""
     stream.write(
         f"graded {fresh} in {result.seconds:.1f} s{processes}{reused}; reports in {out}/\n"
     )

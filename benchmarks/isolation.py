@@ -25,10 +25,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from autograder.sandbox import Limits, Sandbox
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run without installing
+
+from autograder.sandbox import Limits, Sandbox  # noqa: E402
 
 SOURCE = """
 import numpy as np

@@ -516,6 +516,21 @@ def test_the_class_folder_itself_or_an_empty_path_is_refused_as_out(
     assert sorted(p.name for p in klass.iterdir()) == before  # nothing written into the class
 
 
+def test_max_jobs_one_without_jobs_grades_with_one_process(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    result = run_cli(
+        "grade", "linear", EXAMPLES, "--out", tmp_path / "out", "--max-jobs", "1", cwd=course_copy
+    )
+    assert result.returncode == 0, result.stderr
+    assert "with up to 1 process;" in result.stdout
+    refused = run_cli(
+        "grade", "linear", EXAMPLES, "--out", tmp_path / "o", "--max-jobs", "0", cwd=course_copy
+    )
+    assert refused.returncode == 2
+    assert "--max-jobs must be >= 1" in refused.stderr
+
+
 def test_an_output_folder_inside_the_class_is_not_a_student(
     course_copy: Path, tmp_path: Path
 ) -> None:
