@@ -10,24 +10,12 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import run_cli
-from tests.cli.test_verify import HIDDEN, MUTANT, REFERENCE, RUBRIC
-from tests.conftest import write_toy_course
+from tests.cli.toy_course import REFERENCE, make_toy
 
 
 @pytest.fixture
 def toy(tmp_path: Path) -> Path:
-    course = write_toy_course(
-        tmp_path / "toy-course",
-        {
-            "scale.py": REFERENCE,
-            "rubric.yml": RUBRIC,
-            "README.md": "# Toy\n\nSum over the batch, then scale.\n",
-            "tests/test_hidden.py": HIDDEN,
-            "mutants/mean.py": MUTANT,
-        },
-    )
-    assert run_cli("release", cwd=course).returncode == 0
-    return course
+    return make_toy(tmp_path / "toy-course")
 
 
 def solution(course: Path) -> Path:
