@@ -5,8 +5,9 @@ asks for (``setup.sh`` and ``run_autograder`` at its root; see Gradescope's auto
 specification). Inside the container:
 
 * ``setup.sh`` installs Python, libseccomp and this package (bundled as source);
-* ``run_autograder`` treats ``/autograder/submission`` as a class of one student named
-  ``submission``, grades it with ``autograder grade`` (same sandbox, same hidden tests, same
+* ``run_autograder`` treats ``/autograder/submission`` as a class of one student, named
+  after the e-mail in ``/autograder/submission_metadata.json`` (so each student has their own
+  hidden inputs, as in a local run; ``submission`` if there is none), grades it with ``autograder grade`` (same sandbox, same hidden tests, same
   rubric), and copies that student's ``results.json`` to ``/autograder/results/``.
 
 The bundle holds the course secret so hidden inputs are identical to a local regrade; the
@@ -45,11 +46,22 @@ set -euo pipefail
 ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
 AUTOGRADER="${{AUTOGRADER_BIN:-/opt/autograder/bin/autograder}}"
 WORK="$(mktemp -d)"
-mkdir -p "$WORK/class/submission" "$ROOT/results"
-cp -r "$ROOT/submission/." "$WORK/class/submission/"
+# The student id seeds the hidden inputs: each student gets their own, as in a local run of
+# 'grade' on a folder named after their e-mail (several, joined by '+', for a group).
+STUDENT="$("$(dirname "$AUTOGRADER")/python" -c '
+import json, re, sys
+try:
+    users = json.load(open(sys.argv[1]))["users"]
+    ident = "+".join(sorted(str(u.get("email") or u["id"]) for u in users))
+except Exception:
+    ident = ""
+print(re.sub(r"[^A-Za-z0-9_.@+-]", "_", ident).lstrip(".")[:200] or "submission")
+' "$ROOT/submission_metadata.json")"
+mkdir -p "$WORK/class/$STUDENT" "$ROOT/results"
+cp -r "$ROOT/submission/." "$WORK/class/$STUDENT/"
 "$AUTOGRADER" grade {assignment} "$WORK/class" --out "$WORK/out" --jobs 1 --quiet \\
     --course "$ROOT/source/course/course.yml"
-cp "$WORK/out/gradescope/submission/results.json" "$ROOT/results/results.json"
+cp "$WORK/out/gradescope/$STUDENT/results.json" "$ROOT/results/results.json"
 """
 
 _PACKAGE_FILES = ("pyproject.toml", "README.md")

@@ -9,7 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tests.cli.conftest import EXAMPLES, run_cli
+from tests.cli.conftest import run_cli
 
 
 def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
@@ -32,32 +32,55 @@ def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
     assert not any("__pycache__" in name for name in names)
     for script in ("setup.sh", "run_autograder"):
         (root / "source" / script).chmod(0o755)  # extractall drops the modes checked above
+    # A student who tosses coins: dW is doubled on about half the calls. Which calls depends
+    # on the seed of the worker's random numbers, (secret, student id), and so the score.
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    coins = reference.replace(
+        "    dW = x.T @ dy\n",
+        "    dW = x.T @ dy\n    if np.random.default_rng().random() < 0.5:\n        dW = dW * 2\n",
+    )
+    assert coins != reference
     (root / "submission").mkdir()
-    shutil.copy(EXAMPLES / "frank" / "linear.py", root / "submission" / "linear.py")
+    (root / "submission" / "linear.py").write_text(coins)
     # Without AUTOGRADER_SECRET: the bundle's own copy of the course secret is used.
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SECRET"}
     env |= {
         "GRADESCOPE_ROOT": str(root),
         "AUTOGRADER_BIN": str(Path(sys.executable).parent / "autograder"),
     }
-    ran = subprocess.run(
-        [str(root / "source" / "run_autograder")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert ran.returncode == 0, ran.stderr
-    on_gradescope = json.loads((root / "results" / "results.json").read_text())
-    # The same submission graded here, with the secret the bundle was built with.
-    klass = tmp_path / "class"
-    shutil.copytree(EXAMPLES / "frank", klass / "frank")
-    local = run_cli("grade", "linear", klass, "--out", tmp_path / "out", "--quiet", cwd=course_copy)
-    assert local.returncode == 0, local.stderr
-    here = json.loads((tmp_path / "out" / "gradescope" / "frank" / "results.json").read_text())
-    assert on_gradescope == here
-    assert 0 < on_gradescope["score"] < 20  # frank's dW and db earn partial credit
+
+    def run_on_gradescope(email: str | None) -> dict[str, object]:
+        metadata = root / "submission_metadata.json"
+        metadata.unlink(missing_ok=True)
+        if email is not None:  # Gradescope's file, trimmed to what the bundle reads
+            users = [{"email": email, "id": 1234, "name": "Frank"}]
+            metadata.write_text(json.dumps({"id": 99, "users": users}))
+        ran = subprocess.run(
+            [str(root / "source" / "run_autograder")],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert ran.returncode == 0, ran.stderr
+        return json.loads((root / "results" / "results.json").read_text())  # type: ignore[no-any-return]
+
+    def run_here(student: str) -> dict[str, object]:
+        """The same submission graded here under ``student``, with the bundle's secret."""
+        klass = tmp_path / f"class-{student}"
+        shutil.copytree(root / "submission", klass / student)
+        out = tmp_path / f"out-{student}"
+        local = run_cli("grade", "linear", klass, "--out", out, "--quiet", cwd=course_copy)
+        assert local.returncode == 0, local.stderr
+        return json.loads((out / "gradescope" / student / "results.json").read_text())  # type: ignore[no-any-return]
+
+    # Each student is graded under their own id (their hidden inputs are their own), exactly
+    # as a local run on a folder named after their e-mail; without metadata, as "submission".
+    frank, anonymous = run_here("frank@example.edu"), run_here("submission")
+    assert frank["score"] != anonymous["score"]  # the coins fall differently for each id
+    assert run_on_gradescope("frank@example.edu") == frank
+    assert run_on_gradescope(None) == anonymous
 
 
 def test_export_nbgrader_without_grades_says_what_it_needs(course_copy: Path) -> None:
