@@ -7,8 +7,9 @@ specification). Inside the container:
 * ``setup.sh`` installs Python, libseccomp and this package (bundled as source);
 * ``run_autograder`` treats ``/autograder/submission`` as a class of one student, named
   after the e-mail in ``/autograder/submission_metadata.json`` (so each student has their own
-  hidden inputs, as in a local run; ``submission`` if there is none), grades it with ``autograder grade`` (same sandbox, same hidden tests, same
-  rubric), and copies that student's ``results.json`` to ``/autograder/results/``.
+  hidden inputs, as in a local run; ``submission`` if there is none), grades it with
+  ``autograder grade`` (same sandbox, same hidden tests, same rubric), and copies that
+  student's ``results.json`` to ``/autograder/results/``.
 
 The bundle holds the course secret so hidden inputs are identical to a local regrade; the
 sandbox hides ``/autograder/source`` from student code just as it hides the course folder.

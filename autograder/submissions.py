@@ -134,6 +134,9 @@ def load_submission(folder: Path, *, student: str, module: str, assignment: str)
 
 
 def _load_submission(folder: Path, *, student: str, module: str, assignment: str) -> Submission:
+    if (folder / assignment).is_symlink():  # it could point anywhere, the solutions included
+        problem = f"{assignment}/ in your submission is a symbolic link; submit the folder itself."
+        return Submission(student, None, module, problem)
     base = folder / assignment if (folder / assignment).is_dir() else folder
     stem = Path(module).stem
     candidates = _find(base, module) or _find(base, f"{stem}.ipynb")

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -166,3 +168,15 @@ def test_a_secret_file_setting_that_is_no_file_names_its_line(course_dir: Path, 
         load_course(path)
     assert info.value.line == 4
     assert "must be the path of a file" in str(info.value)
+
+
+def test_make_clean_keeps_the_course_secret(tmp_path: Path) -> None:
+    """``make clean`` removes the venv and the demo's output, never ``.autograder/secret``."""
+    repo = Path(__file__).resolve().parents[1]
+    shutil.copy(repo / "Makefile", tmp_path / "Makefile")
+    for folder in (".venv", "out", ".autograder"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / ".autograder" / "secret").write_text("keep-this-secret-value\n")
+    subprocess.run(["make", "-s", "clean"], cwd=tmp_path, check=True, timeout=60)
+    assert not (tmp_path / ".venv").exists() and not (tmp_path / "out").exists()
+    assert (tmp_path / ".autograder" / "secret").read_text() == "keep-this-secret-value\n"

@@ -120,6 +120,17 @@ def test_symlinked_module_is_refused(tmp_path: Path) -> None:
     assert sub.source is None and "symbolic link" in sub.problem
 
 
+def test_a_linked_assignment_folder_is_refused(tmp_path: Path) -> None:
+    solutions = tmp_path / "solutions" / "linear"
+    solutions.mkdir(parents=True)
+    (solutions / "linear.py").write_text("SECRET = 42\n")
+    (tmp_path / "class" / "mallory").mkdir(parents=True)
+    os.symlink(solutions, tmp_path / "class" / "mallory" / "linear")
+    (sub,) = find(tmp_path / "class", tmp_path)
+    assert sub.source is None and not sub.missing
+    assert "linear/ in your submission is a symbolic link" in sub.problem
+
+
 def test_two_candidates_are_ambiguous(tmp_path: Path) -> None:
     for name in ("a", "b"):
         (tmp_path / "class" / "zed" / name).mkdir(parents=True)
