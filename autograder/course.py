@@ -124,6 +124,14 @@ class Assignment:
         for path in sorted(tests.rglob("*.py")):
             if "__pycache__" not in path.parts:
                 read_python(path, "a hidden test file")
+        for path in self.conftests_above_tests():
+            read_python(path, "a conftest.py the hidden tests load")
+
+    def conftests_above_tests(self) -> list[Path]:
+        """The ``conftest.py`` pytest loads besides those in tests/: ``solutions/<a>/conftest.py``
+        (grading processes never look above ``solutions/<a>/``: ``--confcutdir``)."""
+        conftest = self.solution_dir / "conftest.py"
+        return [conftest] if conftest.is_file() else []
 
 
 def read_python(path: Path, what: str, *, parse: bool = True) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -198,17 +199,31 @@ class _Shard:
 
 
 def fingerprint(assignment: Assignment, rubric: Rubric, secret: str) -> str:
-    """Hash of everything that decides a grade besides the submission itself."""
+    """Hash of everything that decides a grade besides the submission itself: the rubric, the
+    reference, every file of the hidden tests (data files too), the conftest.py files pytest
+    loads above them, the limits, the secret and the grader's own code."""
     digest = hashlib.sha256()
     paths = [rubric.path, assignment.solution_dir / rubric.module]
     tests = assignment.hidden_tests_dir
-    paths += sorted(p for p in tests.rglob("*.py") if "__pycache__" not in p.parts)
+    paths += sorted(p for p in tests.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    paths += assignment.conftests_above_tests()
     for path in paths:
         digest.update(str(path.relative_to(assignment.root)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
+    digest.update(_grader_code_hash())
     digest.update(json.dumps(asdict(assignment.limits), sort_keys=True).encode())
     digest.update(hashlib.sha256(secret.encode()).digest())
     return digest.hexdigest()
+
+
+@functools.cache
+def _grader_code_hash() -> bytes:
+    """A new version of the grader may grade differently: its journals are not reused."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.digest()
 
 
 def source_hash(submission: Submission) -> str:

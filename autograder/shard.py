@@ -343,6 +343,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         *config.tests,
         "--rootdir",
         config.rootdir,
+        # conftest.py files are loaded from solutions/<a>/ down, never from above it (which
+        # pytest would otherwise do when the course has a pyproject.toml or pytest.ini).
+        "--confcutdir",
+        config.rootdir,
         "-p",
         "no:cacheprovider",
         "-p",

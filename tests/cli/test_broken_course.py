@@ -60,6 +60,10 @@ def conftest_import_error(course: Path) -> None:
     (solution(course) / "tests" / "conftest.py").write_text("import no_such_module_here\n")
 
 
+def assignment_conftest_syntax_error(course: Path) -> None:
+    (solution(course) / "conftest.py").write_text("import numpy\n\ndef (:\n")
+
+
 def mutant_a_folder(course: Path) -> None:
     (solution(course) / "mutants" / "odd.py").mkdir()
 
@@ -83,6 +87,11 @@ CASES: list[tuple[Callable[[Path], None], str, tuple[str, ...]]] = [
     (hidden_tests_missing, "solutions/toy/tests: the hidden tests folder does not exist", RUNS),
     (conftest_syntax_error, "tests/conftest.py:2: syntax error in a hidden test file", RUNS),
     (conftest_import_error, "the hidden tests cannot be loaded: tests/conftest.py:1: in", RUNS),
+    (
+        assignment_conftest_syntax_error,
+        "solutions/toy/conftest.py:3: syntax error in a conftest.py the hidden tests load",
+        RUNS,
+    ),
     (mutant_a_folder, "solutions/toy/mutants/odd.py: a mutant is not a regular file", ("verify",)),
     (mutant_not_utf8, "solutions/toy/mutants/odd.py: a mutant is not UTF-8 text", ("verify",)),
     (
@@ -131,3 +140,13 @@ def test_a_reference_that_fails_when_it_runs_makes_grade_exit_1(toy: Path, tmp_p
     verified = run_cli("verify", cwd=toy)
     assert verified.returncode == 2, verified.stdout
     assert "grader failed on" in verified.stdout
+
+
+def test_a_conftest_above_the_assignment_is_never_loaded(toy: Path, tmp_path: Path) -> None:
+    # pytest would load it when the course has an ini file (pyproject.toml, pytest.ini):
+    # the grader must not depend on what else lives in the course folder.
+    (toy / "pyproject.toml").write_text('[tool.pytest.ini_options]\naddopts = ""\n')
+    (toy / "solutions" / "conftest.py").write_text("import no_such_module_above\n")
+    (toy / "conftest.py").write_text("import no_such_module_at_the_root\n")
+    result = run_cli("grade", "toy", klass(tmp_path), "--out", tmp_path / "out", cwd=toy)
+    assert result.returncode == 0, result.stderr

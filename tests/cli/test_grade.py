@@ -683,3 +683,38 @@ def test_the_summary_counts_timeouts_graded_errors_and_the_mean(
 def _table_rows(text: str) -> list[list[str]]:
     """The cells of every table row in ``text`` (cells are separated by two spaces or more)."""
     return [re.split(r"\s{2,}", line.strip()) for line in text.splitlines() if "  " in line]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "tests/data.json",  # a data file the hidden tests read
+        "conftest.py",  # beside tests/, loaded by pytest
+        "tests/test_linear_hidden.py",
+        "linear.py",
+        "rubric.yml",
+    ],
+)
+def test_a_journal_is_not_reused_after_any_change_that_decides_grades(
+    course_copy: Path, change: str
+) -> None:
+    from autograder.course import load_course
+    from autograder.grading import fingerprint
+
+    assignment = load_course(course_copy / "course.yml").assignment("linear")
+    before = fingerprint(assignment, assignment.rubric(), "a-secret-of-12+")
+    path = assignment.solution_dir / change
+    path.write_text((path.read_text() if path.exists() else "") + "\n# changed\n")
+    assert fingerprint(assignment, assignment.rubric(), "a-secret-of-12+") != before
+
+
+def test_a_journal_is_not_reused_by_another_version_of_the_grader(
+    course_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autograder import grading
+    from autograder.course import load_course
+
+    assignment = load_course(course_copy / "course.yml").assignment("linear")
+    before = grading.fingerprint(assignment, assignment.rubric(), "a-secret-of-12+")
+    monkeypatch.setattr(grading, "_grader_code_hash", lambda: b"the next release")
+    assert grading.fingerprint(assignment, assignment.rubric(), "a-secret-of-12+") != before
