@@ -49,7 +49,7 @@ class GradingLimits:
 LIMIT_HELP = {
     "call_timeout": "seconds per call into student code (its own time, sleeps included)",
     "import_timeout": "seconds to run the submitted file (the same)",
-    "cpu_seconds": "CPU seconds for a whole submission",
+    "cpu_seconds": "CPU seconds for each worker of a submission (a crash starts a new one)",
     "memory_mb": "memory allowance in MiB",
     "output_kb": "printed output kept per submission, KiB",
     "budget_seconds": "total seconds for one submission's tests (the same)",

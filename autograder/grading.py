@@ -24,6 +24,7 @@ result. A journal written with other tests, rubric, reference, limits or secret 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import functools
 import hashlib
@@ -375,6 +376,8 @@ def grade(
     assignment = course.assignment(assignment_name)
     rubric = assignment.rubric()
     assignment.reference_source(rubric)  # a missing or broken file stops here, named
+    # Every run rewrites every feedback page, so one after the due date shows these items.
+    before_due = assignment.due is not None and dt.datetime.now(dt.UTC) < assignment.due
     assignment.check_hidden_tests()
     secret = secret if secret is not None else course.secret()
     out = out.resolve()
@@ -413,7 +416,7 @@ def grade(
             """Score a journaled result and write its reports at once, while the shards work."""
             grade_ = grade_entry(entry, rubric)
             with writing(out):  # synced before grades.json
-                write_student_reports(out, rubric, grade_, durable=False)
+                write_student_reports(out, rubric, grade_, durable=False, before_due=before_due)
             # What the student printed is in their feedback file now; do not hold it for all.
             reported[grade_.student] = replace(grade_, output="")
             return grade_.score

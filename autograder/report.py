@@ -168,8 +168,10 @@ def markdown_text(text: str) -> str:
     return "\n".join(lines)
 
 
-def feedback_markdown(rubric: Rubric, grade: StudentGrade) -> str:
-    """The student's feedback page. Items with visibility ``hidden`` are left out."""
+def feedback_markdown(rubric: Rubric, grade: StudentGrade, *, before_due: bool = False) -> str:
+    """The student's feedback page. Items with visibility ``hidden`` are left out, and so are
+    ``after_due_date`` ones while ``before_due`` (graded before the assignment's due date).
+    Their points still count in the score, as on Gradescope."""
     lines = [
         f"# {rubric.title}: feedback for {grade.student}",
         "",
@@ -179,7 +181,7 @@ def feedback_markdown(rubric: Rubric, grade: StudentGrade) -> str:
         "",
     ]
     for item in grade.items:
-        if item.visibility == "hidden":
+        if item.visibility == "hidden" or (item.visibility == "after_due_date" and before_due):
             continue
         mark = "✅" if item.score == item.max_score else ("❌" if item.score == 0 else "⚠️")
         lines += [
@@ -225,10 +227,15 @@ def gradescope_results(rubric: Rubric, grade: StudentGrade) -> dict[str, Any]:
 
 
 def write_student_reports(
-    out: Path, rubric: Rubric, grade: StudentGrade, *, durable: bool = True
+    out: Path,
+    rubric: Rubric,
+    grade: StudentGrade,
+    *,
+    durable: bool = True,
+    before_due: bool = False,
 ) -> None:
     """One student's feedback page and Gradescope results, each replaced atomically."""
-    feedback = feedback_markdown(rubric, grade)
+    feedback = feedback_markdown(rubric, grade, before_due=before_due)
     atomic_write(feedback_path(out, grade.student), feedback, durable=durable)
     # One line: Gradescope reads it, and numbers of students times this file add up (the
     # indented form costs pure-Python encoding, about 10x slower).

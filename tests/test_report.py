@@ -16,7 +16,7 @@ from autograder.report import (
     write_gradebooks,
     write_reports,
 )
-from autograder.rubric import Rubric
+from autograder.rubric import Rubric, load_rubric
 from autograder.scoring import FAILED, PASSED, STATUS_MISSING, TestOutcome, score
 
 
@@ -155,3 +155,19 @@ def test_long_student_ids_get_distinct_feedback_files_that_fit(tmp_path: Path) -
     assert path_a != path_b
     assert len(path_a.name.encode()) <= 255
     assert feedback_path(tmp_path, "zoe") == tmp_path / "feedback" / "zoe.md"
+
+
+def test_after_due_date_items_are_left_out_of_feedback_until_the_due_date(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rubric.yml"
+    path.write_text(
+        "assignment: toy\nmodule: toy.py\nitems:\n  - id: a\n    points: 2\n"
+        "  - id: late\n    title: Revealed later\n    points: 1\n    visibility: after_due_date\n"
+    )
+    rubric = load_rubric(path)
+    outcomes = [TestOutcome("t::x", "a", PASSED), TestOutcome("t::y", "late", PASSED)]
+    grade = score(rubric, "zoe", outcomes)
+    early = feedback_markdown(rubric, grade, before_due=True)
+    assert "Revealed later" not in early and "**Score: 3 / 3**" in early  # its points count
+    assert "Revealed later" in feedback_markdown(rubric, grade, before_due=False)

@@ -1,6 +1,10 @@
-"""An instructor's broken file (reference, hidden tests, mutant, README) stops release, grade and
+"""The instructor's files as release, grade and verify read them.
+
+An instructor's broken file (reference, hidden tests, mutant, README) stops release, grade and
 verify with exit 2 and the file (and line) to fix, before anyone is graded on it; a reference
-that breaks only when it runs makes grade exit 1 instead of handing out zeros with exit 0."""
+that breaks only when it runs makes grade exit 1 instead of handing out zeros with exit 0.
+A conftest.py above the assignment is never loaded; the due date in course.yml decides whether
+``after_due_date`` items show in the feedback."""
 
 from __future__ import annotations
 
@@ -150,3 +154,24 @@ def test_a_conftest_above_the_assignment_is_never_loaded(toy: Path, tmp_path: Pa
     (toy / "conftest.py").write_text("import no_such_module_at_the_root\n")
     result = run_cli("grade", "toy", klass(tmp_path), "--out", tmp_path / "out", cwd=toy)
     assert result.returncode == 0, result.stderr
+
+
+def test_feedback_shows_after_due_date_items_once_the_due_date_has_passed(
+    toy: Path, tmp_path: Path
+) -> None:
+    rubric = solution(toy) / "rubric.yml"
+    rubric.write_text(
+        rubric.read_text().replace("  - id: layout\n", "  - id: layout\n    title: Layout\n")
+        + "    visibility: after_due_date\n"
+    )
+    course = toy / "course.yml"
+    course.write_text(course.read_text().replace("toy: {}", "toy: {due: 2999-01-01}"))
+    out = tmp_path / "out"
+    args = ("grade", "toy", klass(tmp_path), "--out", out)
+    assert run_cli(*args, cwd=toy).returncode == 0
+    page = (out / "feedback" / "ann.md").read_text()
+    assert "(`value`)" in page and "(`layout`)" not in page and "**Score: 4 / 4**" in page
+    course.write_text(course.read_text().replace("2999-01-01", "2000-01-01"))
+    again = run_cli(*args, cwd=toy)
+    assert again.returncode == 0 and "1 reused from an earlier run" in again.stdout
+    assert "(`layout`)" in (out / "feedback" / "ann.md").read_text()
