@@ -54,6 +54,7 @@ from autograder.report import (
 from autograder.rubric import Rubric
 from autograder.scoring import (
     STATUS_ERROR,
+    STATUS_GRADED,
     STATUS_MISSING,
     StudentGrade,
     TestOutcome,
@@ -257,22 +258,26 @@ class Journal:
         """(line, entry) for each intact entry of a journal with our fingerprint."""
         if not self.path.exists():
             return
+        if not self.path.is_file():  # a folder or a FIFO in its place: there is no journal
+            return
         with self.path.open(encoding="utf-8", errors="replace") as handle:
             try:
                 header = json.loads(handle.readline())
             except ValueError:
                 return
             if (
-                header.get("journal") != JOURNAL_VERSION
+                not isinstance(header, dict)
+                or header.get("journal") != JOURNAL_VERSION
                 or header.get("fingerprint") != self.fingerprint
             ):
                 return
             for line in handle:
                 try:
-                    entry = json.loads(line)
+                    entry = clean_text(json.loads(line))
                 except ValueError:
                     continue  # the line being written when the grader was killed
-                yield line.rstrip("\n"), entry
+                if _well_formed(entry):  # anything else was not written by us: ignored
+                    yield json.dumps(entry), entry
 
     def open(self, keep: Mapping[str, str] | None) -> None:
         """Start a run: keep entries whose student and source hash are in ``keep`` (None: none).
@@ -493,6 +498,41 @@ def writing(out: Path, *, started: bool = True) -> Iterator[None]:
         ) from None
 
 
+def clean_text(value: Any) -> Any:
+    """``value`` with every string made encodable: a student's exception message may hold lone
+    surrogates (``"\\udcff"``), which no file can store; they become ``?``."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, list):
+        return [clean_text(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(k): clean_text(v) for k, v in value.items()}
+    return value
+
+
+_OUTCOME_KEYS = ("nodeid", "item_id", "outcome")
+
+
+def _well_formed(entry: Any) -> bool:
+    """A journal entry as ``_entry`` makes them (checked on reading: the file is only data)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("student"), str):
+        return False
+    if entry.get("status") not in (STATUS_GRADED, STATUS_ERROR, STATUS_MISSING):
+        return False
+    outcomes = entry.get("outcomes", [])
+    return isinstance(outcomes, list) and all(
+        isinstance(o, dict)
+        and all(isinstance(o.get(k), str) for k in _OUTCOME_KEYS)
+        and isinstance(o.get("properties", []), list)
+        and all(isinstance(p, list) and len(p) == 2 for p in o.get("properties", []))
+        for o in outcomes
+    )
+
+
 def _entry(
     sub: Submission,
     status: str,
@@ -513,7 +553,7 @@ def _entry(
     }
     if seconds is not None:  # how long a grading process spent on it (never in the reports)
         entry["seconds"] = round(seconds, 4)
-    return entry
+    return clean_text(entry)  # type: ignore[no-any-return]
 
 
 class _ShardPool:

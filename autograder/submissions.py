@@ -14,6 +14,7 @@ Symbolic links are refused: a link to the reference solution must not grade as t
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import stat
@@ -76,13 +77,25 @@ def discover(
     except OSError as exc:
         raise UsageError(f"cannot list the submissions in {root}: {exc.strerror or exc}") from None
     found = [
-        load_submission(folder, student=folder.name, module=module, assignment=assignment)
+        load_submission(
+            folder, student=student_id(folder.name), module=module, assignment=assignment
+        )
         for folder in folders
         if folder.resolve() not in skip
     ]
     if not found:
         raise UsageError(f"no student folders in {root} (expected {root}/<student>/{module})")
     return found
+
+
+def student_id(name: str) -> str:
+    """A folder's name as a student id. A name that is not UTF-8 (an LMS export in Latin-1,
+    ``jos\\xe9``) is read as Latin-1, so the id can be written into every report."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("latin-1")
+    return name
 
 
 def _student_dirs(root: Path) -> Iterator[Path]:
@@ -189,9 +202,12 @@ def read_source(path: Path) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(f"{path.name} is not UTF-8 text.") from None
-    if path.suffix == ".ipynb":
-        return notebook_source(text, path.name)
-    return text
+    source = notebook_source(text, path.name) if path.suffix == ".ipynb" else text
+    try:  # a notebook's JSON can spell a lone surrogate ("\\udcff"), which is no text at all
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{path.name} holds characters that are not valid Unicode.") from None
+    return source
 
 
 def notebook_source(text: str, name: str = "notebook") -> str:

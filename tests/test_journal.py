@@ -97,3 +97,60 @@ def test_a_journal_that_cannot_be_rewritten_stays_as_it_was(
         Journal(path, "fp1").open({"alice": "x"})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["journal.jsonl"]  # no temporary left
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "null",
+        "[]",
+        '{"source_sha": "x", "status": "graded", "outcomes": []}',
+        '{"student": "carol", "source_sha": "x", "outcomes": []}',
+        '{"student": "carol", "source_sha": "x", "status": "graded", "outcomes": 3}',
+        '{"student": "carol", "source_sha": "x", "status": "graded", "outcomes": [{"a": 1}]}',
+        '{"student": "carol", "source_sha": "x", "status": "graded", "outcomes": '
+        '[{"nodeid": "t", "item_id": "a", "outcome": "passed", "properties": 7}]}',
+    ],
+)
+def test_a_line_we_did_not_write_is_ignored_like_a_torn_one(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path, "fp1")
+    journal.open(None)
+    journal.record(entry("alice"))
+    journal.close()
+    with path.open("a") as handle:
+        handle.write(line + "\n")
+    again = Journal(path, "fp1")
+    again.open({"alice": "x", "carol": "x"})
+    again.close()
+    assert again.done == {"alice": "x"}
+    assert [e["student"] for e in again.entries()] == ["alice"]
+
+
+def test_a_header_that_is_not_ours_or_a_journal_that_is_no_file_means_no_journal(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.jsonl"
+    path.write_text("null\n")
+    assert list(Journal(path, "fp1").entries()) == []
+    path.unlink()
+    os.mkfifo(path)  # reading it would block forever
+    assert list(Journal(path, "fp1").entries()) == []
+
+
+def test_text_no_file_can_store_is_made_storable(tmp_path: Path) -> None:
+    from autograder.grading import clean_text
+
+    assert clean_text({"m": ["bad \udcff"], "k\udcff": 1}) == {"m": ["bad ?"], "k?": 1}
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path, "fp1")
+    journal.open(None)
+    journal.record(entry("alice"))
+    journal.close()
+    with path.open("a") as handle:  # an entry journaled by a grader without clean_text
+        handle.write(
+            '{"student": "bob", "source_sha": "x", "status": "error", "outcomes": [],'
+            ' "load_problem": "ValueError: bad \\udcff"}\n'
+        )
+    (bob,) = [e for e in Journal(path, "fp1").entries() if e["student"] == "bob"]
+    assert bob["load_problem"] == "ValueError: bad ?"

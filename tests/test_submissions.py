@@ -174,6 +174,11 @@ def test_unreadable_sources_say_why(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(ValueError, match="not UTF-8"):
         read_source(binary)
+    surrogate = tmp_path / "linear.ipynb"
+    cell = {"cell_type": "code", "source": "x = 1\n# caf\udcff\n"}
+    surrogate.write_text(json.dumps({"cells": [cell]}))  # ensure_ascii: written as \udcff
+    with pytest.raises(ValueError, match="not valid Unicode"):
+        read_source(surrogate)
 
 
 @pytest.mark.parametrize(
@@ -248,3 +253,15 @@ def test_a_zip_that_does_not_fit_on_the_disk_is_an_output_error(
     monkeypatch.setattr("autograder.submissions.shutil.copyfileobj", full)
     with pytest.raises(OutputError, match=r"cannot unpack .*class\.zip .*No space left"):
         find(archive, tmp_path)
+
+
+def test_a_folder_name_that_is_not_utf8_is_read_as_latin1(tmp_path: Path) -> None:
+    root = make_class(tmp_path / "class")
+    folder = os.path.join(os.fsencode(root), b"jos\xe9")  # as a Latin-1 LMS export names it
+    os.mkdir(folder)
+    with open(os.path.join(folder, b"linear.py"), "w") as handle:
+        handle.write("J = 1\n")
+    subs = find(root, tmp_path)
+    assert [s.student for s in subs] == ["alice", "bob", "carol", "josé"]
+    assert subs[3].source == "J = 1\n"
+    subs[3].student.encode("utf-8")  # every report can hold it

@@ -531,6 +531,32 @@ def test_max_jobs_one_without_jobs_grades_with_one_process(
     assert "--max-jobs must be >= 1" in refused.stderr
 
 
+def test_text_no_file_can_hold_never_stops_the_class(course_copy: Path, tmp_path: Path) -> None:
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    klass = tmp_path / "class"
+    for name, source in [
+        (
+            "eve",
+            reference
+            + '\n\ndef linear_backward(dy, cache):\n    raise ValueError("bad \\udcff")\n',
+        ),
+        ("bob", reference),
+    ]:
+        (klass / name).mkdir(parents=True)
+        (klass / name / "linear.py").write_text(source)
+    latin1 = os.path.join(os.fsencode(klass), b"jos\xe9")  # a Latin-1 LMS export's folder name
+    os.mkdir(latin1)
+    with open(os.path.join(latin1, b"linear.py"), "w") as handle:
+        handle.write(reference)
+    out = tmp_path / "out"
+    for _ in range(2):  # the rerun reads what the first run journaled
+        doc = grade(course_copy, klass, out)
+        assert sorted(doc["students"]) == ["bob", "eve", "josé"]
+        assert doc["students"]["bob"]["score"] == doc["students"]["josé"]["score"] == 20.0
+        assert "ValueError" in doc["students"]["eve"]["items"]["dx"]["feedback"]
+        assert "bad ?" in (out / "feedback" / "eve.md").read_text()
+
+
 def test_an_output_folder_inside_the_class_is_not_a_student(
     course_copy: Path, tmp_path: Path
 ) -> None:
