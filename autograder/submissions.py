@@ -154,7 +154,7 @@ def _load_submission(folder: Path, *, student: str, module: str, assignment: str
     stem = Path(module).stem
     candidates = _find(base, module) or _find(base, f"{stem}.ipynb")
     if not candidates:
-        present = sorted(p.name for p in base.rglob("*") if p.is_file())[:8]
+        present = sorted(p.name for p in _walk(base) if p.is_file())[:8]
         listing = ", ".join(present) if present else "the folder is empty"
         return Submission(
             student,
@@ -180,12 +180,23 @@ def _find(base: Path, name: str) -> list[Path]:
     direct = base / name
     if direct.is_file() or direct.is_symlink():
         return [direct]
-    matches = []
-    for path in sorted(base.rglob(name)):
-        depth = len(path.relative_to(base).parts)
-        if depth <= _SEARCH_DEPTH and not any(_IGNORED.match(p) for p in path.parts[-depth:]):
-            matches.append(path)
-    return matches
+    return sorted(path for path in _walk(base) if path.name == name)
+
+
+def _walk(base: Path) -> Iterator[Path]:
+    """What lies within ``_SEARCH_DEPTH`` levels of ``base``, hidden entries and links to
+    folders left out; deeper nesting (a hostile submission's 1,200 levels) is never entered."""
+    level = [base]
+    for _ in range(_SEARCH_DEPTH):
+        deeper = []
+        for folder in level:
+            for entry in sorted(folder.iterdir()):
+                if _IGNORED.match(entry.name):
+                    continue
+                yield entry
+                if entry.is_dir() and not entry.is_symlink():
+                    deeper.append(entry)
+        level = deeper
 
 
 def read_source(path: Path) -> str:
@@ -243,6 +254,10 @@ def notebook_source(text: str, name: str = "notebook") -> str:
     return "\n\n".join(parts) + "\n"
 
 
+# A class zip holds class/student/assignment/.../file: far less deep than this.
+MAX_ZIP_DEPTH = 32
+
+
 def extract_zip(archive: Path, target: Path) -> None:
     """Extract regular files only, refusing paths that escape ``target`` and zip bombs."""
     target.mkdir(parents=True)
@@ -258,6 +273,8 @@ def extract_zip(archive: Path, target: Path) -> None:
                     continue
                 parts = Path(member.filename).parts
                 if member.filename.startswith(("/", "\\")) or ".." in parts or not parts:
+                    continue
+                if len(parts) > MAX_ZIP_DEPTH:  # nothing is looked for that deep anyway
                     continue
                 destination = target.joinpath(*parts)
                 if member.is_dir():

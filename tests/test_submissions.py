@@ -111,6 +111,30 @@ def test_a_linked_student_folder_is_a_student(tmp_path: Path) -> None:
     assert subs[3].source == "D = 2\n"
 
 
+def test_deep_nesting_in_a_folder_or_a_zip_fails_no_one(tmp_path: Path) -> None:
+    root = make_class(tmp_path / "class")
+    folders = [os.fsencode(root / "mallory")]
+    for _ in range(1200):  # a path of 2,400 bytes, well within PATH_MAX
+        folders.append(os.path.join(folders[-1], b"d"))
+    for folder in folders:
+        os.mkdir(folder)
+    try:
+        subs = find(root, tmp_path)
+    finally:  # deepest first: pytest's own clean-up would recurse 1,200 levels too
+        for folder in reversed(folders):
+            os.rmdir(folder)
+    assert [s.student for s in subs] == ["alice", "bob", "carol", "mallory"]
+    assert subs[3].missing and subs[1].source == "B = 1\n"
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("alice/linear.py", "A = 1\n")
+        bundle.writestr("mallory/notes.txt", "see the deep folder")
+        bundle.writestr("mallory/" + "d/" * 1200 + "x.txt", "deep")  # not extracted
+    subs = find(archive, tmp_path)
+    assert [s.student for s in subs] == ["alice", "mallory"]
+    assert subs[0].source == "A = 1\n" and subs[1].missing
+
+
 def test_symlinked_module_is_refused(tmp_path: Path) -> None:
     secret = tmp_path / "reference.py"
     secret.write_text("SECRET = 42\n")
