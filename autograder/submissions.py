@@ -13,6 +13,7 @@ Symbolic links are refused: a link to the reference solution must not grade as t
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -256,6 +257,9 @@ def notebook_source(text: str, name: str = "notebook") -> str:
 
 # A class zip holds class/student/assignment/.../file: far less deep than this.
 MAX_ZIP_DEPTH = 32
+# What a member's own name or place causes (too long, a file and a folder of the same name),
+# as opposed to the disk (full, read-only), which stops the run as an OutputError.
+_BAD_MEMBER_ERRORS = {errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR}
 
 
 def extract_zip(archive: Path, target: Path) -> None:
@@ -271,20 +275,32 @@ def extract_zip(archive: Path, target: Path) -> None:
                 mode = member.external_attr >> 16
                 if stat.S_ISLNK(mode):
                     continue
-                parts = Path(member.filename).parts
-                if member.filename.startswith(("/", "\\")) or ".." in parts or not parts:
+                # Some Windows tools write "alice\\linear.py"; the zip format says "/".
+                name = member.filename.replace("\\", "/")
+                parts = Path(name).parts
+                if name.startswith("/") or ".." in parts or not parts:
                     continue
                 if len(parts) > MAX_ZIP_DEPTH:  # nothing is looked for that deep anyway
                     continue
                 destination = target.joinpath(*parts)
-                if member.is_dir():
-                    destination.mkdir(parents=True, exist_ok=True)
-                    continue
-                total += member.file_size
-                if total > MAX_ZIP_BYTES:
-                    raise UsageError(f"{archive} expands to more than {MAX_ZIP_BYTES >> 20} MiB")
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                _extract_member(bundle, member, destination, archive)
+                if not name.endswith("/"):
+                    total += member.file_size
+                    if total > MAX_ZIP_BYTES:
+                        limit = MAX_ZIP_BYTES >> 20
+                        raise UsageError(f"{archive} expands to more than {limit} MiB")
+                try:
+                    if name.endswith("/"):
+                        destination.mkdir(parents=True, exist_ok=True)
+                        continue
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    _extract_member(bundle, member, destination, archive)
+                except OSError as exc:
+                    if exc.errno not in _BAD_MEMBER_ERRORS:
+                        raise  # a full disk: the caller's OutputError
+                    raise UsageError(
+                        f"cannot extract {member.filename} from {archive} ({exc.strerror}): "
+                        "re-create the zip without it and grade again"
+                    ) from None
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise UsageError(f"{archive} is not a readable zip file: {exc}") from None
 

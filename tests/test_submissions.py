@@ -135,6 +135,35 @@ def test_deep_nesting_in_a_folder_or_a_zip_fails_no_one(tmp_path: Path) -> None:
     assert subs[0].source == "A = 1\n" and subs[1].missing
 
 
+@pytest.mark.parametrize(
+    ("members", "needle"),
+    [
+        (["mallory/" + "a" * 300 + ".py"], "(File name too long)"),
+        (["mallory", "mallory/linear.py"], "cannot extract mallory/linear.py"),
+    ],
+)
+def test_a_member_that_cannot_be_a_file_here_is_named_as_bad_input(
+    tmp_path: Path, members: list[str], needle: str
+) -> None:
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("alice/linear.py", "A = 1\n")
+        for name in members:
+            bundle.writestr(name, "x")
+    with pytest.raises(UsageError) as caught:  # exit 2, not 4: the disk is fine
+        find(archive, tmp_path)
+    assert needle in str(caught.value) and "re-create the zip" in str(caught.value)
+
+
+def test_a_zip_with_windows_separators_is_read(tmp_path: Path) -> None:
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("alice\\linear.py", "A = 1\n")
+        bundle.writestr("bob\\hw\\linear.py", "B = 1\n")
+    subs = find(archive, tmp_path)
+    assert [(s.student, s.source) for s in subs] == [("alice", "A = 1\n"), ("bob", "B = 1\n")]
+
+
 def test_symlinked_module_is_refused(tmp_path: Path) -> None:
     secret = tmp_path / "reference.py"
     secret.write_text("SECRET = 42\n")
