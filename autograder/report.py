@@ -245,13 +245,28 @@ def write_student_reports(
     )
 
 
+# ``.<name>.<pid>.tmp``, as atomic_replace names them
+_TEMPORARY = re.compile(r"^\..+\.[0-9]+\.tmp$")
+
+
 def remove_stale_temporaries(out: Path) -> int:
-    """Delete what ``atomic_write`` left when the process was killed mid-write; how many."""
+    """Delete what ``atomic_write`` left when the process was killed mid-write; how many.
+
+    Only in the folders the grader writes (``out``, its ``.autograder``, ``feedback`` and
+    ``gradescope/<id>``), and only names of its own making: ``--out`` may be a folder that
+    holds other things too.
+    """
+    folders = [out, out / ".autograder", out / "feedback"]
+    if (out / "gradescope").is_dir():
+        folders += [p for p in (out / "gradescope").iterdir() if p.is_dir() and not p.is_symlink()]
     removed = 0
-    for stale in out.rglob(".*.tmp"):
-        if stale.is_file() and not stale.is_symlink():
-            stale.unlink()
-            removed += 1
+    for folder in folders:
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for stale in folder.iterdir():
+            if _TEMPORARY.match(stale.name) and stale.is_file() and not stale.is_symlink():
+                stale.unlink()
+                removed += 1
     return removed
 
 

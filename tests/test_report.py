@@ -171,3 +171,24 @@ def test_after_due_date_items_are_left_out_of_feedback_until_the_due_date(
     early = feedback_markdown(rubric, grade, before_due=True)
     assert "Revealed later" not in early and "**Score: 3 / 3**" in early  # its points count
     assert "Revealed later" in feedback_markdown(rubric, grade, before_due=False)
+
+
+def test_only_the_graders_own_leftovers_are_removed(tmp_path: Path) -> None:
+    from autograder.report import remove_stale_temporaries
+
+    ours = [
+        tmp_path / ".grades.json.4242.tmp",
+        tmp_path / "feedback" / ".zoe.md.17.tmp",
+        tmp_path / "gradescope" / "zoe" / ".results.json.17.tmp",
+        tmp_path / ".autograder" / ".journal.jsonl.9.tmp",
+    ]
+    theirs = [  # --out may be a folder that holds other things too
+        tmp_path / "notes" / "deep" / ".draft.1.tmp",
+        tmp_path / ".draft.tmp",
+        tmp_path / "feedback" / ".zoe.md.bak.tmp",
+    ]
+    for path in ours + theirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    assert remove_stale_temporaries(tmp_path) == len(ours)
+    assert not any(p.exists() for p in ours) and all(p.exists() for p in theirs)

@@ -266,7 +266,7 @@ def test_killed_run_resumes_and_matches_a_clean_run(course_copy: Path, tmp_path:
     assert not (out / "grades.json").exists()
     # What a kill in the middle of writing a report leaves behind (atomic_write's temporary).
     (out / "feedback").mkdir(exist_ok=True)
-    (out / "feedback" / ".s0.md.k1ll3d.tmp").write_text("half a fee")
+    (out / "feedback" / ".s0.md.31337.tmp").write_text("half a fee")  # .<name>.<pid>.tmp
     resumed = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
     assert resumed.returncode == 0, resumed.stderr
     assert "reused from an earlier run" in resumed.stdout
