@@ -31,7 +31,7 @@ from autograder.course import Assignment, Course, read_python
 from autograder.errors import AutograderError, BindingError, ConfigError
 from autograder.grading import grade
 from autograder.mutate import generate
-from autograder.release import diff_release, find_regions, ignored_in_release
+from autograder.release import diff_release, find_regions
 from autograder.rubric import Rubric
 from autograder.scoring import StudentGrade
 
@@ -303,7 +303,10 @@ def _check_leaks(course: Course, assignment: Assignment, rubric: Rubric) -> Chec
     course_secret = course.secret(create=False) if _has_secret(course) else None
     released = assignment.release_dir
     for path in sorted(released.rglob("*")) if released.is_dir() else []:
-        if not path.is_file() or ignored_in_release(path.relative_to(released)):
+        # Dot files (.ipynb_checkpoints) are no part of the release but can be committed with
+        # it, and a checkpoint may hold a filled-in solution: scanned too. __pycache__ is
+        # git-ignored.
+        if not path.is_file() or "__pycache__" in path.relative_to(released).parts:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         if course_secret and course_secret in text:

@@ -80,3 +80,16 @@ def test_a_solution_line_pasted_into_the_release_fails_verify(toy: Path) -> None
     assert code == 1
     assert "[FAIL] nothing leaks into assignments/toy/" in output
     assert "leaks instructor-only line 'total = x.sum(axis=0)'" in output
+
+
+def test_a_solution_in_a_notebook_checkpoint_of_the_release_fails_verify(toy: Path) -> None:
+    # Jupyter writes .ipynb_checkpoints/ beside a notebook: not part of the release (the sync
+    # check ignores it) but easily committed with it, with the filled-in solution inside.
+    checkpoints = toy / "assignments" / "toy" / ".ipynb_checkpoints"
+    checkpoints.mkdir()
+    (checkpoints / "scale-checkpoint.py").write_text(REFERENCE)
+    code, output = run_verify(toy)
+    assert code == 1
+    assert "[ok  ] release in sync" in output
+    assert "[FAIL] nothing leaks into assignments/toy/" in output
+    assert ".ipynb_checkpoints/scale-checkpoint.py" in output
