@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
@@ -234,7 +235,7 @@ def load_course(path: Path) -> Course:
     name = root.get("name", str)
     secret_node = root.child("secret", "secret", default=None)
     secret = SecretSource(
-        env=secret_node.get("env", str, default=SecretSource.env),
+        env=secret_node.get("env", str, default=SecretSource.env, check=_check_env_name),
         file=secret_node.get("file", str, default=SecretSource.file, check=_check_secret_file),
     )
     secret_node.done()
@@ -282,6 +283,12 @@ def _check_limit(name: str) -> Callable[[float], str | None]:
         return None
 
     return check
+
+
+def _check_env_name(value: str) -> str | None:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        return "must be an environment variable name (letters, digits, _)"
+    return None
 
 
 def _check_secret_file(value: str) -> str | None:

@@ -47,6 +47,9 @@ set -euo pipefail
 ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
 AUTOGRADER="${{AUTOGRADER_BIN:-/opt/autograder/bin/autograder}}"
 WORK="$(mktemp -d)"
+# The course secret, bundled: read from the variable the grader looks at first, whatever file
+# course.yml names (the grading processes never see the variable).
+export {secret_env}="$(cat "$ROOT/source/course/.autograder/secret")"
 # The student id seeds the hidden inputs: each student gets their own, as in a local run of
 # 'grade' on a folder named after their e-mail (several, joined by '+', for a group).
 STUDENT="$("$(dirname "$AUTOGRADER")/python" -c '
@@ -87,7 +90,7 @@ def build_bundle(course: Course, assignment: Assignment, package_root: Path) -> 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as bundle:
         _add(bundle, "setup.sh", SETUP_SH.encode(), 0o755)
-        run = RUN_AUTOGRADER.format(assignment=assignment.name)
+        run = RUN_AUTOGRADER.format(assignment=assignment.name, secret_env=course.secret_source.env)
         _add(bundle, "run_autograder", run.encode(), 0o755)
         course_yml = course.path.read_bytes()
         _add(bundle, "course/course.yml", course_yml)

@@ -9,12 +9,20 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import run_cli
 
 
+@pytest.mark.parametrize("secret_file", [None, "private/key.txt"])
 def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
-    course_copy: Path, tmp_path: Path
+    course_copy: Path, tmp_path: Path, secret_file: str | None
 ) -> None:
+    if secret_file is not None:  # the bundle must carry the secret whatever file course.yml names
+        course_yml = course_copy / "course.yml"
+        text = course_yml.read_text().replace(".autograder/secret", secret_file)
+        assert secret_file in text
+        course_yml.write_text(text)
     bundle = tmp_path / "linear.zip"
     result = run_cli("export", "gradescope", "linear", "--out", bundle, cwd=course_copy)
     assert result.returncode == 0, result.stderr
