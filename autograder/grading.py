@@ -60,7 +60,7 @@ from autograder.scoring import (
     TestOutcome,
     score,
 )
-from autograder.submissions import Submission, discover
+from autograder.submissions import Submission, discover, holds_submission
 
 JOURNAL_VERSION = 1
 PYTEST_USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR (the grader itself does not import pytest)
@@ -389,6 +389,13 @@ def grade(
     if out == submissions.resolve():
         # Its feedback/ and gradescope/ folders would be taken for students on the next run.
         raise UsageError(f"--out {out} is the submissions folder itself; name another folder")
+    class_folders = (submissions.resolve(), submissions.resolve() / "submitted")
+    if out.parent in class_folders and holds_submission(out, rubric.module):
+        # Grading would skip it as its own output folder: that student would silently vanish.
+        raise UsageError(
+            f"--out {out} is a student's folder (it holds their {rubric.module}); "
+            "write the results elsewhere"
+        )
     state_dir = out / ".autograder"
     with writing(out, started=False):
         state_dir.mkdir(parents=True, exist_ok=True)

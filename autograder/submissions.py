@@ -89,6 +89,13 @@ def discover(
     return found
 
 
+def holds_submission(folder: Path, module: str) -> bool:
+    """Whether ``folder`` holds ``module`` (or its notebook) where a student's would be."""
+    if not folder.is_dir():
+        return False
+    return bool(_find(folder, module) or _find(folder, f"{Path(module).stem}.ipynb"))
+
+
 def student_id(name: str) -> str:
     """A folder's name as a student id. A name that is not UTF-8 (an LMS export in Latin-1,
     ``jos\\xe9``) is read as Latin-1, so the id can be written into every report."""

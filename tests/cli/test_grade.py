@@ -510,6 +510,11 @@ def test_the_class_folder_itself_or_an_empty_path_is_refused_as_out(
     result = run_cli("grade", "linear", klass, "--out", klass, cwd=course_copy)
     assert result.returncode == 2, result.stderr
     assert f"--out {klass} is the submissions folder itself" in result.stderr
+    alice = run_cli("grade", "linear", klass, "--out", klass / "alice", cwd=course_copy)
+    assert alice.returncode == 2, alice.stderr
+    assert f"--out {klass / 'alice'} is a student's folder (it holds their linear.py)" in (
+        alice.stderr
+    )
     empty = run_cli("grade", "linear", klass, "--out", "", cwd=klass)
     assert empty.returncode == 2, empty.stderr
     assert "argument --out: an empty path" in empty.stderr
