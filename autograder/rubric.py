@@ -20,6 +20,7 @@ test names exactly one existing item and every item has at least one test.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ class Rubric:
 
     @property
     def max_score(self) -> float:
-        return sum(item.points for item in self.items)
+        return round(sum(item.points for item in self.items), 2)  # 2000 x 0.01 is 20, exactly
 
     @property
     def module_stem(self) -> str:
@@ -152,12 +153,21 @@ def validate_binding(rubric: Rubric, bindings: Sequence[TestBinding]) -> Mapping
 
 
 def _check_id(value: str) -> str | None:
-    return None if _ID.match(value) else "must be a simple identifier (letters, digits, _ . -)"
+    return None if _ID.fullmatch(value) else "must be a simple identifier (letters, digits, _ . -)"
+
+
+# Importable names a module of the course must not take: the grader and the tests import them.
+_TAKEN = frozenset(sys.stdlib_module_names) | {"numpy", "pytest", "_pytest", "yaml", "autograder"}
 
 
 def _check_module(value: str) -> str | None:
     if "/" in value or "\\" in value or not value.endswith(".py"):
         return "must be a file name ending in .py, without folders"
+    stem = value[: -len(".py")]
+    if not stem.isidentifier():
+        return "must be an importable module name (letters, digits, _) ending in .py"
+    if stem in _TAKEN:
+        return f"'{stem}' is the name of a module the grader imports; choose another name"
     return None
 
 
@@ -167,6 +177,8 @@ MAX_POINTS = 1_000_000
 def _check_points(value: float) -> str | None:
     if not (0 < value <= MAX_POINTS):  # False for NaN too; .inf would not survive JSON
         return f"must be a positive number, at most {MAX_POINTS:,}"
+    if round(value, 2) != value:  # scores are kept to hundredths: 1.125 could never be full
+        return "must have at most two decimals (scores are kept to hundredths)"
     return None
 
 

@@ -46,6 +46,10 @@ def test_loads_items_points_and_defaults(tmp_path: Path) -> None:
         (GOOD.replace("points: 4", "points: -1"), 7, "must be a positive number"),
         (GOOD.replace("points: 4", "points: .inf"), 7, "at most 1,000,000"),
         (GOOD.replace("points: 4", "points: .nan"), 7, "must be a positive number"),
+        (GOOD.replace("points: 4", "points: 1.125"), 7, "at most two decimals"),
+        (GOOD.replace("id: dW", 'id: "dW\\n"'), 8, "must be a simple identifier"),
+        (GOOD.replace("module: linear.py", "module: json.py"), 2, "'json' is the name of a module"),
+        (GOOD.replace("module: linear.py", "module: my-layer.py"), 2, "importable module name"),
         (GOOD.replace("title: Forward pass", "? {title: 1}\n    : x"), 6, "not a mapping"),
         (GOOD.replace("scoring: all_or_nothing", "scoring: some"), 10, "must be one of"),
         (GOOD.replace("visibility: after_due_date", "visibility: secret"), 11, "must be one of"),
@@ -76,6 +80,12 @@ def test_bad_rubric_names_file_line_and_problem(
     assert info.value.line == line, str(info.value)
     assert needle in info.value.problem
     assert str(info.value).startswith(f"{path}:{line}: ")
+
+
+def test_many_small_points_add_up_exactly(tmp_path: Path) -> None:
+    items = "".join(f"  - id: i{n}\n    points: 0.01\n" for n in range(2000))
+    rubric = load_rubric(write(tmp_path, f"assignment: a\nmodule: a.py\nitems:\n{items}"))
+    assert rubric.max_score == 20.0
 
 
 def test_numbers_in_exponent_form_are_numbers(tmp_path: Path) -> None:
