@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.errors import ConfigError, UsageError, describe
-from autograder.rubric import Rubric, load_rubric
+from autograder.rubric import TAKEN_MODULE_NAMES, Rubric, load_rubric
 from autograder.yamlio import LocatedDict, Reader, load_yaml
 
 
@@ -127,6 +127,15 @@ class Assignment:
                 read_python(path, "a hidden test file")
         for path in self.conftests_above_tests():
             read_python(path, "a conftest.py the hidden tests load")
+        # Grading processes run in solutions/<a>/ (its modules importable, as the tests'
+        # helpers): a random.py there would replace the standard library's for the grader too.
+        for path in sorted([*self.solution_dir.glob("*.py"), *tests.glob("*.py")]):
+            if path.stem in TAKEN_MODULE_NAMES:
+                raise ConfigError(
+                    path,
+                    None,
+                    f"this file hides the module '{path.stem}' that the grader imports; rename it",
+                )
 
     def conftests_above_tests(self) -> list[Path]:
         """The ``conftest.py`` pytest loads besides those in tests/: ``solutions/<a>/conftest.py``

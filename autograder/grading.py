@@ -595,6 +595,10 @@ class _ShardPool:
             "grader_pid": os.getpid(),
         }
         self.log_dir = log_dir
+        # A log tells about this run only: an error quoting an earlier run's would mislead.
+        for old in [*log_dir.glob("shard-*.log"), log_dir / "zygote.log"]:
+            with contextlib.suppress(OSError):
+                old.unlink()
         # A submission that has used its whole budget is cut off by the shard; this is the
         # backstop for a shard that stops answering at all.
         limits = assignment.limits
@@ -619,17 +623,20 @@ class _ShardPool:
         return env
 
     def _popen(self, header: dict[str, Any], log: str, pass_fds: Sequence[int] = ()) -> Any:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.shard"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=self._env(log),
-            cwd=str(self.assignment.solution_dir),
-            close_fds=True,
-            pass_fds=tuple(pass_fds),
-        )
+        # stderr goes to the log from the start: what fails before the shard redirects its own
+        # output (an import, the interpreter) is in the log the error message points to.
+        with open(log, "ab") as errors:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "autograder.shard"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+                env=self._env(log),
+                cwd=str(self.assignment.solution_dir),
+                close_fds=True,
+                pass_fds=tuple(pass_fds),
+            )
         assert process.stdin is not None
         process.stdin.write(json.dumps(header) + "\n")
         process.stdin.flush()
@@ -675,10 +682,14 @@ class _ShardPool:
             raise BindingError(str(message["message"]))
         if process.returncode == PYTEST_USAGE_ERROR:  # what a conftest that fails to load gives
             raise BindingError(f"the hidden tests cannot be loaded: {self._tail(Path(log))}")
-        raise SandboxError(
-            f"a grading process exited with status {process.returncode} before it was ready: "
-            f"{self._tail(Path(log))}"
-        )
+        ended = f"a grading process exited with status {process.returncode} before it was ready"
+        if process.returncode is not None and process.returncode >= 0:
+            # The zygote only imports the grader and collects the tests before it is ready (no
+            # sandbox yet): a test module or conftest that exits, or one that shadows a module.
+            raise BindingError(
+                f"the hidden tests cannot be loaded ({ended}): {self._tail(Path(log))}"
+            )
+        raise SandboxError(f"{ended}: {self._tail(Path(log))}")  # killed: memory, most likely
 
     def _fork(self, index: int, log: str) -> _ForkedProcess:
         assert self.control is not None

@@ -157,7 +157,13 @@ def _check_id(value: str) -> str | None:
 
 
 # Importable names a module of the course must not take: the grader and the tests import them.
-_TAKEN = frozenset(sys.stdlib_module_names) | {"numpy", "pytest", "_pytest", "yaml", "autograder"}
+TAKEN_MODULE_NAMES = frozenset(sys.stdlib_module_names) | {
+    "numpy",
+    "pytest",
+    "_pytest",
+    "yaml",
+    "autograder",
+}
 
 
 def _check_module(value: str) -> str | None:
@@ -166,7 +172,7 @@ def _check_module(value: str) -> str | None:
     stem = value[: -len(".py")]
     if not stem.isidentifier():
         return "must be an importable module name (letters, digits, _) ending in .py"
-    if stem in _TAKEN:
+    if stem in TAKEN_MODULE_NAMES:
         return f"'{stem}' is the name of a module the grader imports; choose another name"
     return None
 

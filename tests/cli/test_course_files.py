@@ -68,6 +68,14 @@ def assignment_conftest_syntax_error(course: Path) -> None:
     (solution(course) / "conftest.py").write_text("import numpy\n\ndef (:\n")
 
 
+def stdlib_name_beside_the_reference(course: Path) -> None:
+    (solution(course) / "random.py").write_text("x = 1\n")
+
+
+def hidden_test_module_exits(course: Path) -> None:
+    (solution(course) / "tests" / "test_extra.py").write_text("raise SystemExit(3)\n")
+
+
 def mutant_a_folder(course: Path) -> None:
     (solution(course) / "mutants" / "odd.py").mkdir()
 
@@ -96,6 +104,12 @@ CASES: list[tuple[Callable[[Path], None], str, tuple[str, ...]]] = [
         "solutions/toy/conftest.py:3: syntax error in a conftest.py the hidden tests load",
         RUNS,
     ),
+    (
+        stdlib_name_beside_the_reference,
+        "solutions/toy/random.py: this file hides the module 'random' that the grader imports",
+        RUNS,
+    ),
+    (hidden_test_module_exits, "the hidden tests cannot be loaded (a grading process", RUNS),
     (mutant_a_folder, "solutions/toy/mutants/odd.py: a mutant is not a regular file", ("verify",)),
     (mutant_not_utf8, "solutions/toy/mutants/odd.py: a mutant is not UTF-8 text", ("verify",)),
     (
@@ -175,3 +189,15 @@ def test_feedback_shows_after_due_date_items_once_the_due_date_has_passed(
     again = run_cli(*args, cwd=toy)
     assert again.returncode == 0 and "1 reused from an earlier run" in again.stdout
     assert "(`layout`)" in (out / "feedback" / "ann.md").read_text()
+
+
+def test_an_error_quotes_this_runs_log_not_an_earlier_ones(toy: Path, tmp_path: Path) -> None:
+    extra = solution(toy) / "tests" / "test_extra.py"
+    args = ("grade", "toy", klass(tmp_path), "--out", tmp_path / "out")
+    extra.write_text("raise SystemExit('first failure')\n")
+    first = run_cli(*args, cwd=toy)
+    assert first.returncode == 2 and "first failure" in first.stderr, first.stderr
+    extra.write_text("import os\nprint('second failure', flush=True)\nos._exit(0)\n")
+    second = run_cli(*args, cwd=toy)
+    assert second.returncode == 2 and "second failure" in second.stderr, second.stderr
+    assert "first failure" not in second.stderr
