@@ -202,13 +202,20 @@ class _Shard:
 
 def fingerprint(assignment: Assignment, rubric: Rubric, secret: str) -> str:
     """Hash of everything that decides a grade besides the submission itself: the rubric, the
-    reference, every file of the hidden tests (data files too), the conftest.py files pytest
-    loads above them, the limits, the secret and the grader's own code."""
+    reference, every file of the hidden tests (data files too), every other file beside the
+    reference (conftest.py, helpers, an ini file), the limits, the secret and the grader's own
+    code."""
     digest = hashlib.sha256()
     paths = [rubric.path, assignment.solution_dir / rubric.module]
     tests = assignment.hidden_tests_dir
     paths += sorted(p for p in tests.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    paths += assignment.conftests_above_tests()
+    # Beside the reference: conftest.py, an ini file, helper modules the tests import (grading
+    # processes run there); only the handout is not read by any test.
+    paths += sorted(
+        p
+        for p in assignment.solution_dir.iterdir()
+        if p.is_file() and p.name != "README.md" and p not in paths
+    )
     for path in paths:
         digest.update(str(path.relative_to(assignment.root)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")

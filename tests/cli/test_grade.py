@@ -722,6 +722,8 @@ def _table_rows(text: str) -> list[list[str]]:
     [
         "tests/data.json",  # a data file the hidden tests read
         "conftest.py",  # beside tests/, loaded by pytest
+        "course_helpers.py",  # a module the tests import (grading runs in solutions/<a>/)
+        "pytest.ini",
         "tests/test_linear_hidden.py",
         "linear.py",
         "rubric.yml",
