@@ -389,7 +389,37 @@ def binding_of(item: pytest.Item) -> TestBinding:
         return TestBinding(
             item.nodeid, None, path, line, "rubric marker must be rubric('<item id>')"
         )
+    # A check that does not run is one no student can pass: a skip or skipif that applies
+    # here, an xfail (and parametrize with no values, which pytest turns into a skip) would
+    # cost everyone its points.
+    skipped = _not_run(item)
+    if skipped:
+        problem = (
+            f"is marked to be {skipped} ({_reason(item)}), so every student would lose its "
+            "points; remove the marker (or give parametrize some values)"
+        )
+        return TestBinding(item.nodeid, mark.args[0], path, line, problem)
     return TestBinding(item.nodeid, mark.args[0], path, line)
+
+
+def _not_run(item: pytest.Item) -> str:
+    from _pytest.skipping import evaluate_skip_marks, evaluate_xfail_marks
+
+    try:
+        if evaluate_skip_marks(item) is not None:
+            return "skipped"
+        if evaluate_xfail_marks(item) is not None:
+            return "xfailed"
+    except Exception:  # a condition that cannot be evaluated: pytest reports it when it runs
+        return ""
+    return ""
+
+
+def _reason(item: pytest.Item) -> str:
+    for mark in item.iter_markers():
+        if mark.name in ("skip", "skipif", "xfail"):
+            return str(mark.kwargs.get("reason") or mark.name)
+    return "skip"
 
 
 def _location(item: pytest.Item) -> tuple[Path, int | None]:

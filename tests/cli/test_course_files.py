@@ -76,6 +76,25 @@ def hidden_test_module_exits(course: Path) -> None:
     (solution(course) / "tests" / "test_extra.py").write_text("raise SystemExit(3)\n")
 
 
+def _extra_test(course: Path, decorator: str, arguments: str = "submission") -> None:
+    (solution(course) / "tests" / "test_extra.py").write_text(
+        "import sys\nimport pytest\n\n\n"
+        f'@pytest.mark.rubric("value")\n{decorator}\ndef test_extra({arguments}):\n    pass\n'
+    )
+
+
+def hidden_test_skipped_here(course: Path) -> None:
+    _extra_test(course, '@pytest.mark.skipif(sys.platform == "linux", reason="windows only")')
+
+
+def hidden_test_xfail(course: Path) -> None:
+    _extra_test(course, '@pytest.mark.xfail(reason="flaky")')
+
+
+def hidden_test_empty_parametrize(course: Path) -> None:
+    _extra_test(course, '@pytest.mark.parametrize("a", [])', "submission, a")
+
+
 def mutant_a_folder(course: Path) -> None:
     (solution(course) / "mutants" / "odd.py").mkdir()
 
@@ -110,6 +129,9 @@ CASES: list[tuple[Callable[[Path], None], str, tuple[str, ...]]] = [
         RUNS,
     ),
     (hidden_test_module_exits, "the hidden tests cannot be loaded (a grading process", RUNS),
+    (hidden_test_skipped_here, "is marked to be skipped (windows only), so every", RUNS),
+    (hidden_test_xfail, "is marked to be xfailed (flaky), so every student", RUNS),
+    (hidden_test_empty_parametrize, "is marked to be skipped (", RUNS),
     (mutant_a_folder, "solutions/toy/mutants/odd.py: a mutant is not a regular file", ("verify",)),
     (mutant_not_utf8, "solutions/toy/mutants/odd.py: a mutant is not UTF-8 text", ("verify",)),
     (
@@ -201,3 +223,9 @@ def test_an_error_quotes_this_runs_log_not_an_earlier_ones(toy: Path, tmp_path: 
     second = run_cli(*args, cwd=toy)
     assert second.returncode == 2 and "second failure" in second.stderr, second.stderr
     assert "first failure" not in second.stderr
+
+
+def test_a_skipif_that_does_not_apply_here_is_fine(toy: Path, tmp_path: Path) -> None:
+    _extra_test(toy, '@pytest.mark.skipif(sys.platform == "win32", reason="not on windows")')
+    result = run_cli("grade", "toy", klass(tmp_path), "--out", tmp_path / "out", cwd=toy)
+    assert result.returncode == 0, result.stderr
