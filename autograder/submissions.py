@@ -67,7 +67,7 @@ def discover(
             if target.exists():
                 shutil.rmtree(target)
             extract_zip(root, target)
-            root = _unwrap(target)
+            root = _unwrap(target, assignment)
         except OSError as exc:  # a full disk, most likely: nothing is graded or written yet
             what = describe(exc)
             raise OutputError(f"cannot unpack {root} into {target} ({what})") from None
@@ -121,16 +121,23 @@ def _nbgrader_root(root: Path, assignment: str) -> Path:
     return root
 
 
-def _unwrap(root: Path) -> Path:
+def _unwrap(root: Path, assignment: str) -> Path:
     """A zip of one folder (``class/alice/...``) is graded as that folder."""
     entries = [e for e in root.iterdir() if not _IGNORED.match(e.name)]
-    while len(entries) == 1 and entries[0].is_dir() and not _looks_like_student(entries[0]):
+    while (
+        len(entries) == 1
+        and entries[0].is_dir()
+        and not _looks_like_student(entries[0], assignment)
+    ):
         root = entries[0]
         entries = [e for e in root.iterdir() if not _IGNORED.match(e.name)]
     return root
 
 
-def _looks_like_student(folder: Path) -> bool:
+def _looks_like_student(folder: Path, assignment: str) -> bool:
+    """Its files are right inside it, or in ``<assignment>/`` (``alice/linear/linear.py``)."""
+    if (folder / assignment).is_dir():
+        return True
     return any(f.suffix in (".py", ".ipynb") for f in folder.iterdir() if f.is_file())
 
 

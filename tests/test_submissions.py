@@ -164,6 +164,18 @@ def test_a_zip_with_windows_separators_is_read(tmp_path: Path) -> None:
     assert [(s.student, s.source) for s in subs] == [("alice", "A = 1\n"), ("bob", "B = 1\n")]
 
 
+@pytest.mark.parametrize(
+    "member",
+    ["alice/linear/linear.py", "submitted/alice/linear/linear.py", "class/alice/linear.py"],
+)
+def test_a_zip_of_one_student_keeps_their_id(tmp_path: Path, member: str) -> None:
+    archive = tmp_path / "one.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr(member, "A = 1\n")
+    (sub,) = find(archive, tmp_path)
+    assert (sub.student, sub.source) == ("alice", "A = 1\n")
+
+
 def test_symlinked_module_is_refused(tmp_path: Path) -> None:
     secret = tmp_path / "reference.py"
     secret.write_text("SECRET = 42\n")
