@@ -9,6 +9,7 @@ permission); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
@@ -377,7 +378,20 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated
 
 
+def _sturdy_streams() -> None:
+    """Output that cannot be shown as it is never stops a command: a closed stdout or stderr
+    writes nowhere, a terminal that cannot show a character (José in an ASCII locale) gets '?'.
+    """
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+        elif hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _sturdy_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
@@ -397,6 +411,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated:
         print(f"\nterminated{resume}", file=sys.stderr)
         return 143
+    except BrokenPipeError:  # `autograder grade ... | head`: the reader has gone, nothing lost
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+            raise
+        # Printing the summary to a full disk (`> /dev/full`): what was written is kept.
+        print(f"error: cannot write the output ({describe(exc)})", file=sys.stderr)
+        return 4
 
 
 if __name__ == "__main__":

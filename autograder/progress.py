@@ -37,8 +37,19 @@ class Progress:
         self.scored = 0
         self.tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
         self.shown = -1  # the `done` count of the last line written
-        if stream is not None and done:
-            stream.write(f"resuming: {done} of {total} submissions already graded\n")
+        if done:
+            self._write(f"resuming: {done} of {total} submissions already graded\n")
+
+    def _write(self, text: str) -> None:
+        """Progress is for whoever watches: a terminal or pipe that went away (a closed ssh
+        session, ``| head``) stops the progress, never the grading."""
+        if self.stream is None:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # ValueError: the stream was closed
+            self.stream = None
 
     def advance(self, status: str, score: float | None = None) -> None:
         self.done += 1
@@ -50,12 +61,10 @@ class Progress:
         if self.stream is None:
             return
         if self.tty and (now - self.last >= 0.1 or self.done == self.total):
-            self.stream.write("\r" + self.line(now))
-            self.stream.flush()
+            self._write("\r" + self.line(now))
             self.last, self.shown = now, self.done
         elif not self.tty and now - self.last >= self.interval:
-            self.stream.write(self.line(now) + "\n")
-            self.stream.flush()
+            self._write(self.line(now) + "\n")
             self.last, self.shown = now, self.done
 
     def line(self, now: float) -> str:
@@ -76,12 +85,9 @@ class Progress:
         if self.stream is None:
             return
         if self.tty:
-            self.stream.write(
-                ("\r" + self.line(self.clock()) if self.shown != self.done else "") + "\n"
-            )
+            self._write(("\r" + self.line(self.clock()) if self.shown != self.done else "") + "\n")
         elif self.done > self.reused and self.shown != self.done:
-            self.stream.write(self.line(self.clock()) + "\n")
-        self.stream.flush()
+            self._write(self.line(self.clock()) + "\n")
 
 
 def _clock(seconds: float) -> str:

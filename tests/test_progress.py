@@ -55,3 +55,15 @@ def test_resume_announces_reused_and_rates_only_new_work() -> None:
     progress.advance("graded")
     assert "resuming: 8 of 10" in stream.getvalue()
     assert "0.5/s" in progress.line(clock.now)
+
+
+def test_a_stream_that_went_away_stops_the_progress_not_the_grading() -> None:
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    progress = Progress(3, done=1, stream=Gone(), interval=0.0)  # "resuming" is written first
+    progress.advance("graded", 1.0)
+    progress.advance("graded", 1.0)
+    progress.finish()
+    assert progress.stream is None and progress.done == 3

@@ -752,3 +752,54 @@ def test_a_journal_is_not_reused_by_another_version_of_the_grader(
     before = grading.fingerprint(assignment, assignment.rubric(), "a-secret-of-12+")
     monkeypatch.setattr(grading, "_grader_code_hash", lambda: b"the next release")
     assert grading.fingerprint(assignment, assignment.rubric(), "a-secret-of-12+") != before
+
+
+def test_output_that_cannot_be_shown_never_loses_the_grades(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES, klass)
+    shutil.copytree(klass / "alice", klass / "José")
+    command = [sys.executable, "-m", "autograder.cli", "grade", "linear", str(klass)]
+    env = dict(os.environ, AUTOGRADER_SECRET="cli-test-secret")
+    # A reader that went away (`| head -c1`): the summary's write fails with EPIPE.
+    out = tmp_path / "piped"
+    reader, writer = os.pipe()
+    os.close(reader)
+    piped = subprocess.run(
+        [*command, "--out", str(out)],
+        cwd=course_copy,
+        env=env,
+        stdout=writer,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+    )
+    os.close(writer)
+    assert piped.returncode == 141, piped.stderr
+    assert "Traceback" not in piped.stderr
+    assert len(json.loads((out / "grades.json").read_text())["students"]) == 12
+    # A full disk under the summary (`> /dev/full`).
+    with open("/dev/full", "w") as full:
+        filled = subprocess.run(
+            [*command, "--out", str(tmp_path / "full")],
+            cwd=course_copy,
+            env=env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    assert filled.returncode == 4, filled.stderr
+    assert "error: cannot write the output (No space left on device" in filled.stderr
+    assert (tmp_path / "full" / "grades.json").exists()
+    # A terminal that can show ASCII only, and a student named José.
+    ascii_only = subprocess.run(
+        [*command, "--out", str(tmp_path / "ascii")],
+        cwd=course_copy,
+        env=dict(env, PYTHONIOENCODING="ascii"),
+        capture_output=True,
+        timeout=300,
+    )
+    assert ascii_only.returncode == 0, ascii_only.stderr
+    assert b"Jos?" in ascii_only.stdout
