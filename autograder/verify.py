@@ -126,8 +126,12 @@ def verify_assignment(
     try:
         klass = work / "class"
         _put(klass / "reference", rubric.module, reference_source)
+        stub_problem = f"{stub} does not exist (run: autograder release)"
         if stub.is_file():
-            _put(klass / "stub", rubric.module, stub.read_text(encoding="utf-8"))
+            try:
+                _put(klass / "stub", rubric.module, stub.read_text(encoding="utf-8"))
+            except UnicodeDecodeError:
+                stub_problem = f"{stub} is not UTF-8 text (run: autograder release)"
         for mutant in hand:
             _put(klass / f"mutant-{mutant.name}", rubric.module, mutant.source)
         for index, generated in enumerate(auto):
@@ -163,7 +167,7 @@ def verify_assignment(
         shutil.rmtree(work, ignore_errors=True)
 
     report.checks.append(_check_reference(runs))
-    report.checks.append(_check_stub(runs, stub))
+    report.checks.append(_check_stub(runs, stub_problem))
     report.checks.append(_check_mutants(runs, rubric, hand, auto))
     release = CheckResult("release in sync")
     release.problems.extend(diff_release(assignment))
@@ -205,10 +209,10 @@ def _check_reference(runs: Sequence[dict[str, StudentGrade]]) -> CheckResult:
     return check
 
 
-def _check_stub(runs: Sequence[dict[str, StudentGrade]], stub: Path) -> CheckResult:
+def _check_stub(runs: Sequence[dict[str, StudentGrade]], missing: str) -> CheckResult:
     check = CheckResult("released stub earns zero")
     if "stub" not in runs[0]:
-        check.problems.append(f"{stub} does not exist (run: autograder release)")
+        check.problems.append(missing)
         return check
     for seed, run in zip(SEEDS, runs, strict=True):
         grade_ = run["stub"]

@@ -93,3 +93,12 @@ def test_a_solution_in_a_notebook_checkpoint_of_the_release_fails_verify(toy: Pa
     assert "[ok  ] release in sync" in output
     assert "[FAIL] nothing leaks into assignments/toy/" in output
     assert ".ipynb_checkpoints/scale-checkpoint.py" in output
+
+
+def test_a_released_stub_that_is_not_text_fails_verify_without_a_traceback(toy: Path) -> None:
+    stub = toy / "assignments" / "toy" / "scale.py"
+    stub.write_bytes(stub.read_bytes() + b"# \xff\n")
+    code, output = run_verify(toy)
+    assert code == 1
+    assert f"{stub} is not UTF-8 text (run: autograder release)" in output
+    assert "[FAIL] release in sync" in output
