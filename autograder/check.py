@@ -28,6 +28,16 @@ class _Collector:
     def __init__(self) -> None:
         self.outcomes: list[TestOutcome] = []
         self.exit_status: int = 0
+        self.failed: list[str] = []  # test ids of every failed report, recorded or not
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            path, name = report.nodeid.split("::")[0], report.nodeid.split("::")[-1]
+            self.failed.append(f"{Path(path).name}::{name}")  # as plugin.test_id names it
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.failed.append(report.nodeid or "collecting the tests")
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         state = session.config.stash.get(STATE, None)
@@ -47,6 +57,8 @@ def run_check(folder: Path, *, verbose: bool, stream: IO[str]) -> int:
     rubric = load_rubric(rubric_path)
     notebook = folder / f"{rubric.module_stem}.ipynb"
     module = folder / rubric.module
+    if module.exists() and not module.is_file():
+        raise UsageError(f"{module} is not a file")
     if not module.is_file() and not notebook.is_file():
         raise UsageError(f"{folder} has no {rubric.module} (or {notebook.name}) to check")
     try:  # the plugin reads it again per test; a file it cannot read is said once, here
@@ -55,16 +67,34 @@ def run_check(folder: Path, *, verbose: bool, stream: IO[str]) -> int:
         raise UsageError(str(exc)) from None
     collector = _Collector()
     args = [str(folder), "--rootdir", str(folder), "-p", "no:cacheprovider"]
+    captured = io.StringIO()
     if verbose:
-        pytest.main(args, plugins=[collector])
+        code = pytest.main(args, plugins=[collector])
     else:
-        captured = io.StringIO()
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-            pytest.main([*args, "-q", "--tb=short"], plugins=[collector])
-        if not collector.outcomes and collector.exit_status not in (0,):
-            stream.write(captured.getvalue())
-    if not collector.outcomes:
-        stream.write("No public check ran: are the test files (test_*.py) in this folder?\n")
+            code = pytest.main([*args, "-q", "--tb=short"], plugins=[collector])
+    # pytest's own verdict: a conftest that fails to import ends it before any session hook.
+    collector.exit_status = int(code)
+    # A test that failed in a way the plugin did not record (its own fixture raised, a
+    # conftest did not import) is the test's problem: say so, with pytest's own words.
+    recorded = {o.nodeid for o in collector.outcomes}
+    broken = sorted(set(collector.failed) - recorded)
+    if broken and not verbose:
+        stream.write(captured.getvalue())
+    if not collector.outcomes and not broken:
+        if collector.exit_status in (0, 5):  # 5: pytest found no tests
+            stream.write("No public check ran: are the test files (test_*.py) in this folder?\n")
+        else:
+            if not verbose:
+                stream.write(captured.getvalue())
+            stream.write("No public check ran: pytest stopped, for the reason shown above.\n")
         return 1
-    print_check_summary(rubric, collector.outcomes, stream)
+    if collector.outcomes:
+        print_check_summary(rubric, collector.outcomes, stream)
+    if broken:
+        stream.write(
+            f"\n{len(broken)} public check(s) could not run: the error is in the check itself "
+            f"(shown above), not in your code: {', '.join(broken[:5])}\n"
+        )
+        return 1
     return 0 if all(o.outcome == PASSED for o in collector.outcomes) else 1

@@ -85,3 +85,36 @@ def test_plain_pytest_in_the_folder_works_too(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout
     assert "public checks by rubric item" in result.stdout
+
+
+def test_a_check_that_breaks_by_itself_is_not_blamed_on_the_student(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    (folder / "test_a_first.py").write_text(
+        "import pytest\n\n\n@pytest.fixture\ndef setup_data():\n"
+        "    raise RuntimeError('the instructor fixture broke')\n\n\n"
+        "@pytest.mark.rubric('forward')\ndef test_with_data(setup_data):\n    pass\n"
+    )
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 1
+    assert "the instructor fixture broke" in result.stdout  # pytest's own report of it
+    assert "1 public check(s) could not run: the error is in the check itself" in result.stdout
+    assert "test_a_first.py::test_with_data" in result.stdout
+
+
+def test_a_conftest_that_does_not_import_is_shown(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    (folder / "conftest.py").write_text("import no_such_module_for_check\n")
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 1
+    assert "No module named 'no_such_module_for_check'" in result.stdout
+    assert "pytest stopped, for the reason shown above" in result.stdout
+    assert "are the test files" not in result.stdout
+
+
+def test_a_module_that_is_a_folder_is_named(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=False)
+    (folder / "linear.py").unlink()
+    (folder / "linear.py").mkdir()
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 2
+    assert "linear.py is not a file" in result.stderr
