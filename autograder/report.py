@@ -52,7 +52,10 @@ def atomic_replace(files: Sequence[tuple[Path, bytes]], *, durable: bool = True)
             _write_new(tmp, data, durable=durable)
             written.append((tmp, path))
         for tmp, path in written:
-            os.replace(tmp, path)
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:  # name what is in the way (a folder), not our temporary
+                raise OSError(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         for tmp, _ in written:
             with contextlib.suppress(OSError):

@@ -192,3 +192,11 @@ def test_only_the_graders_own_leftovers_are_removed(tmp_path: Path) -> None:
         path.write_text("x")
     assert remove_stale_temporaries(tmp_path) == len(ours)
     assert not any(p.exists() for p in ours) and all(p.exists() for p in theirs)
+
+
+def test_a_folder_in_the_way_is_what_the_error_names(tmp_path: Path) -> None:
+    (tmp_path / "grades.json").mkdir()
+    with pytest.raises(OSError) as caught:
+        atomic_write(tmp_path / "grades.json", "{}\n")
+    assert caught.value.filename == str(tmp_path / "grades.json")
+    assert [p.name for p in tmp_path.iterdir()] == ["grades.json"]  # no temporary left
