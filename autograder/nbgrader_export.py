@@ -35,6 +35,8 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SQLAlchemyError
 
+    if any(c in str(db) for c in "?#%"):  # nbgrader takes a database URL: these would cut it
+        raise UsageError(f"--db {db}: a gradebook path cannot contain '?', '#' or '%'")
     if db.is_dir():
         raise UsageError(f"--db {db} is a folder; name the gradebook file (e.g. {db}/gradebook.db)")
     students = document["students"]

@@ -90,3 +90,10 @@ def test_an_item_without_a_score_is_refused(toy_rubric: Rubric, tmp_path: Path) 
     (tmp_path / "g.json").write_text(json.dumps(document))
     with pytest.raises(UsageError, match="item 'a': the score must be a number, got None"):
         export_to_gradebook(tmp_path / "g.json", toy_rubric, tmp_path / "db")
+
+
+def test_a_gradebook_path_a_url_would_cut_is_refused(toy_rubric: Rubric, tmp_path: Path) -> None:
+    grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2}})
+    with pytest.raises(UsageError, match="cannot contain"):
+        export_to_gradebook(grades, toy_rubric, tmp_path / "grades?v=2.db")
+    assert list(tmp_path.iterdir()) == [grades]  # nothing written under another name
