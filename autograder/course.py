@@ -201,10 +201,17 @@ class Course:
 
     def _secret_file(self, path: Path, create: bool) -> str:
         if os.path.lexists(path):  # a dangling symlink too: it is not ours to replace
+            if path.exists() and not path.is_file():  # /dev/zero would be read forever
+                raise UsageError(f"the course secret file {path} is not a regular file")
             try:
-                text = path.read_text(encoding="utf-8").strip()
+                with path.open("rb") as handle:
+                    text = handle.read(MAX_SECRET_BYTES + 1).decode("utf-8").strip()
             except UnicodeDecodeError:
                 raise UsageError(f"the course secret file {path} is not UTF-8 text") from None
+            if len(text.encode()) > MAX_SECRET_BYTES:
+                raise UsageError(
+                    f"the course secret file {path} is longer than {MAX_SECRET_BYTES} bytes"
+                )
             if not text:
                 raise UsageError(
                     f"the course secret file {path} is empty: write a long random value in it, "
@@ -225,6 +232,7 @@ class Course:
 
 
 MIN_SECRET_LENGTH = 12
+MAX_SECRET_BYTES = 4096
 
 
 def _long_enough(secret: str, where: str) -> str:

@@ -95,6 +95,8 @@ _Loader.add_implicit_resolver(
 
 def load_yaml(path: Path) -> Any:
     """Parse ``path``; syntax errors and unreadable files become ``ConfigError``."""
+    if path.exists() and not path.is_file():  # a folder; a FIFO would block us forever
+        raise ConfigError(path, None, "not a regular file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -116,6 +116,16 @@ def _secret_is_a_folder(path: Path) -> None:
     path.mkdir(parents=True)
 
 
+def _secret_is_dev_zero(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.symlink_to("/dev/zero")  # read to the end, it would fill the memory
+
+
+def _secret_too_long(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_text("s" * 5000)
+
+
 def _secret_not_utf8(path: Path) -> None:
     path.parent.mkdir(parents=True)
     path.write_bytes(b"\xff\xfe" * 20)
@@ -138,7 +148,9 @@ def _secret_folder_is_a_file(path: Path) -> None:
 @pytest.mark.parametrize(
     ("breakage", "needle"),
     [
-        (_secret_is_a_folder, "Is a directory"),
+        (_secret_is_a_folder, "is not a regular file"),
+        (_secret_is_dev_zero, "is not a regular file"),
+        (_secret_too_long, "is longer than 4096 bytes"),
         (_secret_not_utf8, "is not UTF-8 text"),
         (_secret_blank, "is empty: write a long random value in it, or delete it"),
         (_secret_dangling_link, "No such file or directory"),
@@ -181,3 +193,10 @@ def test_make_clean_keeps_the_course_secret(tmp_path: Path) -> None:
     subprocess.run(["make", "-s", "clean"], cwd=tmp_path, check=True, timeout=60)
     assert not (tmp_path / ".venv").exists() and not (tmp_path / "out").exists()
     assert (tmp_path / ".autograder" / "secret").read_text() == "keep-this-secret-value\n"
+
+
+def test_a_course_file_that_is_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "course.yml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_course(fifo)
