@@ -308,6 +308,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         )
     if result.isolation_warning:
         print(f"warning: {result.isolation_warning}", file=sys.stderr)
+    if result.grades and all(g.status == "missing" for g in result.grades):
+        module = course.assignment(args.assignment).rubric().module
+        print(
+            f"warning: none of the {len(result.grades)} submissions has {module}: is "
+            f"{args.submissions} the class of another assignment?",
+            file=sys.stderr,
+        )
     failures = result.internal_failures
     for failure in failures[:MAX_LISTED_FAILURES]:
         print(f"error: grader failed on {failure}", file=sys.stderr)

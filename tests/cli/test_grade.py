@@ -803,3 +803,11 @@ def test_output_that_cannot_be_shown_never_loses_the_grades(
     )
     assert ascii_only.returncode == 0, ascii_only.stderr
     assert b"Jos?" in ascii_only.stdout
+
+
+def test_grading_the_class_of_another_assignment_warns(course_copy: Path, tmp_path: Path) -> None:
+    result = run_cli("grade", "mlp", EXAMPLES, "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 0, result.stderr  # every student graded: missing
+    assert f"warning: none of the 11 submissions has mlp.py: is {EXAMPLES} the class" in (
+        result.stderr
+    )
