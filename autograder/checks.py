@@ -70,6 +70,12 @@ def describe_type(value: object) -> str:
         return f"a single number ({type(value).__name__}), not an array"
     # Opaque objects that stayed in the worker (autograder.sandbox.Handle) carry type_name.
     type_name = getattr(value, "type_name", None) or type(value).__name__
+    if type_name in ("ndarray", "MaskedArray", "matrix", "recarray"):
+        # Only arrays of plain numbers leave the sandbox as data.
+        return (
+            f"a numpy {type_name} that does not hold plain numbers (dtype object, a structured "
+            "dtype or strings); use an array of float64"
+        )
     return f"an object of type {type_name}"
 
 

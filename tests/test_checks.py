@@ -268,6 +268,15 @@ def test_describe_type_of_arrays_and_numpy_scalars() -> None:
     assert describe_type(np.float64(1.0)) == "a single number (float64), not an array"
 
 
+def test_an_array_that_stayed_in_the_sandbox_is_described_as_an_array() -> None:
+    from autograder.sandbox.model import Handle
+
+    # dtype=object arrays cannot cross as data: the grader holds a handle to one.
+    described = describe_type(Handle(7, "ndarray"))
+    assert described.startswith("a numpy ndarray that does not hold plain numbers (dtype object")
+    assert describe_type(Handle(8, "Cache")) == "an object of type Cache"
+
+
 # -- expect_gradients -------------------------------------------------------------------------
 
 
