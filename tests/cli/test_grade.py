@@ -761,46 +761,33 @@ def test_output_that_cannot_be_shown_never_loses_the_grades(
     shutil.copytree(EXAMPLES, klass)
     shutil.copytree(klass / "alice", klass / "José")
     command = [sys.executable, "-m", "autograder.cli", "grade", "linear", str(klass)]
-    env = dict(os.environ, AUTOGRADER_SECRET="cli-test-secret")
-    # A reader that went away (`| head -c1`): the summary's write fails with EPIPE.
-    out = tmp_path / "piped"
-    reader, writer = os.pipe()
-    os.close(reader)
-    piped = subprocess.run(
-        [*command, "--out", str(out)],
-        cwd=course_copy,
-        env=env,
-        stdout=writer,
-        stderr=subprocess.PIPE,
-        text=True,
-        timeout=300,
-    )
-    os.close(writer)
-    assert piped.returncode == 141, piped.stderr
-    assert "Traceback" not in piped.stderr
-    assert len(json.loads((out / "grades.json").read_text())["students"]) == 12
-    # A full disk under the summary (`> /dev/full`).
-    with open("/dev/full", "w") as full:
-        filled = subprocess.run(
-            [*command, "--out", str(tmp_path / "full")],
+
+    def run(out: Path, stdout: Any, **env: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [*command, "--out", str(out)],
             cwd=course_copy,
-            env=env,
-            stdout=full,
+            env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret", **env),
+            stdout=stdout,
             stderr=subprocess.PIPE,
-            text=True,
             timeout=300,
         )
+
+    # A reader that went away (`| head -c1`): the summary's write fails with EPIPE.
+    reader, writer = os.pipe()
+    os.close(reader)
+    piped = run(tmp_path / "piped", writer)
+    os.close(writer)
+    assert piped.returncode == 141, piped.stderr
+    assert b"Traceback" not in piped.stderr
+    assert len(json.loads((tmp_path / "piped" / "grades.json").read_text())["students"]) == 12
+    # A full disk under the summary (`> /dev/full`).
+    with open("/dev/full", "w") as full:
+        filled = run(tmp_path / "full", full)
     assert filled.returncode == 4, filled.stderr
-    assert "error: cannot write the output (No space left on device" in filled.stderr
+    assert b"error: cannot write the output (No space left on device" in filled.stderr
     assert (tmp_path / "full" / "grades.json").exists()
     # A terminal that can show ASCII only, and a student named José.
-    ascii_only = subprocess.run(
-        [*command, "--out", str(tmp_path / "ascii")],
-        cwd=course_copy,
-        env=dict(env, PYTHONIOENCODING="ascii"),
-        capture_output=True,
-        timeout=300,
-    )
+    ascii_only = run(tmp_path / "ascii", subprocess.PIPE, PYTHONIOENCODING="ascii")
     assert ascii_only.returncode == 0, ascii_only.stderr
     assert b"Jos?" in ascii_only.stdout
 
