@@ -3,7 +3,8 @@
 Exit codes: 0 success; 1 the check found problems (failing public tests, failed verification,
 grader-internal failures); 2 bad input (course.yml, rubric, test binding, command line);
 3 the sandbox could not be set up; 4 the results could not be written (a full disk, no
-permission); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+permission); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141 the reader of the output
+went away (``| head``).
 """
 
 from __future__ import annotations
