@@ -132,6 +132,14 @@ def test_syntax_error_is_a_load_error_with_its_line(sandbox: Sandbox) -> None:
     assert worker.close().status == "exited 0"
 
 
+def test_a_file_too_deep_to_compile_is_a_load_error_that_says_so(sandbox: Sandbox) -> None:
+    worker = spawn(sandbox, "x = " + "-" * 200_000 + "1\n")  # the compiler runs out of memory
+    error = worker.load_error
+    assert isinstance(error, StudentException) and error.exc_type == "SyntaxError"
+    assert "nested too deeply for Python to compile it" in error.describe()
+    assert worker.close().status == "exited 0"
+
+
 def test_exception_at_import_names_the_students_line(sandbox: Sandbox) -> None:
     worker = spawn(
         sandbox,

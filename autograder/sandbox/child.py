@@ -218,6 +218,12 @@ class _Session:
             result = self.error("exception", exc)
             result["type"] = "SyntaxError"
             return result
+        except (MemoryError, RecursionError) as exc:  # nesting too deep for the compiler
+            result = self.error(
+                "exception", exc, "the file is nested too deeply for Python to compile it"
+            )
+            result["type"] = "SyntaxError"
+            return result
         seed = request.get("entropy")
         if type(seed) is int and seed >= 0:
             fix_randomness(seed)
