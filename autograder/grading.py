@@ -236,7 +236,11 @@ def _grader_code_hash() -> bytes:
 
 
 def source_hash(submission: Submission) -> str:
-    return hashlib.sha256((submission.source or "").encode()).hexdigest()
+    """What a journal entry is reused for: the source, or, with none, why there is none (a
+    student who sent no file, then an unreadable one, must not keep the first feedback)."""
+    if submission.source is None:
+        return hashlib.sha256(("\0no source\0" + submission.problem).encode()).hexdigest()
+    return hashlib.sha256(submission.source.encode()).hexdigest()
 
 
 class Journal:
@@ -297,7 +301,9 @@ class Journal:
         if keep is not None:
             for line, entry in self._valid_lines():
                 student = str(entry.get("student"))
-                if student in keep and entry.get("source_sha") == keep[student]:
+                if entry.get("load_problem") == INTERNAL_PROBLEM:
+                    kept.pop(student, None)  # the grader failed on it: always graded again
+                elif student in keep and entry.get("source_sha") == keep[student]:
                     kept[student] = line
         header = {"journal": JOURNAL_VERSION, "fingerprint": self.fingerprint}
         lines = [json.dumps(header), *kept.values()]

@@ -154,3 +154,29 @@ def test_text_no_file_can_store_is_made_storable(tmp_path: Path) -> None:
         )
     (bob,) = [e for e in Journal(path, "fp1").entries() if e["student"] == "bob"]
     assert bob["load_problem"] == "ValueError: bad ?"
+
+
+def test_an_entry_the_grader_failed_on_is_never_reused(tmp_path: Path) -> None:
+    from autograder.grading import INTERNAL_PROBLEM
+
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path, "fp1")
+    journal.open(None)
+    journal.record(entry("alice"))
+    journal.record({**entry("bob"), "status": "error", "load_problem": INTERNAL_PROBLEM})
+    journal.close()
+    again = Journal(path, "fp1")
+    again.open({"alice": "x", "bob": "x"})  # bob's file unchanged: still graded again
+    again.close()
+    assert again.done == {"alice": "x"}
+
+
+def test_a_student_without_a_file_is_regraded_when_the_reason_changes() -> None:
+    from autograder.grading import source_hash
+    from autograder.submissions import Submission
+
+    none = Submission("sam", None, "linear.py", "No linear.py was found (notes.txt).", True)
+    unreadable = Submission("sam", None, "linear.py", "linear.py is not UTF-8 text.")
+    assert source_hash(none) != source_hash(unreadable)
+    assert source_hash(none) == source_hash(none)
+    assert source_hash(Submission("sam", "", "linear.py")) != source_hash(none)
