@@ -187,7 +187,9 @@ class Course:
 
     def secret(self, *, create: bool = True) -> str:
         """The course secret that seeds hidden test inputs; created on first use if allowed."""
-        value = os.environ.get(self.secret_source.env)
+        # Stripped as the file's is: a secret stored from a file often ends in a newline, and
+        # the Gradescope bundle hands it over through $(cat ...), which drops it.
+        value = os.environ.get(self.secret_source.env, "").strip()
         if value:
             return _long_enough(value, f"${self.secret_source.env}")
         path = self.root / self.secret_source.file

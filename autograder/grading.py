@@ -399,6 +399,8 @@ def grade(
     assignment.check_hidden_tests()
     secret = secret if secret is not None else course.secret()
     out = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; name a folder for the results")
     if out == submissions.resolve():
         # Its feedback/ and gradescope/ folders would be taken for students on the next run.
         raise UsageError(f"--out {out} is the submissions folder itself; name another folder")

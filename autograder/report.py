@@ -73,6 +73,11 @@ def _short(name: str, limit: int) -> str:
     return f"{prefix}-{digest}"
 
 
+def gradescope_path(out: Path, student: str) -> Path:
+    """``out/gradescope/<student>/results.json``, the folder name shortened like feedback's."""
+    return out / "gradescope" / _short(student, 240) / "results.json"
+
+
 def feedback_path(out: Path, student: str) -> Path:
     """``out/feedback/<student>.md``; a student id too long for a file name is shortened."""
     return out / "feedback" / f"{_short(student, 240)}.md"
@@ -243,9 +248,7 @@ def write_student_reports(
     # One line: Gradescope reads it, and numbers of students times this file add up (the
     # indented form costs pure-Python encoding, about 10x slower).
     results = json.dumps(gradescope_results(rubric, grade), ensure_ascii=False)
-    atomic_write(
-        out / "gradescope" / grade.student / "results.json", results + "\n", durable=durable
-    )
+    atomic_write(gradescope_path(out, grade.student), results + "\n", durable=durable)
 
 
 # ``.<name>.<pid>.tmp``, as atomic_replace names them

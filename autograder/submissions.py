@@ -28,6 +28,8 @@ from pathlib import Path
 from autograder.errors import OutputError, UsageError, describe
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
+# A notebook keeps its outputs (plots): the file may be far larger than the code it holds.
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 MAX_ZIP_BYTES = 512 * 1024 * 1024
 MAX_ZIP_MEMBERS = 100_000
 _SEARCH_DEPTH = 3
@@ -221,14 +223,17 @@ def read_source(path: Path) -> str:
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):
         raise ValueError(f"{path.name} is not a regular file.")
-    if info.st_size > MAX_SOURCE_BYTES:
-        raise ValueError(f"{path.name} is larger than {MAX_SOURCE_BYTES // 1024} KiB.")
+    limit = MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_SOURCE_BYTES
+    if info.st_size > limit:
+        raise ValueError(f"{path.name} is larger than {limit // 1024} KiB.")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(f"{path.name} is not UTF-8 text.") from None
     source = notebook_source(text, path.name) if path.suffix == ".ipynb" else text
+    if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
+        raise ValueError(f"the code in {path.name} is larger than {MAX_SOURCE_BYTES // 1024} KiB.")
     try:  # a notebook's JSON can spell a lone surrogate ("\\udcff"), which is no text at all
         source.encode("utf-8")
     except UnicodeEncodeError:

@@ -98,6 +98,16 @@ def test_secret_from_env_then_file_created_once(
     assert course.secret() == first  # stable: regrades see the same inputs
 
 
+def test_a_secret_from_the_environment_is_stripped_like_the_files(
+    course_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    course = load_course(course_dir / "course.yml")
+    monkeypatch.setenv("TEST_AG_SECRET", "from-env-0123456789\n")  # stored from a file
+    assert course.secret() == "from-env-0123456789"
+    monkeypatch.setenv("TEST_AG_SECRET", "  \n")  # blank: as if unset
+    assert course.secret() == (course_dir / ".autograder" / "secret").read_text().strip()
+
+
 def test_find_course_walks_up(course_dir: Path) -> None:
     deep = course_dir / "solutions" / "linear"
     assert find_course(deep) == course_dir / "course.yml"

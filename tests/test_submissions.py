@@ -330,3 +330,17 @@ def test_a_folder_name_that_is_not_utf8_is_read_as_latin1(tmp_path: Path) -> Non
     assert [s.student for s in subs] == ["alice", "bob", "carol", "josé"]
     assert subs[3].source == "J = 1\n"
     subs[3].student.encode("utf-8")  # every report can hold it
+
+
+def test_a_notebook_is_measured_by_its_code_not_its_saved_plots(tmp_path: Path) -> None:
+    plot = {"output_type": "display_data", "data": {"image/png": "A" * (4 << 20)}}
+    cells = [
+        {"cell_type": "code", "source": "x = 1\n", "outputs": [plot]},
+    ]
+    notebook = tmp_path / "linear.ipynb"
+    notebook.write_text(json.dumps({"cells": cells}))
+    assert "x = 1" in read_source(notebook)
+    cells.append({"cell_type": "code", "source": "# " + "y" * (3 << 20) + "\n", "outputs": []})
+    notebook.write_text(json.dumps({"cells": cells}))
+    with pytest.raises(ValueError, match="the code in linear.ipynb is larger than 2048 KiB"):
+        read_source(notebook)

@@ -481,8 +481,11 @@ def test_an_output_folder_that_cannot_be_made_is_named_without_a_traceback(
     not_a_folder = tmp_path / "out"
     not_a_folder.write_text("a file where the output folder should go\n")
     result = run_cli("grade", "linear", EXAMPLES, "--out", not_a_folder, cwd=course_copy)
-    assert result.returncode == 4, result.stderr
-    assert f"error: cannot write the results in {not_a_folder} (Not a directory" in result.stderr
+    assert result.returncode == 2, result.stderr  # a command-line mistake
+    assert f"error: --out {not_a_folder} is a file; name a folder" in result.stderr
+    under = run_cli("grade", "linear", EXAMPLES, "--out", not_a_folder / "out", cwd=course_copy)
+    assert under.returncode == 4, under.stderr
+    assert f"cannot write the results in {not_a_folder / 'out'} (Not a directory" in under.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -497,7 +500,10 @@ def test_a_student_folder_name_of_255_bytes_is_graded(course_copy: Path, tmp_pat
     (feedback,) = [p for p in (tmp_path / "out" / "feedback").iterdir() if p.name != "bob.md"]
     assert feedback.name.startswith("é" * 50) and len(feedback.name.encode()) <= 255
     assert "**Score: 20 / 20**" in feedback.read_text()
-    results = tmp_path / "out" / "gradescope" / long_name / "results.json"
+    from autograder.report import gradescope_path
+
+    results = gradescope_path(tmp_path / "out", long_name)  # shortened like the feedback's
+    assert results.parent.name.startswith("é" * 50) and len(results.parent.name.encode()) <= 255
     assert json.loads(results.read_text())["score"] == 20.0
 
 
