@@ -295,7 +295,7 @@ def extract_zip(archive: Path, target: Path) -> None:
                 if stat.S_ISLNK(mode):
                     continue
                 # Some Windows tools write "alice\\linear.py"; the zip format says "/".
-                name = member.filename.replace("\\", "/")
+                name = _member_name(member).replace("\\", "/")
                 parts = Path(name).parts
                 if name.startswith("/") or ".." in parts or not parts:
                     continue
@@ -322,6 +322,22 @@ def extract_zip(archive: Path, target: Path) -> None:
                     ) from None
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise UsageError(f"{archive} is not a readable zip file: {exc}") from None
+
+
+def _member_name(member: zipfile.ZipInfo) -> str:
+    """A member's name as its maker meant it. Without the UTF-8 flag, zipfile reads the bytes
+    as cp437, but Info-ZIP's ``zip`` writes UTF-8 without the flag and LMS exports Latin-1:
+    read them as UTF-8, else as Latin-1, as folder names are read."""
+    if member.flag_bits & 0x800:
+        return member.filename
+    try:
+        raw = member.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return member.filename
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def _extract_member(

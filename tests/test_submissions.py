@@ -344,3 +344,17 @@ def test_a_notebook_is_measured_by_its_code_not_its_saved_plots(tmp_path: Path) 
     notebook.write_text(json.dumps({"cells": cells}))
     with pytest.raises(ValueError, match="the code in linear.ipynb is larger than 2048 KiB"):
         read_source(notebook)
+
+
+def test_zip_names_written_without_the_utf8_flag_are_read_as_meant(tmp_path: Path) -> None:
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:  # ASCII stand-ins of the same length...
+        bundle.writestr("josAB/linear.py", "J = 1\n")
+        bundle.writestr("renQe/linear.py", "R = 1\n")
+    data = archive.read_bytes()  # ...become the bytes Info-ZIP (UTF-8) and an LMS (Latin-1) write
+    data = data.replace(b"josAB", "josé".encode()).replace(b"renQe", b"ren\xe9e")
+    archive.write_bytes(data)
+    with zipfile.ZipFile(archive) as bundle:
+        assert not any(m.flag_bits & 0x800 for m in bundle.infolist())
+    subs = find(archive, tmp_path)
+    assert [(s.student, s.source) for s in subs] == [("josé", "J = 1\n"), ("renée", "R = 1\n")]
