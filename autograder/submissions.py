@@ -88,6 +88,14 @@ def discover(
     ]
     if not found:
         raise UsageError(f"no student folders in {root} (expected {root}/<student>/{module})")
+    ids: dict[str, Path] = {}
+    for folder in folders:
+        other = ids.setdefault(student_id(folder.name), folder)
+        if other != folder:  # josé in UTF-8 and jos\xe9 in Latin-1: one would be lost
+            raise UsageError(
+                f"{other} and {folder} are the same student id, '{student_id(folder.name)}'; "
+                "rename one of them"
+            )
     return found
 
 
@@ -112,9 +120,12 @@ def _student_dirs(root: Path) -> Iterator[Path]:
     # A symbolic link to a folder is a student too (``alice -> attempts/alice-2``): only the
     # class's owner can put one at this level; links inside a submission are never followed.
     for entry in root.iterdir():
-        if _IGNORED.match(entry.name) or not entry.is_dir():
+        if _IGNORED.match(entry.name):
             continue
-        yield entry
+        # A link to a folder that is gone is a student whose files cannot be read (said so in
+        # their feedback), not someone to leave out without a word.
+        if entry.is_dir() or (entry.is_symlink() and not entry.exists()):
+            yield entry
 
 
 def _nbgrader_root(root: Path, assignment: str) -> Path:

@@ -105,10 +105,11 @@ def test_a_linked_student_folder_is_a_student(tmp_path: Path) -> None:
     (tmp_path / "attempts" / "dan-2").mkdir(parents=True)
     (tmp_path / "attempts" / "dan-2" / "linear.py").write_text("D = 2\n")
     (root / "dan").symlink_to(tmp_path / "attempts" / "dan-2")
-    (root / "ghost").symlink_to(tmp_path / "nowhere")  # dangling: not a folder, not a student
+    (root / "ghost").symlink_to(tmp_path / "nowhere")  # dangling: a student we cannot read
     subs = find(root, tmp_path)
-    assert [s.student for s in subs] == ["alice", "bob", "carol", "dan"]
+    assert [s.student for s in subs] == ["alice", "bob", "carol", "dan", "ghost"]
     assert subs[3].source == "D = 2\n"
+    assert not subs[4].ok and "could not read your submission" in subs[4].problem
 
 
 def test_deep_nesting_in_a_folder_or_a_zip_fails_no_one(tmp_path: Path) -> None:
@@ -358,3 +359,14 @@ def test_zip_names_written_without_the_utf8_flag_are_read_as_meant(tmp_path: Pat
         assert not any(m.flag_bits & 0x800 for m in bundle.infolist())
     subs = find(archive, tmp_path)
     assert [(s.student, s.source) for s in subs] == [("josé", "J = 1\n"), ("renée", "R = 1\n")]
+
+
+def test_two_folders_with_one_student_id_are_refused(tmp_path: Path) -> None:
+    root = make_class(tmp_path / "class")
+    for raw in ("josé".encode(), b"jos\xe9"):  # UTF-8 and Latin-1 spellings of one name
+        folder = os.path.join(os.fsencode(root), raw)
+        os.mkdir(folder)
+        with open(os.path.join(folder, b"linear.py"), "w") as handle:
+            handle.write("J = 1\n")
+    with pytest.raises(UsageError, match="are the same student id, 'josé'; rename one"):
+        find(root, tmp_path)
