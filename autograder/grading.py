@@ -356,7 +356,8 @@ def only_run_in(out: Path) -> Iterator[None]:
     the same time would rewrite the journal under the first one (whose records would then be
     lost, and whose grades.json could miss students) and clear its temporaries."""
     with writing(out, started=False):
-        fd = os.open(out / ".autograder" / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW  # never truncate a target
+        fd = os.open(out / ".autograder" / "lock", flags, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -401,6 +402,9 @@ def grade(
     out = out.resolve()
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; name a folder for the results")
+    for part in (".autograder", ".autograder/lock", "feedback", "gradescope"):
+        if (out / part).is_symlink():  # what we write there would land wherever it points
+            raise UsageError(f"{out / part} is a symbolic link; remove it and grade again")
     if out == submissions.resolve():
         # Its feedback/ and gradescope/ folders would be taken for students on the next run.
         raise UsageError(f"--out {out} is the submissions folder itself; name another folder")

@@ -804,3 +804,23 @@ def test_grading_the_class_of_another_assignment_warns(course_copy: Path, tmp_pa
     assert f"warning: none of the 11 submissions has mlp.py: is {EXAMPLES} the class" in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize("link", [".autograder/lock", "feedback", "gradescope", ".autograder"])
+def test_a_link_inside_out_is_refused_and_its_target_untouched(
+    course_copy: Path, tmp_path: Path, link: str
+) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("important\n")
+    target = victim / "keep.txt" if link.endswith("lock") else victim
+    out = tmp_path / "out"
+    (out / ".autograder").mkdir(parents=True)
+    if link == ".autograder":
+        (out / ".autograder").rmdir()
+    (out / link).symlink_to(target)
+    result = run_cli("grade", "linear", EXAMPLES, "--out", out, cwd=course_copy)
+    assert result.returncode == 2, result.stderr
+    assert f"{out / link} is a symbolic link" in result.stderr
+    assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
+    assert (victim / "keep.txt").read_text() == "important\n"
