@@ -87,10 +87,15 @@ def _check_scores(grades_json: Path, rubric: Rubric, students: dict[str, Any]) -
             score = item.get("score") if isinstance(item, dict) else None
             if isinstance(score, bool) or not isinstance(score, int | float):
                 raise UsageError(f"{where}: the score must be a number, got {score!r}")
-            if not 0 <= score <= rubric.item(item_id).points:
+            points = rubric.item(item_id).points
+            if "max_score" in item and item["max_score"] != points:
                 raise UsageError(
-                    f"{where}: the score {score} is outside 0..{rubric.item(item_id).points:g}"
+                    f"{where} is out of {item['max_score']}, but {rubric.path} gives it "
+                    f"{points:g} points; were these grades made with another rubric? grade "
+                    "again with this one"
                 )
+            if not 0 <= score <= points:
+                raise UsageError(f"{where}: the score {score} is outside 0..{points:g}")
 
 
 def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, Any]) -> None:

@@ -97,3 +97,13 @@ def test_a_gradebook_path_a_url_would_cut_is_refused(toy_rubric: Rubric, tmp_pat
     with pytest.raises(UsageError, match="cannot contain"):
         export_to_gradebook(grades, toy_rubric, tmp_path / "grades?v=2.db")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.json", "rubric.yml"]  # nothing new
+
+
+def test_grades_made_with_other_points_are_refused(toy_rubric: Rubric, tmp_path: Path) -> None:
+    document = {
+        "assignment": "toy",
+        "students": {"al": {"items": {"a": {"score": 4.0, "max_score": 8.0}}}},
+    }
+    (tmp_path / "g.json").write_text(json.dumps(document))
+    with pytest.raises(UsageError, match="is out of 8.0, but .* gives it 4 points"):
+        export_to_gradebook(tmp_path / "g.json", toy_rubric, tmp_path / "db")
