@@ -91,6 +91,12 @@ def run_check(folder: Path, *, verbose: bool, stream: IO[str]) -> int:
         return 1
     if collector.outcomes:
         print_check_summary(rubric, collector.outcomes, stream)
+    if module.is_file() and notebook.is_file():
+        stream.write(
+            f"\n(This checked {module.name}. To check {notebook.name} instead, move "
+            f"{module.name} away. When grading, the one you changed from the release counts; "
+            "if both changed, hand in only one.)\n"
+        )
     if broken:
         stream.write(
             f"\n{len(broken)} public check(s) could not run: the error is in the check itself "

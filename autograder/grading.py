@@ -60,7 +60,7 @@ from autograder.scoring import (
     TestOutcome,
     score,
 )
-from autograder.submissions import Submission, discover, holds_submission
+from autograder.submissions import Submission, discover, holds_submission, released_sources
 
 JOURNAL_VERSION = 1
 PYTEST_USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR (the grader itself does not import pytest)
@@ -427,6 +427,7 @@ def grade(
             assignment=assignment.name,
             workdir=state_dir,
             exclude=[out],  # --out inside the submissions folder is not a student
+            untouched=released_sources(assignment.release_dir, rubric.module),
         )
         journal = Journal(state_dir / "journal.jsonl", fingerprint(assignment, rubric, secret))
         with writing(out):

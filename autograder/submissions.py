@@ -52,12 +52,19 @@ class Submission:
 
 
 def discover(
-    root: Path, *, module: str, assignment: str, workdir: Path, exclude: Sequence[Path] = ()
+    root: Path,
+    *,
+    module: str,
+    assignment: str,
+    workdir: Path,
+    exclude: Sequence[Path] = (),
+    untouched: Sequence[str] = (),
 ) -> list[Submission]:
     """All submissions under ``root`` (a folder or a .zip), sorted by student id.
 
     Folders in ``exclude`` (the grader's own output folder, when it is inside ``root``) are
-    not students.
+    not students. ``untouched`` are the sources of the released stubs (``released_sources``):
+    of several candidate files, one that is still the stub is not the submission.
     """
     if not root.exists():
         raise UsageError(f"submissions folder {root} does not exist")
@@ -81,7 +88,11 @@ def discover(
         raise UsageError(f"cannot list the submissions in {root}: {exc.strerror or exc}") from None
     found = [
         load_submission(
-            folder, student=student_id(folder.name), module=module, assignment=assignment
+            folder,
+            student=student_id(folder.name),
+            module=module,
+            assignment=assignment,
+            untouched=untouched,
         )
         for folder in folders
         if folder.resolve() not in skip
@@ -154,7 +165,9 @@ def _looks_like_student(folder: Path, assignment: str) -> bool:
     return any(f.suffix in (".py", ".ipynb") for f in folder.iterdir() if f.is_file())
 
 
-def load_submission(folder: Path, *, student: str, module: str, assignment: str) -> Submission:
+def load_submission(
+    folder: Path, *, student: str, module: str, assignment: str, untouched: Sequence[str] = ()
+) -> Submission:
     """Read one student's module (or notebook) from their folder.
 
     A folder or file the grader cannot read (permissions, an I/O error) makes this student's
@@ -162,7 +175,7 @@ def load_submission(folder: Path, *, student: str, module: str, assignment: str)
     Once it is readable, its text differs, so a rerun grades it.
     """
     try:
-        return _load_submission(folder, student=student, module=module, assignment=assignment)
+        return _load_submission(folder, student, module, assignment, untouched)
     except OSError as exc:
         where = exc.filename or folder
         return Submission(
@@ -174,13 +187,31 @@ def load_submission(folder: Path, *, student: str, module: str, assignment: str)
         )
 
 
-def _load_submission(folder: Path, *, student: str, module: str, assignment: str) -> Submission:
+def released_sources(release: Path, module: str) -> tuple[str, ...]:
+    """The code of the released stub and of its notebook edition, as ``read_source`` gives it."""
+    found = []
+    for path in (release / module, release / f"{Path(module).stem}.ipynb"):
+        try:
+            found.append(read_source(path))
+        except (OSError, ValueError):
+            continue
+    return tuple(found)
+
+
+def _load_submission(
+    folder: Path, student: str, module: str, assignment: str, untouched: Sequence[str]
+) -> Submission:
     if (folder / assignment).is_symlink():  # it could point anywhere, the solutions included
         problem = f"{assignment}/ in your submission is a symbolic link; submit the folder itself."
         return Submission(student, None, module, problem)
     base = folder / assignment if (folder / assignment).is_dir() else folder
     stem = Path(module).stem
-    candidates = _find(base, module) or _find(base, f"{stem}.ipynb")
+    candidates = _find(base, module) + _find(base, f"{stem}.ipynb")
+    if len(candidates) > 1 and untouched:
+        # The whole release handed in (the .py stub beside the finished notebook, or an old
+        # copy in a subfolder): what is still the stub is not what the student wrote.
+        edited = [path for path in candidates if not _is_one_of(path, untouched)]
+        candidates = edited or candidates[:1]
     if not candidates:
         present = sorted(p.name for p in _walk(base) if p.is_file())[:8]
         listing = ", ".join(present) if present else "the folder is empty"
@@ -202,6 +233,13 @@ def _load_submission(folder: Path, *, student: str, module: str, assignment: str
     except ValueError as exc:
         return Submission(student, None, path.name, str(exc))
     return Submission(student, source, path.name)
+
+
+def _is_one_of(path: Path, sources: Sequence[str]) -> bool:
+    try:
+        return read_source(path) in sources
+    except (OSError, ValueError):
+        return False
 
 
 def _find(base: Path, name: str) -> list[Path]:

@@ -26,6 +26,10 @@ def test_check_on_a_correct_solution_passes(tmp_path: Path) -> None:
     assert "✘" not in result.stdout
     for item in ("forward", "dx", "dW", "db"):
         assert f"[{item}," in result.stdout
+    # The release has the notebook edition beside linear.py: say which one was checked.
+    assert "(This checked linear.py. To check linear.ipynb instead, move linear.py away." in (
+        result.stdout
+    )
 
 
 def test_check_on_the_stub_says_what_to_implement(tmp_path: Path) -> None:

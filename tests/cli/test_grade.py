@@ -824,3 +824,30 @@ def test_a_link_inside_out_is_refused_and_its_target_untouched(
     assert f"{out / link} is a symbolic link" in result.stderr
     assert sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
     assert (victim / "keep.txt").read_text() == "important\n"
+
+
+def test_the_whole_release_handed_in_is_graded_by_what_the_student_edited(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    from autograder.notebook import render_notebook
+
+    release = course_copy / "assignments" / "linear"
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    finished = render_notebook((release / "README.md").read_text(), reference, "linear.py")
+    klass = tmp_path / "class"
+    # nb: the release folder, the notebook finished, linear.py still the stub
+    shutil.copytree(release, klass / "nb")
+    (klass / "nb" / "linear.ipynb").write_text(finished)
+    # old: a finished notebook, and an old copy of the stub in a subfolder
+    (klass / "old" / "old").mkdir(parents=True)
+    (klass / "old" / "linear.ipynb").write_text(finished)
+    shutil.copy(release / "linear.py", klass / "old" / "old" / "linear.py")
+    # both: a finished .py and a finished notebook that differ: which one is meant?
+    (klass / "both").mkdir()
+    (klass / "both" / "linear.py").write_text(reference)
+    (klass / "both" / "linear.ipynb").write_text(finished.replace("x @ W + b", "x @ W - b"))
+    doc = grade(course_copy, klass, tmp_path / "out")
+    assert doc["students"]["nb"]["score"] == doc["students"]["old"]["score"] == 20.0
+    both = doc["students"]["both"]
+    assert both["status"] == "error"
+    assert "Several files could be your submission (linear.py, linear.ipynb)" in both["feedback"]
