@@ -205,8 +205,15 @@ def overall_feedback(
     full = [i.id for i in items if i.score == i.max_score]
     if len(full) == len(items):
         return f"Full marks: {earned:g}/{rubric.max_score:g}. Every item passed."
-    lost = [i.id for i in items if i.score < i.max_score]
+    # This line is shown at once (on Gradescope too): items not shown yet are only counted.
+    lost = [i for i in items if i.score < i.max_score]
+    named = [i.id for i in lost if i.visibility in ("visible", "after_published")]
+    unnamed = len(lost) - len(named)
+    where = ", ".join(named)
+    if unnamed:
+        later = f"{unnamed} item{'s' if unnamed != 1 else ''} not shown yet"
+        where = f"{where} and {later}" if where else later
     return (
-        f"Score {earned:g}/{rubric.max_score:g}. Points lost on: {', '.join(lost)}. "
+        f"Score {earned:g}/{rubric.max_score:g}. Points lost on: {where}. "
         "See each item below for what was checked and what went wrong."
     )

@@ -13,6 +13,7 @@ from autograder.report import (
     feedback_markdown,
     gradebook_csv,
     gradebook_json,
+    gradescope_results,
     write_gradebooks,
     write_reports,
 )
@@ -200,3 +201,19 @@ def test_a_folder_in_the_way_is_what_the_error_names(tmp_path: Path) -> None:
         atomic_write(tmp_path / "grades.json", "{}\n")
     assert caught.value.filename == str(tmp_path / "grades.json")
     assert [p.name for p in tmp_path.iterdir()] == ["grades.json"]  # no temporary left
+
+
+def test_the_summary_line_never_names_an_item_not_shown_yet(tmp_path: Path) -> None:
+    path = tmp_path / "rubric.yml"
+    path.write_text(
+        "assignment: toy\nmodule: toy.py\nitems:\n  - id: shown\n    points: 1\n"
+        "  - id: secret_item\n    points: 1\n    visibility: hidden\n"
+        "  - id: later_item\n    points: 1\n    visibility: after_due_date\n"
+    )
+    rubric = load_rubric(path)
+    outcomes = [TestOutcome(f"t::{i}", i, FAILED, "wrong") for i in rubric.ids]
+    grade = score(rubric, "zoe", outcomes)
+    assert "Points lost on: shown and 2 items not shown yet." in grade.feedback
+    assert "secret_item" not in feedback_markdown(rubric, grade, before_due=True)
+    results = json.dumps(gradescope_results(rubric, grade)["output"])
+    assert "secret_item" not in results and "later_item" not in results
