@@ -47,6 +47,7 @@ set -euo pipefail
 ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
 AUTOGRADER="${{AUTOGRADER_BIN:-/opt/autograder/bin/autograder}}"
 WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
 # The course secret, bundled: read from the variable the grader looks at first, whatever file
 # course.yml names (the grading processes never see the variable).
 export {secret_env}="$(cat "$ROOT/source/course/.autograder/secret")"

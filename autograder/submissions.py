@@ -135,6 +135,8 @@ def _student_dirs(root: Path) -> Iterator[Path]:
             continue
         # A link to a folder that is gone is a student whose files cannot be read (said so in
         # their feedback), not someone to leave out without a word.
+        if (entry / ".autograder" / "journal.jsonl").is_file():
+            continue  # the grader's own output folder of an earlier run, not a student
         if entry.is_dir() or (entry.is_symlink() and not entry.exists()):
             yield entry
 

@@ -370,3 +370,11 @@ def test_two_folders_with_one_student_id_are_refused(tmp_path: Path) -> None:
             handle.write("J = 1\n")
     with pytest.raises(UsageError, match="are the same student id, 'josé'; rename one"):
         find(root, tmp_path)
+
+
+def test_an_earlier_output_folder_in_the_class_is_no_student(tmp_path: Path) -> None:
+    root = make_class(tmp_path / "class")
+    (root / "results" / ".autograder").mkdir(parents=True)  # an earlier run's --out
+    (root / "results" / ".autograder" / "journal.jsonl").write_text("{}\n")
+    (root / "results" / "feedback").mkdir()
+    assert [s.student for s in find(root, tmp_path)] == ["alice", "bob", "carol"]

@@ -52,7 +52,10 @@ def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
     (root / "submission" / "linear.py").write_text(coins)
     # Without AUTOGRADER_SECRET: the bundle's own copy of the course secret is used.
     env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SECRET"}
+    scratch = tmp_path / "scratch"  # where run_autograder's mktemp -d goes
+    scratch.mkdir()
     env |= {
+        "TMPDIR": str(scratch),
         "GRADESCOPE_ROOT": str(root),
         "AUTOGRADER_BIN": str(Path(sys.executable).parent / "autograder"),
     }
@@ -89,6 +92,7 @@ def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
     assert frank["score"] != anonymous["score"]  # the coins fall differently for each id
     assert run_on_gradescope("frank@example.edu") == frank
     assert run_on_gradescope(None) == anonymous
+    assert list(scratch.iterdir()) == []  # each run removed its working folder
 
 
 def test_export_nbgrader_without_grades_says_what_it_needs(course_copy: Path) -> None:
