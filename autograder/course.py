@@ -25,6 +25,7 @@ import datetime as dt
 import os
 import re
 import secrets
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -230,6 +231,13 @@ class Course:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(value + "\n")
+        # Said once, when it happens: a fresh clone (the file is git-ignored) or an unset
+        # variable would otherwise change every hidden input without a word.
+        print(
+            f"note: created a new course secret in {path}; keep it (or set "
+            f"${self.secret_source.env}): every hidden input depends on it",
+            file=sys.stderr,
+        )
         return value
 
 

@@ -85,7 +85,7 @@ def test_bad_course_names_line(
 
 
 def test_secret_from_env_then_file_created_once(
-    course_dir: Path, monkeypatch: pytest.MonkeyPatch
+    course_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     course = load_course(course_dir / "course.yml")
     monkeypatch.setenv("TEST_AG_SECRET", "from-env-0123456789")
@@ -95,7 +95,9 @@ def test_secret_from_env_then_file_created_once(
     path = course_dir / ".autograder" / "secret"
     assert path.read_text().strip() == first
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert f"note: created a new course secret in {path}" in capsys.readouterr().err
     assert course.secret() == first  # stable: regrades see the same inputs
+    assert capsys.readouterr().err == ""  # said once, when it happens
 
 
 def test_a_secret_from_the_environment_is_stripped_like_the_files(
