@@ -317,10 +317,18 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             body = source
         else:
             raise ValueError(f"{invalid}: the source of cell {number} is not text.")
-        lines = [
-            f"# (IPython line removed) {line}" if line.lstrip().startswith(("%", "!")) else line
-            for line in body.splitlines()
-        ]
+        lines = body.splitlines()
+        first = next((line.strip() for line in lines if line.strip()), "")
+        if first.startswith("%%") and first[2:].split(" ")[0] not in _PYTHON_CELL_MAGICS:
+            # %%bash, %%html, %%writefile...: the body is not Python; the whole cell goes.
+            lines = [f"# (IPython cell removed) {line}" for line in lines]
+        else:
+            lines = [
+                f"# (IPython line removed) {line}"
+                if line.lstrip().startswith(("%", "!")) or _HELP_LINE.match(line)
+                else line
+                for line in lines
+            ]
         parts.append(f"# In[{number}]\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
@@ -330,6 +338,12 @@ MAX_ZIP_DEPTH = 32
 # What a member's own name or place causes (too long, a file and a folder of the same name),
 # as opposed to the disk (full, read-only), which stops the run as an OutputError.
 _BAD_MEMBER_ERRORS = {errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR}
+
+
+# Cell magics whose body is Python (timed, captured, or run as is).
+_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+# ``np.sum?``, ``??np.sum``: IPython help, not Python.
+_HELP_LINE = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 
 
 def extract_zip(archive: Path, target: Path) -> None:

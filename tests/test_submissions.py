@@ -378,3 +378,19 @@ def test_an_earlier_output_folder_in_the_class_is_no_student(tmp_path: Path) -> 
     (root / "results" / ".autograder" / "journal.jsonl").write_text("{}\n")
     (root / "results" / "feedback").mkdir()
     assert [s.student for s in find(root, tmp_path)] == ["alice", "bob", "carol"]
+
+
+def test_notebook_cells_that_are_not_python_are_left_out() -> None:
+    cells = [
+        {"cell_type": "code", "source": "def f(x):\n    return x\n"},
+        {"cell_type": "code", "source": "%%bash\necho hello\nls -l"},
+        {"cell_type": "code", "source": "%%html\n<b>bold</b>"},
+        {"cell_type": "code", "source": "%%time\ny = f(2)"},
+        {"cell_type": "code", "source": "np.sum?\n??f\nz = 'why?'  # really?"},
+    ]
+    script = notebook_source(json.dumps({"cells": cells}))
+    compile(script, "nb", "exec")
+    assert "# (IPython cell removed) echo hello" in script
+    assert "\ny = f(2)" in script  # %%time's body is Python: kept
+    assert "\nz = 'why?'  # really?" in script
+    assert "# (IPython line removed) np.sum?" in script
