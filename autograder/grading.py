@@ -46,6 +46,7 @@ from autograder.errors import BindingError, OutputError, SandboxError, UsageErro
 from autograder.progress import Progress
 from autograder.report import (
     atomic_write_bytes,
+    remove_reports_of_others,
     remove_stale_temporaries,
     sync_filesystem,
     write_gradebooks,
@@ -501,6 +502,7 @@ def grade(
         with writing(out):
             sync_filesystem(out)  # every report on disk before grades.json says the run is complete
             write_gradebooks(out, rubric, grades)
+            remove_reports_of_others(out, [g.student for g in grades])
         # A hidden test that broke (not the student's doing) is the grader failing, too.
         internal += [f"{g.student}: {g.internal_errors[0]}" for g in grades if g.internal_errors]
         return GradeRun(

@@ -255,6 +255,30 @@ def write_student_reports(
 _TEMPORARY = re.compile(r"^\..+\.[0-9]+\.tmp$")
 
 
+def remove_reports_of_others(out: Path, students: Sequence[str]) -> int:
+    """Remove the feedback pages and Gradescope results of students no longer in the class
+    (renamed, removed): published, they would still carry an old grade. Only files of the
+    kind ``write_student_reports`` writes are touched; how many were removed."""
+    pages = {feedback_path(out, s).name for s in students}
+    results = {gradescope_path(out, s).parent.name for s in students}
+    removed = 0
+    if (out / "feedback").is_dir():
+        for page in (out / "feedback").iterdir():
+            if page.suffix == ".md" and page.name not in pages and page.is_file():
+                page.unlink()
+                removed += 1
+    if (out / "gradescope").is_dir():
+        for folder in (out / "gradescope").iterdir():
+            result = folder / "results.json"
+            if folder.name in results or folder.is_symlink() or not result.is_file():
+                continue
+            result.unlink()
+            removed += 1
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if nothing else is in it
+    return removed
+
+
 def remove_stale_temporaries(out: Path) -> int:
     """Delete what ``atomic_write`` left when the process was killed mid-write; how many.
 

@@ -851,3 +851,24 @@ def test_the_whole_release_handed_in_is_graded_by_what_the_student_edited(
     both = doc["students"]["both"]
     assert both["status"] == "error"
     assert "Several files could be your submission (linear.py, linear.ipynb)" in both["feedback"]
+
+
+def test_reports_of_students_no_longer_in_the_class_are_removed(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES, klass)
+    out = tmp_path / "out"
+    grade(course_copy, klass, out)
+    (klass / "bob").rename(klass / "bobby")
+    shutil.rmtree(klass / "carol")
+    (out / "feedback" / "notes.txt").write_text("mine\n")  # not a report: kept
+    (out / "gradescope" / "carol" / "extra.txt").write_text("mine\n")
+    doc = grade(course_copy, klass, out)
+    assert "bob" not in doc["students"] and "bobby" in doc["students"]
+    assert not (out / "feedback" / "bob.md").exists() and (out / "feedback" / "bobby.md").exists()
+    assert not (out / "feedback" / "carol.md").exists()
+    assert not (out / "gradescope" / "bob").exists()
+    assert not (out / "gradescope" / "carol" / "results.json").exists()
+    assert (out / "gradescope" / "carol" / "extra.txt").exists()
+    assert (out / "feedback" / "notes.txt").exists()
