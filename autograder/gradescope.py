@@ -57,10 +57,11 @@ STUDENT="$("$(dirname "$AUTOGRADER")/python" -c '
 import json, re, sys
 try:
     users = json.load(open(sys.argv[1]))["users"]
-    ident = "+".join(sorted(str(u.get("email") or u["id"]) for u in users))
+    names = [u.get("email") or u.get("id") for u in users]
+    ident = "+".join(sorted(str(n) for n in names if n not in (None, "")))
 except Exception:
     ident = ""
-print(re.sub(r"[^A-Za-z0-9_.@+-]", "_", ident).lstrip(".")[:200] or "submission")
+print(re.sub(r"[^\\w.@+-]", "_", ident).lstrip(".")[:200] or "submission")
 ' "$ROOT/submission_metadata.json")"
 mkdir -p "$WORK/class/$STUDENT" "$ROOT/results"
 cp -r "$ROOT/submission/." "$WORK/class/$STUDENT/"

@@ -133,3 +133,29 @@ def test_a_bundle_is_never_written_over_something_that_is_not_a_file(
     assert result.returncode == 2, result.stderr
     assert f"--out {fifo} exists and is not a regular file" in result.stderr
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+@pytest.mark.parametrize(
+    ("users", "student"),
+    [
+        ([{"email": "frank@example.edu", "id": 1}], "frank@example.edu"),
+        ([{"email": "zoé@exämple.edu", "id": 1}], "zoé@exämple.edu"),  # as a folder would be
+        ([{"email": "o'brien@x.edu"}], "o_brien@x.edu"),
+        ([{"email": "b@x.edu"}, {"email": None, "id": 5}], "5+b@x.edu"),  # a group, sorted
+        ([{"email": None, "id": None}], "submission"),  # never the student "None"
+        ([], "submission"),
+    ],
+)
+def test_the_bundle_names_a_student_by_their_gradescope_email(
+    tmp_path: Path, users: list[dict[str, object]], student: str
+) -> None:
+    from autograder.gradescope import RUN_AUTOGRADER
+
+    script = RUN_AUTOGRADER.format(assignment="linear", secret_env="AUTOGRADER_SECRET")
+    code = script.split("-c '", 1)[1].split("' \"$ROOT", 1)[0]  # run_autograder's own Python
+    metadata = tmp_path / "submission_metadata.json"
+    metadata.write_text(json.dumps({"id": 1, "users": users}))
+    named = subprocess.run(
+        [sys.executable, "-c", code, str(metadata)], capture_output=True, text=True, timeout=60
+    )
+    assert named.stdout.strip() == student
