@@ -89,7 +89,7 @@ def run_check(folder: Path, *, verbose: bool, stream: IO[str]) -> int:
                 stream.write(captured.getvalue())
             stream.write("No public check ran: pytest stopped, for the reason shown above.\n")
         return 1
-    if collector.outcomes:
+    if collector.outcomes and not verbose:  # with -v, pytest's own report ends with it
         print_check_summary(rubric, collector.outcomes, stream)
     if module.is_file() and notebook.is_file():
         stream.write(

@@ -122,3 +122,11 @@ def test_a_module_that_is_a_folder_is_named(tmp_path: Path) -> None:
     result = run_cli("check", cwd=folder)
     assert result.returncode == 2
     assert "linear.py is not a file" in result.stderr
+
+
+def test_check_verbose_shows_pytest_and_the_summary_once(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    result = run_cli("check", "-v", cwd=folder)
+    assert result.returncode == 0, result.stdout
+    assert "passed" in result.stdout and "test_linear.py" in result.stdout  # pytest's report
+    assert result.stdout.count("public checks by rubric item") == 1
