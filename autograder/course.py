@@ -71,6 +71,10 @@ class Assignment:
     due: dt.datetime | None
     limits: GradingLimits
     root: Path
+    # Where course.yml names it: a missing solutions/<a>/ is reported there, when this
+    # assignment is used (another assignment's missing folder stops nothing).
+    course_path: Path | None = None
+    line: int | None = None
 
     @property
     def solution_dir(self) -> Path:
@@ -97,6 +101,9 @@ class Assignment:
         return self.solution_dir / "mutants"
 
     def rubric(self) -> Rubric:
+        if not self.solution_dir.is_dir():
+            problem = f"assignment '{self.name}' has no folder solutions/{self.name}/"
+            raise ConfigError(self.course_path or self.root / "course.yml", self.line, problem)
         rubric = load_rubric(self.rubric_path)
         if rubric.assignment != self.name:
             raise ConfigError(
@@ -283,11 +290,10 @@ def load_course(path: Path) -> Course:
             due=_parse_due(node, due),
             limits=_read_limits(node.child("limits", "limits", default=None), defaults),
             root=path.parent,
+            course_path=path,
+            line=raw.line_of(key),
         )
         node.done()
-        if not assignments[key].solution_dir.is_dir():
-            problem = f"assignment '{key}' has no folder solutions/{key}/"
-            raise ConfigError(path, raw.line_of(key), problem)
     root.done()
     return Course(name=name, path=path, secret_source=secret, assignments=assignments)
 

@@ -89,6 +89,8 @@ def _tree(bundle: zipfile.ZipFile, source: Path, prefix: str) -> None:
 
 def build_bundle(course: Course, assignment: Assignment, package_root: Path) -> bytes:
     """The Gradescope autograder zip for one assignment, as bytes."""
+    assignment.reference_source(assignment.rubric())  # a bundle that cannot grade: exit 2 here
+    assignment.check_hidden_tests()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as bundle:
         _add(bundle, "setup.sh", SETUP_SH.encode(), 0o755)

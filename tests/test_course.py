@@ -69,7 +69,6 @@ def test_unknown_assignment_is_a_usage_error(course_dir: Path) -> None:
         ("due: 2026-12-11T23:59:00Z", "due: 2026-13-45", 10, "'2026-13-45' is not a valid date"),
         ("  linear:", "  ? [linear, mlp]\n  :", 8, "a key must be a plain value, not a list"),
         ("due: 2026-12-11T23:59:00Z", "due: next friday", 10, "not an ISO date"),
-        ("  linear:", "  mlp:", 8, "no folder solutions/mlp/"),
         ("name: Test course", "nam: Test course", 1, "did you mean 'name'"),
     ],
 )
@@ -212,3 +211,14 @@ def test_a_course_file_that_is_a_fifo_is_refused_not_waited_on(tmp_path: Path) -
     os.mkfifo(fifo)
     with pytest.raises(ConfigError, match="not a regular file"):
         load_course(fifo)
+
+
+def test_an_assignment_without_its_folder_stops_only_itself(course_dir: Path) -> None:
+    path = course_dir / "course.yml"
+    path.write_text(COURSE + "  mlp:\n    title: Not written yet\n")
+    course = load_course(path)  # linear can still be used
+    assert course.assignment("linear").solution_dir.is_dir()
+    with pytest.raises(ConfigError) as info:
+        course.assignment("mlp").rubric()
+    assert (info.value.path, info.value.line) == (path, 13)
+    assert "assignment 'mlp' has no folder solutions/mlp/" in str(info.value)

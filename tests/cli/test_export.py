@@ -159,3 +159,11 @@ def test_the_bundle_names_a_student_by_their_gradescope_email(
         [sys.executable, "-c", code, str(metadata)], capture_output=True, text=True, timeout=60
     )
     assert named.stdout.strip() == student
+
+
+def test_a_bundle_of_a_course_that_cannot_grade_is_refused(course_copy: Path) -> None:
+    shutil.rmtree(course_copy / "solutions" / "linear" / "tests")
+    result = run_cli("export", "gradescope", "linear", cwd=course_copy)
+    assert result.returncode == 2
+    assert "the hidden tests folder does not exist" in result.stderr
+    assert not (course_copy / "linear-gradescope.zip").exists()

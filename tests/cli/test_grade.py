@@ -872,3 +872,13 @@ def test_reports_of_students_no_longer_in_the_class_are_removed(
     assert not (out / "gradescope" / "carol" / "results.json").exists()
     assert (out / "gradescope" / "carol" / "extra.txt").exists()
     assert (out / "feedback" / "notes.txt").exists()
+
+
+def test_another_assignment_without_its_folder_does_not_stop_this_one(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    shutil.rmtree(course_copy / "solutions" / "mlp")  # listed in course.yml, not written yet
+    grade(course_copy, EXAMPLES, tmp_path / "out")
+    verified = run_cli("verify", "mlp", cwd=course_copy)
+    assert verified.returncode == 2
+    assert "course.yml:" in verified.stdout and "has no folder solutions/mlp/" in verified.stdout
