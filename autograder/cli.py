@@ -365,7 +365,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.grades is None:
         raise_usage("export nbgrader needs --grades DIR/grades.json")
     count = export_to_gradebook(args.grades, assignment.rubric(), args.db)
-    print(f"exported {count} students of {args.assignment} to nbgrader gradebook {args.db}")
+    print(
+        f"exported {count} submissions of {args.assignment} to nbgrader gradebook {args.db} "
+        "(students without one are on the roster, not given 0)"
+    )
     return 0
 
 

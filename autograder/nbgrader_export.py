@@ -49,7 +49,7 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
             f"cannot write the nbgrader gradebook {db} ({cause}); fix that and export "
             "again (entries written before the failure are updated, not duplicated)"
         ) from None
-    return len(students)
+    return sum(1 for record in students.values() if record.get("status") != "missing")
 
 
 def _read_grades(grades_json: Path) -> dict[str, Any]:
@@ -111,6 +111,8 @@ def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, A
             )
         for student, record in sorted(students.items()):
             gradebook.update_or_create_student(student)
+            if record.get("status") == "missing":
+                continue  # on the roster, with no submission: nbgrader's "not submitted", not 0
             gradebook.update_or_create_submission(rubric.assignment, student)
             for item_id, item in record.get("items", {}).items():
                 grade = gradebook.find_grade(item_id, notebook, rubric.assignment, student)

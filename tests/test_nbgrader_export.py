@@ -107,3 +107,24 @@ def test_grades_made_with_other_points_are_refused(toy_rubric: Rubric, tmp_path:
     (tmp_path / "g.json").write_text(json.dumps(document))
     with pytest.raises(UsageError, match="is out of 8.0, but .* gives it 4 points"):
         export_to_gradebook(tmp_path / "g.json", toy_rubric, tmp_path / "db")
+
+
+def test_a_student_without_a_submission_is_on_the_roster_not_given_zero(
+    toy_rubric: Rubric, tmp_path: Path
+) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    document = {
+        "assignment": "toy",
+        "students": {
+            "al": {"status": "graded", "items": {"a": {"score": 4.0}}},
+            "mo": {"status": "missing", "items": {"a": {"score": 0.0}}},
+        },
+    }
+    (tmp_path / "g.json").write_text(json.dumps(document))
+    db = tmp_path / "gradebook.db"
+    assert export_to_gradebook(tmp_path / "g.json", toy_rubric, db) == 1
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        assert {s.id for s in gradebook.students} == {"al", "mo"}
+        with pytest.raises(MissingEntry):
+            gradebook.find_submission("toy", "mo")
