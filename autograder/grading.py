@@ -406,7 +406,7 @@ def grade(
     for part in (".autograder", ".autograder/lock", "feedback", "gradescope"):
         if (out / part).is_symlink():  # what we write there would land wherever it points
             raise UsageError(f"{out / part} is a symbolic link; remove it and grade again")
-    if out == submissions.resolve():
+    if out in (submissions.resolve(), submissions.resolve() / "submitted"):
         # Its feedback/ and gradescope/ folders would be taken for students on the next run.
         raise UsageError(f"--out {out} is the submissions folder itself; name another folder")
     class_folders = (submissions.resolve(), submissions.resolve() / "submitted")

@@ -516,6 +516,12 @@ def test_the_class_folder_itself_or_an_empty_path_is_refused_as_out(
     result = run_cli("grade", "linear", klass, "--out", klass, cwd=course_copy)
     assert result.returncode == 2, result.stderr
     assert f"--out {klass} is the submissions folder itself" in result.stderr
+    nbgrader = tmp_path / "nbclass"
+    (nbgrader / "submitted" / "alice" / "linear").mkdir(parents=True)
+    shutil.copy(klass / "alice" / "linear.py", nbgrader / "submitted" / "alice" / "linear")
+    inside = run_cli("grade", "linear", nbgrader, "--out", nbgrader / "submitted", cwd=course_copy)
+    assert inside.returncode == 2, inside.stderr
+    assert f"--out {nbgrader / 'submitted'} is the submissions folder itself" in inside.stderr
     alice = run_cli("grade", "linear", klass, "--out", klass / "alice", cwd=course_copy)
     assert alice.returncode == 2, alice.stderr
     assert f"--out {klass / 'alice'} is a student's folder (it holds their linear.py)" in (
