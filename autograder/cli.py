@@ -309,6 +309,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         )
     if result.isolation_warning:
         print(f"warning: {result.isolation_warning}", file=sys.stderr)
+    like_assignments = sorted({g.student for g in result.grades} & set(course.assignments))
+    if like_assignments:
+        print(
+            f"warning: students named like assignments ({', '.join(like_assignments)}): is "
+            f"{args.submissions} one folder above the class?",
+            file=sys.stderr,
+        )
     if result.grades and all(g.status == "missing" for g in result.grades):
         module = course.assignment(args.assignment).rubric().module
         print(

@@ -22,7 +22,7 @@ def print_grade_summary(result: GradeRun, rubric: Rubric, out: Path, stream: IO[
     if len(grades) <= MAX_TABLE_ROWS:
         rows = [
             [
-                grade.student,
+                shown_id(grade.student),
                 grade.status,
                 *(f"{_num(i.score)}/{_num(i.max_score)}" for i in grade.items),
                 f"{_num(grade.score)}/{_num(grade.max_score)}",
@@ -74,6 +74,12 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1)
 
     rule = "-" * len(line(["-" * w for w in widths]))
     return "\n".join([line(head), rule, *(line(r) for r in rows)]) + "\n"
+
+
+def shown_id(student: str) -> str:
+    """A student id as the terminal may show it: a folder name can hold escape sequences,
+    carriage returns and newlines, which would repaint or break the table."""
+    return "".join(c if c.isprintable() else "?" for c in student)
 
 
 def print_check_summary(rubric: Rubric, outcomes: Sequence[TestOutcome], stream: IO[str]) -> None:

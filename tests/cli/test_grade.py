@@ -888,3 +888,21 @@ def test_another_assignment_without_its_folder_does_not_stop_this_one(
     verified = run_cli("verify", "mlp", cwd=course_copy)
     assert verified.returncode == 2
     assert "course.yml:" in verified.stdout and "has no folder solutions/mlp/" in verified.stdout
+
+
+def test_the_class_given_one_folder_too_high_warns(course_copy: Path) -> None:
+    out = course_copy / "out"
+    result = run_cli("grade", "linear", EXAMPLES.parent, "--out", out, cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    assert "warning: students named like assignments (linear" in result.stderr
+    assert "one folder above the class?" in result.stderr
+
+
+def test_control_characters_in_an_id_never_reach_the_terminal(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "alice", klass / "eve\x1b[2Jx")  # would clear the screen
+    result = run_cli("grade", "linear", klass, "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "eve?[2Jx" in result.stdout
