@@ -32,8 +32,8 @@ class _Collector:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
-            path, name = report.nodeid.split("::")[0], report.nodeid.split("::")[-1]
-            self.failed.append(f"{Path(path).name}::{name}")  # as plugin.test_id names it
+            parts = report.nodeid.split("::")
+            self.failed.append(f"{Path(parts[0]).name}::{parts[-1]}")  # as plugin.test_id names it
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

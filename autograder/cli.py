@@ -303,10 +303,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         progress_stream=None if args.quiet else sys.stderr,
         fresh=args.fresh,
     )
+    rubric = course.assignment(args.assignment).rubric()  # read once more: it was valid
     if not args.quiet:
-        print_grade_summary(
-            result, course.assignment(args.assignment).rubric(), args.out, sys.stdout
-        )
+        print_grade_summary(result, rubric, args.out, sys.stdout)
     if result.isolation_warning:
         print(f"warning: {result.isolation_warning}", file=sys.stderr)
     like_assignments = sorted({g.student for g in result.grades} & set(course.assignments))
@@ -317,9 +316,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if result.grades and all(g.status == "missing" for g in result.grades):
-        module = course.assignment(args.assignment).rubric().module
         print(
-            f"warning: none of the {len(result.grades)} submissions has {module}: is "
+            f"warning: none of the {len(result.grades)} submissions has {rubric.module}: is "
             f"{args.submissions} the class of another assignment?",
             file=sys.stderr,
         )

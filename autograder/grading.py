@@ -289,7 +289,9 @@ class Journal:
                 except ValueError:
                     continue  # the line being written when the grader was killed
                 if _well_formed(entry):  # anything else was not written by us: ignored
-                    yield json.dumps(entry), entry
+                    # Written anew only where clean_text may have changed it (an escaped
+                    # surrogate: json.dumps writes them as \ud...), not for every line.
+                    yield (json.dumps(entry) if "\\ud" in line else line.rstrip("\n")), entry
 
     def open(self, keep: Mapping[str, str] | None) -> None:
         """Start a run: keep entries whose student and source hash are in ``keep`` (None: none).
@@ -406,10 +408,10 @@ def grade(
     for part in (".autograder", ".autograder/lock", "feedback", "gradescope"):
         if (out / part).is_symlink():  # what we write there would land wherever it points
             raise UsageError(f"{out / part} is a symbolic link; remove it and grade again")
-    if out in (submissions.resolve(), submissions.resolve() / "submitted"):
+    class_folders = (submissions.resolve(), submissions.resolve() / "submitted")
+    if out in class_folders:
         # Its feedback/ and gradescope/ folders would be taken for students on the next run.
         raise UsageError(f"--out {out} is the submissions folder itself; name another folder")
-    class_folders = (submissions.resolve(), submissions.resolve() / "submitted")
     if out.parent in class_folders and holds_submission(out, rubric.module):
         # Grading would skip it as its own output folder: that student would silently vanish.
         raise UsageError(

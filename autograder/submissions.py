@@ -34,6 +34,15 @@ MAX_ZIP_BYTES = 512 * 1024 * 1024
 MAX_ZIP_MEMBERS = 100_000
 _SEARCH_DEPTH = 3
 _IGNORED = re.compile(r"^(\.|__MACOSX$|__pycache__$)")
+# A class zip holds class/student/assignment/.../file: far less deep than this.
+MAX_ZIP_DEPTH = 32
+# What a member's own name or place causes (too long, a file and a folder of the same name),
+# as opposed to the disk (full, read-only), which stops the run as an OutputError.
+_BAD_MEMBER_ERRORS = {errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR}
+# Cell magics whose body is Python (timed, captured, or run as is).
+_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+# ``np.sum?``, ``??np.sum``: IPython help, not Python.
+_HELP_LINE = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 
 
 @dataclass(frozen=True)
@@ -283,12 +292,12 @@ def read_source(path: Path) -> str:
     except UnicodeDecodeError:
         raise ValueError(f"{path.name} is not UTF-8 text.") from None
     source = notebook_source(text, path.name) if path.suffix == ".ipynb" else text
-    if len(source.encode("utf-8", "replace")) > MAX_SOURCE_BYTES:
-        raise ValueError(f"the code in {path.name} is larger than {MAX_SOURCE_BYTES // 1024} KiB.")
     try:  # a notebook's JSON can spell a lone surrogate ("\\udcff"), which is no text at all
-        source.encode("utf-8")
+        size = len(source.encode("utf-8"))
     except UnicodeEncodeError:
         raise ValueError(f"{path.name} holds characters that are not valid Unicode.") from None
+    if size > MAX_SOURCE_BYTES:
+        raise ValueError(f"the code in {path.name} is larger than {MAX_SOURCE_BYTES // 1024} KiB.")
     return source
 
 
@@ -331,19 +340,6 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             ]
         parts.append(f"# In[{number}]\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"
-
-
-# A class zip holds class/student/assignment/.../file: far less deep than this.
-MAX_ZIP_DEPTH = 32
-# What a member's own name or place causes (too long, a file and a folder of the same name),
-# as opposed to the disk (full, read-only), which stops the run as an OutputError.
-_BAD_MEMBER_ERRORS = {errno.ENAMETOOLONG, errno.EEXIST, errno.ENOTDIR, errno.EISDIR}
-
-
-# Cell magics whose body is Python (timed, captured, or run as is).
-_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
-# ``np.sum?``, ``??np.sum``: IPython help, not Python.
-_HELP_LINE = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 
 
 def extract_zip(archive: Path, target: Path) -> None:
