@@ -1,7 +1,7 @@
 """The grader's side of one worker: calls under a deadline, capped reads, typed failures.
 
 Everything read from the worker is hostile input. Every frame is length-checked before its
-buffer is allocated, output is kept up to ``output_kb`` and then the pipe is closed, every
+buffer is allocated, output is kept up to ``output_kb`` (the rest is dropped), every
 reply is decoded by :mod:`autograder.sandbox.codec` (no pickle, numeric ``.npy`` only), and
 every failure becomes one of the ``StudentError`` subclasses, never an exception of ours.
 """
@@ -34,6 +34,8 @@ from autograder.sandbox.model import Handle, Limits, Ref, Step, StepResult, Work
 EXIT_GRACE = 0.5
 # How long the runner may take to report an exit it has certainly seen (it reaps at once).
 REPORT_TIMEOUT = 10.0
+DRAIN_READS = 64  # 4 MiB of output read per wake-up, at most
+OUTPUT_CLOSE_MB = 64  # output read (most of it dropped) before the pipe is closed
 _TRUNCATED = "\n[output truncated]"
 # Where Python's default repr puts an object's address (``<Cache object at 0x7f3a...>``): it
 # changes from run to run, and in an error message it would change the feedback a regrade
@@ -128,6 +130,8 @@ class Worker:
         os.set_blocking(output, False)
         self._output = bytearray()
         self._truncated = False
+        self._output_read = 0  # bytes read from the output pipe, kept or not
+        self._output_closed = False  # we closed it: the worker printed past OUTPUT_CLOSE_MB
         self._handle_base = handle_base
         self._handles: set[int] = set()
         self._seq = 0
@@ -445,10 +449,10 @@ class Worker:
         line = reply.get("line")
         exc_type = reply.get("type")
         message = _ADDRESS.sub(" at 0x…>", str(reply.get("msg", "")))[:300]
-        if exc_type == "BrokenPipeError" and self._truncated:  # we closed the output pipe
+        if exc_type == "BrokenPipeError" and self._output_closed:  # we closed the output pipe
             message = (
-                f"your code printed more than {self.limits.output_kb} KiB, the most that is "
-                "kept, and printing fails after that; print less in the graded functions"
+                f"your code printed more than {OUTPUT_CLOSE_MB} MiB, and printing fails after "
+                f"that (only the first {self.limits.output_kb} KiB are kept anyway); print less"
             )
         return cls(
             message,
@@ -516,19 +520,31 @@ class Worker:
     # -- output and handles ----------------------------------------------------------------
 
     def _drain_output(self) -> None:
+        """Read what the worker printed: keep the first ``output_kb``, read and drop the rest.
+
+        Printing more than is kept is not the student's error (a debugging print in a function
+        called a hundred times adds up), so the rest is read and dropped, up to
+        ``OUTPUT_CLOSE_MB``; only then is the pipe closed (further prints raise
+        ``BrokenPipeError`` in the worker), so a flood costs us little. Our memory stays
+        bounded whatever it prints. At most ``DRAIN_READS`` reads per call, so a worker printing
+        without end cannot keep us from its deadline.
+        """
         cap = self.limits.output_kb * 1024
-        while self._output_fd is not None:
+        for _ in range(DRAIN_READS):
+            if self._output_fd is None:
+                return
             try:
                 chunk = os.read(self._output_fd, 65536)
             except BlockingIOError:
                 return
+            self._output_read += len(chunk)
             room = cap - len(self._output)
-            self._output += chunk[:room]
+            if room > 0:
+                self._output += chunk[:room]
             if len(chunk) > room:
                 self._truncated = True
-            if not chunk or self._truncated:
-                # Closing makes further writes fail (EPIPE), so the worker cannot make us
-                # read more: our memory stays bounded whatever it prints.
+            if not chunk or self._output_read > OUTPUT_CLOSE_MB << 20:
+                self._output_closed = bool(chunk)
                 os.close(self._output_fd)
                 self._output_fd = None
 

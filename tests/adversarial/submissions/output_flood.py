@@ -4,8 +4,8 @@ Attack: at import 256 MiB straight to fds 1 and 2 (os.write); in every call ~200
 (gigabytes over a run) through print() and the raw buffers, one 64 MiB line without a newline,
 invalid UTF-8, catching BrokenPipeError and carrying on -- hoping to fill the grader's memory
 or disk (the feedback files) or to stall it.
-Why it must fail: the grader keeps only output_kb of output per submission and then closes
-the pipe (further writes fail with EPIPE); nothing else reads it.
+Why it must fail: the grader keeps only output_kb of output per submission, drops the rest and
+closes the pipe after 64 MiB (further writes fail with EPIPE); nothing else reads it.
 Earns points only if: never; feedback and grades.json stay small and the run finishes.
 """
 

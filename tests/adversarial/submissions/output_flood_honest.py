@@ -2,8 +2,9 @@
 
 Attack: the same flood as output_flood.py, but the answers are right: the output cap must
 not cost an honest-but-noisy submission any points, and the flood must not disturb others.
-Why it must not matter: output is captured up to output_kb and then the pipe is closed;
-the worker carries on (BrokenPipeError is caught) and its answers are graded normally.
+Why it must not matter: output is captured up to output_kb, the rest dropped, and the pipe is
+closed after 64 MiB; the worker carries on (BrokenPipeError is caught) and its answers are
+graded normally.
 Earns: what it computes -- up to full marks (the flood may legitimately eat into its own
 time budget).
 """
