@@ -188,6 +188,8 @@ and limits students get:
              exactly the items it declares; automatic mutants of the reference
              (transpose, dropped .T, extra 1/B, sum->mean, flipped axis, keepdims,
              sign, dropped term, float32) all lose points; every item is caught by some mutant
+  public     the reference passes every public check ('autograder check' on a copy
+             of assignments/<a>/ with the reference in place of the stub)
   release    assignments/<a>/ is exactly what 'autograder release' generates
   leaks      no solution line, hidden test line, mutant line or the course secret
              appears under assignments/""",

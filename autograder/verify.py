@@ -9,8 +9,10 @@ For each assignment, with the same sandbox and limits students get:
 4. **mutants**: each hand-written mutant in ``solutions/<a>/mutants/`` (header line
    ``# loses: dW, shapes``) loses exactly the items it declares; every automatic mutant
    (``autograder.mutate``) loses something; every rubric item is killed by some mutant;
-5. **release**: ``assignments/<a>/`` is byte-for-byte what ``autograder release`` renders;
-6. **leaks**: no line of a solution region, hidden test or mutant, and not the course secret,
+5. **public checks**: the reference passes every public check (``autograder check`` in a copy
+   of ``assignments/<a>/`` holding the reference), so no student who is right is told otherwise;
+6. **release**: ``assignments/<a>/`` is byte-for-byte what ``autograder release`` renders;
+7. **leaks**: no line of a solution region, hidden test or mutant, and not the course secret,
    appears anywhere under ``assignments/`` (notebooks and their metadata included).
 
 All submissions of one assignment are graded together in one run, so verifying a course costs
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +41,7 @@ from autograder.scoring import StudentGrade
 
 SEEDS = ("verify-seed-1", "verify-seed-2", "verify-seed-3")
 _LOSES = re.compile(r"^#\s*loses\s*:\s*(.*)$", re.IGNORECASE)
+_PUBLIC_SUMMARY = re.compile(r"^\d+/\d+ public checks passed")
 _MIN_LEAK_LINE = 12  # shorter lines ("return y", "x, W = cache") are not distinctive
 
 
@@ -169,6 +174,7 @@ def verify_assignment(
     report.checks.append(_check_reference(runs))
     report.checks.append(_check_stub(runs, stub_problem))
     report.checks.append(_check_mutants(runs, rubric, hand, auto))
+    report.checks.append(_check_public(assignment, rubric.module, reference_source))
     release = CheckResult("release in sync")
     release.problems.extend(diff_release(assignment))
     report.checks.append(release)
@@ -263,6 +269,57 @@ def _check_mutants(
         f"{len(hand)} hand-written and {len(auto_names)} automatic mutants, "
         f"{len(auto_names) - len(survivors)} automatic killed"
     )
+    return check
+
+
+PUBLIC_CHECK_TIMEOUT = 600.0  # seconds; the public checks of a course take a few
+
+
+def _check_public(assignment: Assignment, module: str, reference_source: str) -> CheckResult:
+    """``autograder check`` on the released folder with the reference in place of the stub."""
+    check = CheckResult("reference passes the public checks")
+    release = assignment.release_dir
+    if not (release / "rubric.yml").is_file():
+        check.problems.append(f"{release} has no rubric.yml (run: autograder release)")
+        return check
+    if not any(release.rglob("test_*.py")) and not any(release.rglob("*_test.py")):
+        check.notes.append("no public checks in the release")
+        return check
+    work = Path(tempfile.mkdtemp(prefix=f"autograder-verify-public-{assignment.name}-"))
+    try:
+        folder = work / assignment.name
+        shutil.copytree(release, folder, symlinks=True)
+        (folder / f"{Path(module).stem}.ipynb").unlink(missing_ok=True)
+        (folder / module).write_text(reference_source, encoding="utf-8")
+        program = (
+            "import sys; from pathlib import Path; from autograder.check import run_check; "
+            "sys.exit(run_check(Path(sys.argv[1]), verbose=False, stream=sys.stdout))"
+        )
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", program, str(folder)],
+                cwd=folder,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=PUBLIC_CHECK_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            check.problems.append(f"the public checks took more than {PUBLIC_CHECK_TIMEOUT:g} s")
+            return check
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if done.returncode != 0:
+        shown = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+        check.problems.append(
+            f"'autograder check' fails on the reference (exit {done.returncode}); a student "
+            "with a correct solution would be told it is wrong:"
+        )
+        check.problems.extend(f"  {line}" for line in shown[-15:])
+    else:
+        summary = [line for line in done.stdout.splitlines() if _PUBLIC_SUMMARY.match(line)]
+        check.notes.append(summary[-1].split(".")[0] if summary else "every public check passed")
     return check
 
 

@@ -350,8 +350,11 @@ def test_large_gradients_use_random_directions() -> None:
     assert counted.calls < 20
     with pytest.raises(WrongAnswer, match="random directions"):
         expect_gradients(linear, inputs, g, {"W": dW / B}, rng=rng)
-    with pytest.raises(ValueError, match="pass rng"):
-        expect_gradients(linear, inputs, g, {"W": dW})
+    # Without an rng (a public check), the directions come from a fixed seed: the same verdict
+    # every run, and a wrong gradient is still caught.
+    assert expect_gradients(linear, inputs, g, {"W": dW})["W"] < 1e-7
+    with pytest.raises(WrongAnswer, match="random directions"):
+        expect_gradients(linear, inputs, g, {"W": dW / B})
 
 
 def test_elementwise_limit_zero_checks_even_small_gradients_along_directions() -> None:

@@ -29,6 +29,7 @@ def test_verify_passes_on_a_sound_course(toy: Path) -> None:
         "reference earns full marks",
         "released stub earns zero",
         "mutants are caught",
+        "reference passes the public checks",
         "release in sync",
         "nothing leaks",
     ):
@@ -60,6 +61,39 @@ def test_a_deleted_hidden_test_lets_mutants_survive(toy: Path) -> None:
     assert "[FAIL] mutants are caught" in output
     assert "earns full marks: the hidden tests miss this mistake" in output
     assert "mutants/mean.py: declared to lose {value}, lost {}" in output
+
+
+PUBLIC = """\
+import numpy as np
+import pytest
+
+from autograder.checks import expect_array
+
+
+@pytest.mark.rubric("value")
+def test_value_worked_example(submission):
+    expect_array(submission.scale_sum(np.ones((2, 3)), 2.0), np.full(3, EXPECTED), name="y")
+"""
+
+
+def test_a_public_check_the_reference_fails_fails_verify(toy: Path) -> None:
+    # A correct student would be told they are wrong: verify must say so, not just the grader.
+    public = toy / "solutions" / "toy" / "public"
+    public.mkdir()
+    (public / "test_scale.py").write_text(PUBLIC.replace("EXPECTED", "4.0"))
+    assert run_cli("release", cwd=toy).returncode == 0
+    code, output = run_verify(toy)
+    assert code == 0, output
+    assert "[ok  ] reference passes the public checks" in output
+    assert "1/1 public checks passed" in output
+
+    (public / "test_scale.py").write_text(PUBLIC.replace("EXPECTED", "2.0"))  # a wrong example
+    assert run_cli("release", cwd=toy).returncode == 0
+    code, output = run_verify(toy)
+    assert code == 1
+    assert "[FAIL] reference passes the public checks" in output
+    assert "'autograder check' fails on the reference (exit 1)" in output
+    assert "0/1 public checks passed" in output
 
 
 def test_an_edited_stub_fails_verify(toy: Path) -> None:
