@@ -386,7 +386,8 @@ def expect_gradients(
     ``ELEMENTWISE_LIMIT``) are checked one by one (and diagnosed like ``expect_array``), at
     2 calls of ``f`` per entry; larger ones along ``n_directions`` random directions drawn from
     ``rng`` (default: a fixed seed, the same directions every run, which is fine for public
-    checks; hidden tests pass their per-student ``rng``), at 2 calls each whatever the size. Hidden tests that have already compared (and
+    checks; hidden tests pass their per-student ``rng``), at 2 calls each whatever the size.
+    Hidden tests that have already compared (and
     diagnosed) a gradient against the reference pass ``elementwise_limit=0`` and
     ``n_directions=2``: the numerical check only confirms it there, and a wrong gradient still
     passes two directions with probability about ``(threshold * sqrt(size))**2``.
