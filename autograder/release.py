@@ -26,6 +26,8 @@ from autograder.notebook import render_notebook
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 _DEF = re.compile(r"^(\s*)def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+# A comment that was meant as a marker: "## BEGIN SOLUTION", "### END SOLUTION (forward)", ...
+_NEAR_MARKER = re.compile(r"^#+\s*(BEGIN|END)[\s_-]*SOLUTION", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,14 @@ def find_regions(source: str, path: Path) -> list[Region]:
     open_at: int | None = None
     for number, line in enumerate(lines, start=1):
         marker = line.strip()
+        if marker not in (BEGIN, END) and _NEAR_MARKER.match(marker):
+            exact = BEGIN if marker.lstrip("#").strip()[:1].upper() == "B" else END
+            raise ConfigError(
+                path,
+                number,
+                f"{marker!r} looks like a solution marker but is not one: write exactly "
+                f"'{exact}', alone on its line",
+            )
         if marker == BEGIN:
             if open_at is not None:
                 raise ConfigError(
@@ -73,10 +83,24 @@ def _task(lines: list[str], begin: int) -> str:
 
 
 def stub_source(source: str, path: Path) -> str:
-    """``source`` with every solution region replaced by a ``NotImplementedError`` stub."""
+    """``source`` with every solution region replaced by a ``NotImplementedError`` stub.
+
+    A reference without any region, or whose stub would not be valid Python (a marker
+    indented differently from the code it replaces, a region inside an expression), is a
+    ``ConfigError`` naming the region: releasing it would hand out the solution or a stub
+    that cannot even be imported.
+    """
     regions = find_regions(source, path)
+    if not regions:
+        raise ConfigError(
+            path,
+            None,
+            f"no '{BEGIN}' ... '{END}' region: the release would be the whole solution. Mark "
+            "the code students write (see solutions/linear/linear.py)",
+        )
     lines = source.splitlines()
     out: list[str] = []
+    stub_lines: list[tuple[int, Region]] = []  # (line of the stub's raise, its region)
     cursor = 1
     for region in regions:
         out.extend(lines[cursor - 1 : region.begin - 1])
@@ -84,9 +108,27 @@ def stub_source(source: str, path: Path) -> str:
         indent = marker_line[: len(marker_line) - len(marker_line.lstrip())]
         out.append(f"{indent}# YOUR CODE HERE")
         out.append(f'{indent}raise NotImplementedError("{region.task}: not implemented yet")')
+        stub_lines.append((len(out), region))
         cursor = region.end + 1
     out.extend(lines[cursor - 1 :])
-    return "\n".join(out) + ("\n" if source.endswith("\n") else "")
+    stub = "\n".join(out) + ("\n" if source.endswith("\n") else "")
+    try:
+        compile(stub, str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        where = getattr(exc, "lineno", None) or 0
+        # The region whose stub is nearest above the error (or the first one).
+        region = max(
+            (r for line, r in stub_lines if line - 1 <= where), key=lambda r: r.begin, default=None
+        ) or stub_lines[0][1]
+        message = getattr(exc, "msg", str(exc))
+        raise ConfigError(
+            path,
+            region.begin,
+            f"the stub made from this region is not valid Python ({message}, line {where} of "
+            "the stub): is the marker indented like the code it replaces, and does the region "
+            "hold whole statements, not part of an expression?",
+        ) from None
+    return stub
 
 
 def render(assignment: Assignment) -> dict[str, bytes]:

@@ -35,7 +35,7 @@ from autograder.course import Assignment, Course, read_python
 from autograder.errors import AutograderError, BindingError, ConfigError
 from autograder.grading import grade
 from autograder.mutate import generate
-from autograder.release import diff_release, find_regions
+from autograder.release import diff_release, find_regions, stub_source
 from autograder.rubric import Rubric
 from autograder.scoring import StudentGrade
 
@@ -77,6 +77,17 @@ class HandMutant:
     path: Path
     loses: frozenset[str]
     source: str
+    syntax_error: str = ""  # a mutant need not compile, but if it does not, say so
+
+
+def _syntax_error(text: str, path: Path) -> str:
+    try:
+        compile(text, str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return f"{path.name}:{exc.lineno}: {exc.msg}"
+    except ValueError as exc:
+        return f"{path.name}: {exc}"
+    return ""
 
 
 def read_mutants(assignment: Assignment, rubric: Rubric) -> list[HandMutant]:
@@ -101,7 +112,7 @@ def read_mutants(assignment: Assignment, rubric: Rubric) -> list[HandMutant]:
                 break
         if declared is None:
             raise ConfigError(path, 1, "mutant has no '# loses: <item ids>' header line")
-        mutants.append(HandMutant(path.stem, path, declared, text))
+        mutants.append(HandMutant(path.stem, path, declared, text, _syntax_error(text, path)))
     return mutants
 
 
@@ -118,6 +129,7 @@ def verify_assignment(
     try:
         rubric = assignment.rubric()
         reference_source = assignment.reference_source(rubric)
+        stub_source(reference_source, assignment.solution_dir / rubric.module)  # markers sound
         assignment.check_hidden_tests()
         hand = read_mutants(assignment, rubric)
     except AutograderError as exc:
@@ -250,6 +262,11 @@ def _check_mutants(
             check.problems.append(
                 f"mutants/{mutant.path.name}: declared to lose {_ids(mutant.loses)}, "
                 f"lost {_ids(lost)} (not lost: {missing}; lost but not declared: {extra})"
+                + (
+                    f"; it does not compile ({mutant.syntax_error}), so it loses everything"
+                    if mutant.syntax_error
+                    else ""
+                )
             )
     survivors = []
     auto_names = sorted(s for s in runs[0] if s.startswith("auto-"))

@@ -62,6 +62,60 @@ def test_bad_markers_are_config_errors_with_lines(text: str, line: int, needle: 
     assert needle in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        ("def f(x):\n    ## BEGIN SOLUTION\n    return x\n", 2, "looks like a solution marker"),
+        (
+            "def f(x):\n    ### BEGIN SOLUTION (f)\n    return x\n    ### END SOLUTION\n",
+            2,
+            "write exactly '### BEGIN SOLUTION', alone on its line",
+        ),
+        (
+            "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### end solution\n",
+            4,
+            "write exactly '### END SOLUTION'",
+        ),
+    ],
+)
+def test_near_miss_markers_are_named_where_they_are(text: str, line: int, needle: str) -> None:
+    # A mistyped marker would otherwise release its solution, or be blamed on another line.
+    with pytest.raises(ConfigError) as info:
+        find_regions(text, Path("m.py"))
+    assert info.value.line == line
+    assert needle in str(info.value)
+
+
+def test_a_reference_without_regions_is_refused_not_released_whole() -> None:
+    with pytest.raises(ConfigError, match="the release would be the whole solution"):
+        stub_source("def f(x):\n    return x + 1\n", Path("m.py"))
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # Python ignores a comment's indentation; the stub's raise takes the marker's.
+        ("def f(x):\n### BEGIN SOLUTION\n    y = x\n    ### END SOLUTION\n    return y\n", 2),
+        (
+            "def f(x):\n            ### BEGIN SOLUTION\n    y = x\n    ### END SOLUTION\n"
+            "    return y\n",
+            2,
+        ),
+        # A region inside an expression.
+        (
+            "def f(x, W):\n    c = (\n        ### BEGIN SOLUTION\n        x, W\n"
+            "        ### END SOLUTION\n    )\n    return c\n",
+            3,
+        ),
+    ],
+)
+def test_a_stub_that_is_not_python_is_blamed_on_its_region(text: str, line: int) -> None:
+    compile(text, "m.py", "exec")  # the reference itself is fine
+    with pytest.raises(ConfigError, match="not valid Python") as info:
+        stub_source(text, Path("m.py"))
+    assert info.value.line == line
+
+
 @pytest.fixture
 def course(tmp_path: Path):  # type: ignore[no-untyped-def]
     solution = tmp_path / "solutions" / "toy"

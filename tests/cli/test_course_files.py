@@ -95,6 +95,21 @@ def hidden_test_empty_parametrize(course: Path) -> None:
     _extra_test(course, '@pytest.mark.parametrize("a", [])', "submission, a")
 
 
+def marker_indented_unlike_its_code(course: Path) -> None:
+    path = solution(course) / "scale.py"
+    path.write_text(REFERENCE.replace("    ### BEGIN SOLUTION", "### BEGIN SOLUTION"))
+
+
+def markers_missing(course: Path) -> None:
+    path = solution(course) / "scale.py"
+    path.write_text("".join(x for x in REFERENCE.splitlines(True) if "SOLUTION" not in x))
+
+
+def marker_mistyped(course: Path) -> None:
+    path = solution(course) / "scale.py"
+    path.write_text(REFERENCE.replace("### END SOLUTION", "## END SOLUTION"))
+
+
 def mutant_a_folder(course: Path) -> None:
     (solution(course) / "mutants" / "odd.py").mkdir()
 
@@ -132,6 +147,21 @@ CASES: list[tuple[Callable[[Path], None], str, tuple[str, ...]]] = [
     (hidden_test_skipped_here, "is marked to be skipped (windows only), so every", RUNS),
     (hidden_test_xfail, "is marked to be xfailed (flaky), so every student", RUNS),
     (hidden_test_empty_parametrize, "is marked to be skipped (", RUNS),
+    (
+        marker_indented_unlike_its_code,
+        f"{REF}:6: the stub made from this region is not valid Python",
+        ("release", "verify"),
+    ),
+    (
+        markers_missing,
+        f"{REF}: no '### BEGIN SOLUTION' ... '### END SOLUTION' region",
+        ("release", "verify"),
+    ),
+    (
+        marker_mistyped,
+        f"{REF}:9: '## END SOLUTION' looks like a solution marker but is not one",
+        ("release", "verify"),
+    ),
     (mutant_a_folder, "solutions/toy/mutants/odd.py: a mutant is not a regular file", ("verify",)),
     (mutant_not_utf8, "solutions/toy/mutants/odd.py: a mutant is not UTF-8 text", ("verify",)),
     (

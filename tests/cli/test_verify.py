@@ -96,6 +96,15 @@ def test_a_public_check_the_reference_fails_fails_verify(toy: Path) -> None:
     assert "0/1 public checks passed" in output
 
 
+def test_a_mutant_that_does_not_compile_is_named_as_such(toy: Path) -> None:
+    mutant = toy / "solutions" / "toy" / "mutants" / "mean.py"
+    mutant.write_text(mutant.read_text() + "def (\n")
+    code, output = run_verify(toy)
+    assert code == 1
+    assert "mutants/mean.py: declared to lose {value}, lost {layout, value}" in output
+    assert "it does not compile (mean.py:7: " in output
+
+
 def test_an_edited_stub_fails_verify(toy: Path) -> None:
     stub = toy / "assignments" / "toy" / "scale.py"
     stub.write_text(stub.read_text() + "\n# a helpful tip\n")
