@@ -73,6 +73,8 @@ def run_check(folder: Path, *, verbose: bool, stream: IO[str]) -> int:
     else:
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
             code = pytest.main([*args, "-q", "--tb=short"], plugins=[collector])
+    if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: pytest caught it; exit 130 like the rest
+        raise KeyboardInterrupt
     # pytest's own verdict: a conftest that fails to import ends it before any session hook.
     collector.exit_status = int(code)
     # A test that failed in a way the plugin did not record (its own fixture raised, a

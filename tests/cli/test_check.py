@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.cli.conftest import REPO, run_cli
@@ -130,3 +132,34 @@ def test_check_verbose_shows_pytest_and_the_summary_once(tmp_path: Path) -> None
     assert result.returncode == 0, result.stdout
     assert "passed" in result.stdout and "test_linear.py" in result.stdout  # pytest's report
     assert result.stdout.count("public checks by rubric item") == 1
+
+
+def test_ctrl_c_during_check_exits_130(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    (folder / "linear.py").write_text("while True:\n    pass\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder.cli", "check"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)  # inside the first test, waiting for the endless import
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in out + err
+
+
+def test_printing_in_a_graded_function_costs_nothing(tmp_path: Path) -> None:
+    # The public checks call linear_forward many times: 4 KB printed each time adds up past
+    # the 64 KiB kept, and must not fail the later checks (grade would give full marks).
+    folder = student_folder(tmp_path, solution=True)
+    with (folder / "linear.py").open("a") as module:
+        module.write(
+            "\n\n_forward = linear_forward\n\n\n"
+            "def linear_forward(x, W, b):\n    print('f' * 4000)\n    return _forward(x, W, b)\n"
+        )
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 0, result.stdout
+    assert "✘" not in result.stdout
