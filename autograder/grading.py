@@ -466,7 +466,8 @@ def grade(
                     entry = _entry(sub, status, sub.problem, [], "")
                     record(entry)
                     report(entry)
-                    progress.advance(status)
+                    progress.advance(status, instant=True)
+            progress.show()
             if runnable:
                 hide = [course.root, out, submissions.resolve()]
                 pool = _ShardPool(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +27,7 @@ class Progress:
     ) -> None:
         self.total = total
         self.reused = done
+        self.untimed = done  # resumed, or settled at once (no file): not in the rate
         self.done = done
         self.stream = stream
         self.interval = interval
@@ -51,8 +53,11 @@ class Progress:
         except (OSError, ValueError):  # ValueError: the stream was closed
             self.stream = None
 
-    def advance(self, status: str, score: float | None = None) -> None:
+    def advance(self, status: str, score: float | None = None, *, instant: bool = False) -> None:
+        """One more submission finished; ``instant`` when it took no grading (no file, say),
+        so it does not count towards the rate that the time left is estimated from."""
         self.done += 1
+        self.untimed += instant
         self.statuses[status] += 1
         if score is not None:
             self.score_sum += score
@@ -67,8 +72,31 @@ class Progress:
             self._write(self.line(now) + "\n")
             self.last, self.shown = now, self.done
 
+    def show(self) -> None:
+        """Draw the bar now (on a terminal), e.g. after many instant results at the start."""
+        if self.tty and self.stream is not None and self.shown != self.done:
+            now = self.clock()
+            self._write("\r" + self.line(now))
+            self.last, self.shown = now, self.done
+
+    def _fit(self, text: str) -> str:
+        """On a terminal, a line no wider than it: a wrapped line cannot be redrawn in place."""
+        if not self.tty or self.stream is None:
+            return text
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            return text
+        if len(text) < columns:
+            return text
+        text = text.split("] ", 1)[-1]  # the bar goes first, then the rest is cut
+        return text[: max(columns - 1, 0)]
+
     def line(self, now: float) -> str:
-        fresh = self.done - self.reused
+        return self._fit(self._line(now))
+
+    def _line(self, now: float) -> str:
+        fresh = self.done - self.untimed
         elapsed = max(now - self.started, 1e-9)
         rate = fresh / elapsed
         remaining = self.total - self.done

@@ -117,9 +117,14 @@ def stub_source(source: str, path: Path) -> str:
     except (SyntaxError, ValueError) as exc:
         where = getattr(exc, "lineno", None) or 0
         # The region whose stub is nearest above the error (or the first one).
-        region = max(
-            (r for line, r in stub_lines if line - 1 <= where), key=lambda r: r.begin, default=None
-        ) or stub_lines[0][1]
+        region = (
+            max(
+                (r for line, r in stub_lines if line - 1 <= where),
+                key=lambda r: r.begin,
+                default=None,
+            )
+            or stub_lines[0][1]
+        )
         message = getattr(exc, "msg", str(exc))
         raise ConfigError(
             path,

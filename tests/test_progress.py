@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import io
+import os
+
+import pytest
 
 from autograder.progress import Progress
 
@@ -67,3 +70,38 @@ def test_a_stream_that_went_away_stops_the_progress_not_the_grading() -> None:
     progress.advance("graded", 1.0)
     progress.finish()
     assert progress.stream is None and progress.done == 3
+
+
+def test_submissions_settled_at_once_do_not_inflate_the_rate() -> None:
+    # 40 students without a file are settled before grading starts; 12 slow ones take 4.4 s
+    # each. The time left comes from the graded ones only, not 41 results in 4.4 s.
+    clock, stream = FakeClock(), Tty()
+    progress = Progress(52, stream=stream, clock=clock)
+    for _ in range(40):
+        progress.advance("missing", instant=True)
+    progress.show()
+    assert "40/52" in stream.getvalue()  # drawn at once, not when the first slow one ends
+    clock.now = 4.4
+    progress.advance("graded", 20.0)
+    line = progress.line(clock.now)
+    assert "41/52" in line and "0.2/s" in line and "eta 0:48" in line
+
+
+class NarrowTty(Tty):
+    def fileno(self) -> int:
+        return 2
+
+
+def test_the_bar_fits_a_narrow_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A line wider than the terminal wraps, and "\r" then redraws only its last part.
+    monkeypatch.setattr(
+        "autograder.progress.os.get_terminal_size", lambda fd: os.terminal_size((40, 24))
+    )
+    clock, stream = FakeClock(), NarrowTty()
+    progress = Progress(200, stream=stream, clock=clock)
+    for _ in range(3):
+        clock.now += 0.5
+        progress.advance("graded")
+    drawn = [part for part in stream.getvalue().split("\r") if part]
+    assert drawn and all(len(part) < 40 for part in drawn)
+    assert "3/200" in drawn[-1] and "eta" in drawn[-1]
