@@ -255,27 +255,37 @@ def write_student_reports(
 _TEMPORARY = re.compile(r"^\..+\.[0-9]+\.tmp$")
 
 
+REPORTED = "reported.json"  # in OUT/.autograder: the students whose reports are in OUT
+
+
 def remove_reports_of_others(out: Path, students: Sequence[str]) -> int:
     """Remove the feedback pages and Gradescope results of students no longer in the class
-    (renamed, removed): published, they would still carry an old grade. Only files of the
-    kind ``write_student_reports`` writes are touched; how many were removed."""
-    pages = {feedback_path(out, s).name for s in students}
-    results = {gradescope_path(out, s).parent.name for s in students}
+    (renamed, removed): published, they would still carry an old grade. Only reports this
+    grader wrote, as ``OUT/.autograder/reported.json`` lists them, are touched (``--out`` may
+    hold other files of the same kind); the list is then replaced by ``students``. How many
+    files were removed."""
+    record = out / ".autograder" / REPORTED
+    try:
+        earlier = json.loads(record.read_text(encoding="utf-8"))
+        if not isinstance(earlier, list):
+            earlier = []
+    except (OSError, ValueError):
+        earlier = []
+    current = set(students)
     removed = 0
-    if (out / "feedback").is_dir():
-        for page in (out / "feedback").iterdir():
-            if page.suffix == ".md" and page.name not in pages and page.is_file():
-                page.unlink()
+    for student in earlier:
+        if not isinstance(student, str) or student in current:
+            continue
+        page = feedback_path(out, student)
+        result = gradescope_path(out, student)
+        for path in (page, result):
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
                 removed += 1
-    if (out / "gradescope").is_dir():
-        for folder in (out / "gradescope").iterdir():
-            result = folder / "results.json"
-            if folder.name in results or folder.is_symlink() or not result.is_file():
-                continue
-            result.unlink()
-            removed += 1
+        if not result.parent.is_symlink():
             with contextlib.suppress(OSError):
-                folder.rmdir()  # only if nothing else is in it
+                result.parent.rmdir()  # only if nothing else is in it
+    atomic_write(record, json.dumps(sorted(current), ensure_ascii=False) + "\n")
     return removed
 
 

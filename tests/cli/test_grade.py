@@ -869,6 +869,9 @@ def test_reports_of_students_no_longer_in_the_class_are_removed(
     (klass / "bob").rename(klass / "bobby")
     shutil.rmtree(klass / "carol")
     (out / "feedback" / "notes.txt").write_text("mine\n")  # not a report: kept
+    (out / "feedback" / "my-notes.md").write_text("mine\n")  # not written by the grader: kept
+    (out / "gradescope" / "other").mkdir()
+    (out / "gradescope" / "other" / "results.json").write_text("{}\n")
     (out / "gradescope" / "carol" / "extra.txt").write_text("mine\n")
     doc = grade(course_copy, klass, out)
     assert "bob" not in doc["students"] and "bobby" in doc["students"]
@@ -878,6 +881,8 @@ def test_reports_of_students_no_longer_in_the_class_are_removed(
     assert not (out / "gradescope" / "carol" / "results.json").exists()
     assert (out / "gradescope" / "carol" / "extra.txt").exists()
     assert (out / "feedback" / "notes.txt").exists()
+    assert (out / "feedback" / "my-notes.md").exists()
+    assert (out / "gradescope" / "other" / "results.json").exists()
 
 
 def test_another_assignment_without_its_folder_does_not_stop_this_one(
