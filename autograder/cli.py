@@ -130,7 +130,8 @@ examples:
   autograder grade linear class.zip --out out/linear --jobs 2
 exit status: 0 every submission has a grade; 1 the grader failed on some submission;
 2 bad course.yml/rubric/tests; 3 no sandbox; 4 cannot write DIR (disk full, permissions);
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM). After 4, 130 or 143, rerun to resume.""",
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141 the reader of the output went away
+(`| head`; the grades are written). After 4, 130 or 143, rerun to resume.""",
     )
     grade.add_argument("assignment", metavar="ASSIGNMENT")
     grade.add_argument(
@@ -214,7 +215,9 @@ itself as a Gradescope autograder.
 
 'grade' already writes Gradescope's results.json per student (DIR/gradescope/<id>/).""",
         epilog="examples:\n  autograder export nbgrader linear --grades out/linear/grades.json "
-        "--db gradebook.db\n  autograder export gradescope linear --out linear-gradescope.zip",
+        "--db gradebook.db\n  autograder export gradescope linear --out linear-gradescope.zip\n"
+        "exit status: 0 exported; 2 bad course files, grades.json or --db/--out (not a\n"
+        "gradebook, a folder); 4 cannot write (disk full, permissions); 130 interrupted",
     )
     export.add_argument("format", choices=["nbgrader", "gradescope"], help="what to export")
     export.add_argument("assignment", metavar="ASSIGNMENT")

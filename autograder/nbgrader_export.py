@@ -9,8 +9,10 @@ Exporting again updates the same entries (nbgrader's ``update_or_create_*`` API)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import sys
 import warnings
 from pathlib import Path
@@ -45,6 +47,14 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
         _write(Gradebook, db, rubric, students)
     except SQLAlchemyError as exc:  # not a database, a folder that cannot be written, a full disk
         cause = getattr(exc, "orig", None) or exc
+        if isinstance(cause, sqlite3.DatabaseError) and not isinstance(
+            cause,
+            sqlite3.OperationalError,  # what cannot be written (read-only, full disk)
+        ):
+            raise UsageError(
+                f"--db {db} is not an nbgrader gradebook ({cause}); name the gradebook file "
+                "(gradebook.db in the nbgrader course folder) or a new file"
+            ) from None
         raise OutputError(
             f"cannot write the nbgrader gradebook {db} ({cause}); fix that and export "
             "again (entries written before the failure are updated, not duplicated)"
@@ -99,6 +109,8 @@ def _check_scores(grades_json: Path, rubric: Rubric, students: dict[str, Any]) -
 
 
 def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, Any]) -> None:
+    from nbgrader.api import MissingEntry
+
     notebook = rubric.module_stem
     with warnings.catch_warnings(), gradebook_class(f"sqlite:///{db.resolve()}") as gradebook:
         # nbgrader's update path triggers SQLAlchemy autoflush notices that are not ours.
@@ -112,7 +124,11 @@ def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, A
         for student, record in sorted(students.items()):
             gradebook.update_or_create_student(student)
             if record.get("status") == "missing":
-                continue  # on the roster, with no submission: nbgrader's "not submitted", not 0
+                # On the roster, with no submission: nbgrader's "not submitted", not 0; and
+                # not the score an earlier export gave a file that is gone now.
+                with contextlib.suppress(MissingEntry):
+                    gradebook.remove_submission(rubric.assignment, student)
+                continue
             gradebook.update_or_create_submission(rubric.assignment, student)
             for item_id, item in record.get("items", {}).items():
                 grade = gradebook.find_grade(item_id, notebook, rubric.assignment, student)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.errors import OutputError, UsageError
+from autograder.errors import UsageError
 from autograder.nbgrader_export import export_to_gradebook
 from autograder.rubric import Rubric
 
@@ -50,7 +50,7 @@ def test_a_folder_or_a_wrong_file_is_named_not_a_traceback(
         export_to_gradebook(grades, toy_rubric, tmp_path)
     not_a_database = tmp_path / "notes.txt"
     not_a_database.write_text("these are not grades\n" * 100)
-    with pytest.raises(OutputError, match=r"notes.txt \(file is not a database\); fix that"):
+    with pytest.raises(UsageError, match=r"notes.txt is not an nbgrader gradebook \(file is not a"):
         export_to_gradebook(grades, toy_rubric, not_a_database)
     assert not_a_database.read_text() == "these are not grades\n" * 100
     with pytest.raises(UsageError, match=f"cannot read {tmp_path}: Is a directory"):
@@ -128,3 +128,24 @@ def test_a_student_without_a_submission_is_on_the_roster_not_given_zero(
         assert {s.id for s in gradebook.students} == {"al", "mo"}
         with pytest.raises(MissingEntry):
             gradebook.find_submission("toy", "mo")
+
+
+def test_a_student_whose_file_is_gone_loses_the_earlier_exported_score(
+    toy_rubric: Rubric, tmp_path: Path
+) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    db = tmp_path / "gradebook.db"
+    document = {
+        "assignment": "toy",
+        "students": {"bo": {"status": "graded", "items": {"a": {"score": 3.0}}}},
+    }
+    (tmp_path / "g.json").write_text(json.dumps(document))
+    export_to_gradebook(tmp_path / "g.json", toy_rubric, db)
+    document["students"]["bo"] = {"status": "missing", "items": {"a": {"score": 0.0}}}
+    (tmp_path / "g.json").write_text(json.dumps(document))
+    assert export_to_gradebook(tmp_path / "g.json", toy_rubric, db) == 0
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        assert {s.id for s in gradebook.students} == {"bo"}
+        with pytest.raises(MissingEntry):  # the gradebook matches grades.json again
+            gradebook.find_submission("toy", "bo")
