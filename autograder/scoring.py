@@ -200,19 +200,27 @@ def overall_feedback(
     if status == STATUS_MISSING:
         return load_problem or f"No submission found: expected {rubric.module}."
     if status == STATUS_ERROR:
-        return f"Your {rubric.module} could not be run, so no check could be made. {load_problem}"
+        problem = load_problem[:1].upper() + load_problem[1:]
+        return f"Your {rubric.module} could not be run, so no check could be made. {problem}"
     earned = sum(i.score for i in items)
     full = [i.id for i in items if i.score == i.max_score]
     if len(full) == len(items):
         return f"Full marks: {earned:g}/{rubric.max_score:g}. Every item passed."
-    # This line is shown at once (on Gradescope too): items not shown yet are only counted.
+    # This line is shown at once (on Gradescope too): items not shown yet, or never, are only
+    # counted.
     lost = [i for i in items if i.score < i.max_score]
     named = [i.id for i in lost if i.visibility in ("visible", "after_published")]
-    unnamed = len(lost) - len(named)
-    where = ", ".join(named)
-    if unnamed:
-        later = f"{unnamed} item{'s' if unnamed != 1 else ''} not shown yet"
-        where = f"{where} and {later}" if where else later
+    later = sum(1 for i in lost if i.visibility == "after_due_date")
+    hidden = len(lost) - len(named) - later
+    extras = [
+        text
+        for count, text in (
+            (later, f"{later} item{'s' if later != 1 else ''} shown after the due date"),
+            (hidden, f"{hidden} hidden item{'s' if hidden != 1 else ''}"),
+        )
+        if count
+    ]
+    where = " and ".join([", ".join(named)] * bool(named) + extras)
     return (
         f"Score {earned:g}/{rubric.max_score:g}. Points lost on: {where}. "
         "See each item below for what was checked and what went wrong."

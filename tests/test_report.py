@@ -213,7 +213,10 @@ def test_the_summary_line_never_names_an_item_not_shown_yet(tmp_path: Path) -> N
     rubric = load_rubric(path)
     outcomes = [TestOutcome(f"t::{i}", i, FAILED, "wrong") for i in rubric.ids]
     grade = score(rubric, "zoe", outcomes)
-    assert "Points lost on: shown and 2 items not shown yet." in grade.feedback
+    assert (
+        "Points lost on: shown and 1 item shown after the due date and 1 hidden item."
+        in grade.feedback
+    )
     assert "secret_item" not in feedback_markdown(rubric, grade, before_due=True)
     results = json.dumps(gradescope_results(rubric, grade)["output"])
     assert "secret_item" not in results and "later_item" not in results

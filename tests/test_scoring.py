@@ -59,6 +59,10 @@ def test_error_status_zeroes_every_item_with_reason(toy_rubric: Rubric) -> None:
     assert grade.score == 0.0
     assert all("SyntaxError at toy.py line 3" in item.feedback for item in grade.items)
     assert "could not be run" in grade.feedback
+    later = score(
+        toy_rubric, "dan", [], status=STATUS_ERROR, load_problem="the module did not finish"
+    )
+    assert "no check could be made. The module did not finish" in later.feedback
 
 
 def test_repeated_messages_are_shown_once_and_capped(toy_rubric: Rubric) -> None:
