@@ -58,7 +58,8 @@ def print_grade_summary(result: GradeRun, rubric: Rubric, out: Path, stream: IO[
     plural = "es" if result.processes != 1 else ""
     processes = f" with up to {result.processes} process{plural}" if result.processes else ""
     stream.write(
-        f"graded {fresh} in {result.seconds:.1f} s{processes}{reused}; reports in {out}/\n"
+        f"{fresh} submission{'s' if fresh != 1 else ''} in {result.seconds:.1f} s"
+        f"{processes}{reused}; reports in {out}/\n"
     )
 
 

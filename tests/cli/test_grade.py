@@ -721,7 +721,7 @@ def test_the_summary_counts_timeouts_graded_errors_and_the_mean(
         mean = sum(i["score"] for i in scores) / 4
         points = f"{scores[0]['max_score']:g}"
         assert cells[item] == [points, f"{mean:.2f}", str(full)], (item, stdout)
-    assert stdout.strip().splitlines()[-1].startswith("graded 4 in ")
+    assert stdout.strip().splitlines()[-1].startswith("4 submissions in ")
 
 
 def _table_rows(text: str) -> list[list[str]]:
