@@ -79,6 +79,8 @@ def discover(
         raise UsageError(f"submissions folder {root} does not exist")
     if root.is_file():
         if not zipfile.is_zipfile(root):
+            if root.suffix.lower() == ".zip":
+                raise UsageError(f"{root} is not a valid zip archive (damaged or incomplete?)")
             raise UsageError(f"{root} is neither a folder nor a .zip file")
         target = workdir / "unzipped"
         try:

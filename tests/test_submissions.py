@@ -394,3 +394,12 @@ def test_notebook_cells_that_are_not_python_are_left_out() -> None:
     assert "\ny = f(2)" in script  # %%time's body is Python: kept
     assert "\nz = 'why?'  # really?" in script
     assert "# (IPython line removed) np.sum?" in script
+
+
+def test_a_damaged_zip_is_called_that(tmp_path: Path) -> None:
+    (tmp_path / "class.zip").write_text("not a zip\n")
+    with pytest.raises(UsageError, match=r"class.zip is not a valid zip archive \(damaged"):
+        find(tmp_path / "class.zip", tmp_path)
+    (tmp_path / "class.txt").write_text("not a zip\n")
+    with pytest.raises(UsageError, match="class.txt is neither a folder nor a .zip file"):
+        find(tmp_path / "class.txt", tmp_path)
