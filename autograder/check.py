@@ -18,7 +18,7 @@ from autograder.errors import UsageError
 from autograder.plugin import STATE
 from autograder.rubric import load_rubric
 from autograder.scoring import PASSED, TestOutcome
-from autograder.submissions import read_source
+from autograder.submissions import choose_local_file, read_source
 from autograder.summary import print_check_summary
 
 
@@ -45,9 +45,13 @@ class _Collector:
         self.exit_status = int(exitstatus)
 
 
-def run_check(folder: Path, *, verbose: bool, stream: IO[str]) -> int:
-    """Run the public tests in ``folder``; print the summary; 0 when every check passed."""
-    folder = folder.resolve()
+def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
+    """Run the public tests for ``path`` (an assignment folder, or the student's file in one);
+    print the summary; 0 when every check passed."""
+    path = path.resolve()
+    if not path.exists():
+        raise UsageError(f"{path} does not exist")
+    folder = path.parent if path.is_file() else path
     rubric_path = folder / "rubric.yml"
     if not rubric_path.is_file():
         raise UsageError(
@@ -57,16 +61,23 @@ def run_check(folder: Path, *, verbose: bool, stream: IO[str]) -> int:
     rubric = load_rubric(rubric_path)
     notebook = folder / f"{rubric.module_stem}.ipynb"
     module = folder / rubric.module
-    if module.exists() and not module.is_file():
-        raise UsageError(f"{module} is not a file")
-    if not module.is_file() and not notebook.is_file():
+    if path.is_file():
+        if path.suffix not in (".py", ".ipynb"):
+            raise UsageError(f"{path.name} is not a .py file or a notebook: name {module.name}")
+        chosen, reason = path, ""
+    else:
+        chosen, reason = choose_local_file(folder, rubric.module)
+    if chosen.exists() and not chosen.is_file():
+        raise UsageError(f"{chosen} is not a file")
+    if not chosen.is_file():
         raise UsageError(f"{folder} has no {rubric.module} (or {notebook.name}) to check")
     try:  # the plugin reads it again per test; a file it cannot read is said once, here
-        read_source(module if module.is_file() else notebook)
+        read_source(chosen)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     collector = _Collector()
     args = [str(folder), "--rootdir", str(folder), "-p", "no:cacheprovider"]
+    args += ["--autograder-file", str(chosen)]
     captured = io.StringIO()
     if verbose:
         code = pytest.main(args, plugins=[collector])
@@ -94,10 +105,12 @@ def run_check(folder: Path, *, verbose: bool, stream: IO[str]) -> int:
     if collector.outcomes and not verbose:  # with -v, pytest's own report ends with it
         print_check_summary(rubric, collector.outcomes, stream)
     if module.is_file() and notebook.is_file():
+        other = notebook if chosen == module else module
+        why = f": {reason}" if reason else ""
         stream.write(
-            f"\n(This checked {module.name}. To check {notebook.name} instead, move "
-            f"{module.name} away. When grading, the one you changed from the release counts; "
-            "if both changed, hand in only one.)\n"
+            f"\n(This checked {chosen.name}{why}. To check the other one: autograder check "
+            f"{other.name}. When grading, the one you changed from the release counts; if both "
+            "changed, hand in only one.)\n"
         )
     if broken:
         stream.write(

@@ -88,14 +88,22 @@ sources, so releasing twice gives identical files (commit them).""",
         description="""\
 Run the public tests of an assignment against your own module, isolated in a
 worker process exactly as the grader does, and print what passed per rubric item.
-Run it inside the assignment folder (the one with rubric.yml). The hidden tests
-used for grading check more than these; passing here is necessary, not sufficient.""",
-        epilog="example:\n  cd assignments/linear && autograder check\n"
+Run it inside the assignment folder (the one with rubric.yml). With both linear.py
+and linear.ipynb there, it checks the one you filled in (fewer stubs left, then the
+one changed last) and says which; name a file to choose. The hidden tests used for
+grading check more than these; passing here is necessary, not sufficient.""",
+        epilog="examples:\n  cd assignments/linear && autograder check\n"
+        "  autograder check assignments/linear/linear.ipynb\n"
         "exit status: 0 every public check passed; 1 some check failed (listed); 2 no rubric.yml\n"
         "or module here, or the module cannot be read; 3 no sandbox",
     )
     check.add_argument(
-        "folder", nargs="?", type=Path, default=Path("."), help="assignment folder (default: .)"
+        "folder",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        metavar="PATH",
+        help="assignment folder, or your file in it (default: .)",
     )
     check.add_argument("-v", "--verbose", action="store_true", help="also show pytest's output")
 

@@ -55,7 +55,7 @@ from autograder.errors import (
 from autograder.rubric import Rubric, TestBinding, load_rubric
 from autograder.sandbox.model import Ref, Step, StepResult
 from autograder.scoring import ERROR, FAILED, INTERNAL, PASSED, TestOutcome
-from autograder.submissions import read_source
+from autograder.submissions import choose_local_file, read_source
 
 RUBRIC_MARK = "rubric"
 PUBLIC_SECRET = "public"  # students can reproduce public tests; hidden ones use the course secret
@@ -431,6 +431,20 @@ def _location(item: pytest.Item) -> tuple[Path, int | None]:
 # -- hooks ------------------------------------------------------------------------------------
 
 
+SUBMISSION_OPTION = "autograder_file"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--autograder-file",
+        dest=SUBMISSION_OPTION,
+        default=None,
+        metavar="FILE",
+        help="autograder: the student's file to check (default: the module beside rubric.yml, "
+        "or its notebook edition, whichever was filled in)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{RUBRIC_MARK}(item_id): the rubric item this test scores (autograder)"
@@ -523,9 +537,8 @@ def _local_state(request: pytest.FixtureRequest) -> GradingState:
         rubric = load_rubric(folder / "rubric.yml")
     except AutograderError as exc:
         raise UsageError(str(exc)) from None
-    module_path = folder / rubric.module
-    if not module_path.is_file() and (folder / f"{rubric.module_stem}.ipynb").is_file():
-        module_path = folder / f"{rubric.module_stem}.ipynb"
+    chosen = request.config.getoption(SUBMISSION_OPTION, None)
+    module_path = Path(chosen) if chosen else choose_local_file(folder, rubric.module)[0]
     if not module_path.is_file():
         raise UsageError(f"no {rubric.module} in {folder}")
     try:

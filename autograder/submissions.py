@@ -200,6 +200,37 @@ def load_submission(
         )
 
 
+_STUB_RAISE = ': not implemented yet")'  # what release writes in place of each solution
+
+
+def choose_local_file(folder: Path, module: str) -> tuple[Path, str]:
+    """The file ``autograder check`` (or plain pytest) checks in a student's folder, and why.
+
+    A release holds both ``<module>.py`` and its notebook edition; the student fills in one.
+    Like ``grade``, which takes the one no longer the released stub, check takes the one with
+    fewer stubs left (``raise NotImplementedError("...: not implemented yet")``), then the
+    one changed last; the ``.py`` when they hold the same code. The reason is for the student.
+    """
+    py, notebook = folder / module, folder / f"{Path(module).stem}.ipynb"
+    if not (py.is_file() and notebook.is_file()):
+        return (notebook if notebook.is_file() and not py.exists() else py), ""
+    try:
+        codes = [read_source(py), read_source(notebook)]
+    except ValueError:
+        return py, ""  # the unreadable one is named when it is read
+    if codes[0] == codes[1]:
+        return py, f"{py.name} and {notebook.name} hold the same code"
+    stubs = [code.count(_STUB_RAISE) for code in codes]
+    if stubs[0] != stubs[1]:
+        chosen, other = (py, notebook) if stubs[0] < stubs[1] else (notebook, py)
+        return chosen, f"{other.name} has more of the released stub left"
+    if notebook.stat().st_mtime > py.stat().st_mtime + 1.0:  # a copy's are a moment apart
+        return notebook, f"it was changed after {py.name}"
+    if py.stat().st_mtime > notebook.stat().st_mtime + 1.0:
+        return py, f"it was changed after {notebook.name}"
+    return py, ""
+
+
 def released_sources(release: Path, module: str) -> tuple[str, ...]:
     """The code of the released stub and of its notebook edition, as ``read_source`` gives it."""
     found = []

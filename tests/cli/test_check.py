@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import signal
 import subprocess
@@ -29,8 +31,9 @@ def test_check_on_a_correct_solution_passes(tmp_path: Path) -> None:
     for item in ("forward", "dx", "dW", "db"):
         assert f"[{item}," in result.stdout
     # The release has the notebook edition beside linear.py: say which one was checked.
-    assert "(This checked linear.py. To check linear.ipynb instead, move linear.py away." in (
-        result.stdout
+    assert (
+        "(This checked linear.py: linear.ipynb has more of the released stub left. To check "
+        in (result.stdout)
     )
 
 
@@ -163,3 +166,49 @@ def test_printing_in_a_graded_function_costs_nothing(tmp_path: Path) -> None:
     result = run_cli("check", cwd=folder)
     assert result.returncode == 0, result.stdout
     assert "✘" not in result.stdout
+
+
+def notebook_with_the_reference(folder: Path) -> None:
+    """Fill in the released notebook's stub cells with the reference's functions."""
+    reference = (REPO / "solutions" / "linear" / "linear.py").read_text()
+    notebook = json.loads((folder / "linear.ipynb").read_text())
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "not implemented yet" in source:
+            name = re.search(r"def (\w+)", source).group(1)  # type: ignore[union-attr]
+            cell["source"] = re.search(rf"(def {name}\(.*?)(?=\ndef |\Z)", reference, re.S).group(1)  # type: ignore[union-attr]
+    (folder / "linear.ipynb").write_text(json.dumps(notebook))
+
+
+def test_check_takes_the_notebook_a_student_filled_in(tmp_path: Path) -> None:
+    # The release has linear.py and linear.ipynb; the student did the notebook. As grade does,
+    # check takes the file that is no longer the stub, not the untouched linear.py.
+    folder = student_folder(tmp_path, solution=False)
+    notebook_with_the_reference(folder)
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 0, result.stdout
+    assert "(This checked linear.ipynb: linear.py has more of the released stub left." in (
+        result.stdout
+    )
+    # Naming a file checks that one.
+    result = run_cli("check", "linear.py", cwd=folder)
+    assert result.returncode == 1
+    assert "linear_forward is not implemented yet" in result.stdout
+    assert "(This checked linear.py. To check the other one: autograder check linear.ipynb." in (
+        result.stdout
+    )
+    # Plain pytest in the folder picks the same file as check.
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def test_check_of_a_path_that_does_not_exist_says_so(tmp_path: Path) -> None:
+    result = run_cli("check", tmp_path / "nowhere", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{tmp_path / 'nowhere'} does not exist" in result.stderr
