@@ -687,3 +687,27 @@ def test_addresses_in_a_students_error_message_are_the_same_in_every_run(
     assert "cannot use <where.Cache object at 0x…> with <function complain at 0x…>" in first
     with Sandbox(slot=44) as other:  # another runner, its own address layout
         assert _complaint(other) == first
+
+
+def test_a_notebook_may_use_what_jupyter_provides(sandbox: Sandbox) -> None:
+    source = textwrap.dedent(
+        """
+        get_ipython().run_line_magic("matplotlib", "inline")
+        display({"shape": (2, 3)})
+
+        def linear_forward(x, W, b):
+            display(x.shape)
+            return x @ W + b, None
+        """
+    )
+    worker = sandbox.spawn(source, filename="linear.ipynb", module="linear", limits=FAST)
+    assert worker.load_error is None, worker.load_error
+    assert worker.functions == {"linear_forward"}  # display and get_ipython are not the student's
+    y, _ = worker.call("linear_forward", np.eye(2), np.eye(2), np.zeros(2))
+    np.testing.assert_array_equal(y, np.eye(2))
+    assert "{'shape': (2, 3)}\n(2, 2)\n" in worker.output
+    worker.close()
+    # In a .py file they are not defined, as in plain Python.
+    plain = sandbox.spawn(source, filename="linear.py", module="linear", limits=FAST)
+    assert plain.load_error is not None and "get_ipython" in str(plain.load_error)
+    plain.close()

@@ -150,6 +150,24 @@ def fix_randomness(seed: int) -> None:
         numpy_random.seed(stream.getrandbits(32))
 
 
+def _display(*objects: Any, **_options: Any) -> None:
+    """Jupyter's ``display``: here, the repr of each object, printed."""
+    for value in objects:
+        print(repr(value))
+
+
+class _NoShell:
+    """What ``get_ipython()`` gives a graded notebook: every method (``run_line_magic``,
+    ``system``, ...) does nothing and returns None."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+_SHELL = _NoShell()
+JUPYTER_BUILTINS: dict[str, Any] = {"display": _display, "get_ipython": lambda: _SHELL}
+
+
 class _Session:
     """The worker's side of the conversation: the module, the handle table, the replies."""
 
@@ -229,6 +247,9 @@ class _Session:
             fix_randomness(seed)
         module = types.ModuleType(request["module"])
         module.__file__ = self.filename
+        notebook = self.filename.endswith(".ipynb")
+        if notebook:  # what Jupyter gives every notebook, so its code runs here as it did there
+            module.__dict__.update(JUPYTER_BUILTINS)
         sys.modules[request["module"]] = module
         try:
             exec(code, module.__dict__)
@@ -238,7 +259,10 @@ class _Session:
         names = [
             name
             for name, value in list(vars(module).items())
-            if type(name) is str and not name.startswith("__") and callable(value)
+            if type(name) is str
+            and not name.startswith("__")
+            and callable(value)
+            and not (notebook and JUPYTER_BUILTINS.get(name) is value)  # not the student's
         ]
         return {"r": "ready", "fns": names}
 
