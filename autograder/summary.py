@@ -106,6 +106,19 @@ def print_check_summary(rubric: Rubric, outcomes: Sequence[TestOutcome], stream:
                 tag = "error" if outcome.outcome == ERROR else "wrong"
                 for n, line in enumerate(outcome.message.splitlines()):
                     stream.write(f"     {'- ' + tag + ': ' if n == 0 else '  '}{line}\n")
+    others = [o for o in outcomes if o.item_id not in rubric.ids]  # tests of the student's own
+    if others:
+        passed = sum(1 for o in others if o.outcome == PASSED)
+        mark = "✔" if passed == len(others) else "✘"
+        stream.write(
+            f" {mark} Other tests (no rubric item, not graded): {passed}/{len(others)} passed\n"
+        )
+        for outcome in others:
+            if outcome.outcome != PASSED:
+                tag = "error" if outcome.outcome == ERROR else "failed"
+                lines = outcome.message.splitlines() or [""]
+                stream.write(f"     - {tag}: {outcome.nodeid}: {lines[0]}\n")
+                stream.writelines(f"       {line}\n" for line in lines[1:])
     total = len(outcomes)
     passed = sum(1 for o in outcomes if o.outcome == PASSED)
     stream.write(

@@ -212,3 +212,12 @@ def test_check_of_a_path_that_does_not_exist_says_so(tmp_path: Path) -> None:
     result = run_cli("check", tmp_path / "nowhere", cwd=tmp_path)
     assert result.returncode == 2
     assert f"{tmp_path / 'nowhere'} does not exist" in result.stderr
+
+
+def test_a_students_own_failing_test_is_shown(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    (folder / "test_mine.py").write_text('def test_mine():\n    assert 1 == 2, "my own check"\n')
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 1
+    assert "✘ Other tests (no rubric item, not graded): 0/1 passed" in result.stdout
+    assert "- failed: test_mine.py::test_mine: my own check" in result.stdout
