@@ -6,6 +6,7 @@ same outcomes produces byte-identical files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,6 +117,9 @@ def score_item(item: RubricItem, outcomes: Sequence[TestOutcome]) -> ItemGrade:
     )
 
 
+_NUMBERS = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?")
+
+
 def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
     """A short explanation: what was checked and, for failures, what went wrong.
 
@@ -134,11 +138,14 @@ def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
         head += " This item is all-or-nothing."
     findings: list[str] = []
     hints: list[str] = []
+    seen: set[str] = set()  # hints up to their numbers: "(B = 2)" and "(B = 9)" say one thing
     for outcome in failures:
         first, _, rest = (outcome.message.strip() or "check failed").partition("\n")
         if first not in findings:
             findings.append(first)
-        if rest.strip() and rest.strip() not in hints:
+        shape = _NUMBERS.sub("#", rest.strip())
+        if rest.strip() and shape not in seen:
+            seen.add(shape)
             hints.append(rest.strip())
     lines = [head, *(f"- {finding}" for finding in findings[:3])]
     more = len(findings) - 3

@@ -94,3 +94,13 @@ def test_internal_errors_are_collected_for_the_instructor(toy_rubric: Rubric) ->
 def test_outcome_json_round_trip() -> None:
     original = TestOutcome("t.py::x", "a", FAILED, "msg", (("rel_error", 0.5),))
     assert TestOutcome.from_json(original.to_json()) == original
+
+
+def test_a_hint_repeated_with_other_numbers_is_shown_once(toy_rubric: Rubric) -> None:
+    outcomes = [
+        outcome("a", FAILED, f"dW is wrong (B={b})\nHint: dW is 1/B of the answer (B = {b}).", n=b)
+        for b in (2, 9, 3)
+    ]
+    feedback = score(toy_rubric, "fay", outcomes).item("a").feedback
+    assert feedback.count("Hint: dW is 1/B") == 1
+    assert "dW is wrong (B=9)" in feedback  # the findings themselves are all listed
