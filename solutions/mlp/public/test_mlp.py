@@ -104,8 +104,17 @@ def softmax_ce(submission: Any, logits: np.ndarray, targets: np.ndarray) -> tupl
 def network(submission: Any, X: np.ndarray, targets: np.ndarray, params: dict) -> tuple[Any, dict]:
     result = submission.mlp_loss_and_grads(X, targets, params)
     loss, grads = expect_tuple(result, ("loss", "grads"), function="mlp_loss_and_grads")
-    if not isinstance(grads, dict) or not all(key in grads for key in PARAMS):
-        raise WrongAnswer("grads should be a dict with the keys W1, b1, W2, b2.")
+    if not isinstance(grads, dict):
+        raise WrongAnswer(
+            f"grads should be a dict with the keys W1, b1, W2, b2, not a {type(grads).__name__}."
+        )
+    missing = [key for key in PARAMS if key not in grads]
+    if missing:
+        got = ", ".join(map(repr, list(grads)[:8])) or "none"
+        raise WrongAnswer(
+            f"grads should be a dict with the keys W1, b1, W2, b2; {', '.join(missing)} "
+            f"missing (keys given: {got})."
+        )
     return loss, grads
 
 
