@@ -81,12 +81,21 @@ class StudentError(Exception):
         exc_type: str | None = None,
         lineno: int | None = None,
         filename: str | None = None,
+        cell: int | None = None,
     ) -> None:
         self.message = message
         self.exc_type = exc_type
-        self.lineno = lineno
+        self.lineno = lineno  # in a notebook: the line within ``cell``
         self.filename = filename
+        self.cell = cell  # a notebook's cell, counted as Jupyter shows them (from 1)
         super().__init__(self.describe())
+
+    @property
+    def where(self) -> str:
+        """``line 12``, or ``cell 3, line 2`` in a notebook (empty without a line)."""
+        if self.lineno is None:
+            return ""
+        return f"cell {self.cell}, line {self.lineno}" if self.cell else f"line {self.lineno}"
 
     def describe(self) -> str:
         """One line for feedback, e.g. ``ValueError at linear.py line 12: shapes not aligned``."""
@@ -94,7 +103,7 @@ class StudentError(Exception):
             return self.message  # already a whole sentence (e.g. "f is not implemented yet")
         head = self.exc_type or self.kind
         if self.lineno is not None:
-            head += f" at {self.filename or 'your file'} line {self.lineno}"
+            head += f" at {self.filename or 'your file'} {self.where}"
         return f"{head}: {self.message}" if self.message else head
 
 

@@ -284,9 +284,9 @@ def _name_call(exc: StudentError, function: str) -> StudentError:
     """
     exc.message = _CONTROL.sub(" ", exc.message).strip()
     if isinstance(exc, NotImplementedByStudent):
-        where = f" at line {exc.lineno}" if exc.lineno is not None else ""
+        where = f" at {exc.where}" if exc.lineno is not None else ""
         exc.message = f"{function} is not implemented yet (it raises NotImplementedError{where})"
-        exc.exc_type = exc.lineno = None
+        exc.exc_type = exc.lineno = exc.cell = None
     elif isinstance(exc, StudentTimeout | StudentCrash):
         exc.message = f"while running {function}: {exc.message}"
     else:

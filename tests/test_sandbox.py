@@ -6,6 +6,7 @@ one second, so the file stays fast.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -711,3 +712,19 @@ def test_a_notebook_may_use_what_jupyter_provides(sandbox: Sandbox) -> None:
     plain = sandbox.spawn(source, filename="linear.py", module="linear", limits=FAST)
     assert plain.load_error is not None and "get_ipython" in str(plain.load_error)
     plain.close()
+
+
+def test_an_error_in_a_notebook_names_its_cell_and_line(sandbox: Sandbox) -> None:
+    from autograder.submissions import notebook_source
+
+    cells = [
+        {"cell_type": "markdown", "source": "# Linear layer"},
+        {"cell_type": "code", "source": "import numpy as np\n"},
+        {"cell_type": "code", "source": "def linear_forward(x, W, b):\n    return x @ W.T + b\n"},
+    ]
+    source = notebook_source(json.dumps({"cells": cells}))
+    worker = sandbox.spawn(source, filename="linear.ipynb", module="linear", limits=FAST)
+    with pytest.raises(StudentException) as caught:
+        worker.call("linear_forward", np.ones((2, 3)), np.ones((3, 4)), np.zeros(4))
+    assert "ValueError at linear.ipynb cell 3, line 2: " in caught.value.describe()
+    worker.close()

@@ -61,6 +61,31 @@ class _Violation(Exception):
     """The worker sent something the protocol does not allow; the message says what."""
 
 
+_CELL_MARK = re.compile(r"# In\[([0-9]+)\]")
+
+
+def cell_starts(source: str) -> list[tuple[int, int]]:
+    """Where each cell of a notebook's script begins: ``(line of its "# In[n]" mark, n)``
+    (``submissions.notebook_source`` puts the mark above every code cell)."""
+    starts = []
+    for number, line in enumerate(source.split("\n"), start=1):
+        match = _CELL_MARK.fullmatch(line)
+        if match:
+            starts.append((number, int(match.group(1))))
+    return starts
+
+
+def locate_cell(starts: Sequence[tuple[int, int]], line: int) -> tuple[int | None, int]:
+    """A line of the notebook's script as ``(cell, line within it)``; ``(None, line)`` before
+    the first cell."""
+    cell = None
+    for mark, number in starts:
+        if mark >= line:
+            break
+        cell, within = number, line - mark
+    return (cell, within) if cell is not None else (None, line)
+
+
 class _FrameReader:
     """Reassembles one length-prefixed frame from a non-blocking socket, refusing big ones."""
 
@@ -121,6 +146,7 @@ class Worker:
         self._spawn = spawn
         self.limits = limits
         self.filename = filename
+        self._cells: list[tuple[int, int]] = []  # a notebook's (line of "# In[n]", n)
         self.load_error: StudentError | None = None
         self.functions: frozenset[str] = frozenset()
         self._pidfd = pidfd
@@ -330,6 +356,8 @@ class Worker:
         With ``entropy`` (a non-negative int), everything the module draws without a seed
         comes from a stream seeded by it (``child.fix_randomness``).
         """
+        if self.filename.endswith(".ipynb"):
+            self._cells = cell_starts(source)
         header: dict[str, Any] = {
             "op": "load",
             "source": source,
@@ -454,11 +482,15 @@ class Worker:
                 f"your code printed more than {OUTPUT_CLOSE_MB} MiB, and printing fails after "
                 f"that (only the first {self.limits.output_kb} KiB are kept anyway); print less"
             )
+        lineno, cell = (line, None) if type(line) is int else (None, None)
+        if lineno is not None and self._cells:
+            cell, lineno = locate_cell(self._cells, lineno)
         return cls(
             message,
             exc_type=str(exc_type)[:100] if exc_type is not None else None,
-            lineno=line if type(line) is int else None,
+            lineno=lineno,
             filename=self.filename,
+            cell=cell,
         )
 
     # -- endings ---------------------------------------------------------------------------
