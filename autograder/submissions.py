@@ -14,11 +14,13 @@ Symbolic links are refused: a link to the reference solution must not grade as t
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import re
 import shutil
 import stat
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -322,8 +324,13 @@ def read_source(path: Path) -> str:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError(f"{path.name} is not UTF-8 text.") from None
+    except UnicodeDecodeError as exc:
+        text = _declared_text(raw) if path.suffix == ".py" else None
+        if text is None:
+            raise ValueError(
+                f"{path.name} is not UTF-8 text (byte {exc.start} is not); save it as UTF-8 "
+                "('Save with Encoding' in most editors)."
+            ) from None
     source = notebook_source(text, path.name) if path.suffix == ".ipynb" else text
     try:  # a notebook's JSON can spell a lone surrogate ("\\udcff"), which is no text at all
         size = len(source.encode("utf-8"))
@@ -332,6 +339,16 @@ def read_source(path: Path) -> str:
     if size > MAX_SOURCE_BYTES:
         raise ValueError(f"the code in {path.name} is larger than {MAX_SOURCE_BYTES // 1024} KiB.")
     return source
+
+
+def _declared_text(raw: bytes) -> str | None:
+    """A ``.py`` file in the encoding its ``# -*- coding: ... -*-`` line declares (PEP 263),
+    as Python itself reads it; None without such a line or if it does not decode."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        return None if encoding in ("utf-8", "utf-8-sig") else raw.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        return None
 
 
 def notebook_source(text: str, name: str = "notebook") -> str:

@@ -403,3 +403,14 @@ def test_a_damaged_zip_is_called_that(tmp_path: Path) -> None:
     (tmp_path / "class.txt").write_text("not a zip\n")
     with pytest.raises(UsageError, match="class.txt is neither a folder nor a .zip file"):
         find(tmp_path / "class.txt", tmp_path)
+
+
+def test_a_file_in_its_declared_encoding_is_read_as_python_reads_it(tmp_path: Path) -> None:
+    declared = tmp_path / "linear.py"
+    declared.write_bytes(b"# -*- coding: latin-1 -*-\n# caf\xe9\nX = 1\n")
+    assert "# café\nX = 1" in read_source(declared)
+    compile(read_source(declared), "linear.py", "exec")
+    undeclared = tmp_path / "other.py"
+    undeclared.write_bytes(b"# caf\xe9\nX = 1\n")
+    with pytest.raises(ValueError, match=r"other.py is not UTF-8 text \(byte 5 is not\); save"):
+        read_source(undeclared)
