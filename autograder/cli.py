@@ -282,9 +282,15 @@ def cmd_release(args: argparse.Namespace) -> int:
     names = args.assignments or list(course.assignments)
     for name in names:
         assignment = course.assignment(name)
-        files = release(assignment)
+        files, removed = release(assignment)
         rel = assignment.release_dir.relative_to(course.root)
         print(f"released {name} -> {rel}/ ({', '.join(files)})")
+        if removed:
+            print(
+                f"  removed {len(removed)} file(s) that are not part of the release: "
+                f"{', '.join(removed[:10])}{', ...' if len(removed) > 10 else ''} (put what "
+                f"students need in solutions/{name}/public/)"
+            )
     return 0
 
 

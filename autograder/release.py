@@ -165,8 +165,10 @@ def _read_readme(path: Path) -> str:
         raise ConfigError(path, None, f"cannot read the README: {describe(exc)}") from None
 
 
-def release(assignment: Assignment) -> list[str]:
-    """Write ``assignments/<a>/`` from its sources, replacing what was there; return the files.
+def release(assignment: Assignment) -> tuple[list[str], list[str]]:
+    """Write ``assignments/<a>/`` from its sources, replacing what was there; return the files
+    written and the files that were there but are no release's (removed with the old folder:
+    what students need belongs in ``solutions/<a>/public/``).
 
     A failure to write (a full disk, no permission) raises ``OutputError`` and leaves the
     previous release as it was.
@@ -175,12 +177,19 @@ def release(assignment: Assignment) -> list[str]:
     target = assignment.release_dir
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} is not a folder: move it out of the way and release again")
+    removed = sorted(
+        str(path.relative_to(target))
+        for path in (target.rglob("*") if target.is_dir() else [])
+        if path.is_file()
+        and not ignored_in_release(path.relative_to(target))
+        and str(path.relative_to(target)) not in files
+    )
     try:
         _swap_in(target, files, assignment.name)
     except OSError as exc:
         what = describe(exc)
         raise OutputError(f"cannot write the release in {target} ({what})") from None
-    return sorted(files)
+    return sorted(files), removed
 
 
 def _swap_in(target: Path, files: dict[str, bytes], name: str) -> None:

@@ -134,8 +134,9 @@ def course(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_release_writes_student_folder_reproducibly(course) -> None:  # type: ignore[no-untyped-def]
     toy = course.assignment("toy")
-    files = release(toy)
+    files, removed = release(toy)
     assert files == ["README.md", "rubric.yml", "test_toy.py", "toy.ipynb", "toy.py"]
+    assert removed == []
     first = {p.name: p.read_bytes() for p in toy.release_dir.iterdir()}
     assert not (toy.release_dir / "test_hidden.py").exists()
     assert b"secret_line" not in first["toy.py"]
@@ -155,6 +156,10 @@ def test_diff_release_names_edited_extra_and_missing_files(course) -> None:  # t
     assert any("toy.py differs" in p for p in problems)
     assert any("extra.txt is not produced" in p for p in problems)
     assert any("README.md is missing" in p for p in problems)
+    # Releasing again says what it removed that was no release's.
+    (toy.release_dir / ".ipynb_checkpoints").mkdir()
+    (toy.release_dir / ".ipynb_checkpoints" / "toy-checkpoint.ipynb").write_text("{}")
+    assert release(toy)[1] == ["extra.txt"]
 
 
 def test_notebook_edition_has_readme_sections_and_stub_cells(course) -> None:  # type: ignore[no-untyped-def]
