@@ -43,6 +43,22 @@ DB0 = np.array([1.0, 1.0, 0.0, 1.0])
 
 GRADS = ("dx", "dW", "db")
 EXAMPLE = {"where": "the worked example, B=2, D=3, F=4", "batch_size": 2}
+# Wrong answers worth recognising on the worked example, keyed by the hint to show.
+NO_BIAS = {
+    "y is missing the bias: it equals x @ W. The bias vector b is added to every row (every "
+    "example) of x @ W; numpy broadcasting does that for you.": X0 @ W0,
+}
+RIGHT = {"dx": DX0, "dW": DW0, "db": DB0}
+
+
+def mixups(name: str) -> dict[str, object]:
+    """Another gradient in ``name``'s place: the outputs returned in the wrong order."""
+    return {
+        f"{name} holds the values of {other}: linear_backward must return (dx, dW, db) in "
+        "exactly this order.": RIGHT[other]
+        for other in GRADS
+        if other != name
+    }
 
 
 def forward(submission: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[Any, Any]:
@@ -70,7 +86,7 @@ def random_inputs(seed: int, B: int, D: int, F: int) -> dict[str, np.ndarray]:
 @pytest.mark.rubric("forward")
 def test_forward_worked_example(submission: Any) -> None:
     y, _ = forward(submission, X0, W0, BIAS0)
-    expect_array(y, Y0, name="y", strict=False, context=EXAMPLE)
+    expect_array(y, Y0, name="y", strict=False, context={**EXAMPLE, "candidates": NO_BIAS})
 
 
 @pytest.mark.rubric("forward")
@@ -82,19 +98,41 @@ def test_forward_single_example(submission: Any) -> None:
 @pytest.mark.rubric("dx")
 def test_dx_worked_example(submission: Any) -> None:
     dx, _, _ = backward(submission, X0, W0, BIAS0, DY0)
-    expect_array(dx, DX0, name="dx", strict=False, context=EXAMPLE)
+    expect_array(dx, DX0, name="dx", strict=False, context={**EXAMPLE, "candidates": mixups("dx")})
 
 
 @pytest.mark.rubric("dW")
 def test_dW_worked_example(submission: Any) -> None:
     _, dW, _ = backward(submission, X0, W0, BIAS0, DY0)
-    expect_array(dW, DW0, name="dW", strict=False, context=EXAMPLE)
+    expect_array(dW, DW0, name="dW", strict=False, context={**EXAMPLE, "candidates": mixups("dW")})
 
 
 @pytest.mark.rubric("db")
 def test_db_worked_example(submission: Any) -> None:
     _, _, db = backward(submission, X0, W0, BIAS0, DY0)
-    expect_array(db, DB0, name="db", strict=False, context={**EXAMPLE, "batch_sum": True})
+    context = {**EXAMPLE, "batch_sum": True, "candidates": mixups("db")}
+    expect_array(db, DB0, name="db", strict=False, context=context)
+
+
+def forward_note(submission: Any) -> str:
+    """What a failed numerical check adds: it differentiates *your* linear_forward, so it
+    means little until that gets the worked example right in float64 (then: nothing)."""
+    try:
+        y0 = forward(submission, X0, W0, BIAS0)[0]
+        right = (
+            isinstance(y0, np.ndarray)
+            and y0.dtype == np.float64
+            and y0.shape == Y0.shape
+            and bool(np.allclose(y0, Y0, rtol=1e-12, atol=1e-12))
+        )
+    except Exception:  # its own test says what is wrong with it
+        right = False
+    if right:
+        return ""
+    return (
+        "\nNote: this check differentiates your own linear_forward, which does not give the "
+        "worked example's y in float64 yet: fix the forward pass first."
+    )
 
 
 def numerical_check(submission: Any, wrt: str, name: str) -> None:
@@ -120,10 +158,7 @@ def numerical_check(submission: Any, wrt: str, name: str) -> None:
             context={"where": "B=4, D=3, F=5", "batch_size": 4},
         )
     except WrongAnswer as wrong:
-        raise WrongAnswer(
-            f"{wrong}\nNote: this check differentiates your own linear_forward, so it is only "
-            "meaningful once the forward tests pass and linear_forward computes in float64."
-        ) from None
+        raise WrongAnswer(f"{wrong}{forward_note(submission)}") from None
 
 
 @pytest.mark.rubric("dx")
