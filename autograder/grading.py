@@ -350,6 +350,7 @@ def grade_entry(entry: dict[str, Any], rubric: Rubric) -> StudentGrade:
         load_problem=entry.get("load_problem", ""),
         load_error=str(entry.get("load_error", "")),
         output=entry.get("output", ""),
+        filename=entry["filename"] if isinstance(entry.get("filename"), str) else "",
     )
 
 
@@ -576,6 +577,7 @@ def _entry(
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "student": sub.student,
+        "filename": sub.filename,
         "source_sha": source_hash(sub),
         "status": status,
         "load_problem": problem,

@@ -165,6 +165,7 @@ def score(
     load_problem: str = "",
     load_error: str = "",
     output: str = "",
+    filename: str = "",
 ) -> StudentGrade:
     """Turn one submission's outcomes into its grade.
 
@@ -194,7 +195,7 @@ def score(
         score=total,
         max_score=rubric.max_score,
         items=items,
-        feedback=overall_feedback(rubric, status, items, load_problem),
+        feedback=overall_feedback(rubric, status, items, load_problem, filename),
         output=output,
         internal_errors=tuple(internal),
         timed_out=timed_out,
@@ -202,13 +203,15 @@ def score(
 
 
 def overall_feedback(
-    rubric: Rubric, status: str, items: Sequence[ItemGrade], load_problem: str
+    rubric: Rubric, status: str, items: Sequence[ItemGrade], load_problem: str, filename: str = ""
 ) -> str:
+    """The summary line; ``filename`` is the file that was graded (the module by default)."""
     if status == STATUS_MISSING:
         return load_problem or f"No submission found: expected {rubric.module}."
     if status == STATUS_ERROR:
         problem = load_problem[:1].upper() + load_problem[1:]
-        return f"Your {rubric.module} could not be run, so no check could be made. {problem}"
+        graded = filename or rubric.module
+        return f"Your {graded} could not be run, so no check could be made. {problem}"
     earned = sum(i.score for i in items)
     full = [i.id for i in items if i.score == i.max_score]
     if len(full) == len(items):

@@ -63,6 +63,8 @@ def test_error_status_zeroes_every_item_with_reason(toy_rubric: Rubric) -> None:
         toy_rubric, "dan", [], status=STATUS_ERROR, load_problem="the module did not finish"
     )
     assert "no check could be made. The module did not finish" in later.feedback
+    notebook = score(toy_rubric, "dot", [], status=STATUS_ERROR, filename="toy.ipynb")
+    assert notebook.feedback.startswith("Your toy.ipynb could not be run")
 
 
 def test_repeated_messages_are_shown_once_and_capped(toy_rubric: Rubric) -> None:
