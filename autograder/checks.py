@@ -339,6 +339,29 @@ def expect_consistent(
             raise _fail(f"{problem}: {name} came out different.", hint)
 
 
+def expect_uses_inputs(function: str, first: Sequence[object], second: Sequence[object]) -> None:
+    """Check that ``function`` gave different answers (``first``, ``second``: its outputs) for
+    two different inputs.
+
+    For purity items: purity means something only for code that computes from its inputs, so
+    a function that answers a constant (``return 0, None``, zeros of a fixed shape) earns no
+    purity points for being trivially free of side effects.
+    """
+
+    def same(a: object, b: object) -> bool:
+        try:
+            left, right = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        except (TypeError, ValueError):
+            return repr(a) == repr(b)
+        return left.shape == right.shape and bool(np.array_equal(left, right, equal_nan=True))
+
+    if all(same(a, b) for a, b in zip(first, second, strict=True)):
+        raise _fail(
+            f"{function} gave the same answer for two different inputs: it does not compute "
+            "from them yet, so whether it is free of side effects cannot be judged."
+        )
+
+
 def _is_real(array: np.ndarray) -> bool:
     return bool(np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer))
 

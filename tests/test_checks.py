@@ -408,3 +408,16 @@ def test_numerical_check_of_a_wrong_shaped_forward_is_the_students_mistake() -> 
     dy = rng.normal(size=(3, 4))
     with pytest.raises(WrongAnswer, match="dW could not be checked numerically"):
         expect_gradients(wrong_forward, inputs, dy, {"W": inputs["x"].T @ dy}, names={"W": "dW"})
+
+
+def test_a_function_answering_a_constant_is_not_credited_with_purity() -> None:
+    from autograder.checks import expect_uses_inputs
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    expect_uses_inputs("f", [a, 0.0], [b, 0.0])  # one output that changes is enough
+    with pytest.raises(WrongAnswer, match="f gave the same answer for two different inputs"):
+        expect_uses_inputs("f", [np.zeros((2, 3)), 0], [np.zeros((2, 3)), 0])
+    with pytest.raises(WrongAnswer, match="same answer"):
+        expect_uses_inputs("f", [None, "x"], [None, "x"])  # not numbers: compared as written
+    expect_uses_inputs("f", [np.zeros((2, 3))], [np.zeros((3, 2))])  # a shape that follows

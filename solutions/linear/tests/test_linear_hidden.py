@@ -42,6 +42,7 @@ from autograder.checks import (
     expect_layout,
     expect_tuple,
     expect_unchanged,
+    expect_uses_inputs,
 )
 from autograder.sandbox.model import Ref, Step, StepResult
 
@@ -474,8 +475,13 @@ def test_interleaved_forward_calls(
             backward_step(first, 2, requires=(grads_ok, (3, 2))),
         ]
     )
-    forward_result(results[0])
+    second_y, _ = forward_result(results[0])
     second_alone = backward_result(results[1])
+    first_y, _ = forward_of(submission, rng_for, "small")
+    expect_uses_inputs("linear_forward", [first_y], [second_y])
+    expect_uses_inputs(
+        "linear_backward", [first_alone[g] for g in GRADS], [second_alone[g] for g in GRADS]
+    )
     forward_result(results[2])
     _, second_cache = forward_result(results[3])
     problem = (

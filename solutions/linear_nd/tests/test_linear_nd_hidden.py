@@ -35,6 +35,7 @@ from autograder.checks import (
     expect_layout,
     expect_tuple,
     expect_unchanged,
+    expect_uses_inputs,
 )
 from autograder.errors import WrongAnswer
 
@@ -440,7 +441,10 @@ def test_backward_twice_on_one_cache(submission: Any, rng: np.random.Generator) 
 def test_interleaved_forward_calls(submission: Any, rng: np.random.Generator) -> None:
     first, second = make_case(rng, "2lead"), make_case(rng, "2lead")
     alone = [student_backward(submission, case) for case in (first, second)]
-    caches = [student_forward(submission, case)[1] for case in (first, second)]
+    outputs = [student_forward(submission, case) for case in (first, second)]
+    expect_uses_inputs("linear_nd_forward", [outputs[0][0]], [outputs[1][0]])
+    expect_uses_inputs("linear_nd_backward", list(alone[0].values()), list(alone[1].values()))
+    caches = [cache for _, cache in outputs]
     for case, cache, expected in zip((first, second), caches, alone, strict=True):
         expect_same_answers(
             expected,

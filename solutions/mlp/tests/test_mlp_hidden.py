@@ -46,6 +46,7 @@ from autograder.checks import (
     expect_layout,
     expect_tuple,
     expect_unchanged,
+    expect_uses_inputs,
 )
 from autograder.errors import WrongAnswer
 from autograder.gradcheck import DIRECTIONAL_THRESHOLD, directional_check
@@ -865,6 +866,19 @@ def test_network_leaves_its_arguments_unchanged(submission: Any, rng: np.random.
         )
     for key in PARAMS:
         expect_unchanged(net.params[key], params[key], name=f"params['{key}']", function=function)
+
+
+@pytest.mark.rubric("purity")
+def test_the_network_computes_from_its_inputs(submission: Any, rng: np.random.Generator) -> None:
+    # Purity is credited only to code that computes from its inputs, not to a constant.
+    answers = []
+    for _ in range(2):
+        net = make_net(rng, "small")
+        result = submission.mlp_loss_and_grads(net.X, net.targets, net.params)
+        loss, grads = expect_tuple(result, ("loss", "grads"), function="mlp_loss_and_grads")
+        values = [grads.get(key) for key in PARAMS] if isinstance(grads, dict) else [grads]
+        answers.append([loss, *values])
+    expect_uses_inputs("mlp_loss_and_grads", answers[0], answers[1])
 
 
 @pytest.mark.rubric("purity")
