@@ -54,6 +54,11 @@ class OutputError(AutograderError):
     exit_code = 4
 
 
+# A grading process whose sandbox runner died under a submission exits with this, giving no
+# result for it; the grader retries the submission in a new process.
+RUNNER_LOST_EXIT = 75
+
+
 def describe(exc: OSError) -> str:
     """An OSError as a user reads it: ``No space left on device: /path`` (no errno, no repr)."""
     return f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")

@@ -42,7 +42,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder.course import Assignment, Course
-from autograder.errors import BindingError, OutputError, SandboxError, UsageError, describe
+from autograder.errors import (
+    RUNNER_LOST_EXIT,
+    BindingError,
+    OutputError,
+    SandboxError,
+    UsageError,
+    describe,
+)
 from autograder.progress import Progress
 from autograder.report import (
     atomic_write_bytes,
@@ -874,7 +881,12 @@ class _ShardPool:
                             continue
                         if shard.task is not None:
                             code = shard.process.wait()
-                            fail(shard, f"grading process exited with status {code}")
+                            fail(
+                                shard,
+                                "the sandbox runner of its grading process died"
+                                if code == RUNNER_LOST_EXIT
+                                else f"grading process exited with status {code}",
+                            )
                         else:
                             selector.unregister(shard.process.stdout)
                             shard.process.wait()

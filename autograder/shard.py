@@ -38,7 +38,7 @@ import pytest
 
 from autograder.course import GradingLimits
 from autograder.direct import DirectTest, plan, run_direct
-from autograder.errors import AutograderError, StudentError
+from autograder.errors import RUNNER_LOST_EXIT, AutograderError, StudentError
 from autograder.plugin import STATE, GradingState, StudentRun, binding_of, seed_for
 from autograder.rubric import load_rubric, validate_binding
 from autograder.sandbox import confine
@@ -166,6 +166,7 @@ class ShardPlugin:
         )
         self.state.run = run
         self.state.outcomes = []
+        generation = self.sandbox.runner_generation
         status, problem, kind = STATUS_GRADED, "", ""
         try:
             run.worker()
@@ -176,6 +177,13 @@ class ShardPlugin:
             self.run_tests()
         output = run.close()
         self.state.run = None
+        if not self.sandbox.runner_intact(generation):
+            # A call may have failed because the sandbox runner died under it, which the
+            # student did not do: give no result. The grader retries the submission once in
+            # a new grading process (and only then calls it the grader's failure).
+            print(f"the sandbox runner died while grading {task['student']}", file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(RUNNER_LOST_EXIT)
         return {
             "type": "result",
             "student": task["student"],

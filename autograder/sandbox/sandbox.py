@@ -202,6 +202,7 @@ class Sandbox:
         self.requested_mode = mode
         self._slot_lock: int | None = None
         self._runner: _RunnerClient | None = None
+        self.runner_generation = 0  # how many runners were replaced (``runner_intact``)
         self._report: IsolationReport | None = None
         self._mode = ""
         self._workers: set[Worker] = set()
@@ -338,6 +339,13 @@ class Sandbox:
             mode=mode, enforced=ordered, missing=missing, warning="; ".join(notes) or None
         )
 
+    def runner_intact(self, generation: int) -> bool:
+        """The runner of ``generation`` is still the one, and alive: no call since then can
+        have failed because the runner died (killed from outside, by the OOM killer) rather
+        than because of what the student's code did."""
+        runner = self._runner
+        return generation == self.runner_generation and runner is not None and runner.alive
+
     def spawn(
         self,
         source: str,
@@ -357,6 +365,7 @@ class Sandbox:
             if self._runner is not None:  # a dead runner is replaced, never reused
                 self._runner.close()
             self._runner = _RunnerClient(self._slot_lock)
+            self.runner_generation += 1
         runner = self._runner
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe2(os.O_CLOEXEC)

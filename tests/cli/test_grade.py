@@ -363,6 +363,13 @@ def _still_alive_after(processes: dict[int, str], *, seconds: float) -> dict[int
     return {pid: cmd for pid, cmd in processes.items() if _alive(pid)}
 
 
+def _full_cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:80]
@@ -410,6 +417,38 @@ def test_killing_only_the_grader_takes_every_process_it_started_with_it(
         for pid in started:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_sandbox_runner_killed_from_outside_costs_the_student_nothing(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """The runner is the grader's (a student cannot signal it): if it dies mid-call (the OOM
+    killer, an operator's kill), the call's failure is not the student's. The submission is
+    graded again in a new grading process, and the grades are those of an undisturbed run."""
+    klass = slow_class(tmp_path / "class", 1, delay=0.3)  # about 14 calls of 0.3 s
+    clean = grade(course_copy, klass, tmp_path / "clean")
+    process = start_grade(course_copy, klass, tmp_path / "out", "--jobs", "1")
+    killed = None
+    try:
+        deadline = time.monotonic() + 60
+        while killed is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            found = _descendants(process.pid)
+            runners = [pid for pid in found if b"sandbox.runner" in _full_cmdline(pid)]
+            # once the worker runs the student's calls (a process below the runner)
+            if runners and len(found) >= 4:
+                time.sleep(1.0)
+                os.kill(runners[0], signal.SIGKILL)
+                killed = runners[0]
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert killed is not None, "no sandbox runner was seen"
+    assert process.returncode == 0, stderr
+    doc = json.loads((tmp_path / "out" / "grades.json").read_text())
+    assert doc == clean
+    assert doc["students"]["s0"]["score"] == 20.0
 
 
 def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(course_copy: Path, tmp_path: Path) -> None:
