@@ -434,7 +434,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # Unwinds like Ctrl-C: grading processes stopped, the journal closed, no half-written file.
     signal.signal(signal.SIGTERM, _terminate)
-    resume = "; finished results are journaled, rerun to resume" if args.command == "grade" else ""
+    resume = ""
+    if args.command == "grade":
+        again = "rerun without --fresh" if args.fresh else "rerun"
+        resume = f"; finished results are journaled, {again} to resume"
     try:
         return COMMANDS[args.command](args)
     except AutograderError as exc:

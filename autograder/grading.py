@@ -61,6 +61,10 @@ from autograder.report import (
 )
 from autograder.rubric import Rubric
 from autograder.scoring import (
+    ERROR,
+    FAILED,
+    INTERNAL,
+    PASSED,
     STATUS_ERROR,
     STATUS_GRADED,
     STATUS_MISSING,
@@ -293,7 +297,7 @@ class Journal:
             for line in handle:
                 try:
                     entry = clean_text(json.loads(line))
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: "[[[[...", no entry
                     continue  # the line being written when the grader was killed
                 if _well_formed(entry):  # anything else was not written by us: ignored
                     # Written anew only where clean_text may have changed it (an escaped
@@ -555,6 +559,8 @@ def clean_text(value: Any) -> Any:
 
 
 _OUTCOME_KEYS = ("nodeid", "item_id", "outcome")
+_OUTCOMES = (PASSED, FAILED, ERROR, INTERNAL)
+_TEXT_KEYS = ("filename", "source_sha", "load_problem", "load_error", "output")
 
 
 def _well_formed(entry: Any) -> bool:
@@ -563,10 +569,17 @@ def _well_formed(entry: Any) -> bool:
         return False
     if entry.get("status") not in (STATUS_GRADED, STATUS_ERROR, STATUS_MISSING):
         return False
+    if not all(isinstance(entry.get(key, ""), str) for key in _TEXT_KEYS):
+        return False
     outcomes = entry.get("outcomes", [])
-    return isinstance(outcomes, list) and all(
-        isinstance(o, dict)
-        and all(isinstance(o.get(k), str) for k in _OUTCOME_KEYS)
+    if not isinstance(outcomes, list):
+        return False
+    nodeids = [o.get("nodeid") for o in outcomes if isinstance(o, dict)]
+    return len(set(nodeids)) == len(outcomes) and all(
+        all(isinstance(o.get(k), str) for k in _OUTCOME_KEYS)
+        and o["outcome"] in _OUTCOMES
+        and isinstance(o.get("message", ""), str)
+        and isinstance(o.get("error", ""), str)
         and isinstance(o.get("properties", []), list)
         and all(isinstance(p, list) and len(p) == 2 for p in o.get("properties", []))
         for o in outcomes
@@ -848,7 +861,7 @@ class _ShardPool:
             if sub is not None:
                 if sub.student in retried:
                     internal.append(f"{sub.student}: {why}")
-                    entry = _entry(sub, STATUS_ERROR, INTERNAL_PROBLEM, [], "")
+                    entry = _entry(sub, STATUS_ERROR, INTERNAL_PROBLEM, [], "", "internal")
                     record(entry)
                     on_result(entry)
                     progress.advance(STATUS_ERROR)

@@ -170,7 +170,7 @@ def score(
     """Turn one submission's outcomes into its grade.
 
     ``load_error`` is the kind of student error (``errors.py``) that stopped the file from
-    loading, if one did.
+    loading, if one did (``"internal"``: the grader itself failed on it, not the file).
     """
     by_item: dict[str, list[TestOutcome]] = {item.id: [] for item in rubric.items}
     internal: list[str] = []
@@ -195,7 +195,11 @@ def score(
         score=total,
         max_score=rubric.max_score,
         items=items,
-        feedback=overall_feedback(rubric, status, items, load_problem, filename),
+        feedback=(
+            load_problem  # the grader's failure: nothing about the student's file to say
+            if load_error == "internal"
+            else overall_feedback(rubric, status, items, load_problem, filename)
+        ),
         output=output,
         internal_errors=tuple(internal),
         timed_out=timed_out,

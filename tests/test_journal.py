@@ -110,6 +110,18 @@ def test_a_journal_that_cannot_be_rewritten_stays_as_it_was(
         '{"student": "carol", "source_sha": "x", "status": "graded", "outcomes": [{"a": 1}]}',
         '{"student": "carol", "source_sha": "x", "status": "graded", "outcomes": '
         '[{"nodeid": "t", "item_id": "a", "outcome": "passed", "properties": 7}]}',
+        # Fields of the wrong type crashed every rerun (feedback is built from them).
+        '{"student": "carol", "source_sha": "x", "status": "graded", "outcomes": [], '
+        '"output": null}',
+        '{"student": "carol", "source_sha": "x", "status": "error", "outcomes": [], '
+        '"load_problem": ["a"]}',
+        # An outcome no test gives, and one test recorded twice.
+        '{"student": "carol", "source_sha": "x", "status": "graded", "outcomes": '
+        '[{"nodeid": "t", "item_id": "a", "outcome": "bogus"}]}',
+        '{"student": "carol", "source_sha": "x", "status": "graded", "outcomes": '
+        '[{"nodeid": "t", "item_id": "a", "outcome": "passed"}, '
+        '{"nodeid": "t", "item_id": "a", "outcome": "passed"}]}',
+        "[" * 100_000 + "]" * 100_000,  # too deep to parse: RecursionError
     ],
 )
 def test_a_line_we_did_not_write_is_ignored_like_a_torn_one(tmp_path: Path, line: str) -> None:

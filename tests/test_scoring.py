@@ -63,6 +63,15 @@ def test_error_status_zeroes_every_item_with_reason(toy_rubric: Rubric) -> None:
         toy_rubric, "dan", [], status=STATUS_ERROR, load_problem="the module did not finish"
     )
     assert "no check could be made. The module did not finish" in later.feedback
+    internal = score(
+        toy_rubric,
+        "ida",
+        [],
+        status=STATUS_ERROR,
+        load_problem="The grader failed.",
+        load_error="internal",
+    )
+    assert internal.feedback == "The grader failed."  # not "your toy.py could not be run"
     notebook = score(toy_rubric, "dot", [], status=STATUS_ERROR, filename="toy.ipynb")
     assert notebook.feedback.startswith("Your toy.ipynb could not be run")
 

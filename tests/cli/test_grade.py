@@ -325,6 +325,18 @@ def test_ctrl_c_stops_cleanly_keeps_the_old_grades_and_the_rerun_resumes(
     }
 
 
+def test_ctrl_c_of_a_fresh_run_says_how_to_resume(course_copy: Path, tmp_path: Path) -> None:
+    # Rerunning "the same command" would start over: --fresh forgets the journal.
+    klass = slow_class(tmp_path / "class", 3, delay=0.3)
+    out = tmp_path / "out"
+    process = start_grade(course_copy, klass, out, "--jobs", "1", "--fresh", new_session=True)
+    wait_for_journal_lines(out, 2)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "finished results are journaled, rerun without --fresh to resume" in stderr
+
+
 def _descendants(pid: int) -> dict[int, str]:
     """Every live process below ``pid`` (pid -> its command line), from /proc."""
     children: dict[int, list[int]] = {}
