@@ -420,6 +420,13 @@ def grade(
     for part in (".autograder", ".autograder/lock", "feedback", "gradescope"):
         if (out / part).is_symlink():  # what we write there would land wherever it points
             raise UsageError(f"{out / part} is a symbolic link; remove it and grade again")
+    # Found only at the end otherwise, after the whole class was graded.
+    for folder in (".autograder", "feedback", "gradescope"):
+        if (out / folder).exists() and not (out / folder).is_dir():
+            raise UsageError(f"{out / folder} is not a folder; move it away and grade again")
+    for name in ("grades.json", "grades.csv"):
+        if (out / name).exists() and not (out / name).is_file():
+            raise UsageError(f"{out / name} is not a file; move it away and grade again")
     class_folders = (submissions.resolve(), submissions.resolve() / "submitted")
     if out in class_folders:
         # Its feedback/ and gradescope/ folders would be taken for students on the next run.

@@ -962,3 +962,24 @@ def test_control_characters_in_an_id_never_reach_the_terminal(
     result = run_cli("grade", "linear", klass, "--out", tmp_path / "out", cwd=course_copy)
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "eve?[2Jx" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "folder", "message"),
+    [
+        ("grades.json", True, "is not a file"),
+        ("grades.csv", True, "is not a file"),
+        ("feedback", False, "is not a folder"),
+        ("gradescope", False, "is not a folder"),
+    ],
+)
+def test_something_in_the_way_of_a_report_is_named_before_anyone_is_graded(
+    course_copy: Path, tmp_path: Path, name: str, folder: bool, message: str
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).mkdir() if folder else (out / name).write_text("mine\n")
+    result = run_cli("grade", "linear", EXAMPLES, "--out", out, cwd=course_copy)
+    assert result.returncode == 2, result.stderr
+    assert f"{out / name} {message}; move it away and grade again" in result.stderr
+    assert not (out / ".autograder" / "journal.jsonl").exists()  # nobody was graded
