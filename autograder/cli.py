@@ -3,13 +3,14 @@
 Exit codes: 0 success; 1 the check found problems (failing public tests, failed verification,
 grader-internal failures); 2 bad input (course.yml, rubric, test binding, command line);
 3 the sandbox could not be set up; 4 the results could not be written (a full disk, no
-permission); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141 the reader of the output
-went away (``| head``).
+permission); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP), 141
+the reader of the output went away (``| head``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import signal
@@ -138,8 +139,9 @@ examples:
   autograder grade linear class.zip --out out/linear --jobs 2
 exit status: 0 every submission has a grade; 1 the grader failed on some submission;
 2 bad course.yml/rubric/tests; 3 no sandbox; 4 cannot write DIR (disk full, permissions);
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141 the reader of the output went away
-(`| head`; the grades are written). After 4, 130 or 143, rerun to resume.""",
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP; not under nohup), 141
+the reader of the output went away (`| head`; the grades are written). After 4, 129, 130 or
+143, rerun to resume.""",
     )
     grade.add_argument("assignment", metavar="ASSIGNMENT")
     grade.add_argument(
@@ -406,11 +408,16 @@ COMMANDS = {
 
 
 class Terminated(BaseException):
-    """SIGTERM (``kill PID``, a scheduler's time limit): stop as cleanly as for Ctrl-C."""
+    """SIGTERM (``kill PID``, a scheduler's time limit) or SIGHUP (the terminal or ssh session
+    closed): stop as cleanly as for Ctrl-C, exit 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
+    raise Terminated(signum)
 
 
 def _sturdy_streams() -> None:
@@ -434,6 +441,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # Unwinds like Ctrl-C: grading processes stopped, the journal closed, no half-written file.
     signal.signal(signal.SIGTERM, _terminate)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # under nohup: keep going
+        signal.signal(signal.SIGHUP, _terminate)
     resume = ""
     if args.command == "grade":
         again = "rerun without --fresh" if args.fresh else "rerun"
@@ -446,9 +455,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\ninterrupted{resume}", file=sys.stderr)
         return 130
-    except Terminated:
-        print(f"\nterminated{resume}", file=sys.stderr)
-        return 143
+    except Terminated as stop:
+        how = "hung up" if stop.signum == signal.SIGHUP else "terminated"
+        with contextlib.suppress(OSError):  # the terminal that hung up may take no more
+            print(f"\n{how}{resume}", file=sys.stderr)
+        return 128 + stop.signum
     except BrokenPipeError:  # `autograder grade ... | head`: the reader has gone, nothing lost
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141

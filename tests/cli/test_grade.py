@@ -463,18 +463,26 @@ def test_a_sandbox_runner_killed_from_outside_costs_the_student_nothing(
     assert doc["students"]["s0"]["score"] == 20.0
 
 
-def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(course_copy: Path, tmp_path: Path) -> None:
-    """``kill PID`` (SIGTERM, to the grader alone): exit 143 with a message, nothing left
-    running or half-written, and the same command resumes."""
+@pytest.mark.parametrize(
+    ("signum", "code", "word"),
+    [(signal.SIGTERM, 143, "terminated"), (signal.SIGHUP, 129, "hung up")],
+    ids=["SIGTERM", "SIGHUP"],
+)
+def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(
+    course_copy: Path, tmp_path: Path, signum: int, code: int, word: str
+) -> None:
+    """``kill PID`` (SIGTERM, to the grader alone), or the terminal closing (SIGHUP): exit
+    128 + the signal with a message, nothing left running or half-written, and the same
+    command resumes."""
     klass = slow_class(tmp_path / "class", 6, delay=0.3)
     out = tmp_path / "out"
     process = start_grade(course_copy, klass, out, "--jobs", "1")
     wait_for_journal_lines(out, 3)
     started = _descendants(process.pid)
-    process.terminate()
+    process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 143, stderr
-    assert "terminated; finished results are journaled, rerun to resume" in stderr
+    assert process.returncode == code, stderr
+    assert f"{word}; finished results are journaled, rerun to resume" in stderr
     assert "Traceback" not in stderr + stdout
     assert not _still_alive_after(started, seconds=5)
     assert not (out / "grades.json").exists()
@@ -483,6 +491,28 @@ def test_sigterm_stops_like_ctrl_c_and_the_rerun_resumes(course_copy: Path, tmp_
     assert resumed.returncode == 0, resumed.stderr
     assert "reused from an earlier run" in resumed.stdout
     assert len(json.loads((out / "grades.json").read_text())["students"]) == 6
+
+
+# ``nohup autograder ...``: SIGHUP ignored before the grader starts.
+UNDER_NOHUP = """\
+import signal, sys
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+from autograder import cli
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_under_nohup_a_closed_terminal_does_not_stop_the_run(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass = slow_class(tmp_path / "class", 2, delay=0.3)
+    out = tmp_path / "out"
+    process = start_grade(course_copy, klass, out, "--jobs", "1", program=["-c", UNDER_NOHUP])
+    wait_for_journal_lines(out, 2)
+    process.send_signal(signal.SIGHUP)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert len(json.loads((out / "grades.json").read_text())["students"]) == 2
 
 
 # ``autograder`` on a disk that fills up: the N+1th write of a report file or of a journal
