@@ -22,6 +22,17 @@ def student_folder(tmp_path: Path, solution: bool) -> Path:
     return folder
 
 
+def plain_pytest(folder: Path) -> subprocess.CompletedProcess[str]:
+    """``pytest`` in a student's folder, as a student would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def test_check_on_a_correct_solution_passes(tmp_path: Path) -> None:
     folder = student_folder(tmp_path, solution=True)
     result = run_cli("check", cwd=folder)
@@ -85,13 +96,7 @@ def test_check_on_a_broken_notebook_says_so_once(tmp_path: Path) -> None:
 
 def test_plain_pytest_in_the_folder_works_too(tmp_path: Path) -> None:
     folder = student_folder(tmp_path, solution=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = plain_pytest(folder)
     assert result.returncode == 0, result.stdout
     assert "public checks by rubric item" in result.stdout
 
@@ -198,13 +203,7 @@ def test_check_takes_the_notebook_a_student_filled_in(tmp_path: Path) -> None:
         result.stdout
     )
     # Plain pytest in the folder picks the same file as check.
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = plain_pytest(folder)
     assert done.returncode == 0, done.stdout
 
 
