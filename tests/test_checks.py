@@ -421,3 +421,11 @@ def test_a_function_answering_a_constant_is_not_credited_with_purity() -> None:
     with pytest.raises(WrongAnswer, match="same answer"):
         expect_uses_inputs("f", [None, "x"], [None, "x"])  # not numbers: compared as written
     expect_uses_inputs("f", [np.zeros((2, 3))], [np.zeros((3, 2))])  # a shape that follows
+    # Too large for a float (the student's plain data can be anything): compared as written.
+    expect_uses_inputs("f", [10**400], [10**401])
+    with pytest.raises(WrongAnswer, match="same answer"):
+        expect_uses_inputs("f", [10**400], [10**400])
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    expect_uses_inputs("f", [deep], [deep])  # too deep to convert or to repr
