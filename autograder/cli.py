@@ -407,16 +407,21 @@ COMMANDS = {
 }
 
 
-class Terminated(BaseException):
+class Terminated(KeyboardInterrupt):
     """SIGTERM (``kill PID``, a scheduler's time limit) or SIGHUP (the terminal or ssh session
-    closed): stop as cleanly as for Ctrl-C, exit 128 + the signal's number."""
+    closed): stop as cleanly as for Ctrl-C, exit 128 + the signal's number. A kind of
+    KeyboardInterrupt, so that pytest (``check``) stops for it as it does for Ctrl-C."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
 
 
+_stopped_by: list[int] = []  # the signal that stopped us, once pytest has turned it into Ctrl-C
+
+
 def _terminate(signum: int, frame: object) -> None:
+    _stopped_by.append(signum)
     raise Terminated(signum)
 
 
@@ -452,14 +457,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AutograderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"\ninterrupted{resume}", file=sys.stderr)
-        return 130
-    except Terminated as stop:
-        how = "hung up" if stop.signum == signal.SIGHUP else "terminated"
+    except KeyboardInterrupt as stop:
+        signum = stop.signum if isinstance(stop, Terminated) else next(iter(_stopped_by), None)
+        if signum is None:
+            print(f"\ninterrupted{resume}", file=sys.stderr)
+            return 130
+        how = "hung up" if signum == signal.SIGHUP else "terminated"
         with contextlib.suppress(OSError):  # the terminal that hung up may take no more
             print(f"\n{how}{resume}", file=sys.stderr)
-        return 128 + stop.signum
+        return 128 + signum
     except BrokenPipeError:  # `autograder grade ... | head`: the reader has gone, nothing lost
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141

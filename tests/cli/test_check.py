@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import REPO, run_cli
 
 
@@ -142,7 +144,14 @@ def test_check_verbose_shows_pytest_and_the_summary_once(tmp_path: Path) -> None
     assert result.stdout.count("public checks by rubric item") == 1
 
 
-def test_ctrl_c_during_check_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+    ids=["SIGINT", "SIGTERM", "SIGHUP"],
+)
+def test_a_signal_during_check_stops_it_with_its_exit_status(
+    tmp_path: Path, signum: int, code: int
+) -> None:
     folder = student_folder(tmp_path, solution=True)
     (folder / "linear.py").write_text("while True:\n    pass\n")
     process = subprocess.Popen(
@@ -153,9 +162,9 @@ def test_ctrl_c_during_check_exits_130(tmp_path: Path) -> None:
         text=True,
     )
     time.sleep(3)  # inside the first test, waiting for the endless import
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, out + err
+    assert process.returncode == code, out + err
     assert "Traceback" not in out + err
 
 
