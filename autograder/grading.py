@@ -53,6 +53,7 @@ from autograder.errors import (
 from autograder.progress import Progress
 from autograder.report import (
     atomic_write_bytes,
+    note_reports,
     remove_reports_of_others,
     remove_stale_temporaries,
     sync_filesystem,
@@ -454,6 +455,7 @@ def grade(
         journal = Journal(state_dir / "journal.jsonl", fingerprint(assignment, rubric, secret))
         with writing(out):
             journal.open(None if fresh else {s.student: source_hash(s) for s in found})
+            note_reports(out, [s.student for s in found])
         reused = len(journal.done)
         todo = [s for s in found if s.student not in journal.done]
         progress = Progress(len(found), done=reused, stream=progress_stream)

@@ -258,23 +258,35 @@ _TEMPORARY = re.compile(r"^\..+\.[0-9]+\.tmp$")
 REPORTED = "reported.json"  # in OUT/.autograder: the students whose reports are in OUT
 
 
+def _reported(out: Path) -> list[str]:
+    try:
+        earlier = json.loads((out / ".autograder" / REPORTED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [s for s in earlier if isinstance(s, str)] if isinstance(earlier, list) else []
+
+
+def note_reports(out: Path, students: Sequence[str]) -> None:
+    """Add ``students`` to ``reported.json`` before their reports are written, so that a run
+    killed half-way leaves no report the next run does not know it wrote."""
+    listed = set(_reported(out))
+    if not listed.issuperset(students):
+        atomic_write(
+            out / ".autograder" / REPORTED,
+            json.dumps(sorted(listed | set(students)), ensure_ascii=False) + "\n",
+        )
+
+
 def remove_reports_of_others(out: Path, students: Sequence[str]) -> int:
     """Remove the feedback pages and Gradescope results of students no longer in the class
     (renamed, removed): published, they would still carry an old grade. Only reports this
     grader wrote, as ``OUT/.autograder/reported.json`` lists them, are touched (``--out`` may
     hold other files of the same kind); the list is then replaced by ``students``. How many
     files were removed."""
-    record = out / ".autograder" / REPORTED
-    try:
-        earlier = json.loads(record.read_text(encoding="utf-8"))
-        if not isinstance(earlier, list):
-            earlier = []
-    except (OSError, ValueError):
-        earlier = []
     current = set(students)
     removed = 0
-    for student in earlier:
-        if not isinstance(student, str) or student in current:
+    for student in _reported(out):
+        if student in current:
             continue
         page = feedback_path(out, student)
         result = gradescope_path(out, student)
@@ -285,7 +297,9 @@ def remove_reports_of_others(out: Path, students: Sequence[str]) -> int:
         if not result.parent.is_symlink():
             with contextlib.suppress(OSError):
                 result.parent.rmdir()  # only if nothing else is in it
-    atomic_write(record, json.dumps(sorted(current), ensure_ascii=False) + "\n")
+    atomic_write(
+        out / ".autograder" / REPORTED, json.dumps(sorted(current), ensure_ascii=False) + "\n"
+    )
     return removed
 
 

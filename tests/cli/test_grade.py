@@ -1013,3 +1013,24 @@ def test_something_in_the_way_of_a_report_is_named_before_anyone_is_graded(
     assert result.returncode == 2, result.stderr
     assert f"{out / name} {message}; move it away and grade again" in result.stderr
     assert not (out / ".autograder" / "journal.jsonl").exists()  # nobody was graded
+
+
+def test_reports_written_by_an_interrupted_run_are_removed_later(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    # A run killed after writing some reports: those students are on record before their
+    # reports exist, so a later run removes them once they left the class.
+    klass = slow_class(tmp_path / "class", 4, delay=0.3)
+    out = tmp_path / "out"
+    process = start_grade(course_copy, klass, out, "--jobs", "1")
+    wait_for_journal_lines(out, 3)
+    process.terminate()
+    process.communicate(timeout=60)
+    written = sorted(p.stem for p in (out / "feedback").glob("*.md"))
+    assert written, "the run was stopped before any report"
+    for student in written:
+        shutil.rmtree(klass / student)
+    assert run_cli("grade", "linear", klass, "--out", out, cwd=course_copy).returncode == 0
+    assert sorted(p.stem for p in (out / "feedback").glob("*.md")) == sorted(
+        set(p.name for p in klass.iterdir())
+    )
