@@ -125,9 +125,14 @@ def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, A
             gradebook.update_or_create_student(student)
             if record.get("status") == "missing":
                 # On the roster, with no submission: nbgrader's "not submitted", not 0; and
-                # not the score an earlier export gave a file that is gone now.
+                # not the score an earlier export gave a file that is gone now. Only our
+                # notebook goes: others of the assignment may hold an instructor's grades.
                 with contextlib.suppress(MissingEntry):
-                    gradebook.remove_submission(rubric.assignment, student)
+                    submission = gradebook.find_submission(rubric.assignment, student)
+                    if [n.name for n in submission.notebooks] == [notebook]:
+                        gradebook.remove_submission(rubric.assignment, student)
+                    else:
+                        gradebook.remove_submission_notebook(notebook, rubric.assignment, student)
                 continue
             gradebook.update_or_create_submission(rubric.assignment, student)
             for item_id, item in record.get("items", {}).items():

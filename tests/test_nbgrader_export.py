@@ -149,3 +149,33 @@ def test_a_student_whose_file_is_gone_loses_the_earlier_exported_score(
         assert {s.id for s in gradebook.students} == {"bo"}
         with pytest.raises(MissingEntry):  # the gradebook matches grades.json again
             gradebook.find_submission("toy", "bo")
+
+
+def test_a_missing_student_keeps_the_grades_of_other_notebooks(
+    toy_rubric: Rubric, tmp_path: Path
+) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    db = tmp_path / "gradebook.db"
+    document = {
+        "assignment": "toy",
+        "students": {"bo": {"status": "graded", "items": {"a": {"score": 3.0}}}},
+    }
+    (tmp_path / "g.json").write_text(json.dumps(document))
+    export_to_gradebook(tmp_path / "g.json", toy_rubric, db)
+    with Gradebook(f"sqlite:///{db}") as gradebook:  # an essay the instructor grades by hand
+        gradebook.update_or_create_notebook("written", "toy")
+        gradebook.update_or_create_grade_cell(
+            "essay", "written", "toy", max_score=10, cell_type="markdown"
+        )
+        gradebook.remove_submission("toy", "bo")
+        gradebook.update_or_create_submission("toy", "bo")
+        gradebook.find_grade("essay", "written", "toy", "bo").manual_score = 9.0
+        gradebook.db.commit()
+    document["students"]["bo"] = {"status": "missing", "items": {"a": {"score": 0.0}}}
+    (tmp_path / "g.json").write_text(json.dumps(document))
+    export_to_gradebook(tmp_path / "g.json", toy_rubric, db)
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        assert gradebook.find_grade("essay", "written", "toy", "bo").manual_score == 9.0
+        with pytest.raises(MissingEntry):
+            gradebook.find_submission_notebook("toy", "toy", "bo")
