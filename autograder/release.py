@@ -26,8 +26,11 @@ from autograder.notebook import render_notebook
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 _DEF = re.compile(r"^(\s*)def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(")
-# A comment that was meant as a marker: "## BEGIN SOLUTION", "### END SOLUTION (forward)", ...
-_NEAR_MARKER = re.compile(r"^#+\s*(BEGIN|END)[\s_-]*SOLUTION", re.IGNORECASE)
+# A comment that was meant as a marker: "## BEGIN SOLUTION", "### END SOLUTION (forward)",
+# "### begin solution"; not prose that starts alike ("# End solution notes: ...").
+_NEAR_MARKER = re.compile(
+    r"#+\s*(BEGIN|END)[\s_-]*SOLUTION\b.*|(?i:#+\s*(begin|end)[\s_-]*solution\s*[:.!-]*)"
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ def find_regions(source: str, path: Path) -> list[Region]:
     open_at: int | None = None
     for number, line in enumerate(lines, start=1):
         marker = line.strip()
-        if marker not in (BEGIN, END) and _NEAR_MARKER.match(marker):
+        if marker not in (BEGIN, END) and _NEAR_MARKER.fullmatch(marker):
             exact = BEGIN if marker.lstrip("#").strip()[:1].upper() == "B" else END
             raise ConfigError(
                 path,
@@ -116,15 +119,9 @@ def stub_source(source: str, path: Path) -> str:
         compile(stub, str(path), "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
         where = getattr(exc, "lineno", None) or 0
-        # The region whose stub is nearest above the error (or the first one).
-        region = (
-            max(
-                (r for line, r in stub_lines if line - 1 <= where),
-                key=lambda r: r.begin,
-                default=None,
-            )
-            or stub_lines[0][1]
-        )
+        # The region whose stub is nearest the error (a region inside an expression makes
+        # Python point at the bracket above it).
+        region = min(stub_lines, key=lambda pair: abs(pair[0] - where))[1]
         message = getattr(exc, "msg", str(exc))
         raise ConfigError(
             path,

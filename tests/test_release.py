@@ -235,3 +235,20 @@ def test_a_file_where_the_release_goes_is_a_usage_error(course) -> None:  # type
     with pytest.raises(UsageError, match="is not a folder: move it out of the way"):
         release(toy)
     assert toy.release_dir.read_text() == "not a folder\n"
+
+
+@pytest.mark.parametrize(
+    "comment", ["# End solution notes: the cache holds copies.", "# begin solution sketch"]
+)
+def test_prose_that_starts_like_a_marker_is_left_alone(comment: str) -> None:
+    assert find_regions(f"def f(x):\n    {comment}\n    return x\n", Path("m.py")) == []
+
+
+def test_a_region_inside_an_expression_is_blamed_not_the_region_above_it() -> None:
+    text = (
+        "def f(x):\n    ### BEGIN SOLUTION\n    y = x\n    ### END SOLUTION\n"
+        "    return (\n        ### BEGIN SOLUTION\n        y, x\n        ### END SOLUTION\n    )\n"
+    )
+    with pytest.raises(ConfigError, match="not valid Python") as info:
+        stub_source(text, Path("m.py"))
+    assert info.value.line == 6
