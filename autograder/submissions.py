@@ -351,6 +351,10 @@ def _declared_text(raw: bytes) -> str | None:
         return None
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CELL_MARK = re.compile(r"# In\[[0-9]+\]")  # as worker.cell_starts finds them
+
+
 def notebook_source(text: str, name: str = "notebook") -> str:
     """The code cells of a notebook as one script; IPython magics and shell lines are dropped.
 
@@ -376,7 +380,11 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             body = source
         else:
             raise ValueError(f"{invalid}: the source of cell {number} is not text.")
-        lines = body.splitlines()
+        # Python's own line breaks only: splitlines() also breaks at form feeds and U+2028,
+        # which may sit inside a string literal.
+        lines = _LINE_BREAK.split(body.rstrip("\r\n")) if body else []
+        # A student's own "# In[7]" line would pass for a cell mark (worker.cell_starts).
+        lines = [line + " " if _CELL_MARK.fullmatch(line) else line for line in lines]
         first = next((line.strip() for line in lines if line.strip()), "")
         if first.startswith("%%") and first[2:].split(" ")[0] not in _PYTHON_CELL_MAGICS:
             # %%bash, %%html, %%writefile...: the body is not Python; the whole cell goes.

@@ -720,11 +720,15 @@ def test_an_error_in_a_notebook_names_its_cell_and_line(sandbox: Sandbox) -> Non
     cells = [
         {"cell_type": "markdown", "source": "# Linear layer"},
         {"cell_type": "code", "source": "import numpy as np\n"},
-        {"cell_type": "code", "source": "def linear_forward(x, W, b):\n    return x @ W.T + b\n"},
+        # The student's own "# In[2]" line must not pass for the mark of cell 2.
+        {
+            "cell_type": "code",
+            "source": "# In[2]\ndef linear_forward(x, W, b):\n    return x @ W.T + b\n",
+        },
     ]
     source = notebook_source(json.dumps({"cells": cells}))
     worker = sandbox.spawn(source, filename="linear.ipynb", module="linear", limits=FAST)
     with pytest.raises(StudentException) as caught:
         worker.call("linear_forward", np.ones((2, 3)), np.ones((3, 4)), np.zeros(4))
-    assert "ValueError at linear.ipynb cell 3, line 2: " in caught.value.describe()
+    assert "ValueError at linear.ipynb cell 3, line 3: " in caught.value.describe()
     worker.close()

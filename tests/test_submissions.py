@@ -414,3 +414,12 @@ def test_a_file_in_its_declared_encoding_is_read_as_python_reads_it(tmp_path: Pa
     undeclared.write_bytes(b"# caf\xe9\nX = 1\n")
     with pytest.raises(ValueError, match=r"other.py is not UTF-8 text \(byte 5 is not\); save"):
         read_source(undeclared)
+
+
+def test_notebook_lines_break_where_python_breaks_them() -> None:
+    # A form feed or U+2028 inside a string is no line break for Python (nor for Jupyter).
+    cells = [{"cell_type": "code", "source": "s = 'a\x0cb'\nt = 'c\u2028d'\nu = 1\r\nv = 2\r\n"}]
+    source = notebook_source(json.dumps({"cells": cells}))
+    namespace: dict[str, object] = {}
+    exec(compile(source, "linear.ipynb", "exec"), namespace)
+    assert namespace["s"] == "a\x0cb" and namespace["t"] == "c\u2028d" and namespace["v"] == 2
