@@ -48,10 +48,10 @@ class _Collector:
 def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
     """Run the public tests for ``path`` (an assignment folder, or the student's file in one);
     print the summary; 0 when every check passed."""
-    path = path.resolve()
+    path = path.absolute()  # not resolved: a linked file still belongs to this folder
     if not path.exists():
         raise UsageError(f"{path} does not exist")
-    folder = path.parent if path.is_file() else path
+    folder = (path.parent if path.is_file() else path).resolve()
     rubric_path = folder / "rubric.yml"
     if not rubric_path.is_file():
         raise UsageError(
@@ -64,7 +64,13 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
     if path.is_file():
         if path.suffix not in (".py", ".ipynb"):
             raise UsageError(f"{path.name} is not a .py file or a notebook: name {module.name}")
-        chosen, reason = path, ""
+        if (
+            path.name.startswith("test_")
+            or path.stem.endswith("_test")
+            or path.name == "conftest.py"
+        ):
+            raise UsageError(f"{path.name} holds the checks, not your code: name {module.name}")
+        chosen, reason = folder / path.name, ""
     else:
         chosen, reason = choose_local_file(folder, rubric.module)
     if chosen.exists() and not chosen.is_file():

@@ -216,13 +216,18 @@ def choose_local_file(folder: Path, module: str) -> tuple[Path, str]:
     py, notebook = folder / module, folder / f"{Path(module).stem}.ipynb"
     if not (py.is_file() and notebook.is_file()):
         return (notebook if notebook.is_file() and not py.exists() else py), ""
-    try:
-        codes = [read_source(py), read_source(notebook)]
-    except ValueError:
-        return py, ""  # the unreadable one is named when it is read
-    if codes[0] == codes[1]:
+    readable: dict[Path, str] = {}
+    problems = []
+    for path in (py, notebook):
+        try:
+            readable[path] = read_source(path)
+        except ValueError as exc:
+            problems.append(str(exc).rstrip("."))
+    if len(readable) < 2:  # the readable one, saying what is wrong with the other
+        return (notebook if notebook in readable else py), "; ".join(problems)
+    if readable[py] == readable[notebook]:
         return py, f"{py.name} and {notebook.name} hold the same code"
-    stubs = [code.count(_STUB_RAISE) for code in codes]
+    stubs = [readable[path].count(_STUB_RAISE) for path in (py, notebook)]
     if stubs[0] != stubs[1]:
         chosen, other = (py, notebook) if stubs[0] < stubs[1] else (notebook, py)
         return chosen, f"{other.name} has more of the released stub left"
@@ -325,12 +330,13 @@ def read_source(path: Path) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        text = _declared_text(raw) if path.suffix == ".py" else None
-        if text is None:
+        declared = _declared_text(raw) if path.suffix == ".py" else None
+        if declared is None:
             raise ValueError(
                 f"{path.name} is not UTF-8 text (byte {exc.start} is not); save it as UTF-8 "
                 "('Save with Encoding' in most editors)."
             ) from None
+        text = declared
     source = notebook_source(text, path.name) if path.suffix == ".ipynb" else text
     try:  # a notebook's JSON can spell a lone surrogate ("\\udcff"), which is no text at all
         size = len(source.encode("utf-8"))

@@ -482,7 +482,8 @@ class Worker:
                 f"your code printed more than {OUTPUT_CLOSE_MB} MiB, and printing fails after "
                 f"that (only the first {self.limits.output_kb} KiB are kept anyway); print less"
             )
-        lineno, cell = (line, None) if type(line) is int else (None, None)
+        lineno: int | None = line if type(line) is int else None
+        cell: int | None = None
         if lineno is not None and self._cells:
             cell, lineno = locate_cell(self._cells, lineno)
         return cls(

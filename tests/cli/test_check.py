@@ -229,3 +229,27 @@ def test_a_students_own_failing_test_is_shown(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "✘ Other tests (no rubric item, not graded): 0/1 passed" in result.stdout
     assert "- failed: test_mine.py::test_mine: my own check" in result.stdout
+
+
+def test_check_names_the_files_it_cannot_take(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    result = run_cli("check", "test_linear.py", cwd=folder)
+    assert result.returncode == 2
+    assert "test_linear.py holds the checks, not your code: name linear.py" in result.stderr
+    # A broken notebook beside the stub: check the readable one, and say what is wrong.
+    (folder / "linear.py").write_text((REPO / "assignments" / "linear" / "linear.py").read_text())
+    (folder / "linear.ipynb").write_text("{ not json")
+    result = run_cli("check", cwd=folder)
+    assert "(This checked linear.py: linear.ipynb is not a valid Jupyter notebook" in result.stdout
+
+
+def test_check_of_a_linked_file_stays_in_its_folder(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=False)
+    elsewhere = tmp_path / "work" / "mine.py"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text((REPO / "solutions" / "linear" / "linear.py").read_text())
+    (folder / "linear.py").unlink()
+    (folder / "linear.py").symlink_to(elsewhere)
+    result = run_cli("check", "linear.py", cwd=folder)
+    assert "has no rubric.yml" not in result.stderr
+    assert "linear.py is a symbolic link" in result.stderr  # as grade would refuse it
