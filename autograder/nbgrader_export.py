@@ -41,6 +41,7 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
         raise UsageError(f"--db {db}: a gradebook path cannot contain '?', '#' or '%'")
     if db.is_dir():
         raise UsageError(f"--db {db} is a folder; name the gradebook file (e.g. {db}/gradebook.db)")
+    _check_gradebook(db)
     students = document["students"]
     _check_scores(grades_json, rubric, students)  # all of them, before the gradebook is touched
     try:
@@ -60,6 +61,29 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
             "again (entries written before the failure are updated, not duplicated)"
         ) from None
     return sum(1 for record in students.values() if record.get("status") != "missing")
+
+
+def _check_gradebook(db: Path) -> None:
+    """A ``--db`` that holds another program's database is refused before it is touched
+    (nbgrader would add its tables beside the others). A new or empty file is fine."""
+    if not db.is_file() or db.stat().st_size == 0:
+        return
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+        ) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.Error as exc:
+        raise UsageError(
+            f"--db {db} is not an nbgrader gradebook ({exc}); name the gradebook file "
+            "(gradebook.db in the nbgrader course folder) or a new file"
+        ) from None
+    if tables and not {"assignment", "base_cell", "alembic_version"} <= tables:
+        raise UsageError(
+            f"--db {db} is a database of something else (tables: "
+            f"{', '.join(sorted(tables)[:5])}), not an nbgrader gradebook; name the gradebook "
+            "file or a new file"
+        )
 
 
 def _read_grades(grades_json: Path) -> dict[str, Any]:

@@ -179,3 +179,20 @@ def test_a_missing_student_keeps_the_grades_of_other_notebooks(
         assert gradebook.find_grade("essay", "written", "toy", "bo").manual_score == 9.0
         with pytest.raises(MissingEntry):
             gradebook.find_submission_notebook("toy", "toy", "bo")
+
+
+def test_another_programs_database_is_refused_untouched(toy_rubric: Rubric, tmp_path: Path) -> None:
+    import sqlite3
+
+    other = tmp_path / "notes.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE notes (text TEXT)")
+        connection.execute("INSERT INTO notes VALUES ('mine')")
+    connection.close()
+    before = other.read_bytes()
+    grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2}})
+    with pytest.raises(
+        UsageError, match=r"notes.db is a database of something else \(tables: notes\)"
+    ):
+        export_to_gradebook(grades, toy_rubric, other)
+    assert other.read_bytes() == before
