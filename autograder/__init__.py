@@ -19,6 +19,7 @@ from autograder.checks import (
     expect_layout,
     expect_tuple,
     expect_unchanged,
+    expect_uses_inputs,
 )
 from autograder.course import Course, load_course
 from autograder.diagnose import Diagnosis, diagnose
@@ -62,6 +63,7 @@ __all__ = [
     "expect_layout",
     "expect_tuple",
     "expect_unchanged",
+    "expect_uses_inputs",
     "gradient_check",
     "load_course",
     "load_rubric",
