@@ -361,6 +361,32 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CELL_MARK = re.compile(r"# In\[[0-9]+\]")  # as worker.cell_starts finds them
 
 
+def _statement_starts(lines: list[str]) -> set[int] | None:
+    """The lines (from 1) on which a statement may begin: not inside brackets or a string
+    that spans lines, where a line starting with ``%`` is Python (``'%d' \\n % n``), not a
+    magic. None when the cell does not tokenize (then every line counts as a start)."""
+    starts: set[int] = set()
+    depth, at_start = 0, True
+    try:
+        for token in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
+            if token.type == tokenize.NEWLINE or (token.type == tokenize.NL and depth == 0):
+                at_start = True
+                continue
+            if token.type in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+                continue
+            if at_start:
+                starts.add(token.start[0])
+                at_start = False
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth = max(depth - 1, 0)
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None
+    # A line of only a comment or nothing starts nothing, but removing it changes nothing.
+    return starts | {n for n, line in enumerate(lines, start=1) if not line.strip()}
+
+
 def notebook_source(text: str, name: str = "notebook") -> str:
     """The code cells of a notebook as one script; IPython magics and shell lines are dropped.
 
@@ -396,11 +422,13 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             # %%bash, %%html, %%writefile...: the body is not Python; the whole cell goes.
             lines = [f"# (IPython cell removed) {line}" for line in lines]
         else:
+            starts = _statement_starts(lines)
             lines = [
                 f"# (IPython line removed) {line}"
-                if line.lstrip().startswith(("%", "!")) or _HELP_LINE.match(line)
+                if (starts is None or number in starts)
+                and (line.lstrip().startswith(("%", "!")) or _HELP_LINE.match(line))
                 else line
-                for line in lines
+                for number, line in enumerate(lines, start=1)
             ]
         parts.append(f"# In[{number}]\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"

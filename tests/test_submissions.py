@@ -423,3 +423,14 @@ def test_notebook_lines_break_where_python_breaks_them() -> None:
     namespace: dict[str, object] = {}
     exec(compile(source, "linear.ipynb", "exec"), namespace)
     assert namespace["s"] == "a\x0cb" and namespace["t"] == "c\u2028d" and namespace["v"] == 2
+
+
+def test_a_line_starting_with_percent_inside_a_statement_is_python_not_a_magic() -> None:
+    cells = [
+        {"cell_type": "code", "source": "%matplotlib inline\nmsg = ('v %d'\n% 3)\n"},
+        {"cell_type": "code", "source": 'doc = """\n% of the total\n"""\n!ls\n'},
+    ]
+    namespace: dict[str, object] = {}
+    exec(compile(notebook_source(json.dumps({"cells": cells})), "linear.ipynb", "exec"), namespace)
+    assert namespace["msg"] == "v 3"
+    assert namespace["doc"] == "\n% of the total\n"
