@@ -358,6 +358,7 @@ def _declared_text(raw: bytes) -> str | None:
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+MAX_TOKENIZED = 64 * 1024  # characters of a cell read as Python to tell a magic from a "% n"
 _CELL_MARK = re.compile(r"# In\[[0-9]+\]")  # as worker.cell_starts finds them
 
 
@@ -422,7 +423,12 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             # %%bash, %%html, %%writefile...: the body is not Python; the whole cell goes.
             lines = [f"# (IPython cell removed) {line}" for line in lines]
         else:
-            starts = _statement_starts(lines)
+            magic = [
+                ln for ln in lines if ln.lstrip().startswith(("%", "!")) or _HELP_LINE.match(ln)
+            ]
+            # Tokenizing costs about 1 s a MiB (in the grader, before any grading): only for
+            # a cell with a candidate, and not a huge one (there every candidate goes).
+            starts = _statement_starts(lines) if magic and len(body) <= MAX_TOKENIZED else None
             lines = [
                 f"# (IPython line removed) {line}"
                 if (starts is None or number in starts)
