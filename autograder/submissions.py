@@ -362,6 +362,11 @@ MAX_TOKENIZED = 64 * 1024  # characters of a cell read as Python to tell a magic
 _CELL_MARK = re.compile(r"# In\[[0-9]+\]")  # as worker.cell_starts finds them
 
 
+def _looks_like_magic(line: str) -> bool:
+    """``%magic``, ``!shell`` or ``name?``: IPython syntax, if a statement begins there."""
+    return line.lstrip().startswith(("%", "!")) or bool(_HELP_LINE.match(line))
+
+
 def _statement_starts(lines: list[str]) -> set[int] | None:
     """The lines (from 1) on which a statement may begin: not inside brackets or a string
     that spans lines, where a line starting with ``%`` is Python (``'%d' \\n % n``), not a
@@ -423,18 +428,15 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             # %%bash, %%html, %%writefile...: the body is not Python; the whole cell goes.
             lines = [f"# (IPython cell removed) {line}" for line in lines]
         else:
-            magic = [
-                ln for ln in lines if ln.lstrip().startswith(("%", "!")) or _HELP_LINE.match(ln)
-            ]
             # Tokenizing costs about 1 s a MiB (in the grader, before any grading): only for
             # a cell with a candidate, and not a huge one (there every candidate goes).
-            starts = _statement_starts(lines) if magic and len(body) <= MAX_TOKENIZED else None
+            candidates = any(_looks_like_magic(line) for line in lines)
+            starts = _statement_starts(lines) if candidates and len(body) <= MAX_TOKENIZED else None
             lines = [
                 f"# (IPython line removed) {line}"
-                if (starts is None or number in starts)
-                and (line.lstrip().startswith(("%", "!")) or _HELP_LINE.match(line))
+                if (starts is None or at in starts) and _looks_like_magic(line)
                 else line
-                for number, line in enumerate(lines, start=1)
+                for at, line in enumerate(lines, start=1)
             ]
         parts.append(f"# In[{number}]\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"
