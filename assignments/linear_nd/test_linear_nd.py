@@ -113,18 +113,11 @@ def test_db_worked_example(submission: Any) -> None:
 def forward_note(submission: Any) -> str:
     """What a failed numerical check adds: it differentiates *your* linear_nd_forward, so it
     means little until that gets the worked example right in float64 (then: nothing)."""
-    try:
-        y0 = forward(submission, X0, W0, BIAS0)[0]
-        right = (
-            isinstance(y0, np.ndarray)
-            and y0.dtype == np.float64
-            and y0.shape == Y0.shape
-            and bool(np.allclose(y0, Y0, rtol=1e-12, atol=1e-12))
-        )
-    except Exception:  # its own test says what is wrong with it
-        right = False
-    if right:
+    try:  # strict: the exact shape and float64, as central differences need
+        expect_array(forward(submission, X0, W0, BIAS0)[0], Y0, name="y")
         return ""
+    except Exception:  # its own test says what is wrong with it
+        pass
     return (
         "\nNote: this check differentiates your own linear_nd_forward, which does not give the "
         "worked example's y in float64 yet: fix the forward pass first."
