@@ -234,7 +234,7 @@ def overall_feedback(
         )
         if count
     ]
-    where = " and ".join([", ".join(named)] * bool(named) + extras)
+    where = " and ".join(([", ".join(named)] if named else []) + extras)
     return (
         f"Score {earned:g}/{rubric.max_score:g}. Points lost on: {where}. "
         "See each item below for what was checked and what went wrong."
