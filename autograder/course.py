@@ -21,7 +21,9 @@ files in ``solutions/a/`` and its generated student release in ``assignments/a/`
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import os
 import re
 import secrets
@@ -235,9 +237,10 @@ class Course:
             raise UsageError(f"cannot create the course secret file {path}: {problem}")
         path.parent.mkdir(parents=True, exist_ok=True)
         value = secrets.token_hex(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(value + "\n")
+        if not _publish_new_file(path, (value + "\n").encode()):
+            # Another run, started at the same moment, stored its secret first: use that one,
+            # or the two runs would grade against different hidden inputs.
+            return self._secret_file(path, create=False)
         # Said once, when it happens: a fresh clone (the file is git-ignored) or an unset
         # variable would otherwise change every hidden input without a word.
         print(
@@ -246,6 +249,38 @@ class Course:
             file=sys.stderr,
         )
         return value
+
+
+def _publish_new_file(path: Path, data: bytes) -> bool:
+    """Create ``path`` (mode 0600) holding ``data``, complete or not at all; False if it exists.
+
+    The data is written to a private temporary file first and linked into place, so a reader
+    never sees the file half-written, and of two writers exactly one wins.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        except OSError as exc:  # a file system without hard links: create it in place
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
+                raise
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return False
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
 
 
 MIN_SECRET_LENGTH = 12

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import multiprocessing
 import os
 import shutil
 import stat
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,6 +100,49 @@ def test_secret_from_env_then_file_created_once(
     assert f"note: created a new course secret in {path}" in capsys.readouterr().err
     assert course.secret() == first  # stable: regrades see the same inputs
     assert capsys.readouterr().err == ""  # said once, when it happens
+
+
+def _first_secret(course_yml: str, start: float) -> str:
+    # Another process, as a second 'autograder grade' started at the same moment would be.
+    course = load_course(Path(course_yml))
+    while time.time() < start:
+        pass
+    return course.secret()
+
+
+def test_runs_that_start_together_in_a_fresh_clone_agree_on_one_secret(
+    course_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two grading runs (two --out folders) started at once in a fresh clone: both create the
+    # secret. Each must end up with the one that was stored, never its own, an empty file's
+    # "the secret file is empty", or "cannot use the course secret file".
+    monkeypatch.delenv("TEST_AG_SECRET", raising=False)
+    path = course_dir / ".autograder" / "secret"
+    context = multiprocessing.get_context("fork")
+    for _ in range(10):
+        shutil.rmtree(path.parent, ignore_errors=True)
+        start = time.time() + 0.1
+        with context.Pool(4) as pool:
+            seen = pool.starmap(_first_secret, [(str(course_dir / "course.yml"), start)] * 4)
+        assert set(seen) == {path.read_text().strip()}
+        assert sorted(os.listdir(path.parent)) == ["secret"]  # no temporary file left
+
+
+def test_a_secret_is_created_on_a_file_system_without_hard_links(
+    course_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(source: object, target: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.delenv("TEST_AG_SECRET", raising=False)
+    monkeypatch.setattr(os, "link", no_links)
+    course = load_course(course_dir / "course.yml")
+    first = course.secret()
+    path = course_dir / ".autograder" / "secret"
+    assert path.read_text() == first + "\n"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert sorted(os.listdir(path.parent)) == ["secret"]
+    assert course.secret() == first
 
 
 def test_a_secret_from_the_environment_is_stripped_like_the_files(
