@@ -109,7 +109,7 @@ def autograder_command() -> list[str]:
     found = shutil.which("autograder")
     if found:
         return [found]
-    return [sys.executable, "-c", "import sys; from autograder.cli import main; sys.exit(main())"]
+    return [sys.executable, "-m", "autograder"]
 
 
 def grader_env() -> dict[str, str]:

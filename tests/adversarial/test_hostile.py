@@ -453,7 +453,7 @@ def grade_class(
     command = [
         sys.executable,
         "-m",
-        "autograder.cli",
+        "autograder",
         "grade",
         "linear",
         str(run.classdir),
@@ -554,7 +554,7 @@ def solo_run(tmp_path_factory: pytest.TempPathFactory, main_run: Run, tight_run:
         [
             sys.executable,
             "-m",
-            "autograder.cli",
+            "autograder",
             "grade",
             "linear",
             str(run.classdir),

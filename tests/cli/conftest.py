@@ -18,7 +18,7 @@ def run_cli(
     """Run ``autograder`` as a user would: a separate process, output captured."""
     full_env = dict(os.environ, AUTOGRADER_SECRET="cli-test-secret", **(env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "autograder.cli", *map(str, args)],
+        [sys.executable, "-m", "autograder", *map(str, args)],
         cwd=cwd,
         env=full_env,
         capture_output=True,

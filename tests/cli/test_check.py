@@ -155,7 +155,7 @@ def test_a_signal_during_check_stops_it_with_its_exit_status(
     folder = student_folder(tmp_path, solution=True)
     (folder / "linear.py").write_text("while True:\n    pass\n")
     process = subprocess.Popen(
-        [sys.executable, "-m", "autograder.cli", "check"],
+        [sys.executable, "-m", "autograder", "check"],
         cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -228,7 +228,7 @@ def start_grade(
     klass: Path,
     out: Path,
     *options: str,
-    program: Sequence[str] = ("-m", "autograder.cli"),
+    program: Sequence[str] = ("-m", "autograder"),
     new_session: bool = False,
 ) -> subprocess.Popen[str]:
     """``autograder grade linear KLASS --out OUT --quiet OPTIONS`` in the background, its
@@ -407,7 +407,7 @@ def test_killing_only_the_grader_takes_every_process_it_started_with_it(
     on grading for nobody (holding a core and a sandbox slot while the rerun starts)."""
     # each call sleeps 2 s (under the 3 s limit): about 20 s a student
     klass = slow_class(tmp_path / "class", 2, delay=2.0)
-    program = ["-m", "autograder.cli"] if zygote else ["-c", WITHOUT_ZYGOTE]
+    program = ["-m", "autograder"] if zygote else ["-c", WITHOUT_ZYGOTE]
     process = start_grade(course_copy, klass, tmp_path / "out", "--jobs", "2", program=program)
     started: dict[int, str] = {}
     try:
@@ -853,7 +853,7 @@ def test_output_that_cannot_be_shown_never_loses_the_grades(
     klass = tmp_path / "class"
     shutil.copytree(EXAMPLES, klass)
     shutil.copytree(klass / "alice", klass / "José")
-    command = [sys.executable, "-m", "autograder.cli", "grade", "linear", str(klass)]
+    command = [sys.executable, "-m", "autograder", "grade", "linear", str(klass)]
 
     def run(out: Path, stdout: Any, **env: str) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(

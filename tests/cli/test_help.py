@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,53 @@ def test_missing_course_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "no course.yml found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# While the command's own modules load (numpy, yaml), Ctrl-C must already be handled as the
+# command handles it later: SIGINT here is sent by the process itself the moment yaml
+# starts to load, inside `from autograder.cli import ...`.
+CTRL_C_WHILE_LOADING = """\
+import importlib.abc, os, signal, sys
+
+class SignalOnYaml(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "yaml":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, SignalOnYaml())
+sys.argv = ["autograder", "grade", "--help"]
+from autograder.__main__ import main
+sys.exit(main())
+"""
+
+
+def test_ctrl_c_while_the_command_starts_is_no_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CTRL_C_WHILE_LOADING],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == "interrupted"
+    assert result.returncode == 130
+
+
+def test_starting_the_command_loads_neither_numpy_nor_yaml() -> None:
+    # What stands between the start and the handlers: keep it to the standard library.
+    program = "import sys, autograder.__main__; print(sorted({'numpy', 'yaml'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_the_package_still_hands_out_its_helpers() -> None:
+    import autograder
+
+    for name in autograder.__all__:
+        assert getattr(autograder, name) is not None
+    assert autograder.expect_array.__module__ == "autograder.checks"
+    assert set(autograder.__all__) <= set(dir(autograder))
+    with pytest.raises(AttributeError, match="no attribute 'expect_nothing'"):
+        autograder.expect_nothing  # noqa: B018
