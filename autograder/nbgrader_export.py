@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sqlite3
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
     scripts = str(Path(sys.executable).parent)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook, InvalidEntry
     from sqlalchemy.exc import SQLAlchemyError
 
     if any(c in str(db) for c in "?#%"):  # nbgrader takes a database URL: these would cut it
@@ -45,9 +47,12 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
     students = document["students"]
     _check_scores(grades_json, rubric, students)  # all of them, before the gradebook is touched
     try:
-        _write(Gradebook, db, rubric, students)
-    except SQLAlchemyError as exc:  # not a database, a folder that cannot be written, a full disk
-        cause = getattr(exc, "orig", None) or exc
+        with _quiet_nbgrader_log():
+            _write(Gradebook, db, rubric, students)
+    except (SQLAlchemyError, InvalidEntry) as exc:
+        # Not a database, a folder that cannot be written, a full disk. nbgrader re-raises
+        # the database's error as InvalidEntry when adding a student or a submission.
+        cause = _database_error(exc, SQLAlchemyError)
         if isinstance(cause, sqlite3.DatabaseError) and not isinstance(
             cause,
             sqlite3.OperationalError,  # what cannot be written (read-only, full disk)
@@ -61,6 +66,27 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
             "again (entries written before the failure are updated, not duplicated)"
         ) from None
     return sum(1 for record in students.values() if record.get("status") != "missing")
+
+
+def _database_error(exc: BaseException, sqlalchemy_error: type[BaseException]) -> BaseException:
+    """The database's own error (sqlite3's) behind what SQLAlchemy or nbgrader raised."""
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, sqlalchemy_error):
+        seen = seen.__cause__ or seen.__context__
+    return getattr(seen, "orig", None) or exc
+
+
+@contextlib.contextmanager
+def _quiet_nbgrader_log() -> Iterator[None]:
+    """nbgrader logs a traceback before it re-raises a database error; the export says what
+    went wrong in one line instead."""
+    log = logging.getLogger("tornado.application")  # nbgrader.api's app_log
+    before = log.disabled
+    log.disabled = True
+    try:
+        yield
+    finally:
+        log.disabled = before
 
 
 def _check_gradebook(db: Path) -> None:

@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import resource
 import shutil
+import signal
+import sqlite3
 import stat
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from autograder.rubric import load_rubric
 from tests.cli.conftest import run_cli
 
 
@@ -100,6 +106,58 @@ def test_export_nbgrader_without_grades_says_what_it_needs(course_copy: Path) ->
     assert result.returncode == 2
     assert "export nbgrader needs --grades DIR/grades.json" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _class_grades(path: Path, course: Path, students: int) -> Path:
+    rubric = load_rubric(course / "solutions" / "linear" / "rubric.yml")
+    items = {
+        item.id: {"score": item.points, "max_score": item.points, "feedback": ""}
+        for item in rubric.items
+    }
+    record = {"score": rubric.max_score, "max_score": rubric.max_score, "status": "graded"}
+    document = {
+        "assignment": "linear",
+        "max_score": rubric.max_score,
+        "students": {f"s{n:03d}": {**record, "items": items} for n in range(students)},
+    }
+    path.write_text(json.dumps(document))
+    return path
+
+
+def _limit_file_size(size: int) -> Callable[[], None]:
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it fails (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def test_a_gradebook_that_cannot_grow_is_exit_4_not_a_traceback(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    # New students need new rows; nbgrader re-raises the database's write error as its own
+    # InvalidEntry (and logs a traceback first). As a full disk would, a file size limit
+    # stops the gradebook from growing.
+    db = tmp_path / "gradebook.db"
+    few = _class_grades(tmp_path / "few.json", course_copy, 2)
+    many = _class_grades(tmp_path / "many.json", course_copy, 150)
+    export = ["export", "nbgrader", "linear", "--db", str(db), "--grades"]
+    assert run_cli(*export, few, cwd=course_copy).returncode == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", *export, str(many)],
+        cwd=course_copy,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_limit_file_size(db.stat().st_size + 4096),
+    )
+    assert result.returncode == 4, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"error: cannot write the nbgrader gradebook {db} (" in result.stderr
+    assert "export again" in result.stderr
+    assert run_cli(*export, many, cwd=course_copy).returncode == 0  # then it can: all there
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        assert connection.execute("SELECT count(*) FROM student").fetchone() == (150,)
 
 
 def test_a_bundle_that_cannot_be_written_is_named_not_a_traceback(
