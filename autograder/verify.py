@@ -25,7 +25,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from autograder.mutate import generate
 from autograder.release import diff_release, find_regions, stub_source
 from autograder.rubric import Rubric
 from autograder.scoring import StudentGrade
+from autograder.scratch import scratch_folder
 
 SEEDS = ("verify-seed-1", "verify-seed-2", "verify-seed-3")
 _LOSES = re.compile(r"^#\s*loses\s*:\s*(.*)$", re.IGNORECASE)
@@ -139,8 +139,7 @@ def verify_assignment(
     auto = generate(reference_source, reference)
     stub = assignment.release_dir / rubric.module
 
-    work = Path(tempfile.mkdtemp(prefix=f"autograder-verify-{assignment.name}-"))
-    try:
+    with scratch_folder("verify", assignment.name) as work:
         klass = work / "class"
         _put(klass / "reference", rubric.module, reference_source)
         stub_problem = f"{stub} does not exist (run: autograder release)"
@@ -180,8 +179,6 @@ def verify_assignment(
                 return report
             runs.append({g.student: g for g in result.grades})
             config.problems.extend(_grouped_failures(result.internal_failures, seed))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
     report.checks.append(_check_reference(runs))
     report.checks.append(_check_stub(runs, stub_problem))
@@ -302,8 +299,7 @@ def _check_public(assignment: Assignment, module: str, reference_source: str) ->
     if not any(release.rglob("test_*.py")) and not any(release.rglob("*_test.py")):
         check.notes.append("no public checks in the release")
         return check
-    work = Path(tempfile.mkdtemp(prefix=f"autograder-verify-public-{assignment.name}-"))
-    try:
+    with scratch_folder("verify", f"public-{assignment.name}") as work:
         folder = work / assignment.name
         shutil.copytree(release, folder, symlinks=True)
         (folder / f"{Path(module).stem}.ipynb").unlink(missing_ok=True)
@@ -325,8 +321,6 @@ def _check_public(assignment: Assignment, module: str, reference_source: str) ->
         except subprocess.TimeoutExpired:
             check.problems.append(f"the public checks took more than {PUBLIC_CHECK_TIMEOUT:g} s")
             return check
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     if done.returncode != 0:
         shown = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
         check.problems.append(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -145,3 +149,38 @@ def test_a_released_stub_that_is_not_text_fails_verify_without_a_traceback(toy: 
     assert code == 1
     assert f"{stub} is not UTF-8 text (run: autograder release)" in output
     assert "[FAIL] release in sync" in output
+
+
+def test_a_killed_verify_leaves_no_copy_of_the_solution_behind(toy: Path, tmp_path: Path) -> None:
+    # SIGKILL skips every clean-up: the run's folder (reference and mutants) stays; the next
+    # verify removes it before it starts, and its own when it ends.
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = dict(os.environ, AUTOGRADER_SECRET="cli-test-secret", TMPDIR=str(scratch))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "verify"],
+        cwd=toy,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(scratch.glob("autograder-verify-toy-*/class/reference")):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        process.kill()
+        process.wait()
+    left = list(scratch.glob("autograder-verify-*"))
+    assert left  # what a kill leaves
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "verify"],
+        cwd=toy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert list(scratch.glob("autograder-verify-*")) == []

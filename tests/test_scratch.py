@@ -1,0 +1,70 @@
+"""Working folders: removed on the way out; a killed run's removed by the next run of its
+kind; a living run's, another kind's and anything that is not a folder left alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from autograder.scratch import scratch_folder
+
+HOLD = """\
+import sys, time
+from autograder.scratch import scratch_folder
+with scratch_folder("verify", "held") as path:
+    print(path, flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.fixture
+def tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def test_a_folder_is_private_and_gone_on_the_way_out(tmp: Path) -> None:
+    with scratch_folder("verify", "linear") as path:
+        assert path.parent == tmp and path.name.startswith("autograder-verify-linear-")
+        assert path.stat().st_mode & 0o777 == 0o700
+        (path / "class").mkdir()
+    assert not path.exists()
+    with pytest.raises(RuntimeError), scratch_folder("verify", "linear") as path:
+        raise RuntimeError
+    assert not path.exists()
+
+
+def test_only_folders_no_living_run_holds_are_swept(tmp: Path) -> None:
+    killed = tmp / "autograder-verify-linear-killed"  # nobody holds it
+    (killed / "class" / "reference").mkdir(parents=True)
+    other_kind = tmp / "autograder-other-linear-x"
+    other_kind.mkdir()
+    a_file = tmp / "autograder-verify-file"
+    a_file.write_text("not a folder\n")
+    link = tmp / "autograder-verify-link"
+    link.symlink_to(other_kind)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={"TMPDIR": str(tmp), "PATH": "/usr/bin:/bin"},
+    )
+    try:
+        held = Path(holder.stdout.readline().strip())  # type: ignore[union-attr]
+        assert held.parent == tmp
+        with scratch_folder("verify", "linear") as mine:
+            assert not killed.exists()
+            assert held.is_dir() and other_kind.is_dir() and a_file.is_file() and link.exists()
+        assert sorted(p.name for p in tmp.iterdir()) == sorted(
+            [held.name, other_kind.name, a_file.name, link.name]
+        )
+        assert not mine.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    with scratch_folder("verify", "linear"):
+        assert not held.exists()  # its run is dead now
