@@ -681,7 +681,8 @@ class _ShardPool:
     def _popen(self, header: dict[str, Any], log: str, pass_fds: Sequence[int] = ()) -> Any:
         # stderr goes to the log from the start: what fails before the shard redirects its own
         # output (an import, the interpreter) is in the log the error message points to.
-        with open(log, "ab") as errors:
+        # Private (0600) like everything else in the output folder.
+        with open(log, "ab", opener=lambda path, flags: os.open(path, flags, 0o600)) as errors:
             process = subprocess.Popen(
                 [sys.executable, "-m", "autograder.shard"],
                 stdin=subprocess.PIPE,

@@ -80,19 +80,41 @@ def discover(
     if not root.exists():
         raise UsageError(f"submissions folder {root} does not exist")
     if root.is_file():
-        if not zipfile.is_zipfile(root):
-            if root.suffix.lower() == ".zip":
-                raise UsageError(f"{root} is not a valid zip archive (damaged or incomplete?)")
-            raise UsageError(f"{root} is neither a folder nor a .zip file")
+        # Unpacked for as long as it takes to read every student's file: a copy of a class's
+        # work is not left in the output folder.
         target = workdir / "unzipped"
         try:
-            if target.exists():
-                shutil.rmtree(target)
-            extract_zip(root, target)
-            root = _unwrap(target, assignment)
-        except OSError as exc:  # a full disk, most likely: nothing is graded or written yet
-            what = describe(exc)
-            raise OutputError(f"cannot unpack {root} into {target} ({what})") from None
+            return _find_in(
+                _unzipped(root, target, assignment), module, assignment, untouched, shown_as=root
+            )
+        finally:
+            shutil.rmtree(target, ignore_errors=True)
+    return _find_in(root, module, assignment, untouched, exclude)
+
+
+def _unzipped(archive: Path, target: Path, assignment: str) -> Path:
+    if not zipfile.is_zipfile(archive):
+        if archive.suffix.lower() == ".zip":
+            raise UsageError(f"{archive} is not a valid zip archive (damaged or incomplete?)")
+        raise UsageError(f"{archive} is neither a folder nor a .zip file")
+    try:
+        if target.exists():
+            shutil.rmtree(target)
+        extract_zip(archive, target)
+        return _unwrap(target, assignment)
+    except OSError as exc:  # a full disk, most likely: nothing is graded or written yet
+        what = describe(exc)
+        raise OutputError(f"cannot unpack {archive} into {target} ({what})") from None
+
+
+def _find_in(
+    root: Path,
+    module: str,
+    assignment: str,
+    untouched: Sequence[str],
+    exclude: Sequence[Path] = (),
+    shown_as: Path | None = None,
+) -> list[Submission]:
     skip = {path.resolve() for path in exclude}
     try:
         root = _nbgrader_root(root, assignment)
@@ -111,7 +133,8 @@ def discover(
         if folder.resolve() not in skip
     ]
     if not found:
-        raise UsageError(f"no student folders in {root} (expected {root}/<student>/{module})")
+        where = shown_as or root
+        raise UsageError(f"no student folders in {where} (expected {where}/<student>/{module})")
     ids: dict[str, Path] = {}
     for folder in folders:
         other = ids.setdefault(student_id(folder.name), folder)

@@ -63,6 +63,16 @@ def test_zip_of_a_class_folder(tmp_path: Path) -> None:
     subs = find(archive, tmp_path)
     assert [s.student for s in subs] == ["alice", "bob", "carol"]
     assert not (tmp_path / "work" / "escape.py").exists()
+    assert not (tmp_path / "work" / "unzipped").exists()  # read, then removed
+
+
+def test_a_zip_without_students_is_named(tmp_path: Path) -> None:
+    archive = tmp_path / "notes.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("notes/readme.txt", "no code here\n")
+    with pytest.raises(UsageError, match=f"no student folders in {archive} "):
+        find(archive, tmp_path)
+    assert not (tmp_path / "work" / "unzipped").exists()
 
 
 def _damaged_zip(path: Path, damage: str) -> Path:

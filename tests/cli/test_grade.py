@@ -114,6 +114,15 @@ def test_reports_are_written_for_every_student(course_copy: Path, tmp_path: Path
         assert json.loads(results.read_text())["score"] == doc["students"][student]["score"]
 
 
+def test_every_file_the_grader_writes_is_private(course_copy: Path, tmp_path: Path) -> None:
+    # Grades, feedback and the grader's own logs and journal alike: only the owner reads them.
+    grade(course_copy, EXAMPLES, tmp_path / "out")
+    written = [path for path in (tmp_path / "out").rglob("*") if path.is_file()]
+    assert {path.name for path in written} >= {"grades.json", "zygote.log", "journal.jsonl"}
+    shared = [str(path) for path in written if path.stat().st_mode & 0o077]
+    assert shared == []
+
+
 def test_zip_and_nbgrader_layouts_grade_like_the_folder(course_copy: Path, tmp_path: Path) -> None:
     folder = grade(course_copy, EXAMPLES, tmp_path / "folder")
     archive = tmp_path / "class.zip"
@@ -121,6 +130,8 @@ def test_zip_and_nbgrader_layouts_grade_like_the_folder(course_copy: Path, tmp_p
         for path in EXAMPLES.rglob("*"):
             bundle.write(path, Path("class") / path.relative_to(EXAMPLES))
     assert grade(course_copy, archive, tmp_path / "zip")["students"] == folder["students"]
+    # The class's work was unpacked only to be read: no copy of it stays in the output.
+    assert not list((tmp_path / "zip").rglob("linear.py"))
     nbgrader = tmp_path / "nbcourse" / "submitted"
     for student in folder["students"]:
         target = nbgrader / student / "linear"
