@@ -41,6 +41,8 @@ Run 'autograder <command> --help' for details and examples.
 
 
 MAX_LISTED_FAILURES = 10
+# Every command stops the same way on these (``main``).
+STOPPED = "130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP)"
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -77,7 +79,7 @@ mutants and solution code never leave solutions/. The output depends only on the
 sources, so releasing twice gives identical files (commit them).""",
         epilog="examples:\n  autograder release linear\n  autograder release          # all\n"
         "exit status: 0 released; 2 bad course.yml, rubric, reference or markers; 4 cannot\n"
-        "write assignments/<name>/ (the previous release is kept)",
+        f"write assignments/<name>/ (the previous release is kept);\n{STOPPED}",
     )
     release.add_argument("assignments", nargs="*", metavar="NAME", help="assignments to release")
     _add_course(release)
@@ -96,7 +98,7 @@ grading check more than these; passing here is necessary, not sufficient.""",
         epilog="examples:\n  cd assignments/linear && autograder check\n"
         "  autograder check assignments/linear/linear.ipynb\n"
         "exit status: 0 every public check passed; 1 some check failed (listed); 2 no rubric.yml\n"
-        "or module here, or the module cannot be read; 3 no sandbox",
+        f"or module here, or the module cannot be read; 3 no sandbox;\n{STOPPED}",
     )
     check.add_argument(
         "folder",
@@ -207,7 +209,7 @@ and limits students get:
         epilog="examples:\n  autograder verify\n  autograder verify linear\n"
         "exit status: 0 every check holds; 1 some check failed (listed); 2 bad configuration\n"
         "(course.yml, rubric, reference, hidden tests, mutant headers) or command line; 3 no\n"
-        "sandbox; 130 interrupted",
+        f"sandbox;\n{STOPPED}",
     )
     export = sub.add_parser(
         "export",
@@ -227,7 +229,7 @@ itself as a Gradescope autograder.
         epilog="examples:\n  autograder export nbgrader linear --grades out/linear/grades.json "
         "--db gradebook.db\n  autograder export gradescope linear --out linear-gradescope.zip\n"
         "exit status: 0 exported; 2 bad course files, grades.json or --db/--out (not a\n"
-        "gradebook, a folder); 4 cannot write (disk full, permissions); 130 interrupted",
+        f"gradebook, a folder); 4 cannot write (disk full, permissions);\n{STOPPED}",
     )
     export.add_argument("format", choices=["nbgrader", "gradescope"], help="what to export")
     export.add_argument("assignment", metavar="ASSIGNMENT")

@@ -15,6 +15,8 @@ def test_every_command_explains_itself_with_an_example(command: str, tmp_path: P
     assert result.returncode == 0
     assert "example" in result.stdout
     assert f"autograder {command}" in result.stdout
+    for status in ("130 interrupted", "143 terminated", "129 hung up"):  # main's, for all
+        assert status in result.stdout
 
 
 def test_no_command_prints_overview_and_exits_2(tmp_path: Path) -> None:
