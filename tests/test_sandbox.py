@@ -215,11 +215,17 @@ def test_values_that_cannot_cross_are_bad_returns(sandbox: Sandbox) -> None:
     worker.close()
 
 
+# The code would run 60 s; the 1 s limit counts its own time, not time spent waiting for a
+# CPU, and gives it at most 4x the limit in wall-clock time: on a loaded machine (other test
+# runs, a CPU hog) the cut comes up to 4 s after the start, never near 60.
+STOPPED_WELL_BEFORE = 10
+
+
 def test_slow_import_times_out_and_the_dead_worker_refuses_calls(sandbox: Sandbox) -> None:
     started = time.monotonic()
     worker = spawn(sandbox, "import time\ntime.sleep(60)\ndef f():\n    return 1\n")
     assert isinstance(worker.load_error, StudentTimeout)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < STOPPED_WELL_BEFORE
     assert not worker.alive
     with pytest.raises(StudentCrash, match="no longer running"):
         worker.call("f")
@@ -232,7 +238,7 @@ def test_slow_call_times_out_and_is_killed(sandbox: Sandbox, body: str) -> None:
     started = time.monotonic()
     with pytest.raises(StudentTimeout, match="within 1 s"):
         worker.call("f")
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < STOPPED_WELL_BEFORE
     with pytest.raises(StudentCrash, match="no longer running"):
         worker.call("f")
     assert worker.close().status == "killed by SIGKILL"
