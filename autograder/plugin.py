@@ -134,6 +134,7 @@ class StudentRun:
             self._retire()
         self._charge_budget()
         started = self._clock()
+        worker = None
         try:
             worker = self.sandbox.spawn(
                 self.source,
@@ -143,7 +144,9 @@ class StudentRun:
                 entropy=self._worker_entropy(),
             )
         finally:
-            self._spent += self._clock() - started
+            # Running the file is charged like a call: without the worker's waits for a CPU.
+            waited = worker.waited() if worker is not None else 0.0
+            self._spent += self._clock() - started - waited
         self._worker = worker
         if worker.load_error is not None:
             self.load_error = worker.load_error

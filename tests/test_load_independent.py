@@ -22,7 +22,7 @@ from contextlib import contextmanager
 import pytest
 
 from autograder.course import GradingLimits
-from autograder.errors import StudentTimeout
+from autograder.errors import StudentCrash, StudentTimeout
 from autograder.plugin import StudentRun
 from autograder.sandbox import Limits, Sandbox
 from autograder.sandbox.model import Step
@@ -40,6 +40,24 @@ def spin(seconds):
 def forever():
     while True:
         pass
+
+def spin_in_a_thread(seconds):
+    import threading
+    done = []
+    thread = threading.Thread(target=lambda: done.append(spin(seconds)))
+    thread.start()
+    thread.join()
+    return done[0]
+
+def thread_then_main(first, then):
+    return spin_in_a_thread(first) + spin(then)
+
+def crash():
+    import os
+    os._exit(3)
+"""
+SLOW_IMPORT = SOURCE + """
+spin(0.5)
 """
 HOG = "import os, sys; os.sched_setaffinity(0, {int(sys.argv[1])})\nwhile True: pass"
 
@@ -51,11 +69,19 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @contextmanager
-def crowded(pid: int, hogs: int = 2) -> Iterator[None]:
-    """``pid`` shares one CPU with ``hogs`` busy processes while the block runs."""
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(pid, {cpu})
-    procs = [subprocess.Popen([sys.executable, "-c", HOG, str(cpu)]) for _ in range(hogs)]
+def crowded(pid: int | None, hogs: int = 2) -> Iterator[None]:
+    """``pid`` shares one CPU with ``hogs`` busy processes while the block runs; with no pid,
+    every CPU of this process is crowded so (whatever starts on it)."""
+    cpus = [min(os.sched_getaffinity(0))] if pid is not None else sorted(os.sched_getaffinity(0))
+    if pid is not None:
+        os.sched_setaffinity(pid, set(cpus))
+    # Each hog in a session of its own: the scheduler shares a CPU between sessions first
+    # (autogroup), and the sandbox's runner has one of its own.
+    procs = [
+        subprocess.Popen([sys.executable, "-c", HOG, str(cpu)], start_new_session=pid is None)
+        for cpu in cpus
+        for _ in range(hogs)
+    ]
     try:
         time.sleep(0.2)  # let them start spinning
         yield
@@ -108,3 +134,50 @@ def test_the_time_budget_is_not_charged_for_waiting_either(sandbox: Sandbox) -> 
         run.close()
     assert [r.ok for r in results] == [True, True, True], [r.error for r in results]
     assert took > 1.5, "no contention: the test proves nothing"
+
+
+def test_work_done_in_a_thread_is_not_charged_for_waiting_either(sandbox: Sandbox) -> None:
+    # The main thread waits in join() (sleeping, not waiting for a CPU) while another thread
+    # of the worker, pinned to the crowded CPU with it, does the work.
+    worker = sandbox.spawn(SOURCE, filename="s.py", module="s", limits=Limits(call_timeout=1.0))
+    try:
+        with crowded(worker.pid):
+            started = time.monotonic()
+            used = worker.call("spin_in_a_thread", 0.6)
+            took = time.monotonic() - started
+    finally:
+        worker.close()
+    assert used >= 0.6
+    assert took > 1.0, "no contention: the test proves nothing"
+
+
+def test_the_waits_of_a_thread_that_has_finished_still_count(sandbox: Sandbox) -> None:
+    worker = sandbox.spawn(SOURCE, filename="s.py", module="s", limits=Limits(call_timeout=1.0))
+    try:
+        with crowded(worker.pid):
+            started = time.monotonic()
+            used = worker.call("thread_then_main", 0.4, 0.3)
+            took = time.monotonic() - started
+    finally:
+        worker.close()
+    assert used >= 0.7
+    assert took > 1.0, "no contention: the test proves nothing"
+
+
+def test_starting_a_worker_is_charged_to_the_budget_without_waiting(sandbox: Sandbox) -> None:
+    # Each (re)start runs the file, which takes 0.5 s of its own: three starts and a little
+    # work fit a 2 s budget however long the crowded CPUs make them take.
+    limits = GradingLimits(call_timeout=1.0, import_timeout=2.0, budget_seconds=2.0)
+    run = StudentRun("s", SLOW_IMPORT, "s.py", "s", limits, sandbox)
+    try:
+        with crowded(None, hogs=3):
+            started = time.monotonic()
+            for _ in range(2):
+                with pytest.raises(StudentCrash):
+                    run.call("crash", (), False)
+            used = run.call("spin", (0.1,), False)
+            took = time.monotonic() - started
+    finally:
+        run.close()
+    assert used >= 0.1
+    assert took > 2.0, "no contention: the test proves nothing"
