@@ -56,9 +56,12 @@ def crash():
     import os
     os._exit(3)
 """
-SLOW_IMPORT = SOURCE + """
+SLOW_IMPORT = (
+    SOURCE
+    + """
 spin(0.5)
 """
+)
 HOG = "import os, sys; os.sched_setaffinity(0, {int(sys.argv[1])})\nwhile True: pass"
 
 

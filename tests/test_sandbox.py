@@ -696,6 +696,30 @@ def test_addresses_in_a_students_error_message_are_the_same_in_every_run(
         assert _complaint(other) == first
 
 
+WHO = """
+import getpass, os
+
+def who():
+    return getpass.getuser(), os.path.expanduser("~/debug.log")
+"""
+
+
+def _who(box: Sandbox) -> object:
+    worker = box.spawn(WHO, filename="who.py", module="who", limits=FAST)
+    try:
+        return worker.call("who")
+    finally:
+        worker.close()
+
+
+def test_who_a_worker_runs_as_is_the_same_in_every_worker(sandbox: Sandbox) -> None:
+    # Its uid is the slot's (it depends on the run) and has no name in /etc/passwd: asking
+    # for the user's name or home would fail, and with that uid in the message.
+    assert _who(sandbox) == ("student", "/tmp/debug.log")
+    with Sandbox(slot=45) as other:
+        assert _who(other) == ("student", "/tmp/debug.log")
+
+
 def test_a_notebook_may_use_what_jupyter_provides(sandbox: Sandbox) -> None:
     source = textwrap.dedent(
         """

@@ -20,6 +20,7 @@ import pytest
 
 from autograder.errors import SandboxError, StudentException
 from autograder.sandbox import Limits, Sandbox, Worker
+from autograder.sandbox.child import WORKER_ENV
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux >= 5.3")
 
@@ -251,7 +252,7 @@ def test_grader_environment_argv_and_processes_are_invisible(
             box._runner.process.pid if box._runner else 0,
         )
     assert isinstance(got, dict)
-    assert got["environ"] == {}
+    assert got["environ"] == WORKER_ENV  # nothing of the grader's
     assert not set(got["argv"]) & set(__import__("sys").argv[1:])
     if mode in NAMESPACED:
         assert got["readable"] == [] and len(got["pids"]) <= 1

@@ -69,6 +69,12 @@ def _setup_fds(channel: int, output: int, status: int) -> None:
     os.closerange(STATUS_FD + 1, os.sysconf("SC_OPEN_MAX"))
 
 
+# A worker's whole environment: nothing of the grader's, and the same in every worker. The
+# worker's uid (the slot's, which depends on the run) has no name in /etc/passwd: without
+# these, getpass.getuser() and os.path.expanduser("~") would fail with that uid in the message.
+WORKER_ENV = {"HOME": "/tmp", "USER": "student", "LOGNAME": "student"}
+
+
 def confine_self(config: dict[str, Any], runner_pid: int) -> None:
     """Every isolation step, in order; raises on the first that fails."""
     mode: str = config["mode"]
@@ -78,6 +84,7 @@ def confine_self(config: dict[str, Any], runner_pid: int) -> None:
     os.setsid()
     os.umask(0o022)  # mount points made below must stay traversable after the uid drop
     os.environ.clear()
+    os.environ.update(WORKER_ENV)
     signal.set_wakeup_fd(-1)
     for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
         signal.signal(signum, signal.SIG_IGN if signum == signal.SIGPIPE else signal.SIG_DFL)
