@@ -213,7 +213,9 @@ def overall_feedback(
     if status == STATUS_MISSING:
         return load_problem or f"No submission found: expected {rubric.module}."
     if status == STATUS_ERROR:
-        problem = load_problem[:1].upper() + load_problem[1:]
+        first = load_problem.split(" ", 1)[0]
+        # A sentence starts with a capital, but a file name ("linear.py is ...") keeps its case.
+        problem = load_problem[:1].upper() + load_problem[1:] if first.isalpha() else load_problem
         graded = filename or rubric.module
         return f"Your {graded} could not be run, so no check could be made. {problem}"
     earned = sum(i.score for i in items)

@@ -63,6 +63,8 @@ def test_error_status_zeroes_every_item_with_reason(toy_rubric: Rubric) -> None:
         toy_rubric, "dan", [], status=STATUS_ERROR, load_problem="the module did not finish"
     )
     assert "no check could be made. The module did not finish" in later.feedback
+    named = score(toy_rubric, "fi", [], status=STATUS_ERROR, load_problem="toy.py is a FIFO.")
+    assert named.feedback.endswith("could be made. toy.py is a FIFO.")  # a name keeps its case
     internal = score(
         toy_rubric,
         "ida",
