@@ -145,13 +145,18 @@ class StudentRun:
             )
         finally:
             # Running the file is charged like a call: without the worker's waits for a CPU.
-            waited = worker.waited() if worker is not None else 0.0
-            self._spent += self._clock() - started - waited
+            self._charge(started, worker.waited() if worker is not None else 0.0)
         self._worker = worker
         if worker.load_error is not None:
             self.load_error = worker.load_error
             raise self.load_error
         return worker
+
+    def _charge(self, started: float, waited: float) -> None:
+        """Charge the budget for the time since ``started``, less ``waited`` (the worker's
+        waits for a CPU). Several threads may wait at once: never more than the time itself."""
+        elapsed = self._clock() - started
+        self._spent += elapsed - min(max(waited, 0.0), elapsed)
 
     def _worker_entropy(self) -> int | None:
         """The seed of the next worker's randomness: the first, second, ... worker of a
@@ -185,7 +190,7 @@ class StudentRun:
                 self._timed_out.add(function)
             raise _name_call(exc, function) from None
         finally:
-            self._spent += self._clock() - started - (worker.waited() - waited)
+            self._charge(started, worker.waited() - waited)
 
     def batch(self, steps: Sequence[Step]) -> list[StepResult]:
         """Run ``steps`` in order, as ``call`` would one by one, in as few round trips as can be.
@@ -213,7 +218,7 @@ class StudentRun:
                 try:
                     done = worker.batch(steps, budget=self.limits.budget_seconds - self._spent)
                 finally:
-                    self._spent += self._clock() - started - (worker.waited() - waited)
+                    self._charge(started, worker.waited() - waited)
                 for step, result in zip(steps, done, strict=True):
                     if result.not_run:
                         break

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 import pytest
 
 from autograder.course import GradingLimits
-from autograder.errors import StudentCrash, StudentTimeout
+from autograder.errors import BudgetExhausted, StudentCrash, StudentTimeout
 from autograder.plugin import StudentRun
 from autograder.sandbox import Limits, Sandbox
 from autograder.sandbox.model import Step
@@ -51,6 +51,22 @@ def spin_in_a_thread(seconds):
 
 def thread_then_main(first, then):
     return spin_in_a_thread(first) + spin(then)
+
+def spin_thread(seconds):
+    # In numpy, which lets go of the GIL: the threads run (or wait for a CPU) at once.
+    import numpy as np
+    a = np.ones((200, 200))
+    start = time.thread_time()
+    while time.thread_time() - start < seconds:
+        a @ a
+
+def spin_in_threads(n, seconds):
+    import threading
+    threads = [threading.Thread(target=spin_thread, args=(seconds,)) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 def crash():
     import os
@@ -184,3 +200,21 @@ def test_starting_a_worker_is_charged_to_the_budget_without_waiting(sandbox: San
         run.close()
     assert used >= 0.1
     assert took > 2.0, "no contention: the test proves nothing"
+
+
+def test_threads_waiting_for_each_other_earn_no_budget(sandbox: Sandbox) -> None:
+    # Four threads on one CPU each wait while the others run: together they "waited" three
+    # times as long as the call took. That can cost nothing, but never add to the budget.
+    limits = GradingLimits(call_timeout=2.0, import_timeout=2.0, budget_seconds=1.0)
+    run = StudentRun("s", SOURCE, "s.py", "s", limits, sandbox)
+    try:
+        worker = run.worker()
+        with crowded(worker.pid, hogs=0):
+            run.call("spin_in_threads", (4, 0.2), False)
+            assert worker.waited() > 1.0  # more than the wall time of the call
+            run.call("spin", (0.6,), False)
+            run.call("spin", (0.6,), False)
+            with pytest.raises(BudgetExhausted):
+                run.call("spin", (0.1,), False)
+    finally:
+        run.close()

@@ -305,7 +305,10 @@ class Worker:
         sent, waited = time.monotonic(), self.waited()
         for number, step in enumerate(steps):
             phase = f"during a call to {step.function}"
-            spent = time.monotonic() - sent - (self.waited() - waited) if number else 0.0
+            spent = 0.0
+            if number:  # several threads may wait for a CPU at once: never more than elapsed
+                elapsed = time.monotonic() - sent
+                spent = elapsed - min(self.waited() - waited, elapsed)
             if number and budget is not None and spent >= budget:
                 self._finish("it was stopped: its time budget ran out", 0)
                 break
