@@ -293,6 +293,10 @@ class _Session:
         except BaseException as exc:
             return self.frame(self.error("exception", exc), **tags), None
         try:
+            if isinstance(result, tuple) and type(result) is not tuple:
+                # A namedtuple of answers is the tuple it is: returned as one (its items keep
+                # their types, so a namedtuple cache inside stays the student's object).
+                result = tuple(tuple.__iter__(result))
             reply: dict[str, Any] = {"r": "ok"}
             if echo:
                 # One encode for both, so the blob indices of the echoed arguments do not

@@ -140,6 +140,44 @@ def test_zip_and_nbgrader_layouts_grade_like_the_folder(course_copy: Path, tmp_p
     assert graded["students"] == folder["students"]
 
 
+NAMED = """\
+from typing import NamedTuple
+
+
+class Cache(NamedTuple):
+    x: object
+    W: object
+
+
+class Forward(NamedTuple):
+    y: object
+    cache: Cache
+
+
+class Grads(NamedTuple):
+    dx: object
+    dW: object
+    db: object
+
+
+def linear_forward(x, W, b):
+    return Forward(x @ W + b, Cache(x.copy(), W.copy()))
+
+
+def linear_backward(dy, cache):
+    return Grads(dy @ cache.W.T, cache.x.T @ dy, dy.sum(axis=0))
+"""
+
+
+def test_answers_in_a_namedtuple_grade_like_a_tuple(course_copy: Path, tmp_path: Path) -> None:
+    # A namedtuple is a tuple: (y, cache) and (dx, dW, db) returned as one are right; the
+    # namedtuple cache inside stays the student's object, attributes and all.
+    (tmp_path / "class" / "nina").mkdir(parents=True)
+    (tmp_path / "class" / "nina" / "linear.py").write_text(NAMED)
+    record = grade(course_copy, tmp_path / "class", tmp_path / "out")["students"]["nina"]
+    assert record["score"] == record["max_score"], record["feedback"]
+
+
 def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
     notebook = {
