@@ -112,12 +112,20 @@ def diagnose_shape(
             "see which index of the result comes from which factor of the product.",
         )
     elif (1, *expected) == actual or (*expected, 1) == actual:
+        # With one example, (1, n) is also what no sum over the batch at all gives.
+        unsummed = batch_size == 1 and actual == (1, *expected)
         found = Diagnosis(
             "kept_axis",
             f"{name} has an extra axis of length 1: shape {_shape(actual)} instead of "
             f"{_shape(expected)}. After summing over an axis, do not keep it (no "
             "keepdims=True, no (1, n) row vectors): a gradient has exactly the shape of its "
-            "variable.",
+            "variable."
+            + (
+                " (With a batch of one example, this is also the shape of a result that was "
+                "not summed over the batch at all.)"
+                if unsummed
+                else ""
+            ),
         )
     elif batch_size is not None and len(expected) == 1 and actual == (batch_size,) != expected:
         found = Diagnosis(
@@ -162,6 +170,23 @@ def _scale_diagnosis(
             f"{name} has the right size but the wrong sign. The backward pass returns the "
             "derivative dL/d(input) itself; the minus sign belongs only to the gradient-descent "
             "update (param -= lr * grad).",
+        )
+    if batch_size == 2 and (near(2.0) or near(0.5)):
+        # With B = 2 a factor of 2 and a factor of B look the same: name both.
+        larger = c > 1
+        batch = "a mean over the batch where the gradient is a sum, or " if batch_sum else ""
+        return Diagnosis(
+            "factor_two_or_batch",
+            f"{name} is {'2 times' if larger else 'half'} the right answer, and here the batch "
+            f"size B is 2 as well: look for {batch}an extra "
+            f"{'factor' if larger else 'division'} of 2 or of B ("
+            + (
+                "a term counted twice, a 2 from differentiating a square, a multiplication by B"
+                if larger
+                else "a 1/2 from differentiating a square, the 1/B of a batch-mean loss applied "
+                "again"
+            )
+            + "). The 1/B of a batch-mean loss must appear exactly once: in dy.",
         )
     if batch_size is not None and batch_size > 1:
         if near(1.0 / batch_size):

@@ -58,6 +58,18 @@ def test_scale_factors(
     assert kind(factor * data["dW"], data["dW"], batch_size=B, batch_sum=batch_sum) == expected
 
 
+@pytest.mark.parametrize(("factor", "batch_sum"), [(2.0, False), (0.5, False), (0.5, True)])
+def test_with_a_batch_of_two_a_factor_of_two_names_both_causes(
+    data: dict[str, np.ndarray], factor: float, batch_sum: bool
+) -> None:
+    # 2 * dW and B * dW are the same numbers when B = 2: naming only B would mislead a
+    # student who doubled a term.
+    found = diagnose(factor * data["dW"], data["dW"], name="dW", batch_size=2, batch_sum=batch_sum)
+    assert found is not None and found.kind == "factor_two_or_batch"
+    assert "of 2 or of B" in found.hint
+    assert ("mean over the batch" in found.hint) == batch_sum
+
+
 def test_mean_hint_says_where_the_one_over_b_lives(data: dict[str, np.ndarray]) -> None:
     found = diagnose(data["db"] / B, data["db"], name="db", batch_size=B, batch_sum=True)
     assert found is not None and "mean" in found.hint and "dy" in found.hint
@@ -133,6 +145,11 @@ def test_diagnose_shape_alone() -> None:
     assert diagnose_shape((5, 3), (3, 5), name="dW").kind == "transposed_shape"
     assert diagnose_shape((1, 5), (5,), name="db").kind == "kept_axis"
     assert diagnose_shape((5, 1), (5,), name="db").kind == "kept_axis"
+    # One example: db = dy (never summed) has that shape too, and the same numbers.
+    one = diagnose_shape((1, 5), (5,), name="db", batch_size=1)
+    assert one is not None and "not summed over the batch at all" in one.hint
+    several = diagnose_shape((1, 5), (5,), name="db", batch_size=4)
+    assert several is not None and "not summed" not in several.hint
     assert diagnose_shape((4,), (5,), name="db", batch_size=4).kind == "wrong_axis"
     assert diagnose_shape((4,), (5,), name="db") is None
     assert diagnose_shape((3, 5), (3, 5), name="dW") is None
