@@ -166,7 +166,9 @@ class StudentRun:
             return None
         return seed_for(str(self.entropy), self.student, f"worker:{self._spawns}")
 
-    def call(self, function: str, args: tuple[Any, ...], echo_args: bool) -> Any:
+    def call(
+        self, function: str, args: tuple[Any, ...], echo_args: bool, keep: Sequence[int] = ()
+    ) -> Any:
         if function in self._timed_out:
             # One endless call is enough evidence: retrying it in every remaining check would
             # spend the whole budget (and everyone's wall time) on the same loop.
@@ -184,7 +186,7 @@ class StudentRun:
         self._charge_budget()
         started, waited = self._clock(), worker.waited()
         try:
-            return worker.call(function, *args, echo_args=echo_args)
+            return worker.call(function, *args, echo_args=echo_args, keep=keep)
         except StudentError as exc:
             if isinstance(exc, StudentTimeout):
                 self._timed_out.add(function)
@@ -241,7 +243,8 @@ class StudentRun:
                 results.append(StepResult(skipped=True))
                 continue
             try:
-                results.append(StepResult(self.call(step.function, tuple(args), step.echo)))
+                value = self.call(step.function, tuple(args), step.echo, step.keep)
+                results.append(StepResult(value))
             except StudentError as exc:
                 results.append(StepResult(error=exc))
         return results
@@ -309,9 +312,12 @@ class SubmissionProxy:
     def __init__(self, run: StudentRun) -> None:
         self._run = run
 
-    def call(self, function: str, *args: Any, echo_args: bool = False) -> Any:
-        """Call ``function``; with ``echo_args`` also return the arguments as they are after it."""
-        return self._run.call(function, args, echo_args)
+    def call(
+        self, function: str, *args: Any, echo_args: bool = False, keep: Sequence[int] = ()
+    ) -> Any:
+        """Call ``function``; with ``echo_args`` also return the arguments as they are after it.
+        Items ``keep`` of its result stay in the worker (a forward's cache: ``Worker.call``)."""
+        return self._run.call(function, args, echo_args, keep)
 
     def batch(self, steps: Sequence[Step]) -> list[StepResult]:
         """Several calls in one round trip, later ones using earlier results (StudentRun.batch)."""

@@ -27,6 +27,7 @@ from autograder.errors import (
     StudentTimeout,
 )
 from autograder.sandbox import Handle, Limits, Sandbox, Worker, WorkerExit
+from autograder.sandbox.model import Ref, Step
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux >= 5.3")
 
@@ -718,6 +719,39 @@ def test_who_a_worker_runs_as_is_the_same_in_every_worker(sandbox: Sandbox) -> N
     assert _who(sandbox) == ("student", "/tmp/debug.log")
     with Sandbox(slot=45) as other:
         assert _who(other) == ("student", "/tmp/debug.log")
+
+
+KEPT = """
+def make():
+    return 1.0, [0]
+
+def bump(counter):
+    counter[0] += 1
+    return counter[0]
+"""
+
+
+def test_kept_items_stay_in_the_worker_and_are_shared_as_in_python(sandbox: Sandbox) -> None:
+    # Plain data comes back as a copy, and a copy sent again is a new object; a kept item
+    # stays the worker's object: each call it is given to sees what the last one changed.
+    worker = sandbox.spawn(KEPT, filename="kept.py", module="kept", limits=FAST)
+    try:
+        value, copied = worker.call("make")
+        assert (value, copied) == (1.0, [0])
+        assert [worker.call("bump", copied) for _ in range(2)] == [1, 1]
+        value, kept = worker.call("make", keep=(1,))
+        assert value == 1.0 and isinstance(kept, Handle) and kept.type_name == "list"
+        assert [worker.call("bump", kept) for _ in range(2)] == [1, 2]
+        made, once, twice = worker.batch(
+            [
+                Step("make", (), keep=(1,)),
+                Step("bump", (Ref(0, 1, 2),)),
+                Step("bump", (Ref(0, 1, 2),)),
+            ]
+        )
+        assert isinstance(made.value[1], Handle) and (once.value, twice.value) == (1, 2)
+    finally:
+        worker.close()
 
 
 def test_a_notebook_may_use_what_jupyter_provides(sandbox: Sandbox) -> None:

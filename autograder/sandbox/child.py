@@ -276,13 +276,16 @@ class _Session:
     def call(self, request: dict[str, Any], blobs: list[memoryview]) -> bytes:
         """Run one call and return the reply frame (a value, or why there is none)."""
         args = codec.decode(request["args"], blobs, self.from_handle)
-        frame, _ = self.run(request["fn"], args, bool(request["echo"]), {"seq": request["seq"]})
+        tags = {"seq": request["seq"]}
+        frame, _ = self.run(request["fn"], args, bool(request["echo"]), tags, request.get("keep"))
         return frame
 
     def run(
-        self, name: Any, args: Any, echo: bool, tags: dict[str, Any]
+        self, name: Any, args: Any, echo: bool, tags: dict[str, Any], keep: Any = ()
     ) -> tuple[bytes, tuple[Any, list[bytes]] | None]:
-        """``name(*args)`` -> (reply frame, the result's encoding when there is a value)."""
+        """``name(*args)`` -> (reply frame, the result's encoding when there is a value).
+
+        Items ``keep`` of a tuple or list result stay here as handles (``Worker.call``)."""
         function = getattr(self.module, name, None) if type(name) is str else None
         if self.module is None or not callable(function):
             return self.frame(self.error("missing", None, f"{name} is not defined"), **tags), None
@@ -297,6 +300,12 @@ class _Session:
                 # A namedtuple of answers is the tuple it is: returned as one (its items keep
                 # their types, so a namedtuple cache inside stays the student's object).
                 result = tuple(tuple.__iter__(result))
+            if keep and type(result) in (tuple, list):
+                items = list(result)
+                for index in keep:
+                    if type(index) is int and 0 <= index < len(items):
+                        items[index] = self.to_handle(items[index])
+                result = tuple(items) if type(result) is tuple else items
             reply: dict[str, Any] = {"r": "ok"}
             if echo:
                 # One encode for both, so the blob indices of the echoed arguments do not
@@ -346,7 +355,7 @@ class _Session:
                 done.append(None)
                 self.sock.sendall(self.frame({"r": "skip"}, **tags))
                 continue
-            frame, encoded = self.run(step["fn"], args, bool(step["echo"]), tags)
+            frame, encoded = self.run(step["fn"], args, bool(step["echo"]), tags, step.get("keep"))
             done.append(encoded)
             self.flush_output()
             self.sock.sendall(frame)

@@ -92,12 +92,15 @@ class Step:
     ``requires`` lists ``(step, length)`` pairs: earlier steps whose results must be tuples
     or lists of that length for this one to run (else it is skipped), as when a test checks
     a result with ``expect_tuple`` before making the next call. A ``Ref`` requires its step.
+    ``keep`` lists items of the result (a tuple or list) that stay in the worker, whatever
+    they are (see ``Worker.call``).
     """
 
     function: str
     args: tuple[Any, ...]
     echo: bool = False
     requires: tuple[tuple[int, int], ...] = ()
+    keep: tuple[int, ...] = ()
 
     def needs(self) -> tuple[tuple[int, int], ...]:
         """Every (step, length) this step needs, its ``Ref``s' included."""

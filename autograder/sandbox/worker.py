@@ -228,11 +228,17 @@ class Worker:
         text = self._output.decode("utf-8", errors="replace")
         return text + _TRUNCATED if self._truncated else text
 
-    def call(self, function: str, *args: Any, echo_args: bool = False) -> Any:
+    def call(
+        self, function: str, *args: Any, echo_args: bool = False, keep: Sequence[int] = ()
+    ) -> Any:
         """Call ``function(*args)`` in the worker and return its (plain data) result.
 
-        With ``echo_args`` the result is ``(result, args_after)``. Raises a StudentError
-        subclass for anything the submission did wrong (see ``autograder.sandbox``).
+        With ``echo_args`` the result is ``(result, args_after)``. Items ``keep`` of a tuple
+        or list result stay in the worker and come back as handles even if they are plain
+        data: a forward's cache, given back to every backward as the very object the forward
+        made, as in plain Python (a backward that changes it changes it for the next call).
+        Raises a StudentError subclass for anything the submission did wrong (see
+        ``autograder.sandbox``).
         """
         if self._exit is not None or self._dead is not None:
             raise StudentCrash(
@@ -251,7 +257,7 @@ class Worker:
             )
         self._check_handles(args)
         tree, blobs = codec.encode(tuple(args), _not_plain)
-        header = {"op": "call", "fn": function, "args": tree, "echo": echo_args}
+        header = {"op": "call", "fn": function, "args": tree, "echo": echo_args, "keep": [*keep]}
         reply, payload = self._exchange(
             header, blobs, self.limits.call_timeout, f"during a call to {function}"
         )
@@ -298,7 +304,13 @@ class Worker:
             ]
             requires = [list(pair) for pair in step.requires]
             wire.append(
-                {"fn": step.function, "echo": step.echo, "args": args, "requires": requires}
+                {
+                    "fn": step.function,
+                    "echo": step.echo,
+                    "args": args,
+                    "requires": requires,
+                    "keep": list(step.keep),
+                }
             )
         header = {"op": "batch", "steps": wire}
         results: list[StepResult] = []

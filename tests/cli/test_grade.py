@@ -178,6 +178,54 @@ def test_answers_in_a_namedtuple_grade_like_a_tuple(course_copy: Path, tmp_path:
     assert record["score"] == record["max_score"], record["feedback"]
 
 
+SGD_IN_BACKWARD = {
+    "tuple_cache": """\
+def linear_forward(x, W, b):
+    return x @ W + b, (x.copy(), W.copy())
+
+
+def linear_backward(dy, cache):
+    x, W = cache
+    dx, dW = dy @ W.T, x.T @ dy
+    W -= 0.1 * dW  # an update step inside the backward: the cache changes
+    return dx, dW, dy.sum(axis=0)
+""",
+    "class_cache": """\
+class Cache:
+    def __init__(self, x, W):
+        self.x, self.W = x.copy(), W.copy()
+
+
+def linear_forward(x, W, b):
+    return x @ W + b, Cache(x, W)
+
+
+def linear_backward(dy, cache):
+    dx, dW = dy @ cache.W.T, cache.x.T @ dy
+    cache.W -= 0.1 * dW
+    return dx, dW, dy.sum(axis=0)
+""",
+}
+
+
+def test_a_backward_that_changes_its_cache_loses_purity_whatever_the_cache(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    # As in plain Python, the second backward on one cache sees what the first changed, be
+    # the cache a tuple of arrays (plain data) or an object: the same mistake, the same grade.
+    for student, source in SGD_IN_BACKWARD.items():
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "linear.py").write_text(source)
+    students = grade(course_copy, tmp_path / "class", tmp_path / "out")["students"]
+    for record in students.values():
+        items = {name: item["score"] for name, item in record["items"].items()}
+        assert items == {"forward": 4, "dx": 4, "dW": 4, "db": 3, "shapes": 3, "purity": 0}
+        assert (
+            "twice with the same dy and cache gave two answers"
+            in record["items"]["purity"]["feedback"]
+        )
+
+
 def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
     notebook = {

@@ -128,7 +128,9 @@ ECHO_SHAPE = "tall"
 
 
 def forward_step(case: Case, *, echo: bool = False, requires: tuple[Any, ...] = ()) -> Step:
-    return Step("linear_forward", (case.x, case.W, case.b), echo=echo, requires=requires)
+    # The cache stays in the worker, whatever it is: each backward gets the forward's own
+    # object, as in plain Python, so one that changes its cache shows it on the next call.
+    return Step("linear_forward", (case.x, case.W, case.b), echo=echo, requires=requires, keep=(1,))
 
 
 def backward_step(
