@@ -154,7 +154,7 @@ class StudentRun:
 
     def _charge(self, started: float, waited: float) -> None:
         """Charge the budget for the time since ``started``, less ``waited`` (the worker's
-        waits for a CPU). Several threads may wait at once: never more than the time itself."""
+        waits for a CPU, which never exceed that time), never less than nothing."""
         elapsed = self._clock() - started
         self._spent += elapsed - min(max(waited, 0.0), elapsed)
 

@@ -167,9 +167,6 @@ class Worker:
         self._exit_record: dict[str, Any] | None = None
         self._exit: WorkerExit | None = None
         self._schedstat = _open_schedstat(pid, pidfd)
-        self._tasks = _open_tasks(pid, pidfd) if self._schedstat is not None else None
-        self._main_task = str(pid)
-        self._thread_waits: dict[str, float] = {}  # the last reading of every other thread
         self._waited = 0.0
 
     # -- public API -----------------------------------------------------------------------
@@ -192,34 +189,14 @@ class Worker:
         0.0 where the kernel does not say (no ``/proc/PID/schedstat``): limits are wall clock.
         Once the worker is gone, the last value read.
 
-        Every thread's waits count: a submission that works in a thread while its main thread
-        waits in ``join()`` is not charged for the load either. (A thread that has exited
-        counts with its last reading; see ``_exchange``, which reads often while there are
-        threads.)
+        Only the main thread's waits count. Other threads' cannot be told apart from waits
+        the submission causes itself: twenty busy threads on two CPUs "wait" nine times as
+        long as the call takes, and counting that would let a call sleep past its limit.
         """
         if self._schedstat is not None:
             with contextlib.suppress(OSError, ValueError, IndexError):  # it exited
-                main = _waited_of(self._schedstat)
-                self._waited = main + self._other_threads_waited()
+                self._waited = int(os.pread(self._schedstat, 128, 0).split()[1]) / 1e9
         return self._waited
-
-    def _other_threads_waited(self) -> float:
-        assert self._tasks is not None
-        try:
-            tasks = os.listdir(self._tasks)
-        except OSError:  # gone
-            tasks = []
-        for task in tasks:
-            if task == self._main_task:
-                continue
-            try:
-                fd = os.open(f"{task}/schedstat", os.O_RDONLY | os.O_CLOEXEC, dir_fd=self._tasks)
-            except OSError:  # it has just exited
-                continue
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                self._thread_waits[task] = _waited_of(fd)
-            os.close(fd)
-        return sum(self._thread_waits.values())
 
     @property
     def output(self) -> str:
@@ -317,10 +294,7 @@ class Worker:
         sent, waited = time.monotonic(), self.waited()
         for number, step in enumerate(steps):
             phase = f"during a call to {step.function}"
-            spent = 0.0
-            if number:  # several threads may wait for a CPU at once: never more than elapsed
-                elapsed = time.monotonic() - sent
-                spent = elapsed - min(self.waited() - waited, elapsed)
+            spent = time.monotonic() - sent - (self.waited() - waited) if number else 0.0
             if number and budget is not None and spent >= budget:
                 self._finish("it was stopped: its time budget ran out", 0)
                 break
@@ -382,9 +356,6 @@ class Worker:
         if self._schedstat is not None:
             os.close(self._schedstat)
             self._schedstat = None
-        if self._tasks is not None:
-            os.close(self._tasks)
-            self._tasks = None
         if record is None:
             self._exit = WorkerExit("lost (the runner died)", 0.0, 0)
         else:
@@ -488,13 +459,7 @@ class Worker:
                     continue
                 watch = [self._channel] + ([self._output_fd] if self._output_fd is not None else [])
                 pending = [self._channel] if data is not None and sent < len(data) else []
-                # Woken now and then to read the threads' waits while they still exist.
-                readable, writable, _ = select.select(
-                    watch, pending, [], min(remaining, THREAD_READINGS)
-                )
-                if not (readable or writable):
-                    self.waited()
-                    continue
+                readable, writable, _ = select.select(watch, pending, [], remaining)
                 if self._output_fd is not None and self._output_fd in readable:
                     self._drain_output()
                 if writable:
@@ -650,28 +615,6 @@ class Worker:
 
 def _not_plain(value: Any) -> Handle:
     raise TypeError(f"only plain data can be sent to a worker, not {type(value).__name__}")
-
-
-# Seconds between readings of the worker's threads during a call: a thread's waits after
-# its last reading are not seen once it has exited.
-THREAD_READINGS = 0.1
-
-
-def _waited_of(schedstat: int) -> float:
-    """Seconds spent waiting on a run queue, from an open ``schedstat`` (its second field)."""
-    return int(os.pread(schedstat, 128, 0).split()[1]) / 1e9
-
-
-def _open_tasks(pid: int, pidfd: int) -> int | None:
-    """An open ``/proc/PID/task`` (the worker's threads), checked as ``_open_schedstat``."""
-    try:
-        fd = os.open(f"/proc/{pid}/task", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    if select.select([pidfd], [], [], 0)[0]:
-        os.close(fd)
-        return None
-    return fd
 
 
 def _open_schedstat(pid: int, pidfd: int) -> int | None:
