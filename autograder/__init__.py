@@ -14,6 +14,8 @@ one, not shown as a traceback.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -95,3 +97,21 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+class _Facade(types.ModuleType):
+    """The package, whose facade names win over its submodules of the same name.
+
+    Importing a submodule binds it on the package (``autograder.diagnose`` the module, once
+    ``autograder.checks`` has imported it), which would hide the facade's ``diagnose``
+    function from ``from autograder import diagnose``. As when the names were imported
+    eagerly, the function stays.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in __all__ and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Facade

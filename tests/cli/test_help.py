@@ -80,3 +80,16 @@ def test_the_package_still_hands_out_its_helpers() -> None:
     assert set(autograder.__all__) <= set(dir(autograder))
     with pytest.raises(AttributeError, match="no attribute 'expect_nothing'"):
         autograder.expect_nothing  # noqa: B018
+
+
+def test_a_facade_name_is_not_hidden_by_its_submodule() -> None:
+    # autograder.checks imports the submodule autograder.diagnose, which the import system
+    # binds on the package: the facade's diagnose must still be the function.
+    program = (
+        "import autograder.checks\n"
+        "from autograder import diagnose\n"
+        "import autograder\n"
+        "print(callable(diagnose), callable(autograder.diagnose))"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert result.stdout.split() == ["True", "True"], result.stderr
