@@ -26,10 +26,13 @@ def scratch_folder(kind: str, name: str) -> Iterator[Path]:
     sweep(f"autograder-{kind}-")
     while True:
         path = Path(tempfile.mkdtemp(prefix=f"autograder-{kind}-{name}-"))
-        fd = _open_folder(path)
+        # Another run's sweep may take it in the moment before the lock: then it is gone
+        # (the sweep holds the lock while removing it), and we make another.
+        try:
+            fd = _open_folder(path)
+        except FileNotFoundError:
+            continue
         fcntl.flock(fd, fcntl.LOCK_EX)
-        # Another run's sweep may have taken it in the moment before the lock: then it is
-        # gone (the sweep held the lock while removing it), and we make another.
         with contextlib.suppress(FileNotFoundError):
             if os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
                 break

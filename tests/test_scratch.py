@@ -68,3 +68,37 @@ def test_only_folders_no_living_run_holds_are_swept(tmp: Path) -> None:
         holder.wait()
     with scratch_folder("verify", "linear"):
         assert not held.exists()  # its run is dead now
+
+
+RACE = """\
+import sys
+from autograder.scratch import scratch_folder
+errors = 0
+for _ in range(int(sys.argv[1])):
+    try:
+        with scratch_folder("verify", "race") as path:
+            (path / "x").write_text("x")
+            assert (path / "x").read_text() == "x"
+    except Exception as exc:
+        errors += 1
+        print(type(exc).__name__, exc, file=sys.stderr)
+print(errors)
+"""
+
+
+def test_runs_that_start_and_sweep_at_once_never_fail(tmp: Path) -> None:
+    # Each run sweeps before it makes its own folder: a sweep may catch another's new folder
+    # in the moment before its lock. That run must make another, not fail.
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACE, "400"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={"TMPDIR": str(tmp), "PATH": "/usr/bin:/bin"},
+        )
+        for _ in range(4)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [out.strip() for out, _ in outputs] == ["0"] * 4, [err[-300:] for _, err in outputs]
+    assert list(tmp.iterdir()) == []
