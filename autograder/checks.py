@@ -97,7 +97,30 @@ def _fail(headline: str, hint: Diagnosis | str | None = None) -> WrongAnswer:
     return WrongAnswer(f"{headline}\nHint: {hint}" if hint else headline)
 
 
-def _require_real_array(actual: object, name: str, where: str) -> np.ndarray:
+def _list_as_array(value: list[Any]) -> object:
+    """``value`` as a float64 array if it is a rectangular (nested) list of real numbers, else
+    unchanged (for ``_require_real_array`` to name)."""
+
+    def real(item: object) -> bool:
+        if isinstance(item, list):
+            return all(real(x) for x in item)
+        return type(item) in (int, float)
+
+    try:
+        if not real(value):
+            return value
+        return np.asarray(value, dtype=np.float64)
+    except (ValueError, OverflowError, RecursionError):  # ragged, or too large for a float
+        return value
+
+
+def _require_real_array(
+    actual: object, name: str, where: str, *, lists: bool = False
+) -> np.ndarray:
+    if lists and isinstance(actual, list):
+        # The right numbers as (nested) lists: a value check judges the numbers, and leaves
+        # the form to the layout checks (strict).
+        actual = _list_as_array(actual)
     if not isinstance(actual, np.ndarray):
         raise _fail(
             f"{name} should be a numpy array{where}, but your code returned "
@@ -180,7 +203,8 @@ def expect_array(
 
     Raises ``WrongAnswer`` if ``actual`` is not a real numeric array, has the wrong shape
     (with ``strict=False``, an added or dropped axis of length 1 is forgiven: see
-    ``unit_axes_differ``), is not float64 (only when ``strict``), holds NaN/inf, or differs
+    ``unit_axes_differ``, and so is a nested list of numbers), is not float64 (only when
+    ``strict``), holds NaN/inf, or differs
     by more than ``threshold`` (default ``PRECISION_THRESHOLD`` when strict, else
     ``VALUE_THRESHOLD``) in ``gradcheck.rel_error``. ``context`` may hold
     ``where`` (a description of the case, e.g. ``"B=4, D=3, F=5"``) and the keyword
@@ -188,7 +212,7 @@ def expect_array(
     """
     where, diagnosis = _split_context(context)
     expected = np.asarray(expected, dtype=np.float64)
-    array = _require_real_array(actual, name, where)
+    array = _require_real_array(actual, name, where, lists=not strict)
     array = _conform(
         array,
         expected.shape,
@@ -429,7 +453,7 @@ def expect_gradients(
     for wrt, claimed in grads.items():
         label = names.get(wrt, f"d{wrt}")
         target = np.asarray(inputs[wrt])
-        array = _require_real_array(claimed, label, where)
+        array = _require_real_array(claimed, label, where, lists=not strict)
         array = _conform(
             array,
             target.shape,

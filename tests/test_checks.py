@@ -429,3 +429,15 @@ def test_a_function_answering_a_constant_is_not_credited_with_purity() -> None:
     for _ in range(100_000):
         deep = [deep]
     expect_uses_inputs("f", [deep], [deep])  # too deep to convert or to repr
+
+
+def test_value_checks_take_the_right_numbers_as_lists_and_layout_checks_do_not() -> None:
+    right = np.array([[1.0, 2.0], [3.0, 4.5]])
+    assert expect_array([[1, 2.0], [3.0, 4.5]], right, name="dW", strict=False) == 0.0
+    with pytest.raises(WrongAnswer, match="dW should be a numpy array"):
+        expect_array(right.tolist(), right, name="dW")  # strict: the form is what is judged
+    for wrong in ([[1.0, 2.0], [3.0]], [["1", "2"], ["3", "4.5"]], [[1.0, True], [3.0, 4.5]]):
+        with pytest.raises(WrongAnswer, match="dW should be a numpy array"):
+            expect_array(wrong, right, name="dW", strict=False)
+    with pytest.raises(WrongAnswer, match="does not match"):
+        expect_array([[1.0, 2.0], [3.0, 5.5]], right, name="dW", strict=False)

@@ -226,6 +226,27 @@ def test_a_backward_that_changes_its_cache_loses_purity_whatever_the_cache(
         )
 
 
+LISTS = """\
+def linear_forward(x, W, b):
+    return x @ W + b, (x.copy(), W.copy())
+
+
+def linear_backward(dy, cache):
+    x, W = cache
+    return (dy @ W.T).tolist(), (x.T @ dy).tolist(), dy.sum(axis=0).tolist()
+"""
+
+
+def test_the_right_numbers_as_lists_cost_only_the_layout(course_copy: Path, tmp_path: Path) -> None:
+    # One mistake, one item: the form of the answers is what `shapes` judges.
+    (tmp_path / "class" / "lee").mkdir(parents=True)
+    (tmp_path / "class" / "lee" / "linear.py").write_text(LISTS)
+    record = grade(course_copy, tmp_path / "class", tmp_path / "out")["students"]["lee"]
+    scores = {name: item["score"] for name, item in record["items"].items()}
+    assert scores == {"forward": 4, "dx": 4, "dW": 4, "db": 3, "shapes": 0.75, "purity": 2}
+    assert "dW should be a numpy array" in record["items"]["shapes"]["feedback"]
+
+
 def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
     notebook = {
