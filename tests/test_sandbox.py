@@ -731,6 +731,38 @@ def bump(counter):
 """
 
 
+DICTS = """
+import collections
+
+class Grads(dict):
+    pass
+
+def ordered():
+    return 1.0, collections.OrderedDict(W=1.0, b=2.0)
+
+def default():
+    grads = collections.defaultdict(float)
+    grads["W"] += 1.0
+    return grads
+
+def own():
+    return Grads(W=1.0), Grads({1: 2.0})
+"""
+
+
+def test_dicts_of_answers_come_back_as_dicts_whatever_their_class(sandbox: Sandbox) -> None:
+    worker = sandbox.spawn(DICTS, filename="dicts.py", module="dicts", limits=FAST)
+    try:
+        assert worker.call("ordered") == (1.0, {"W": 1.0, "b": 2.0})
+        assert type(worker.call("ordered")[1]) is dict
+        assert worker.call("default") == {"W": 1.0}
+        plain, other = worker.call("own")
+        assert plain == {"W": 1.0}
+        assert isinstance(other, Handle)  # not string keys: not a dict of answers
+    finally:
+        worker.close()
+
+
 def test_kept_items_stay_in_the_worker_and_are_shared_as_in_python(sandbox: Sandbox) -> None:
     # Plain data comes back as a copy, and a copy sent again is a new object; a kept item
     # stays the worker's object: each call it is given to sees what the last one changed.

@@ -36,6 +36,17 @@ SETUP_FAILED = 70  # exit status when confinement itself failed (not the student
 _SEED_RANDOM = random.Random.seed  # before fix_randomness replaces it
 
 
+def _plain_dict(value: Any) -> Any:
+    """A dict of answers as the dict it is: an ``OrderedDict``, a ``defaultdict`` or another
+    subclass with string keys comes back as a plain dict of its items (else it would be an
+    opaque handle). Applied to a result and its items, not deeper."""
+    if isinstance(value, dict) and type(value) is not dict:
+        items = list(dict.items(value))
+        if all(type(key) is str for key, _ in items):
+            return dict(items)
+    return value
+
+
 def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
     chunks = []
     while n:
@@ -300,11 +311,13 @@ class _Session:
                 # A namedtuple of answers is the tuple it is: returned as one (its items keep
                 # their types, so a namedtuple cache inside stays the student's object).
                 result = tuple(tuple.__iter__(result))
-            if keep and type(result) in (tuple, list):
-                items = list(result)
-                for index in keep:
-                    if type(index) is int and 0 <= index < len(items):
-                        items[index] = self.to_handle(items[index])
+            result = _plain_dict(result)
+            if type(result) in (tuple, list):
+                kept = {i for i in keep or () if type(i) is int}
+                items = [
+                    self.to_handle(item) if index in kept else _plain_dict(item)
+                    for index, item in enumerate(result)
+                ]
                 result = tuple(items) if type(result) is tuple else items
             reply: dict[str, Any] = {"r": "ok"}
             if echo:

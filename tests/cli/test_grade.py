@@ -247,6 +247,22 @@ def test_the_right_numbers_as_lists_cost_only_the_layout(course_copy: Path, tmp_
     assert "dW should be a numpy array" in record["items"]["shapes"]["feedback"]
 
 
+def test_gradients_in_a_dict_subclass_grade_like_a_dict(course_copy: Path, tmp_path: Path) -> None:
+    # mlp's grads "a new dict": an OrderedDict or a defaultdict is one.
+    reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
+    ordered = reference.replace(
+        'grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}',
+        'grads = __import__("collections").OrderedDict(W1=dW1, b1=db1, W2=dW2, b2=db2)',
+    )
+    assert ordered != reference
+    (tmp_path / "class" / "olga").mkdir(parents=True)
+    (tmp_path / "class" / "olga" / "mlp.py").write_text(ordered)
+    result = run_cli("grade", "mlp", tmp_path / "class", "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "out" / "grades.json").read_text())["students"]["olga"]
+    assert record["score"] == record["max_score"], record["feedback"]
+
+
 def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
     notebook = {
