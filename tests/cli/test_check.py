@@ -253,3 +253,19 @@ def test_check_of_a_linked_file_stays_in_its_folder(tmp_path: Path) -> None:
     result = run_cli("check", "linear.py", cwd=folder)
     assert "has no rubric.yml" not in result.stderr
     assert "linear.py is a symbolic link" in result.stderr  # as grade would refuse it
+
+
+def test_the_mlp_worked_examples_tell_an_extra_one_over_b_from_a_factor_of_two(
+    tmp_path: Path,
+) -> None:
+    # The worked examples have B = 2: dividing by B again makes dW half the right answer,
+    # which the hint must not pin on a doubled term alone.
+    folder = tmp_path / "mlp"
+    shutil.copytree(REPO / "assignments" / "mlp", folder)
+    reference = (REPO / "solutions" / "mlp" / "mlp.py").read_text()
+    wrong = reference.replace("    return dx, dW, db\n", "    return dx, dW / x.shape[0], db\n", 1)
+    assert wrong != reference
+    (folder / "mlp.py").write_text(wrong)
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 1
+    assert "dW is half the right answer, and here the batch size B is 2 as well" in result.stdout

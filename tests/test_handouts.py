@@ -1,0 +1,46 @@
+"""Code the handouts suggest works: a tip that crashes sends students the wrong way."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _reference(name: str):  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(name, REPO / "solutions" / name / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("leading", [(2, 3), (4,), (0,), (2, 1, 3)])
+def test_linear_nd_sums_without_reshaping_give_the_reference_gradients(
+    leading: tuple[int, ...],
+) -> None:
+    text = (REPO / "solutions" / "linear_nd" / "README.md").read_text()
+    tip = text[text.index("The same sums without reshaping") :].split("\n\n")[0]
+    code = re.findall(r"`([^`]+)`", tip)
+    lead_code = next(c for c in code if c.startswith("lead = "))
+    dW_code = next(c for c in code if c.startswith("np.tensordot"))
+    db_code = next(c for c in code if c.startswith("dy.sum"))
+    rng = np.random.default_rng(0)
+    x, W, b = (
+        rng.standard_normal((*leading, 4)),
+        rng.standard_normal((4, 3)),
+        rng.standard_normal(3),
+    )
+    dy = rng.standard_normal((*leading, 3))
+    reference = _reference("linear_nd")
+    _, cache = reference.linear_nd_forward(x, W, b)
+    _, dW, db = reference.linear_nd_backward(dy, cache)
+    names = {"np": np, "x": x, "dy": dy}
+    exec(lead_code, names)
+    np.testing.assert_allclose(eval(dW_code, names), dW)
+    np.testing.assert_allclose(eval(db_code, names), db)
