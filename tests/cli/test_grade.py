@@ -265,25 +265,26 @@ def test_gradients_in_a_dict_subclass_grade_like_a_dict(course_copy: Path, tmp_p
 
 def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
-    notebook = {
-        "cells": [
-            {"cell_type": "markdown", "metadata": {}, "source": ["# My work"]},
-            {
-                "cell_type": "code",
-                "metadata": {},
-                "outputs": [],
-                "execution_count": 1,
-                "source": reference.splitlines(keepends=True),
-            },
-        ],
-        "metadata": {},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (tmp_path / "class" / "nora").mkdir(parents=True)
-    (tmp_path / "class" / "nora" / "linear.ipynb").write_text(json.dumps(notebook))
-    doc = grade(course_copy, tmp_path / "class", tmp_path / "out")
+    assert "\nfrom __future__ import annotations\n" in reference
+
+    def code(source: str) -> dict[str, Any]:
+        lines = source.splitlines(keepends=True)
+        return {"cell_type": "code", "metadata": {}, "outputs": [], "source": lines}
+
+    def notebook(*cells: dict[str, Any]) -> str:
+        return json.dumps({"cells": list(cells), "metadata": {}, "nbformat": 4})
+
+    klass = tmp_path / "class"
+    (klass / "nora").mkdir(parents=True)
+    markdown = {"cell_type": "markdown", "metadata": {}, "source": ["# My work"]}
+    (klass / "nora" / "linear.ipynb").write_text(notebook(markdown, code(reference)))
+    # The module pasted below a cell of its own: Jupyter runs its __future__ import there.
+    (klass / "omar").mkdir()
+    first = code("import numpy as np\n%matplotlib inline\n")
+    (klass / "omar" / "linear.ipynb").write_text(notebook(first, code(reference)))
+    doc = grade(course_copy, klass, tmp_path / "out")
     assert doc["students"]["nora"]["score"] == 20.0
+    assert doc["students"]["omar"]["score"] == 20.0, doc["students"]["omar"]["feedback"]
 
 
 def test_missing_and_broken_files_are_explained(course_copy: Path, tmp_path: Path) -> None:
