@@ -14,7 +14,7 @@ from typing import IO
 
 import pytest
 
-from autograder.errors import UsageError
+from autograder.errors import UsageError, failed_cells_note
 from autograder.plugin import STATE
 from autograder.rubric import load_rubric
 from autograder.scoring import PASSED, TestOutcome
@@ -29,6 +29,7 @@ class _Collector:
         self.outcomes: list[TestOutcome] = []
         self.exit_status: int = 0
         self.failed: list[str] = []  # test ids of every failed report, recorded or not
+        self.note = ""  # the cells of a notebook that raised, if any
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
@@ -42,6 +43,8 @@ class _Collector:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         state = session.config.stash.get(STATE, None)
         self.outcomes = list(state.outcomes) if state is not None else []
+        if state is not None and state.run is not None:
+            self.note = failed_cells_note(state.run.filename, state.run.failed_cells)
         self.exit_status = int(exitstatus)
 
 
@@ -109,7 +112,7 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
             stream.write("No public check ran: pytest stopped, for the reason shown above.\n")
         return 1
     if collector.outcomes and not verbose:  # with -v, pytest's own report ends with it
-        print_check_summary(rubric, collector.outcomes, stream)
+        print_check_summary(rubric, collector.outcomes, stream, collector.note)
     if module.is_file() and notebook.is_file():
         other = notebook if chosen == module else module
         why = f": {reason}" if reason else ""

@@ -12,6 +12,7 @@ Two families live here, and they must never be confused:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -64,6 +65,21 @@ def describe(exc: OSError) -> str:
     return f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
 
 
+def failed_cells_note(filename: str, failed: Sequence[StudentError]) -> str:
+    """What a student is told about the cells of their notebook that raised (the others ran
+    anyway, as nbgrader runs them); empty when none did."""
+    if not failed:
+        return ""
+    which, what = (
+        ("A cell", "it defines") if len(failed) == 1 else (f"{len(failed)} cells", "they define")
+    )
+    errors = "; ".join(error.describe() for error in failed)
+    return (
+        f"{which} of {filename} raised an error, so anything {what} is missing; the "
+        f"other cells ran anyway, as nbgrader runs them. {errors}."
+    )
+
+
 class SandboxError(AutograderError):
     """The isolation machinery itself failed (not the student's code)."""
 
@@ -97,17 +113,17 @@ class StudentError(Exception):
 
     @property
     def where(self) -> str:
-        """``line 12``, or ``cell 3, line 2`` in a notebook (empty without a line)."""
+        """``line 12``, or ``cell 3, line 2`` (or ``cell 3``) in a notebook; empty without."""
         if self.lineno is None:
-            return ""
+            return f"cell {self.cell}" if self.cell else ""
         return f"cell {self.cell}, line {self.lineno}" if self.cell else f"line {self.lineno}"
 
     def describe(self) -> str:
         """One line for feedback, e.g. ``ValueError at linear.py line 12: shapes not aligned``."""
-        if self.exc_type is None and self.lineno is None and self.message:
+        if self.exc_type is None and not self.where and self.message:
             return self.message  # already a whole sentence (e.g. "f is not implemented yet")
         head = self.exc_type or self.kind
-        if self.lineno is not None:
+        if self.where:
             head += f" at {self.filename or 'your file'} {self.where}"
         return f"{head}: {self.message}" if self.message else head
 

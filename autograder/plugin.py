@@ -51,6 +51,7 @@ from autograder.errors import (
     StudentTimeout,
     UsageError,
     WrongAnswer,
+    failed_cells_note,
 )
 from autograder.rubric import Rubric, TestBinding, load_rubric
 from autograder.sandbox.model import Ref, Step, StepResult
@@ -102,6 +103,8 @@ class StudentRun:
         self._worker: Any = None
         self._outputs: list[str] = []
         self.load_error: StudentError | None = None
+        # A notebook's cells that raised while it loaded (the others ran anyway).
+        self.failed_cells: list[StudentError] = []
         self._memo: dict[Hashable, tuple[bool, Any]] = {}
         self._timed_out: set[str] = set()
 
@@ -147,6 +150,7 @@ class StudentRun:
             # Running the file is charged like a call: without the worker's waits for a CPU.
             self._charge(started, worker.waited() if worker is not None else 0.0)
         self._worker = worker
+        self.failed_cells = worker.failed_cells
         if worker.load_error is not None:
             self.load_error = worker.load_error
             raise self.load_error
@@ -628,5 +632,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     from autograder.summary import print_check_summary
 
     buffer = io.StringIO()
-    print_check_summary(state.rubric, state.outcomes, buffer)
+    note = failed_cells_note(state.run.filename, state.run.failed_cells) if state.run else ""
+    print_check_summary(state.rubric, state.outcomes, buffer, note)
     terminalreporter.write(buffer.getvalue())

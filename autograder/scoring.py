@@ -218,10 +218,12 @@ def overall_feedback(
         problem = load_problem[:1].upper() + load_problem[1:] if first.isalpha() else load_problem
         graded = filename or rubric.module
         return f"Your {graded} could not be run, so no check could be made. {problem}"
+    # A graded submission's problem is a note on the run (a notebook's cells that failed).
+    note = f" {load_problem}" if load_problem else ""
     earned = sum(i.score for i in items)
     full = [i.id for i in items if i.score == i.max_score]
     if len(full) == len(items):
-        return f"Full marks: {earned:g}/{rubric.max_score:g}. Every item passed."
+        return f"Full marks: {earned:g}/{rubric.max_score:g}. Every item passed.{note}"
     # This line is shown at once (on Gradescope too): items not shown yet, or never, are only
     # counted.
     lost = [i for i in items if i.score < i.max_score]
@@ -239,5 +241,5 @@ def overall_feedback(
     where = " and ".join(([", ".join(named)] if named else []) + extras)
     return (
         f"Score {earned:g}/{rubric.max_score:g}. Points lost on: {where}. "
-        "See each item below for what was checked and what went wrong."
+        f"See each item below for what was checked and what went wrong.{note}"
     )

@@ -12,7 +12,6 @@ Symbolic links are refused: a link to the reference solution must not grade as t
 """
 
 from __future__ import annotations
-import __future__  # the module itself, for its list of features
 
 import errno
 import io
@@ -417,63 +416,11 @@ def _statement_starts(lines: list[str]) -> set[int] | None:
     return starts | {n for n, line in enumerate(lines, start=1) if not line.strip()}
 
 
-_FUTURE_FEATURES = frozenset(__future__.all_feature_names)
-
-
-def _opening_futures(lines: list[str]) -> list[tuple[int, int]]:
-    """The lines (from 1, first and last) of each ``from __future__ import`` statement that
-    opens a cell (after its docstring, if any), where Jupyter accepts it: in a script that is
-    only legal at the top of the file. Statements that share a line (``;``) or name no known
-    feature are left where they are, so Python reports them in their cell as Jupyter would."""
-    spans: list[tuple[int, int]] = []
-    statement: list[tokenize.TokenInfo] = []
-    opening = True
-    skip = (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING)
-    try:
-        for token in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
-            if token.type in skip:
-                continue
-            if token.type not in (tokenize.NEWLINE, tokenize.ENDMARKER):
-                statement.append(token)
-                continue
-            if not statement:
-                break
-            words = [t.string for t in statement]
-            if words[:3] == ["from", "__future__", "import"] and _only_features(statement[3:]):
-                spans.append((statement[0].start[0], statement[-1].end[0]))
-            elif not (opening and all(t.type == tokenize.STRING for t in statement)):
-                break  # only a docstring may come first
-            if token.type == tokenize.ENDMARKER:
-                break
-            statement, opening = [], False
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        return []
-    return spans
-
-
-def _only_features(tokens: list[tokenize.TokenInfo]) -> bool:
-    """``annotations``, ``(annotations, division)``, ``annotations as a``: known features."""
-    alias = False
-    for token in tokens:
-        if token.type == tokenize.OP and token.string in "(),":
-            continue
-        if token.type != tokenize.NAME:
-            return False
-        if token.string == "as":
-            alias = True
-        elif alias:
-            alias = False
-        elif token.string not in _FUTURE_FEATURES:
-            return False
-    return bool(tokens)
-
-
 def notebook_source(text: str, name: str = "notebook") -> str:
     """The code cells of a notebook as one script; IPython magics and shell lines are dropped.
 
     Each cell is preceded by a ``# In[n]`` comment so a line number in an error can be traced
-    back to its cell. ``from __future__`` imports that open a cell move to the top of the
-    script: Jupyter accepts them at the top of any cell (and applies them to later cells).
+    back to its cell.
     """
     invalid = f"{name} is not a valid Jupyter notebook"
     try:
@@ -483,7 +430,7 @@ def notebook_source(text: str, name: str = "notebook") -> str:
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise ValueError(f"{invalid}: it has no list of cells.")
-    parts, futures = [], []
+    parts = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -514,16 +461,8 @@ def notebook_source(text: str, name: str = "notebook") -> str:
                 else line
                 for at, line in enumerate(lines, start=1)
             ]
-        if "__future__" in body and len(body) <= MAX_TOKENIZED:
-            for first, last in _opening_futures(lines):
-                statement = "\n".join(lines[first - 1 : last])
-                if statement not in futures:
-                    futures.append(statement)
-                for at in range(first - 1, last):
-                    lines[at] = f"# (moved to the top) {lines[at]}"
         parts.append(f"# In[{number}]\n" + "\n".join(lines))
-    preamble = "".join(f"{statement}\n" for statement in futures)
-    return preamble + "\n\n".join(parts) + "\n"
+    return "\n\n".join(parts) + "\n"
 
 
 def extract_zip(archive: Path, target: Path) -> None:

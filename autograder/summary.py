@@ -83,12 +83,17 @@ def shown_id(student: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in student)
 
 
-def print_check_summary(rubric: Rubric, outcomes: Sequence[TestOutcome], stream: IO[str]) -> None:
-    """What a student sees after ``autograder check``: public checks per rubric item."""
+def print_check_summary(
+    rubric: Rubric, outcomes: Sequence[TestOutcome], stream: IO[str], note: str = ""
+) -> None:
+    """What a student sees after ``autograder check``: public checks per rubric item, after
+    ``note`` (the cells of a notebook that raised, if any)."""
     by_item: dict[str, list[TestOutcome]] = {i: [] for i in rubric.ids}
     for outcome in outcomes:
         by_item.setdefault(outcome.item_id, []).append(outcome)
     stream.write(f"\n{rubric.title}: public checks by rubric item\n\n")
+    if note:
+        stream.write(f"Note: {note}\n\n")
     for item in rubric.items:
         results = by_item[item.id]
         passed = sum(1 for o in results if o.outcome == PASSED)

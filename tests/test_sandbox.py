@@ -810,6 +810,70 @@ def test_a_notebook_may_use_what_jupyter_provides(sandbox: Sandbox) -> None:
     plain.close()
 
 
+def _notebook(*sources: str) -> str:
+    from autograder.submissions import notebook_source
+
+    cells = [{"cell_type": "markdown", "source": "# My notebook"}]
+    cells += [{"cell_type": "code", "source": source} for source in sources]
+    return notebook_source(json.dumps({"cells": cells}))
+
+
+def test_a_notebook_runs_cell_by_cell_as_nbgrader_runs_it(sandbox: Sandbox) -> None:
+    # An error in a cell (a plot, a check of the student's own, a stray line) does not stop
+    # the later cells; each one that failed is reported with its cell and line.
+    source = _notebook(
+        "import numpy as np\n",
+        "def linear_forward(x, W, b):\n    return x @ W + b, None\n",
+        "import matplotlib_is_not_here\n",
+        "assert my_own_variable == 3\n",
+        "x = 1\ndef broken(:\n    pass\n",
+        "import sys\nsys.exit('stop')\n",
+        "def linear_backward(dy, cache):\n    return 2 * dy\n",
+    )
+    worker = sandbox.spawn(source, filename="linear.ipynb", module="linear", limits=FAST)
+    assert worker.load_error is None, worker.load_error
+    assert worker.functions == {"linear_forward", "linear_backward"}  # cell 6 ran no line
+    assert [error.describe() for error in worker.failed_cells] == [
+        "ModuleNotFoundError at linear.ipynb cell 4, line 1: No module named "
+        "'matplotlib_is_not_here'",
+        "NameError at linear.ipynb cell 5, line 1: name 'my_own_variable' is not defined",
+        "SyntaxError at linear.ipynb cell 6, line 2: invalid syntax",
+        "SystemExit at linear.ipynb cell 7, line 2: stop",
+    ]
+    np.testing.assert_array_equal(worker.call("linear_backward", np.ones(2), 0), 2 * np.ones(2))
+    worker.close()
+    # A .py file is one module: it stops at its first error, as Python does.
+    plain = sandbox.spawn(
+        "import numpy as np\nimport matplotlib_is_not_here\ndef f():\n    pass\n",
+        filename="linear.py",
+        module="linear",
+        limits=FAST,
+    )
+    assert plain.load_error is not None and plain.failed_cells == []
+    assert "ModuleNotFoundError at linear.py line 2" in plain.load_error.describe()
+    plain.close()
+
+
+def test_a_future_import_opening_a_cell_holds_there_and_below(sandbox: Sandbox) -> None:
+    # The stub (which opens with one) pasted below a cell of the student's own: Jupyter
+    # accepts it at the top of any cell, and it holds for the later cells (as in IPython).
+    source = _notebook(
+        "import math\n",
+        '"""My layer."""\n# why not\nfrom __future__ import (\n    annotations,\n)\n'
+        "def f(x: Undefined) -> Undefined:\n    return x\n",
+        "def g(x: AlsoUndefined) -> int:\n    return 2 * x\n",
+        "y = 1\nfrom __future__ import division\n",  # not at the top of its cell
+    )
+    worker = sandbox.spawn(source, filename="linear.ipynb", module="linear", limits=FAST)
+    assert worker.load_error is None, worker.load_error
+    assert worker.call("f", 3) == 3 and worker.call("g", 3) == 6
+    assert [error.describe() for error in worker.failed_cells] == [
+        "SyntaxError at linear.ipynb cell 5, line 2: from __future__ imports must occur at "
+        "the beginning of the file"
+    ]
+    worker.close()
+
+
 def test_an_error_in_a_notebook_names_its_cell_and_line(sandbox: Sandbox) -> None:
     from autograder.submissions import notebook_source
 

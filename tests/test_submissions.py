@@ -435,47 +435,6 @@ def test_notebook_lines_break_where_python_breaks_them() -> None:
     assert namespace["s"] == "a\x0cb" and namespace["t"] == "c\u2028d" and namespace["v"] == 2
 
 
-def test_a_future_import_opening_any_cell_works_as_in_jupyter() -> None:
-    cells = [
-        {"cell_type": "code", "source": "import math\n"},
-        {
-            "cell_type": "code",
-            "source": '"""Cell docstring."""\n# why\n'
-            "from __future__ import (\n    annotations,\n)\n"
-            "from __future__ import annotations as ann\n"
-            "def f(x: Undefined) -> Undefined:\n    return x\n",
-        },
-        {"cell_type": "code", "source": "from __future__ import annotations\ny = f(2)\n"},
-    ]
-    source = notebook_source(json.dumps({"cells": cells}))
-    namespace: dict[str, object] = {}
-    exec(compile(source, "linear.ipynb", "exec"), namespace)  # annotations are not evaluated
-    assert namespace["y"] == 2
-    assert source.startswith(
-        "from __future__ import (\n    annotations,\n)\n"
-        "from __future__ import annotations as ann\nfrom __future__ import annotations\n# In[1]\n"
-    )
-    assert "# (moved to the top) from __future__ import annotations as ann\n" in source
-
-
-@pytest.mark.parametrize(
-    "cell",
-    [
-        "x = 1\nfrom __future__ import annotations\n",  # not at the top of its cell
-        "from __future__ import annotations; x = 1\n",  # shares its line (rare; left alone)
-        "from __future__ import braces\n",  # no such feature
-        "from __future__ import *\n",
-    ],
-)
-def test_a_future_import_that_cannot_move_stays_in_its_cell(cell: str) -> None:
-    cells = [{"cell_type": "code", "source": source} for source in ("import math\n", cell)]
-    source = notebook_source(json.dumps({"cells": cells}))
-    assert source.startswith("# In[1]\n") and "moved to the top" not in source
-    with pytest.raises(SyntaxError) as caught:
-        compile(source, "linear.ipynb", "exec")
-    assert caught.value.lineno is not None and caught.value.lineno > 3  # in cell 2
-
-
 def test_a_line_starting_with_percent_inside_a_statement_is_python_not_a_magic() -> None:
     cells = [
         {"cell_type": "code", "source": "%matplotlib inline\nmsg = ('v %d'\n% 3)\n"},

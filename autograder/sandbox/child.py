@@ -11,8 +11,11 @@ channel to the grader. Nothing else is open when student code starts.
 """
 
 from __future__ import annotations
+import __future__  # the module itself, for its list of features
 
+import ast
 import fcntl
+import functools
 import io
 import operator
 import os
@@ -25,7 +28,7 @@ import types
 from typing import Any, NoReturn
 
 from autograder.sandbox import codec, confine, seccomp
-from autograder.sandbox.model import Handle, Limits
+from autograder.sandbox.model import MAX_FAILED_CELLS, Handle, Limits
 
 CHANNEL_FD = 3
 STATUS_FD = 4  # setup result for the runner; closed before student code runs
@@ -34,6 +37,10 @@ MESSAGE_CAP = 300
 _UNRESOLVED = object()
 SETUP_FAILED = 70  # exit status when confinement itself failed (not the student's fault)
 _SEED_RANDOM = random.Random.seed  # before fix_randomness replaces it
+# The compiler flags of ``from __future__`` imports, which IPython carries from cell to cell.
+_FUTURE_FLAGS = functools.reduce(
+    operator.or_, (getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
+)
 
 
 def _plain_dict(value: Any) -> Any:
@@ -243,36 +250,79 @@ class _Session:
             "type": type(exc).__name__[:100] if exc is not None else None,
         }
 
-    def load(self, request: dict[str, Any]) -> dict[str, Any]:
-        self.next_id = int(request["handle_base"])
-        self.filename = str(request["filename"])
+    def compile(self, source: str, flags: int = 0, first_line: int = 1) -> Any:
+        """``source`` compiled (with the ``__future__`` ``flags`` of earlier cells; its first
+        line numbered ``first_line``), or the error reply that says why it does not compile."""
         try:
-            code = compile(request["source"], self.filename, "exec", dont_inherit=True)
+            if first_line == 1:
+                return compile(source, self.filename, "exec", flags=flags, dont_inherit=True)
+            try:
+                tree = ast.parse(source, self.filename)
+            except SyntaxError as exc:
+                if exc.lineno is not None:
+                    exc.lineno += first_line - 1
+                raise
+            ast.increment_lineno(tree, first_line - 1)
+            return compile(tree, self.filename, "exec", flags=flags, dont_inherit=True)
         except (SyntaxError, ValueError) as exc:  # ValueError: null bytes in the source
             if isinstance(exc, SyntaxError):
                 return self.error("exception", exc, exc.msg or "invalid syntax")
             result = self.error("exception", exc)
-            result["type"] = "SyntaxError"
-            return result
         except (MemoryError, RecursionError) as exc:  # nesting too deep for the compiler
             result = self.error(
                 "exception", exc, "the file is nested too deeply for Python to compile it"
             )
-            result["type"] = "SyntaxError"
-            return result
+        result["type"] = "SyntaxError"
+        return result
+
+    def load(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.next_id = int(request["handle_base"])
+        self.filename = str(request["filename"])
+        source = request["source"]
+        notebook = self.filename.endswith(".ipynb")
+        marks = request.get("cells") if notebook else None
+        # (line of its first line, its source or its code); line 0: the whole file.
+        cells: list[tuple[int, Any]]
+        if type(marks) is list and marks and all(type(m) is int and m > 0 for m in marks):
+            # A notebook runs cell by cell, as nbgrader runs it: an error in one cell does not
+            # stop the next, and each cell is compiled on its own (a ``from __future__``
+            # import at the top of a cell holds for the later ones, as in IPython).
+            lines = source.split("\n")
+            starts = sorted({1, *marks})
+            ends = [*starts[1:], len(lines) + 1]
+            cells = [
+                (m, "\n".join(lines[m - 1 : e - 1])) for m, e in zip(starts, ends, strict=True)
+            ]
+        else:
+            code = self.compile(source)
+            if isinstance(code, dict):
+                return code
+            cells = [(0, code)]
         seed = request.get("entropy")
         if type(seed) is int and seed >= 0:
             fix_randomness(seed)
         module = types.ModuleType(request["module"])
         module.__file__ = self.filename
-        notebook = self.filename.endswith(".ipynb")
         if notebook:  # what Jupyter gives every notebook, so its code runs here as it did there
             module.__dict__.update(JUPYTER_BUILTINS)
         sys.modules[request["module"]] = module
-        try:
-            exec(code, module.__dict__)
-        except BaseException as exc:  # SystemExit and KeyboardInterrupt are the student's too
-            return self.error("exception", exc)
+        failed: list[dict[str, Any]] = []
+        flags = 0
+        for first, cell in cells:
+            if isinstance(cell, str):
+                code = self.compile(cell, flags, first)
+                if isinstance(code, dict):
+                    failed.append({**code, "first": first})
+                    continue
+                flags |= code.co_flags & _FUTURE_FLAGS
+            else:
+                code = cell
+            try:
+                exec(code, module.__dict__)
+            except BaseException as exc:  # SystemExit and KeyboardInterrupt are the student's too
+                if not first:
+                    return self.error("exception", exc)
+                failed.append({**self.error("exception", exc), "first": first})
         self.module = module
         names = [
             name
@@ -282,7 +332,10 @@ class _Session:
             and callable(value)
             and not (notebook and JUPYTER_BUILTINS.get(name) is value)  # not the student's
         ]
-        return {"r": "ready", "fns": names}
+        reply: dict[str, Any] = {"r": "ready", "fns": names}
+        if failed:
+            reply["failed_cells"] = failed[:MAX_FAILED_CELLS]
+        return reply
 
     def call(self, request: dict[str, Any], blobs: list[memoryview]) -> bytes:
         """Run one call and return the reply frame (a value, or why there is none)."""

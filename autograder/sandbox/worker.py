@@ -28,7 +28,15 @@ from autograder.errors import (
     StudentTimeout,
 )
 from autograder.sandbox import codec
-from autograder.sandbox.model import Handle, Limits, Ref, Step, StepResult, WorkerExit
+from autograder.sandbox.model import (
+    MAX_FAILED_CELLS,
+    Handle,
+    Limits,
+    Ref,
+    Step,
+    StepResult,
+    WorkerExit,
+)
 
 # How long a worker that closed its channel gets to finish exiting before it is killed.
 EXIT_GRACE = 0.5
@@ -148,6 +156,8 @@ class Worker:
         self.filename = filename
         self._cells: list[tuple[int, int]] = []  # a notebook's (line of "# In[n]", n)
         self.load_error: StudentError | None = None
+        # A notebook's cells that raised (the others ran anyway, as nbgrader runs them).
+        self.failed_cells: list[StudentError] = []
         self.functions: frozenset[str] = frozenset()
         self._pidfd = pidfd
         self._channel = channel
@@ -372,8 +382,6 @@ class Worker:
         With ``entropy`` (a non-negative int), everything the module draws without a seed
         comes from a stream seeded by it (``child.fix_randomness``).
         """
-        if self.filename.endswith(".ipynb"):
-            self._cells = cell_starts(source)
         header: dict[str, Any] = {
             "op": "load",
             "source": source,
@@ -381,6 +389,9 @@ class Worker:
             "module": module,
             "handle_base": self._handle_base,
         }
+        if self.filename.endswith(".ipynb"):
+            self._cells = cell_starts(source)
+            header["cells"] = [mark for mark, _ in self._cells]
         if entropy is not None:
             header["entropy"] = entropy
         try:
@@ -399,6 +410,11 @@ class Worker:
                 self.load_error = self._fail(StudentCrash, "sent a malformed function list")
                 return
             self.functions = frozenset(n[:200] for n in names[:10_000])
+            failed = reply.get("failed_cells", [])
+            if type(failed) is not list or not all(type(f) is dict for f in failed):
+                self.load_error = self._fail(StudentCrash, "sent a malformed list of cells")
+                return
+            self.failed_cells = [self._student_error(f) for f in failed[:MAX_FAILED_CELLS]]
         else:
             self.load_error = self._student_error(reply)
 
@@ -502,6 +518,8 @@ class Worker:
         cell: int | None = None
         if lineno is not None and self._cells:
             cell, lineno = locate_cell(self._cells, lineno)
+        elif type(reply.get("first")) is int and self._cells:  # a notebook cell's, no line
+            cell, _ = locate_cell(self._cells, reply["first"] + 1)
         return cls(
             message,
             exc_type=str(exc_type)[:100] if exc_type is not None else None,

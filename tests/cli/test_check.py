@@ -199,8 +199,18 @@ def test_check_takes_the_notebook_a_student_filled_in(tmp_path: Path) -> None:
     # check takes the file that is no longer the stub, not the untouched linear.py.
     folder = student_folder(tmp_path, solution=False)
     notebook_with_the_reference(folder)
+    # A cell that fails (as in nbgrader, the others still run) is named above the checks.
+    notebook = json.loads((folder / "linear.ipynb").read_text())
+    notebook["cells"].append({"cell_type": "code", "source": "plt.plot(losses)\n"})
+    (folder / "linear.ipynb").write_text(json.dumps(notebook))
+    failed = (
+        "Note: A cell of linear.ipynb raised an error, so anything it defines is missing; the "
+        "other cells ran anyway, as nbgrader runs them. NameError at linear.ipynb cell "
+        f"{len(notebook['cells'])}, line 1: name 'plt' is not defined.\n"
+    )
     result = run_cli("check", cwd=folder)
     assert result.returncode == 0, result.stdout
+    assert failed in result.stdout
     assert "(This checked linear.ipynb: linear.py has more of the released stub left." in (
         result.stdout
     )
@@ -214,6 +224,7 @@ def test_check_takes_the_notebook_a_student_filled_in(tmp_path: Path) -> None:
     # Plain pytest in the folder picks the same file as check.
     done = plain_pytest(folder)
     assert done.returncode == 0, done.stdout
+    assert failed in done.stdout
 
 
 def test_check_of_a_path_that_does_not_exist_says_so(tmp_path: Path) -> None:

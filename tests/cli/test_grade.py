@@ -282,9 +282,26 @@ def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path:
     (klass / "omar").mkdir()
     first = code("import numpy as np\n%matplotlib inline\n")
     (klass / "omar" / "linear.ipynb").write_text(notebook(first, code(reference)))
+    # A cell that fails (a plot without matplotlib, a check of the student's own) does not
+    # stop the others, as in nbgrader; the feedback names it.
+    (klass / "pia").mkdir()
+    plot = code("import matplotlib_is_not_here as plt\nplt.plot(losses)\n")
+    (klass / "pia" / "linear.ipynb").write_text(
+        notebook(code(reference), plot, code("assert my_own_answer == 3\n"))
+    )
     doc = grade(course_copy, klass, tmp_path / "out")
     assert doc["students"]["nora"]["score"] == 20.0
     assert doc["students"]["omar"]["score"] == 20.0, doc["students"]["omar"]["feedback"]
+    pia = doc["students"]["pia"]
+    assert pia["status"] == "graded" and pia["score"] == 20.0, pia["feedback"]
+    assert pia["feedback"] == (
+        "Full marks: 20/20. Every item passed. 2 cells of linear.ipynb raised an error, so "
+        "anything they define is missing; the other cells ran anyway, as nbgrader runs them. "
+        "ModuleNotFoundError at linear.ipynb cell 2, line 1: No module named "
+        "'matplotlib_is_not_here'; NameError at linear.ipynb cell 3, line 1: name "
+        "'my_own_answer' is not defined."
+    )
+    assert doc["students"]["nora"]["feedback"] == "Full marks: 20/20. Every item passed."
 
 
 def test_missing_and_broken_files_are_explained(course_copy: Path, tmp_path: Path) -> None:
