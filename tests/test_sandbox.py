@@ -226,11 +226,25 @@ def test_slow_import_times_out_and_the_dead_worker_refuses_calls(sandbox: Sandbo
     started = time.monotonic()
     worker = spawn(sandbox, "import time\ntime.sleep(60)\ndef f():\n    return 1\n")
     assert isinstance(worker.load_error, StudentTimeout)
+    assert worker.load_error.describe() == (
+        "running the top-level code of linear.py took more than 1 s, so the worker was killed. "
+        'Put long experiments under `if __name__ == "__main__":` (they still run when you run '
+        "the file yourself, or in Jupyter; the grader skips them)"
+    )
     assert time.monotonic() - started < STOPPED_WELL_BEFORE
     assert not worker.alive
     with pytest.raises(StudentCrash, match="no longer running"):
         worker.call("f")
     assert worker.close().status == "killed by SIGKILL"
+    notebook = sandbox.spawn(
+        _notebook("def f():\n    return 1\n", "import time\ntime.sleep(60)\n"),
+        filename="linear.ipynb",
+        module="linear",
+        limits=FAST,
+    )
+    assert isinstance(notebook.load_error, StudentTimeout)
+    assert "running the cells of linear.ipynb took more than 1 s" in notebook.load_error.message
+    notebook.close()
 
 
 @pytest.mark.parametrize("body", ["time.sleep(60)", "while True:\n        pass"])
@@ -829,6 +843,8 @@ def test_a_notebook_runs_cell_by_cell_as_nbgrader_runs_it(sandbox: Sandbox) -> N
         "x = 1\ndef broken(:\n    pass\n",
         "import sys\nsys.exit('stop')\n",
         "def linear_backward(dy, cache):\n    return 2 * dy\n",
+        "if __name__ == '__main__':  # Jupyter's name, not the graded module's\n"
+        "    while True:\n        pass\n",
     )
     worker = sandbox.spawn(source, filename="linear.ipynb", module="linear", limits=FAST)
     assert worker.load_error is None, worker.load_error

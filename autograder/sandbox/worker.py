@@ -550,14 +550,19 @@ class Worker:
         return cls(f"the worker {reason}; it was stopped", filename=self.filename)
 
     def _timeout(self, phase: str, timeout: float) -> StudentError:
-        what = (
-            "the module did not finish loading"
-            if phase.startswith("while")
-            else (phase.replace("during a call to ", "") + " did not return")
-        )
         self._finish(f"it timed out {phase}", 0)
+        if not phase.startswith("while"):
+            function = phase.replace("during a call to ", "")
+            return StudentTimeout(
+                f"{function} did not return within {timeout:g} s; the worker was killed",
+                filename=self.filename,
+            )
+        # Before any check: the file's own top-level code (a notebook: its cells) ran too long.
+        ran = "the cells of" if self.filename.endswith(".ipynb") else "the top-level code of"
         return StudentTimeout(
-            f"{what} within {timeout:g} s; the worker was killed",
+            f"running {ran} {self.filename} took more than {timeout:g} s, so the worker was "
+            'killed. Put long experiments under `if __name__ == "__main__":` (they still run '
+            "when you run the file yourself, or in Jupyter; the grader skips them)",
             filename=self.filename,
         )
 
