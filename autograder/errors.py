@@ -70,13 +70,21 @@ def failed_cells_note(filename: str, failed: Sequence[StudentError]) -> str:
     anyway, as nbgrader runs them); empty when none did."""
     if not failed:
         return ""
-    which, what = (
-        ("A cell", "it defines") if len(failed) == 1 else (f"{len(failed)} cells", "they define")
-    )
+    if len(failed) == 1:
+        which, what = "A cell", "that cell defines after the error"
+    else:
+        which, what = f"{len(failed)} cells", "each defines after its error"
     errors = "; ".join(error.describe() for error in failed)
+    missing = any(error.exc_type == "ModuleNotFoundError" for error in failed)
+    hint = (
+        " A package that is not installed where your work is graded stops its cell at the "
+        "import: import such packages in a cell of their own."
+        if missing
+        else ""
+    )
     return (
-        f"{which} of {filename} raised an error, so anything {what} is missing; the "
-        f"other cells ran anyway, as nbgrader runs them. {errors}."
+        f"{which} of {filename} raised an error, so what {what} is missing; the other "
+        f"cells ran anyway, as nbgrader runs them. {errors}.{hint}"
     )
 
 

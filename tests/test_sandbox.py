@@ -870,6 +870,33 @@ def test_a_notebook_runs_cell_by_cell_as_nbgrader_runs_it(sandbox: Sandbox) -> N
     plain.close()
 
 
+def test_a_notebook_cell_that_computes_too_long_is_stopped_and_the_rest_run(
+    sandbox: Sandbox,
+) -> None:
+    # A training loop left in a notebook: as nbgrader does, stop that cell and go on. A cell
+    # may use half of the CPU time the notebook has left (here 1 s in all).
+    busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 5:\n    pass\n"
+    source = _notebook(
+        "def f():\n    return 1\n",
+        busy,
+        "def g():\n    return 2\n",
+        busy,  # the second gets half of what the first left
+        "def h():\n    return 3\n",
+    )
+    worker = sandbox.spawn(source, filename="linear.ipynb", module="linear", limits=FAST)
+    assert worker.load_error is None, worker.load_error
+    assert worker.functions == {"f", "g", "h"}
+    stopped = (
+        "TimeoutError at linear.ipynb cell {}: the cell ran too long and was stopped (a "
+        "notebook's cells have 1 s of CPU time in all, and one cell at most half of what is "
+        "left), and the cells below it ran"
+    )
+    assert [e.describe() for e in worker.failed_cells] == [stopped.format(3), stopped.format(5)]
+    assert worker.call("h") == 3
+    cpu = worker.close().cpu_seconds
+    assert 0.6 < cpu < 1.0, cpu  # about 0.5 + 0.25 s for the two busy cells
+
+
 def test_a_future_import_opening_a_cell_holds_there_and_below(sandbox: Sandbox) -> None:
     # The stub (which opens with one) pasted below a cell of the student's own: Jupyter
     # accepts it at the top of any cell, and it holds for the later cells (as in IPython).

@@ -23,6 +23,7 @@ import random
 import signal
 import socket
 import sys
+import time
 import traceback
 import types
 from typing import Any, NoReturn
@@ -40,6 +41,16 @@ _SEED_RANDOM = random.Random.seed  # before fix_randomness replaces it
 # The compiler flags of ``from __future__`` imports, which IPython carries from cell to cell.
 _FUTURE_FLAGS = functools.reduce(
     operator.or_, (getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
+)
+
+
+class _CellStopped(BaseException):
+    """A notebook cell ran past its share of the CPU time (see ``_Session.load``)."""
+
+
+_STOPPED = (
+    "the cell ran too long and was stopped (a notebook's cells have {seconds:g} s of CPU time "
+    "in all, and one cell at most half of what is left), and the cells below it ran"
 )
 
 
@@ -199,6 +210,8 @@ class _Session:
     def __init__(self, sock: socket.socket, limits: Limits) -> None:
         self.sock = sock
         self.max_frame = limits.max_frame_mb * 1024 * 1024
+        self.import_timeout = limits.import_timeout
+        self.cell_armed = False  # a notebook cell is running under its CPU timer
         self.filename = "<submission>"
         self.module: types.ModuleType | None = None
         self.objects: dict[int, Any] = {}
@@ -308,6 +321,7 @@ class _Session:
         sys.modules[request["module"]] = module
         failed: list[dict[str, Any]] = []
         flags = 0
+        started = time.process_time()
         for first, cell in cells:
             if isinstance(cell, str):
                 code = self.compile(cell, flags, first)
@@ -317,11 +331,24 @@ class _Session:
                 flags |= code.co_flags & _FUTURE_FLAGS
             else:
                 code = cell
-            try:
-                exec(code, module.__dict__)
-            except BaseException as exc:  # SystemExit and KeyboardInterrupt are the student's too
-                if not first:
+            if not first:  # a .py file: one module, stopped by the grader's limit alone
+                try:
+                    exec(code, module.__dict__)
+                except BaseException as exc:  # SystemExit, KeyboardInterrupt: the student's too
                     return self.error("exception", exc)
+                continue
+            # As nbgrader stops a cell that runs too long and goes on with the next one, a
+            # cell may compute for half of the CPU time the notebook has left (the grader's
+            # limit for the whole file stays the backstop, sleeping included).
+            left = self.import_timeout - (time.process_time() - started)
+            try:
+                self.run_cell(code, module.__dict__, max(left / 2, 0.001))
+            except _CellStopped:
+                stopped = self.error(
+                    "exception", None, _STOPPED.format(seconds=self.import_timeout)
+                )
+                failed.append({**stopped, "type": "TimeoutError", "first": first})
+            except BaseException as exc:  # SystemExit and KeyboardInterrupt are the student's too
                 failed.append({**self.error("exception", exc), "first": first})
         self.module = module
         names = [
@@ -336,6 +363,28 @@ class _Session:
         if failed:
             reply["failed_cells"] = failed[:MAX_FAILED_CELLS]
         return reply
+
+    def run_cell(self, code: types.CodeType, namespace: dict[str, Any], seconds: float) -> None:
+        """``exec(code, namespace)``, stopped by ``_CellStopped`` after ``seconds`` of the
+        process's CPU time (a timer that fires once; the student may catch it, and then the
+        grader's own limit ends the worker)."""
+
+        def stop(signum: int, frame: Any) -> None:
+            if self.cell_armed:
+                self.cell_armed = False
+                raise _CellStopped
+
+        previous = signal.signal(signal.SIGPROF, stop) or signal.SIG_DFL
+        try:
+            self.cell_armed = True
+            signal.setitimer(signal.ITIMER_PROF, seconds)
+            try:
+                exec(code, namespace)
+            finally:
+                signal.setitimer(signal.ITIMER_PROF, 0)
+                self.cell_armed = False
+        finally:
+            signal.signal(signal.SIGPROF, previous)
 
     def call(self, request: dict[str, Any], blobs: list[memoryview]) -> bytes:
         """Run one call and return the reply frame (a value, or why there is none)."""

@@ -204,8 +204,9 @@ def test_check_takes_the_notebook_a_student_filled_in(tmp_path: Path) -> None:
     notebook["cells"].append({"cell_type": "code", "source": "plt.plot(losses)\n"})
     (folder / "linear.ipynb").write_text(json.dumps(notebook))
     failed = (
-        "Note: A cell of linear.ipynb raised an error, so anything it defines is missing; the "
-        "other cells ran anyway, as nbgrader runs them. NameError at linear.ipynb cell "
+        "Note: A cell of linear.ipynb raised an error, so what that cell defines after the "
+        "error is missing; the other cells ran anyway, as nbgrader runs them. NameError at "
+        "linear.ipynb cell "
         f"{len(notebook['cells'])}, line 1: name 'plt' is not defined.\n"
     )
     result = run_cli("check", cwd=folder)

@@ -296,10 +296,11 @@ def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path:
     assert pia["status"] == "graded" and pia["score"] == 20.0, pia["feedback"]
     assert pia["feedback"] == (
         "Full marks: 20/20. Every item passed. 2 cells of linear.ipynb raised an error, so "
-        "anything they define is missing; the other cells ran anyway, as nbgrader runs them. "
-        "ModuleNotFoundError at linear.ipynb cell 2, line 1: No module named "
-        "'matplotlib_is_not_here'; NameError at linear.ipynb cell 3, line 1: name "
-        "'my_own_answer' is not defined."
+        "what each defines after its error is missing; the other cells ran anyway, as "
+        "nbgrader runs them. ModuleNotFoundError at linear.ipynb cell 2, line 1: No module "
+        "named 'matplotlib_is_not_here'; NameError at linear.ipynb cell 3, line 1: name "
+        "'my_own_answer' is not defined. A package that is not installed where your work is "
+        "graded stops its cell at the import: import such packages in a cell of their own."
     )
     assert doc["students"]["nora"]["feedback"] == "Full marks: 20/20. Every item passed."
 
