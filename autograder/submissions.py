@@ -386,8 +386,41 @@ _CELL_MARK = re.compile(r"# In\[[0-9]+\]")  # as worker.cell_starts finds them
 
 
 def _looks_like_magic(line: str) -> bool:
-    """``%magic``, ``!shell`` or ``name?``: IPython syntax, if a statement begins there."""
-    return line.lstrip().startswith(("%", "!")) or bool(_HELP_LINE.match(line))
+    """``%magic``, ``!shell``, ``name?`` or ``x = !shell``: IPython syntax, if a statement
+    begins there."""
+    return (
+        line.lstrip().startswith(("%", "!"))
+        or bool(_HELP_LINE.match(line))
+        or bool(_ASSIGNED_MAGIC.match(line))
+    )
+
+
+# ``files = !ls``, ``t = %time f(x)``: a magic's value assigned to names.
+_ASSIGNED_MAGIC = re.compile(r"^\s*[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[%!]")
+_TIMEIT_VALUED = ("-n", "-r", "-p")  # options of %timeit that take a value
+
+
+def _as_python(line: str) -> str:
+    """An IPython line as Python that keeps the cell's blocks intact, as IPython would run it:
+    ``%time`` and ``%timeit`` run the code they time (once), ``x = %magic`` and ``x = !shell``
+    give None, and any other magic, shell or help line is a ``pass``."""
+    indent = line[: len(line) - len(line.lstrip())]
+    text = line.strip()
+    target = ""
+    if _ASSIGNED_MAGIC.match(line):
+        at = text.index("=") + 1
+        target, text = text[:at] + " ", text[at:].strip()
+    name, _, code = text.partition(" ")
+    code = code.strip()
+    if name == "%timeit":
+        while code.startswith("-"):
+            option, _, code = code.partition(" ")
+            if option in _TIMEIT_VALUED:
+                code = code.lstrip().partition(" ")[2]
+            code = code.lstrip()
+    if name in ("%time", "%timeit") and code:
+        return f"{indent}{target}{code}  # (IPython {name} removed)"
+    return f"{indent}{target}{'None' if target else 'pass'}  # (IPython line removed) {text}"
 
 
 def _statement_starts(lines: list[str]) -> set[int] | None:
@@ -456,7 +489,7 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             candidates = any(_looks_like_magic(line) for line in lines)
             starts = _statement_starts(lines) if candidates and len(body) <= MAX_TOKENIZED else None
             lines = [
-                f"# (IPython line removed) {line}"
+                _as_python(line)
                 if (starts is None or at in starts) and _looks_like_magic(line)
                 else line
                 for at, line in enumerate(lines, start=1)

@@ -435,6 +435,31 @@ def test_notebook_lines_break_where_python_breaks_them() -> None:
     assert namespace["s"] == "a\x0cb" and namespace["t"] == "c\u2028d" and namespace["v"] == 2
 
 
+def test_ipython_lines_become_python_that_keeps_the_blocks_intact() -> None:
+    # As IPython runs them: %time and %timeit run their code (once here), a magic's or a
+    # shell command's value is None, and a removed line leaves a block that still parses.
+    cells = [
+        {
+            "cell_type": "code",
+            "source": "import sys\nif 'google.colab' in sys.modules:\n    !pip install -q tqdm\n"
+            "else:\n    %load_ext autoreload\n",
+        },
+        {
+            "cell_type": "code",
+            "source": "def f(x):\n    return 2 * x\n_ = %time f(3)\n"
+            "t = %timeit -n 10 -r 3 -q f(4)\nfiles = !ls\nfor k in (1, 2):\n    %time y = f(k)\n"
+            "%timeit -n10 z = f(5)\nf?\n",
+        },
+    ]
+    source = notebook_source(json.dumps({"cells": cells}))
+    namespace: dict[str, object] = {}
+    exec(compile(source, "linear.ipynb", "exec"), namespace)
+    assert (namespace["_"], namespace["t"], namespace["y"], namespace["z"]) == (6, 8, 4, 10)
+    assert namespace["files"] is None
+    assert "    pass  # (IPython line removed) !pip install -q tqdm\n" in source
+    assert "\nfiles = None  # (IPython line removed) !ls\n" in source
+
+
 def test_a_line_starting_with_percent_inside_a_statement_is_python_not_a_magic() -> None:
     cells = [
         {"cell_type": "code", "source": "%matplotlib inline\nmsg = ('v %d'\n% 3)\n"},
