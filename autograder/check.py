@@ -44,7 +44,9 @@ class _Collector:
         state = session.config.stash.get(STATE, None)
         self.outcomes = list(state.outcomes) if state is not None else []
         if state is not None and state.run is not None:
-            self.note = failed_cells_note(state.run.filename, state.run.failed_cells)
+            self.note = failed_cells_note(
+                state.run.filename, state.run.failed_cells, state.run.source
+            )
         self.exit_status = int(exitstatus)
 
 

@@ -12,6 +12,7 @@ Two families live here, and they must never be confused:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -65,9 +66,9 @@ def describe(exc: OSError) -> str:
     return f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
 
 
-def failed_cells_note(filename: str, failed: Sequence[StudentError]) -> str:
-    """What a student is told about the cells of their notebook that raised (the others ran
-    anyway, as nbgrader runs them); empty when none did."""
+def failed_cells_note(filename: str, failed: Sequence[StudentError], source: str = "") -> str:
+    """What a student is told about the cells of their notebook (whose script is ``source``)
+    that raised (the others ran anyway, as nbgrader runs them); empty when none did."""
     if not failed:
         return ""
     if len(failed) == 1:
@@ -76,12 +77,17 @@ def failed_cells_note(filename: str, failed: Sequence[StudentError]) -> str:
         which, what = f"{len(failed)} cells", "each defines after its error"
     errors = "; ".join(error.describe() for error in failed)
     missing = any(error.exc_type == "ModuleNotFoundError" for error in failed)
-    hint = (
-        " A package that is not installed where your work is graded stops its cell at the "
-        "import: import such packages in a cell of their own."
-        if missing
-        else ""
-    )
+    hint = ""
+    if missing and re.search(r"^# \(IPython cell removed\) *%%writefile", source, re.M):
+        hint = (
+            " Cells that write files (%%writefile) do nothing when your work is graded: put "
+            "your code in the notebook's own cells."
+        )
+    elif missing:
+        hint = (
+            " A package that is not installed where your work is graded stops its cell at the "
+            "import: import such packages in a cell of their own."
+        )
     return (
         f"{which} of {filename} raised an error, so what {what} is missing; the other "
         f"cells ran anyway, as nbgrader runs them. {errors}.{hint}"

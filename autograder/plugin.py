@@ -75,6 +75,25 @@ def limits_for_sandbox(limits: GradingLimits) -> Any:
     )
 
 
+# ``if __name__ == "__main__":`` at the top level: what is under it does not run when graded.
+_MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]\s*:""", re.M)
+
+
+def _missing_hint(source: str) -> str:
+    """Why a function the student wrote may not be there when graded, if the file says."""
+    if _MAIN_GUARD.search(source):
+        return (
+            ' (code under `if __name__ == "__main__":` does not run when your work is graded, '
+            "since it is imported, not run as a script: define your functions outside it)"
+        )
+    if re.search(r"# \(IPython (cell|line) removed\) %(%writefile|run)\b", source):
+        return (
+            " (%%writefile cells and %run lines do nothing when your work is graded: put your "
+            "functions in the notebook's own cells)"
+        )
+    return ""
+
+
 class StudentRun:
     """One submission under test: its worker (respawned after a crash) and its time budget."""
 
@@ -185,7 +204,9 @@ class StudentRun:
             from autograder.errors import MissingFunction
 
             raise MissingFunction(
-                f"{self.filename} does not define a function named {function}", exc_type=None
+                f"{self.filename} does not define a function named {function}"
+                + _missing_hint(self.source),
+                exc_type=None,
             )
         self._charge_budget()
         started, waited = self._clock(), worker.waited()
@@ -632,6 +653,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     from autograder.summary import print_check_summary
 
     buffer = io.StringIO()
-    note = failed_cells_note(state.run.filename, state.run.failed_cells) if state.run else ""
+    note = (
+        failed_cells_note(state.run.filename, state.run.failed_cells, state.run.source)
+        if state.run
+        else ""
+    )
     print_check_summary(state.rubric, state.outcomes, buffer, note)
     terminalreporter.write(buffer.getvalue())

@@ -174,7 +174,7 @@ class ShardPlugin:
             # Nothing can be checked when the file itself does not run; say why, once.
             status, problem, kind = STATUS_ERROR, exc.describe(), exc.kind
         if status == STATUS_GRADED:
-            problem = failed_cells_note(run.filename, run.failed_cells)
+            problem = failed_cells_note(run.filename, run.failed_cells, run.source)
             self.run_tests()
         output = run.close()
         self.state.run = None

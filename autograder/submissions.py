@@ -396,7 +396,7 @@ def _looks_like_magic(line: str) -> bool:
 
 
 # ``files = !ls``, ``t = %time f(x)``: a magic's value assigned to names.
-_ASSIGNED_MAGIC = re.compile(r"^\s*[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[%!]")
+_ASSIGNED_MAGIC = re.compile(r"^\s*[A-Za-z_(\[][^=!%'\"#]*?=\s*[%!]")
 _TIMEIT_VALUED = ("-n", "-r", "-p")  # options of %timeit that take a value
 
 
@@ -488,12 +488,17 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             # a cell with a candidate, and not a huge one (there every candidate goes).
             candidates = any(_looks_like_magic(line) for line in lines)
             starts = _statement_starts(lines) if candidates and len(body) <= MAX_TOKENIZED else None
-            lines = [
-                _as_python(line)
-                if (starts is None or at in starts) and _looks_like_magic(line)
-                else line
-                for at, line in enumerate(lines, start=1)
-            ]
+            converted, continued = [], False
+            for at, line in enumerate(lines, start=1):
+                if continued:  # "!pip install \" goes on here, as IPython reads it
+                    converted.append(f"# (IPython line removed) {line}")
+                elif (starts is None or at in starts) and _looks_like_magic(line):
+                    converted.append(_as_python(line))
+                else:
+                    converted.append(line)
+                    continue
+                continued = line.endswith("\\")
+            lines = converted
         parts.append(f"# In[{number}]\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"
 

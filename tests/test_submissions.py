@@ -450,12 +450,16 @@ def test_ipython_lines_become_python_that_keeps_the_blocks_intact() -> None:
             "t = %timeit -n 10 -r 3 -q f(4)\nfiles = !ls\nfor k in (1, 2):\n    %time y = f(k)\n"
             "%timeit -n10 z = f(5)\nf?\n",
         },
+        {
+            "cell_type": "code",
+            "source": "if True:\n    !pip install -q \\\n        tqdm\nk = [0]\nk[0] = !ls\n",
+        },
     ]
     source = notebook_source(json.dumps({"cells": cells}))
     namespace: dict[str, object] = {}
     exec(compile(source, "linear.ipynb", "exec"), namespace)
     assert (namespace["_"], namespace["t"], namespace["y"], namespace["z"]) == (6, 8, 4, 10)
-    assert namespace["files"] is None
+    assert namespace["files"] is None and namespace["k"] == [None]
     assert "    pass  # (IPython line removed) !pip install -q tqdm\n" in source
     assert "\nfiles = None  # (IPython line removed) !ls\n" in source
 

@@ -48,6 +48,8 @@ class _CellStopped(BaseException):
     """A notebook cell ran past its share of the CPU time (see ``_Session.load``)."""
 
 
+_CELLS_SHARE = 0.7  # of the file's time limit: the CPU time a notebook's cells have in all
+_REFIRE = 0.01  # CPU seconds between stops once a cell is out of time
 _STOPPED = (
     "the cell ran too long and was stopped (a notebook's cells have {seconds:g} s of CPU time "
     "in all, and one cell at most half of what is left), and the cells below it ran"
@@ -338,14 +340,15 @@ class _Session:
                     return self.error("exception", exc)
                 continue
             # As nbgrader stops a cell that runs too long and goes on with the next one, a
-            # cell may compute for half of the CPU time the notebook has left (the grader's
-            # limit for the whole file stays the backstop, sleeping included).
-            left = self.import_timeout - (time.process_time() - started)
+            # cell may compute for half of what is left of the cells' CPU time, a share of the
+            # file's limit; the rest of that limit (which the grader enforces, sleeping
+            # included) is left for what the CPU timer does not see.
+            left = _CELLS_SHARE * self.import_timeout - (time.process_time() - started)
             try:
                 self.run_cell(code, module.__dict__, max(left / 2, 0.001))
             except _CellStopped:
                 stopped = self.error(
-                    "exception", None, _STOPPED.format(seconds=self.import_timeout)
+                    "exception", None, _STOPPED.format(seconds=_CELLS_SHARE * self.import_timeout)
                 )
                 failed.append({**stopped, "type": "TimeoutError", "first": first})
             except BaseException as exc:  # SystemExit and KeyboardInterrupt are the student's too
@@ -366,25 +369,29 @@ class _Session:
 
     def run_cell(self, code: types.CodeType, namespace: dict[str, Any], seconds: float) -> None:
         """``exec(code, namespace)``, stopped by ``_CellStopped`` after ``seconds`` of the
-        process's CPU time (a timer that fires once; the student may catch it, and then the
-        grader's own limit ends the worker)."""
+        process's CPU time, and again every ``_REFIRE`` s while the cell runs on (a loop with a
+        bare ``except:`` swallows some; the grader's own limit for the file is the backstop)."""
 
         def stop(signum: int, frame: Any) -> None:
             if self.cell_armed:
-                self.cell_armed = False
                 raise _CellStopped
 
         previous = signal.signal(signal.SIGPROF, stop) or signal.SIG_DFL
         try:
             self.cell_armed = True
-            signal.setitimer(signal.ITIMER_PROF, seconds)
-            try:
-                exec(code, namespace)
-            finally:
-                signal.setitimer(signal.ITIMER_PROF, 0)
-                self.cell_armed = False
+            signal.setitimer(signal.ITIMER_PROF, seconds, _REFIRE)
+            exec(code, namespace)
         finally:
-            signal.signal(signal.SIGPROF, previous)
+            # A stop may still arrive while this runs: it is the cell's (the cell ran out of
+            # time), and the clean-up starts again until it is done.
+            while True:
+                try:
+                    self.cell_armed = False
+                    signal.setitimer(signal.ITIMER_PROF, 0)
+                    signal.signal(signal.SIGPROF, previous)
+                    break
+                except _CellStopped:
+                    continue
 
     def call(self, request: dict[str, Any], blobs: list[memoryview]) -> bytes:
         """Run one call and return the reply frame (a value, or why there is none)."""

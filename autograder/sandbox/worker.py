@@ -561,8 +561,9 @@ class Worker:
         ran = "the cells of" if self.filename.endswith(".ipynb") else "the top-level code of"
         return StudentTimeout(
             f"running {ran} {self.filename} took more than {timeout:g} s, so the worker was "
-            'killed. Put long experiments under `if __name__ == "__main__":` (they still run '
-            "when you run the file yourself, or in Jupyter; the grader skips them)",
+            "killed. Put long experiments (not your functions) under `if __name__ == "
+            '"__main__":` (they still run when you run the file yourself, or in Jupyter; the '
+            "grader skips them)",
             filename=self.filename,
         )
 

@@ -289,9 +289,31 @@ def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path:
     (klass / "pia" / "linear.ipynb").write_text(
         notebook(code(reference), plot, code("assert my_own_answer == 3\n"))
     )
+    # Functions where grading cannot see them get a hint at why.
+    (klass / "quinn").mkdir()
+    guarded = "if __name__ == '__main__':\n" + "".join(
+        f"    {line}\n" for line in reference.splitlines()
+    )
+    (klass / "quinn" / "linear.ipynb").write_text(notebook(code(guarded)))
+    (klass / "ravi").mkdir()
+    written = code("%%writefile my_linear.py\n" + reference)
+    (klass / "ravi" / "linear.ipynb").write_text(
+        notebook(written, code("from my_linear import linear_forward, linear_backward\n"))
+    )
     doc = grade(course_copy, klass, tmp_path / "out")
     assert doc["students"]["nora"]["score"] == 20.0
     assert doc["students"]["omar"]["score"] == 20.0, doc["students"]["omar"]["feedback"]
+    quinn, ravi = doc["students"]["quinn"], doc["students"]["ravi"]
+    assert quinn["score"] == ravi["score"] == 0.0
+    assert (
+        "linear.ipynb does not define a function named linear_forward (code under `if __name__ "
+        '== "__main__":` does not run when your work is graded'
+    ) in quinn["items"]["forward"]["feedback"]
+    assert (
+        "No module named 'my_linear'. Cells that write files (%%writefile) do nothing when your "
+        "work is graded: put your code in the notebook's own cells."
+    ) in ravi["feedback"]
+    assert "(%%writefile cells and %run lines do nothing" in ravi["items"]["dW"]["feedback"]
     pia = doc["students"]["pia"]
     assert pia["status"] == "graded" and pia["score"] == 20.0, pia["feedback"]
     assert pia["feedback"] == (
