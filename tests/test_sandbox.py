@@ -238,7 +238,7 @@ def test_slow_import_times_out_and_the_dead_worker_refuses_calls(sandbox: Sandbo
         worker.call("f")
     assert worker.close().status == "killed by SIGKILL"
     notebook = sandbox.spawn(
-        _notebook("def f():\n    return 1\n", "import time\ntime.sleep(60)\n"),
+        _notebook("def f():\n    return 1\n", "import threading\nthreading.Event().wait(60)\n"),
         filename="linear.ipynb",
         module="linear",
         limits=FAST,
@@ -911,6 +911,19 @@ def test_many_slow_cells_still_leave_time_for_the_functions(sandbox: Sandbox) ->
         runs.append([e.cell for e in worker.failed_cells])
         worker.close()
     assert runs[0] == runs[1] and 0 < len(runs[0]) < 20, runs
+
+
+def test_a_pause_in_a_cell_does_not_wait_but_one_in_a_call_does(sandbox: Sandbox) -> None:
+    # A live plot's pause (15 s here, on a 1 s limit) is for a reader; a call still sleeps.
+    source = _notebook(
+        "import time\nfor epoch in range(300):\n    time.sleep(0.05)\n",
+        "def nap():\n    t = time.monotonic()\n    time.sleep(0.2)\n"
+        "    return time.monotonic() - t\n",
+    )
+    worker = sandbox.spawn(source, filename="linear.ipynb", module="linear", limits=FAST)
+    assert worker.load_error is None and worker.failed_cells == [], worker.load_error
+    assert worker.call("nap") >= 0.2
+    worker.close()
 
 
 def test_a_cell_that_catches_the_stop_is_stopped_again(sandbox: Sandbox) -> None:

@@ -26,7 +26,7 @@ import sys
 import time
 import traceback
 import types
-from typing import Any, NoReturn
+from typing import Any, NoReturn, SupportsIndex
 
 from autograder.sandbox import codec, confine, seccomp
 from autograder.sandbox.model import MAX_FAILED_CELLS, Handle, Limits
@@ -42,6 +42,12 @@ _SEED_RANDOM = random.Random.seed  # before fix_randomness replaces it
 _FUTURE_FLAGS = functools.reduce(
     operator.or_, (getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
 )
+
+
+def _no_sleep(seconds: float | SupportsIndex, /) -> None:
+    """``time.sleep`` while a notebook's cells run: checks its argument, does not wait."""
+    if float(seconds) < 0:
+        raise ValueError("sleep length must be non-negative")
 
 
 class _CellStopped(BaseException):
@@ -377,7 +383,11 @@ class _Session:
                 raise _CellStopped
 
         previous = signal.signal(signal.SIGPROF, stop) or signal.SIG_DFL
+        sleep = time.sleep
         try:
+            # A pause in a cell (a live plot's) is for a reader: here it returns at once, so
+            # only computing counts against the cells' time.
+            time.sleep = _no_sleep
             self.cell_armed = True
             signal.setitimer(signal.ITIMER_PROF, seconds, _REFIRE)
             exec(code, namespace)
@@ -389,6 +399,7 @@ class _Session:
                     self.cell_armed = False
                     signal.setitimer(signal.ITIMER_PROF, 0)
                     signal.signal(signal.SIGPROF, previous)
+                    time.sleep = sleep
                     break
                 except _CellStopped:
                     continue
