@@ -14,7 +14,7 @@ from typing import IO
 
 import pytest
 
-from autograder.errors import UsageError, failed_cells_note
+from autograder.errors import UsageError
 from autograder.plugin import STATE
 from autograder.rubric import load_rubric
 from autograder.scoring import PASSED, TestOutcome
@@ -44,9 +44,7 @@ class _Collector:
         state = session.config.stash.get(STATE, None)
         self.outcomes = list(state.outcomes) if state is not None else []
         if state is not None and state.run is not None:
-            self.note = failed_cells_note(
-                state.run.filename, state.run.failed_cells, state.run.source
-            )
+            self.note = state.run.cells_note()
         self.exit_status = int(exitstatus)
 
 

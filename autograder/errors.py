@@ -66,24 +66,39 @@ def describe(exc: OSError) -> str:
     return f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
 
 
-def failed_cells_note(filename: str, failed: Sequence[StudentError], source: str = "") -> str:
+def failed_cells_note(
+    filename: str, failed: Sequence[StudentError], source: str = "", total: int = 0
+) -> str:
     """What a student is told about the cells of their notebook (whose script is ``source``)
-    that raised (the others ran anyway, as nbgrader runs them); empty when none did."""
+    that raised (the others ran anyway, as nbgrader runs them); ``failed`` may be the first
+    of ``total``. Empty when none did."""
     if not failed:
         return ""
-    if len(failed) == 1:
+    total = max(total, len(failed))
+    if total == 1:
         which, what = "A cell", "that cell defines after the error"
     else:
-        which, what = f"{len(failed)} cells", "each defines after its error"
+        which, what = f"{total} cells", "each defines after its error"
     errors = "; ".join(error.describe() for error in failed)
-    missing = any(error.exc_type == "ModuleNotFoundError" for error in failed)
+    if total > len(failed):
+        errors += f"; and {total - len(failed)} more"
+    # A module the notebook wrote itself with %%writefile is no missing package.
+    written = set(
+        re.findall(r"^# \(IPython cell removed\) *%%writefile(?: +-a)? +(\w+)\.py", source, re.M)
+    )
+    wanted = {
+        match.group(1)
+        for error in failed
+        if error.exc_type == "ModuleNotFoundError"
+        and (match := re.match(r"No module named '(\w+)", error.message))
+    }
     hint = ""
-    if missing and re.search(r"^# \(IPython cell removed\) *%%writefile", source, re.M):
+    if wanted & written:
         hint = (
             " Cells that write files (%%writefile) do nothing when your work is graded: put "
             "your code in the notebook's own cells."
         )
-    elif missing:
+    elif wanted:
         hint = (
             " A package that is not installed where your work is graded stops its cell at the "
             "import: import such packages in a cell of their own."

@@ -79,14 +79,19 @@ def limits_for_sandbox(limits: GradingLimits) -> Any:
 _MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]\s*:""", re.M)
 
 
-def _missing_hint(source: str) -> str:
-    """Why a function the student wrote may not be there when graded, if the file says."""
-    if _MAIN_GUARD.search(source):
+def _missing_hint(source: str, function: str) -> str:
+    """Why ``function`` may not be there when graded although the file defines it: under
+    ``if __name__ == "__main__":``, or in a cell written out by ``%%writefile``. A file
+    that ``%run``s another may have it there."""
+    defined = rf"def\s+{re.escape(function)}\s*\("
+    if _MAIN_GUARD.search(source) and re.search(rf"^[ \t]+{defined}", source, re.M):
         return (
             ' (code under `if __name__ == "__main__":` does not run when your work is graded, '
             "since it is imported, not run as a script: define your functions outside it)"
         )
-    if re.search(r"# \(IPython (cell|line) removed\) %(%writefile|run)\b", source):
+    written = re.search(rf"^# \(IPython cell removed\) *{defined}", source, re.M)
+    run = re.search(r"# \(IPython line removed\) %run\b", source)
+    if written or (run and not re.search(defined, source)):
         return (
             " (%%writefile cells and %run lines do nothing when your work is graded: put your "
             "functions in the notebook's own cells)"
@@ -124,6 +129,7 @@ class StudentRun:
         self.load_error: StudentError | None = None
         # A notebook's cells that raised while it loaded (the others ran anyway).
         self.failed_cells: list[StudentError] = []
+        self.failed_total = 0
         self._memo: dict[Hashable, tuple[bool, Any]] = {}
         self._timed_out: set[str] = set()
 
@@ -169,11 +175,15 @@ class StudentRun:
             # Running the file is charged like a call: without the worker's waits for a CPU.
             self._charge(started, worker.waited() if worker is not None else 0.0)
         self._worker = worker
-        self.failed_cells = worker.failed_cells
+        self.failed_cells, self.failed_total = worker.failed_cells, worker.failed_total
         if worker.load_error is not None:
             self.load_error = worker.load_error
             raise self.load_error
         return worker
+
+    def cells_note(self) -> str:
+        """What the student is told about the cells of their notebook that raised."""
+        return failed_cells_note(self.filename, self.failed_cells, self.source, self.failed_total)
 
     def _charge(self, started: float, waited: float) -> None:
         """Charge the budget for the time since ``started``, less ``waited`` (the worker's
@@ -205,7 +215,7 @@ class StudentRun:
 
             raise MissingFunction(
                 f"{self.filename} does not define a function named {function}"
-                + _missing_hint(self.source),
+                + _missing_hint(self.source, function),
                 exc_type=None,
             )
         self._charge_budget()
@@ -653,10 +663,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     from autograder.summary import print_check_summary
 
     buffer = io.StringIO()
-    note = (
-        failed_cells_note(state.run.filename, state.run.failed_cells, state.run.source)
-        if state.run
-        else ""
-    )
+    note = state.run.cells_note() if state.run else ""
     print_check_summary(state.rubric, state.outcomes, buffer, note)
     terminalreporter.write(buffer.getvalue())

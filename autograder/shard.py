@@ -38,7 +38,7 @@ import pytest
 
 from autograder.course import GradingLimits
 from autograder.direct import DirectTest, plan, run_direct
-from autograder.errors import RUNNER_LOST_EXIT, AutograderError, StudentError, failed_cells_note
+from autograder.errors import RUNNER_LOST_EXIT, AutograderError, StudentError
 from autograder.plugin import STATE, GradingState, StudentRun, binding_of, seed_for
 from autograder.rubric import load_rubric, validate_binding
 from autograder.sandbox import confine
@@ -174,7 +174,7 @@ class ShardPlugin:
             # Nothing can be checked when the file itself does not run; say why, once.
             status, problem, kind = STATUS_ERROR, exc.describe(), exc.kind
         if status == STATUS_GRADED:
-            problem = failed_cells_note(run.filename, run.failed_cells, run.source)
+            problem = run.cells_note()
             self.run_tests()
         output = run.close()
         self.state.run = None

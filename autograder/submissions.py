@@ -385,19 +385,20 @@ MAX_TOKENIZED = 64 * 1024  # characters of a cell read as Python to tell a magic
 _CELL_MARK = re.compile(r"# In\[[0-9]+\]")  # as worker.cell_starts finds them
 
 
-def _looks_like_magic(line: str) -> bool:
-    """``%magic``, ``!shell``, ``name?`` or ``x = !shell``: IPython syntax, if a statement
-    begins there."""
+def _looks_like_magic(line: str, assigned: bool = True) -> bool:
+    """``%magic``, ``!shell``, ``name?`` or (with ``assigned``) ``x = !shell``: IPython
+    syntax, if a statement begins there."""
     return (
         line.lstrip().startswith(("%", "!"))
         or bool(_HELP_LINE.match(line))
-        or bool(_ASSIGNED_MAGIC.match(line))
+        or (assigned and bool(_ASSIGNED_MAGIC.match(line)))
     )
 
 
 # ``files = !ls``, ``t = %time f(x)``: a magic's value assigned to names.
 _ASSIGNED_MAGIC = re.compile(r"^\s*[A-Za-z_(\[][^=!%'\"#]*?=\s*[%!]")
 _TIMEIT_VALUED = ("-n", "-r", "-p")  # options of %timeit that take a value
+BACKSLASH = "\\"  # at the end of a line: it goes on on the next one
 
 
 def _as_python(line: str) -> str:
@@ -419,7 +420,8 @@ def _as_python(line: str) -> str:
                 code = code.lstrip().partition(" ")[2]
             code = code.lstrip()
     if name in ("%time", "%timeit") and code:
-        return f"{indent}{target}{code}  # (IPython {name} removed)"
+        # A backslash at the end continues the code on the next line: no comment after it.
+        return f"{indent}{target}{code}" + ("" if code.endswith(BACKSLASH) else f"  # ({name})")
     return f"{indent}{target}{'None' if target else 'pass'}  # (IPython line removed) {text}"
 
 
@@ -488,16 +490,20 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             # a cell with a candidate, and not a huge one (there every candidate goes).
             candidates = any(_looks_like_magic(line) for line in lines)
             starts = _statement_starts(lines) if candidates and len(body) <= MAX_TOKENIZED else None
+            # Without statement starts every candidate counts, but only the forms that start
+            # with "%" or "!": "name = %s" may be a line of a string.
             converted, continued = [], False
             for at, line in enumerate(lines, start=1):
-                if continued:  # "!pip install \" goes on here, as IPython reads it
+                if continued:  # "!pip install" continued here, as IPython reads it
                     converted.append(f"# (IPython line removed) {line}")
-                elif (starts is None or at in starts) and _looks_like_magic(line):
+                    continued = line.endswith(BACKSLASH)
+                elif (starts is None or at in starts) and _looks_like_magic(line, bool(starts)):
                     converted.append(_as_python(line))
+                    # What a removed line continues on goes too; %time's code keeps its own.
+                    removed = "# (IPython line removed)" in converted[-1]
+                    continued = removed and line.endswith(BACKSLASH)
                 else:
                     converted.append(line)
-                    continue
-                continued = line.endswith("\\")
             lines = converted
         parts.append(f"# In[{number}]\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"

@@ -890,7 +890,7 @@ def test_a_notebook_cell_that_computes_too_long_is_stopped_and_the_rest_run(
     stopped = (
         "TimeoutError at linear.ipynb cell {}: the cell ran too long and was stopped (a "
         "notebook's cells have 0.7 s of CPU time in all, and one cell at most half of what is "
-        "left), and the cells below it ran"
+        "left)"
     )
     assert [e.describe() for e in worker.failed_cells] == [stopped.format(3), stopped.format(5)]
     assert worker.call("h") == 3
@@ -914,15 +914,40 @@ def test_many_slow_cells_still_leave_time_for_the_functions(sandbox: Sandbox) ->
 
 
 def test_a_pause_in_a_cell_does_not_wait_but_one_in_a_call_does(sandbox: Sandbox) -> None:
-    # A live plot's pause (15 s here, on a 1 s limit) is for a reader; a call still sleeps.
+    # A live plot's pause (15 s here, on a 1 s limit) is for a reader; a call still sleeps,
+    # also through a name a cell took while its pauses did not wait.
     source = _notebook(
-        "import time\nfor epoch in range(300):\n    time.sleep(0.05)\n",
-        "def nap():\n    t = time.monotonic()\n    time.sleep(0.2)\n"
+        "import time\nfrom time import sleep\nfor epoch in range(300):\n    sleep(0.05)\n",
+        "def nap():\n    t = time.monotonic()\n    time.sleep(0.1)\n    sleep(0.1)\n"
         "    return time.monotonic() - t\n",
     )
     worker = sandbox.spawn(source, filename="linear.ipynb", module="linear", limits=FAST)
     assert worker.load_error is None and worker.failed_cells == [], worker.load_error
     assert worker.call("nap") >= 0.2
+    worker.close()
+
+
+def test_a_failed_cell_is_named_where_it_failed_and_where_the_error_came_from(
+    sandbox: Sandbox,
+) -> None:
+    cells = [
+        "def f():\n    x = 1\n    return 1 / 0\n",
+        "y = 2\ny = f()\ndef h():\n    return 3\n",
+        's = """\nnever closed\n',
+        "import time\ntime.process_time = None\n",  # the cells' own clock is not theirs
+        "def g():\n    return 4\n",
+        *["raise ValueError('again')\n"] * 22,
+    ]
+    worker = sandbox.spawn(_notebook(*cells), filename="linear.ipynb", module="linear", limits=FAST)
+    assert worker.load_error is None, worker.load_error
+    assert worker.functions == {"f", "g"}
+    assert [e.describe() for e in worker.failed_cells[:2]] == [
+        "ZeroDivisionError at linear.ipynb cell 3, line 2: division by zero "
+        "(raised in cell 2, line 3)",
+        "SyntaxError at linear.ipynb cell 4, line 1: unterminated triple-quoted string literal "
+        "(detected at line 2)",
+    ]
+    assert len(worker.failed_cells) == 20 and worker.failed_total == 24
     worker.close()
 
 

@@ -460,6 +460,14 @@ def test_ipython_lines_become_python_that_keeps_the_blocks_intact() -> None:
     exec(compile(source, "linear.ipynb", "exec"), namespace)
     assert (namespace["_"], namespace["t"], namespace["y"], namespace["z"]) == (6, 8, 4, 10)
     assert namespace["files"] is None and namespace["k"] == [None]
+    # %time's code continued with a backslash stays Python; a "name = %s" line of a string
+    # stays text where the cell is too long to be read statement by statement.
+    timed = "def f(a, b):\n    return a + b\n%time r = f(1, \\\n    2)\n"
+    text = '%matplotlib inline\nt = """\nname = %s\n"""\n' + "#\n" * 70000
+    cells = [{"cell_type": "code", "source": source} for source in (timed, text)]
+    more: dict[str, object] = {}
+    exec(compile(notebook_source(json.dumps({"cells": cells})), "linear.ipynb", "exec"), more)
+    assert more["r"] == 3 and more["t"] == "\nname = %s\n"
     assert "    pass  # (IPython line removed) !pip install -q tqdm\n" in source
     assert "\nfiles = None  # (IPython line removed) !ls\n" in source
 

@@ -44,10 +44,11 @@ _FUTURE_FLAGS = functools.reduce(
 )
 
 
-def _no_sleep(seconds: float | SupportsIndex, /) -> None:
-    """``time.sleep`` while a notebook's cells run: checks its argument, does not wait."""
-    if float(seconds) < 0:
-        raise ValueError("sleep length must be non-negative")
+# Bound here: a notebook's cells share these modules and may change them.
+_process_time = time.process_time
+_real_sleep = time.sleep
+_setitimer = signal.setitimer
+_set_handler = signal.signal
 
 
 class _CellStopped(BaseException):
@@ -58,7 +59,7 @@ _CELLS_SHARE = 0.7  # of the file's time limit: the CPU time a notebook's cells 
 _REFIRE = 0.01  # CPU seconds between stops once a cell is out of time
 _STOPPED = (
     "the cell ran too long and was stopped (a notebook's cells have {seconds:g} s of CPU time "
-    "in all, and one cell at most half of what is left), and the cells below it ran"
+    "in all, and one cell at most half of what is left)"
 )
 
 
@@ -302,23 +303,25 @@ class _Session:
         source = request["source"]
         notebook = self.filename.endswith(".ipynb")
         marks = request.get("cells") if notebook else None
-        # (line of its first line, its source or its code); line 0: the whole file.
-        cells: list[tuple[int, Any]]
+        cells: list[tuple[int, str]] = []  # a notebook's: (number of its first line, source)
+        code = None
         if type(marks) is list and marks and all(type(m) is int and m > 0 for m in marks):
             # A notebook runs cell by cell, as nbgrader runs it: an error in one cell does not
             # stop the next, and each cell is compiled on its own (a ``from __future__``
-            # import at the top of a cell holds for the later ones, as in IPython).
+            # import at the top of a cell holds for the later ones, as in IPython). A cell's
+            # source starts below its "# In[n]" line.
             lines = source.split("\n")
-            starts = sorted({1, *marks})
-            ends = [*starts[1:], len(lines) + 1]
-            cells = [
-                (m, "\n".join(lines[m - 1 : e - 1])) for m, e in zip(starts, ends, strict=True)
+            marks = sorted(set(marks))
+            if marks[0] > 1:  # (nothing comes before the first mark, but just in case)
+                cells.append((1, "\n".join(lines[: marks[0] - 1])))
+            ends = [*marks[1:], len(lines) + 1]
+            cells += [
+                (m + 1, "\n".join(lines[m : e - 1])) for m, e in zip(marks, ends, strict=True)
             ]
         else:
             code = self.compile(source)
             if isinstance(code, dict):
                 return code
-            cells = [(0, code)]
         seed = request.get("entropy")
         if type(seed) is int and seed >= 0:
             fix_randomness(seed)
@@ -328,37 +331,13 @@ class _Session:
             module.__dict__.update(JUPYTER_BUILTINS)
         sys.modules[request["module"]] = module
         failed: list[dict[str, Any]] = []
-        flags = 0
-        started = time.process_time()
-        for first, cell in cells:
-            if isinstance(cell, str):
-                code = self.compile(cell, flags, first)
-                if isinstance(code, dict):
-                    failed.append({**code, "first": first})
-                    continue
-                flags |= code.co_flags & _FUTURE_FLAGS
-            else:
-                code = cell
-            if not first:  # a .py file: one module, stopped by the grader's limit alone
-                try:
-                    exec(code, module.__dict__)
-                except BaseException as exc:  # SystemExit, KeyboardInterrupt: the student's too
-                    return self.error("exception", exc)
-                continue
-            # As nbgrader stops a cell that runs too long and goes on with the next one, a
-            # cell may compute for half of what is left of the cells' CPU time, a share of the
-            # file's limit; the rest of that limit (which the grader enforces, sleeping
-            # included) is left for what the CPU timer does not see.
-            left = _CELLS_SHARE * self.import_timeout - (time.process_time() - started)
+        if code is not None:  # a .py file: one module, stopped by the grader's limit alone
             try:
-                self.run_cell(code, module.__dict__, max(left / 2, 0.001))
-            except _CellStopped:
-                stopped = self.error(
-                    "exception", None, _STOPPED.format(seconds=_CELLS_SHARE * self.import_timeout)
-                )
-                failed.append({**stopped, "type": "TimeoutError", "first": first})
+                exec(code, module.__dict__)
             except BaseException as exc:  # SystemExit and KeyboardInterrupt are the student's too
-                failed.append({**self.error("exception", exc), "first": first})
+                return self.error("exception", exc)
+        else:
+            failed = self.run_cells(cells, module.__dict__)
         self.module = module
         names = [
             name
@@ -371,7 +350,47 @@ class _Session:
         reply: dict[str, Any] = {"r": "ready", "fns": names}
         if failed:
             reply["failed_cells"] = failed[:MAX_FAILED_CELLS]
+            reply["failed_count"] = len(failed)
         return reply
+
+    def run_cells(self, cells: list[tuple[int, str]], namespace: dict[str, Any]) -> list[Any]:
+        """Run a notebook's cells in ``namespace``; the error replies of those that failed.
+
+        As nbgrader stops a cell that runs too long and goes on with the next one, a cell may
+        compute for half of what is left of the cells' CPU time, a share of the file's limit;
+        the rest of that limit (which the grader enforces, waiting included) is left for what
+        the CPU timer does not see."""
+        failed: list[dict[str, Any]] = []
+        flags = 0
+        started = _process_time()
+        for first, cell in cells:
+            try:
+                code = self.compile(cell, flags, first)
+                if isinstance(code, dict):
+                    failed.append({**code, "first": first})
+                    continue
+                flags |= code.co_flags & _FUTURE_FLAGS
+                left = _CELLS_SHARE * self.import_timeout - (_process_time() - started)
+                self.run_cell(code, namespace, max(left / 2, 0.001))
+            except _CellStopped:
+                seconds = _CELLS_SHARE * self.import_timeout
+                stopped = self.error("exception", None, _STOPPED.format(seconds=seconds))
+                failed.append({**stopped, "type": "TimeoutError", "first": first})
+            except BaseException as exc:  # SystemExit and KeyboardInterrupt are the student's too
+                failed.append(self.cell_error(exc, first))
+        return failed
+
+    def cell_error(self, exc: BaseException, first: int) -> dict[str, Any]:
+        """The error reply for a cell that raised: at the line of that cell that failed, and
+        ``raised`` at the line where the exception came from (a function of an earlier cell
+        that the cell called), when that is elsewhere."""
+        reply = self.error("exception", exc)
+        for frame, lineno in traceback.walk_tb(exc.__traceback__):
+            if frame.f_code.co_filename == self.filename:  # the cell's own frame comes first
+                if lineno != reply["line"]:
+                    reply["raised"], reply["line"] = reply["line"], lineno
+                break
+        return {**reply, "first": first}
 
     def run_cell(self, code: types.CodeType, namespace: dict[str, Any], seconds: float) -> None:
         """``exec(code, namespace)``, stopped by ``_CellStopped`` after ``seconds`` of the
@@ -382,14 +401,13 @@ class _Session:
             if self.cell_armed:
                 raise _CellStopped
 
-        previous = signal.signal(signal.SIGPROF, stop) or signal.SIG_DFL
-        sleep = time.sleep
+        previous = _set_handler(signal.SIGPROF, stop) or signal.SIG_DFL
         try:
             # A pause in a cell (a live plot's) is for a reader: here it returns at once, so
             # only computing counts against the cells' time.
-            time.sleep = _no_sleep
+            time.sleep = self.pause
             self.cell_armed = True
-            signal.setitimer(signal.ITIMER_PROF, seconds, _REFIRE)
+            _setitimer(signal.ITIMER_PROF, seconds, _REFIRE)
             exec(code, namespace)
         finally:
             # A stop may still arrive while this runs: it is the cell's (the cell ran out of
@@ -397,12 +415,20 @@ class _Session:
             while True:
                 try:
                     self.cell_armed = False
-                    signal.setitimer(signal.ITIMER_PROF, 0)
-                    signal.signal(signal.SIGPROF, previous)
-                    time.sleep = sleep
+                    _setitimer(signal.ITIMER_PROF, 0)
+                    _set_handler(signal.SIGPROF, previous)
+                    time.sleep = _real_sleep
                     break
                 except _CellStopped:
                     continue
+
+    def pause(self, seconds: float | SupportsIndex, /) -> None:
+        """``time.sleep`` while a notebook's cells run: it checks its argument and does not
+        wait; once they have run (``from time import sleep`` keeps this), it sleeps."""
+        if not self.cell_armed:
+            _real_sleep(seconds)
+        elif float(seconds) < 0:
+            raise ValueError("sleep length must be non-negative")
 
     def call(self, request: dict[str, Any], blobs: list[memoryview]) -> bytes:
         """Run one call and return the reply frame (a value, or why there is none)."""

@@ -158,6 +158,7 @@ class Worker:
         self.load_error: StudentError | None = None
         # A notebook's cells that raised (the others ran anyway, as nbgrader runs them).
         self.failed_cells: list[StudentError] = []
+        self.failed_total = 0  # how many failed: the list holds the first MAX_FAILED_CELLS
         self.functions: frozenset[str] = frozenset()
         self._pidfd = pidfd
         self._channel = channel
@@ -415,6 +416,8 @@ class Worker:
                 self.load_error = self._fail(StudentCrash, "sent a malformed list of cells")
                 return
             self.failed_cells = [self._student_error(f) for f in failed[:MAX_FAILED_CELLS]]
+            count = reply.get("failed_count", len(failed))
+            self.failed_total = max(count, len(self.failed_cells)) if type(count) is int else 0
         else:
             self.load_error = self._student_error(reply)
 
@@ -519,7 +522,12 @@ class Worker:
         if lineno is not None and self._cells:
             cell, lineno = locate_cell(self._cells, lineno)
         elif type(reply.get("first")) is int and self._cells:  # a notebook cell's, no line
-            cell, _ = locate_cell(self._cells, reply["first"] + 1)
+            cell, _ = locate_cell(self._cells, reply["first"])
+        raised = reply.get("raised")  # a failed cell's error came from another line
+        if type(raised) is int and self._cells:
+            elsewhere, within = locate_cell(self._cells, raised)
+            where = f"cell {elsewhere}, line {within}" if elsewhere else f"line {within}"
+            message += f" (raised in {where})"
         return cls(
             message,
             exc_type=str(exc_type)[:100] if exc_type is not None else None,

@@ -300,9 +300,16 @@ def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path:
     (klass / "ravi" / "linear.ipynb").write_text(
         notebook(written, code("from my_linear import linear_forward, linear_backward\n"))
     )
+    # ... and only then: a misspelled name beside an unrelated guard gets none.
+    (klass / "sam").mkdir()
+    misspelled = reference.replace("def linear_backward(", "def linear_backwrd(")
+    unrelated = code("if __name__ == '__main__':\n    print('hi')\n")
+    (klass / "sam" / "linear.ipynb").write_text(notebook(code(misspelled), unrelated))
     doc = grade(course_copy, klass, tmp_path / "out")
     assert doc["students"]["nora"]["score"] == 20.0
     assert doc["students"]["omar"]["score"] == 20.0, doc["students"]["omar"]["feedback"]
+    sam = doc["students"]["sam"]["items"]["dW"]["feedback"]
+    assert "does not define a function named linear_backward" in sam and "__main__" not in sam
     quinn, ravi = doc["students"]["quinn"], doc["students"]["ravi"]
     assert quinn["score"] == ravi["score"] == 0.0
     assert (
