@@ -685,11 +685,14 @@ def test_unseeded_randomness_is_a_function_of_the_entropy_given(sandbox: Sandbox
 
 
 ADDRESSES = """
+import weakref
+
 class Cache:
     pass
 
 def complain():
-    raise ValueError(f"cannot use {Cache()} with {complain}")
+    cache = Cache()
+    raise ValueError(f"cannot use {cache} with {complain} ({weakref.ref(cache)})")
 """
 
 
@@ -707,7 +710,10 @@ def test_addresses_in_a_students_error_message_are_the_same_in_every_run(
     sandbox: Sandbox,
 ) -> None:
     first = _complaint(sandbox)
-    assert "cannot use <where.Cache object at 0x…> with <function complain at 0x…>" in first
+    assert (
+        "cannot use <where.Cache object at 0x…> with <function complain at 0x…> (<weakref at "
+        "0x…; to 'Cache' at 0x…>)"
+    ) in first
     with Sandbox(slot=44) as other:  # another runner, its own address layout
         assert _complaint(other) == first
 

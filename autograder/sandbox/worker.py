@@ -45,10 +45,10 @@ REPORT_TIMEOUT = 10.0
 DRAIN_READS = 64  # 4 MiB of output read per wake-up, at most
 OUTPUT_CLOSE_MB = 64  # output read (most of it dropped) before the pipe is closed
 _TRUNCATED = "\n[output truncated]"
-# Where Python's default repr puts an object's address (``<Cache object at 0x7f3a...>``): it
-# changes from run to run, and in an error message it would change the feedback a regrade
-# writes. Printed output is left as it was printed.
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{4,16}>")
+# Where Python's reprs put an object's address (``<Cache object at 0x7f3a...>``, ``<weakref
+# at 0x7f...; to 'K' at 0x7f...>``): it changes from run to run, and in an error message it
+# would change the feedback a regrade writes. Printed output is left as it was printed.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{4,16}\b")
 # A deadline is moved back by the time the worker spent waiting for a CPU, but never past
 # this many times its limit from the start (a backstop for a machine overloaded by others).
 MAX_STRETCH = 4.0
@@ -511,7 +511,7 @@ class Worker:
         cls = _ERRORS.get(str(reply.get("kind")), StudentException)
         line = reply.get("line")
         exc_type = reply.get("type")
-        message = _ADDRESS.sub(" at 0x…>", str(reply.get("msg", "")))[:300]
+        message = _ADDRESS.sub(" at 0x…", str(reply.get("msg", "")))[:300]
         if exc_type == "BrokenPipeError" and self._output_closed:  # we closed the output pipe
             message = (
                 f"your code printed more than {OUTPUT_CLOSE_MB} MiB, and printing fails after "
