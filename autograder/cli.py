@@ -34,15 +34,26 @@ Auto-graded exercises for teaching backpropagation.
   student:     autograder check                    (inside assignments/<name>/)
   instructor:  autograder release <name>           (solutions/<name> -> assignments/<name>)
                autograder grade <name> SUBMISSIONS --out DIR
+               autograder export nbgrader|gradescope <name> ...
   CI:          autograder verify
 
 Run 'autograder <command> --help' for details and examples.
 """
 
+EXIT_STATUS = """\
+exit status: 0 success; 1 the command found problems (failing checks, failed verification,
+the grader failed on a submission); 2 bad command line, course.yml, rubric or tests; 3 no
+sandbox; 4 cannot write the output (disk full, permissions); 130 interrupted (Ctrl-C), 143
+terminated (SIGTERM), 129 hung up (SIGHUP), 141 the reader of the output went away (`| head`).
+"""
+
 
 MAX_LISTED_FAILURES = 10
 # Every command stops the same way on these (``main``).
-STOPPED = "130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP)"
+STOPPED = (
+    "130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP), 141 the reader\n"
+    "of the output went away (`| head`)"
+)
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -61,7 +72,7 @@ def _add_course(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="autograder", description=DESCRIPTION, formatter_class=_Formatter
+        prog="autograder", description=DESCRIPTION, epilog=EXIT_STATUS, formatter_class=_Formatter
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -140,10 +151,11 @@ examples:
   autograder grade linear examples/submissions/linear --out out/linear
   autograder grade linear class.zip --out out/linear --jobs 2
 exit status: 0 every submission has a grade; 1 the grader failed on some submission;
-2 bad course.yml/rubric/tests; 3 no sandbox; 4 cannot write DIR (disk full, permissions);
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP; not under nohup), 141
-the reader of the output went away (`| head`; the grades are written). After 4, 129, 130 or
-143, rerun to resume.""",
+2 bad command line (SUBMISSIONS not found, --out a file, --jobs below 1), course.yml, rubric
+or tests; 3 no sandbox; 4 cannot write DIR (disk full, permissions);
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP; not under nohup),
+141 the reader of the output went away (`| head`; the grades are written). After 4, 129, 130
+or 143, rerun to resume.""",
     )
     grade.add_argument("assignment", metavar="ASSIGNMENT")
     grade.add_argument(
@@ -242,7 +254,7 @@ itself as a Gradescope autograder.
     export.add_argument(
         "--db",
         type=_path,
-        default=Path("gradebook.db"),
+        default=None,
         metavar="FILE",
         help="nbgrader: gradebook database (default: ./gradebook.db)",
     )
@@ -264,6 +276,8 @@ itself as a Gradescope autograder.
         help="grading processes in parallel (default: the number of cores)",
     )
     _add_course(verify)
+    for command in sub.choices.values():  # an unknown option is said with its own usage
+        command.set_defaults(command_parser=command)
     return parser
 
 
@@ -371,6 +385,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    # An option of the other format would be silently ignored: say so before anything runs.
+    misplaced = ["--grades", "--db"] if args.format == "gradescope" else ["--out"]
+    given = [option for option in misplaced if getattr(args, option[2:]) is not None]
+    if given:
+        other = "nbgrader" if args.format == "gradescope" else "gradescope"
+        raise_usage(
+            f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for 'export {other}', "
+            f"not 'export {args.format}'"
+        )
     course = _course(args.course)
     assignment = course.assignment(args.assignment)
     if args.format == "gradescope":
@@ -392,9 +415,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.grades is None:
         raise_usage("export nbgrader needs --grades DIR/grades.json")
-    count = export_to_gradebook(args.grades, assignment.rubric(), args.db)
+    db = args.db or Path("gradebook.db")
+    count = export_to_gradebook(args.grades, assignment.rubric(), db)
     print(
-        f"exported {count} submissions of {args.assignment} to nbgrader gradebook {args.db} "
+        f"exported {count} submissions of {args.assignment} to nbgrader gradebook {db} "
         "(students without one are on the roster, not given 0)"
     )
     return 0
@@ -442,7 +466,11 @@ def _sturdy_streams() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     _sturdy_streams()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said with the command's own usage line, not the overview's
+        getattr(args, "command_parser", parser).error(
+            f"unrecognized arguments: {' '.join(unknown)}"
+        )
     if not args.command:
         parser.print_help()
         return 2

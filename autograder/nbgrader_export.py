@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from autograder.errors import OutputError, UsageError
+from autograder.errors import OutputError, UsageError, describe
 from autograder.rubric import Rubric
 
 
@@ -46,6 +46,14 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
     _check_gradebook(db)
     students = document["students"]
     _check_scores(grades_json, rubric, students)  # all of them, before the gradebook is touched
+    try:
+        # Grades are private: a gradebook made here is the instructor's alone, like --out's
+        # files (an existing one, nbgrader's own, keeps its mode). sqlite takes the empty file.
+        os.close(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise OutputError(f"cannot create the nbgrader gradebook {db} ({describe(exc)})") from None
     try:
         with _quiet_nbgrader_log():
             _write(Gradebook, db, rubric, students)

@@ -36,6 +36,23 @@ def test_export_creates_then_updates_nbgrader_entries(toy_rubric: Rubric, tmp_pa
         assert {s.id for s in gradebook.students} == {"alice", "bob"}
 
 
+def test_a_new_gradebook_is_private_an_existing_one_keeps_its_mode(
+    toy_rubric: Rubric, tmp_path: Path
+) -> None:
+    grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2, "b": 3, "c": 0}})
+    old = os.umask(0o022)  # what most accounts have: new files readable by everyone
+    try:
+        export_to_gradebook(grades, toy_rubric, tmp_path / "new.db")
+        assert (tmp_path / "new.db").stat().st_mode & 0o777 == 0o600
+        shared = tmp_path / "shared.db"
+        export_to_gradebook(grades, toy_rubric, shared)
+        shared.chmod(0o640)  # the course's own gradebook, shared with TAs
+        export_to_gradebook(grades, toy_rubric, shared)
+        assert shared.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
 def test_export_refuses_grades_of_another_assignment(toy_rubric: Rubric, tmp_path: Path) -> None:
     grades = write_grades(tmp_path / "g.json", {}, assignment="mlp")
     with pytest.raises(UsageError, match="grades for 'mlp'"):

@@ -108,6 +108,18 @@ def test_export_nbgrader_without_grades_says_what_it_needs(course_copy: Path) ->
     assert "Traceback" not in result.stderr
 
 
+def test_an_option_of_the_other_export_is_refused_not_ignored(course_copy: Path) -> None:
+    result = run_cli("export", "gradescope", "linear", "--db", "x.db", cwd=course_copy)
+    assert result.returncode == 2
+    assert "--db is for 'export nbgrader', not 'export gradescope'" in result.stderr
+    result = run_cli(
+        "export", "nbgrader", "linear", "--grades", "g.json", "--out", "x.zip", cwd=course_copy
+    )
+    assert result.returncode == 2
+    assert "--out is for 'export gradescope', not 'export nbgrader'" in result.stderr
+    assert not list(course_copy.glob("*.zip")) and not (course_copy / "gradebook.db").exists()
+
+
 def _class_grades(path: Path, course: Path, students: int) -> Path:
     rubric = load_rubric(course / "solutions" / "linear" / "rubric.yml")
     items = {

@@ -15,14 +15,27 @@ def test_every_command_explains_itself_with_an_example(command: str, tmp_path: P
     assert result.returncode == 0
     assert "example" in result.stdout
     assert f"autograder {command}" in result.stdout
-    for status in ("130 interrupted", "143 terminated", "129 hung up"):  # main's, for all
+    for status in ("130 interrupted", "143 terminated", "129 hung up", "141 the reader"):
         assert status in result.stdout
 
 
 def test_no_command_prints_overview_and_exits_2(tmp_path: Path) -> None:
     result = run_cli(cwd=tmp_path)
     assert result.returncode == 2
-    assert "autograder check" in result.stdout and "autograder grade" in result.stdout
+    for command in ("check", "release", "grade", "verify", "export"):
+        assert f"autograder {command}" in result.stdout
+    for status in ("2 bad command line", "4 cannot write", "130 interrupted", "141 the reader"):
+        assert status in result.stdout
+
+
+def test_an_unknown_option_is_said_with_the_commands_own_usage(tmp_path: Path) -> None:
+    result = run_cli("grade", "linear", tmp_path, "--out", tmp_path / "o", "--bogus", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: autograder grade ")
+    assert "autograder grade: error: unrecognized arguments: --bogus" in result.stderr
+    result = run_cli("--bogus", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "usage: autograder [-h] COMMAND" in result.stderr
 
 
 def test_missing_course_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
