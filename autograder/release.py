@@ -75,6 +75,10 @@ def find_regions(source: str, path: Path) -> list[Region]:
     return regions
 
 
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
 def _task(lines: list[str], begin: int) -> str:
     """The function a region belongs to: the nearest enclosing ``def`` above it."""
     indent = len(lines[begin - 1]) - len(lines[begin - 1].lstrip())
@@ -107,8 +111,7 @@ def stub_source(source: str, path: Path) -> str:
     cursor = 1
     for region in regions:
         out.extend(lines[cursor - 1 : region.begin - 1])
-        marker_line = lines[region.begin - 1]
-        indent = marker_line[: len(marker_line) - len(marker_line.lstrip())]
+        indent = _indent(lines[region.begin - 1])
         out.append(f"{indent}# YOUR CODE HERE")
         out.append(f'{indent}raise NotImplementedError("{region.task}: not implemented yet")')
         stub_lines.append((len(out), region))
@@ -130,6 +133,14 @@ def stub_source(source: str, path: Path) -> str:
             "the stub): is the marker indented like the code it replaces, and does the region "
             "hold whole statements, not part of an expression?",
         ) from None
+    for region in regions:  # harmless to the stub, but a sign the region is not what was meant
+        if _indent(lines[region.end - 1]) != _indent(lines[region.begin - 1]):
+            raise ConfigError(
+                path,
+                region.end,
+                f"'{END}' is indented differently from its '{BEGIN}' on line {region.begin}: "
+                "indent both markers like the statements they enclose",
+            )
     return stub
 
 

@@ -92,6 +92,23 @@ def test_a_reference_without_regions_is_refused_not_released_whole() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "def f(x):\n    ### BEGIN SOLUTION\n    return x\n  ### END SOLUTION\n",
+        "def f(x):\n    ### BEGIN SOLUTION\n    if x:\n        return x\n        ### END SOLUTION\n",
+    ],
+)
+def test_an_end_marker_indented_otherwise_is_refused(text: str) -> None:
+    with pytest.raises(
+        ConfigError,
+        match="indented differently from its '### BEGIN SOLUTION' on "
+        "line 2: indent both markers like",
+    ) as info:
+        stub_source(text, Path("m.py"))
+    assert info.value.line == text.count("\n")
+
+
+@pytest.mark.parametrize(
     ("text", "line"),
     [
         # Python ignores a comment's indentation; the stub's raise takes the marker's.
