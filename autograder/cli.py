@@ -18,15 +18,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograder.course import (
-    LIMIT_HELP,
-    LIMIT_MAX,
-    Course,
-    GradingLimits,
-    find_course,
-    load_course,
-)
+from autograder.course import Course, find_course, load_course
 from autograder.errors import AutograderError, OutputError, describe
+from autograder.limits import LIMIT_HELP, LIMIT_MAX, GradingLimits
 
 DESCRIPTION = """\
 Auto-graded exercises for teaching backpropagation.

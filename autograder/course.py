@@ -28,36 +28,13 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from autograder.errors import ConfigError, UsageError, describe
+from autograder.limits import GradingLimits, read_limits
 from autograder.rubric import TAKEN_MODULE_NAMES, Rubric, load_rubric
 from autograder.yamlio import LocatedDict, Reader, load_yaml
-
-
-@dataclass(frozen=True)
-class GradingLimits:
-    """Per-submission limits; the sandbox enforces them, the grader budgets with them."""
-
-    call_timeout: float = 10.0
-    import_timeout: float = 10.0
-    cpu_seconds: int = 60
-    memory_mb: int = 512
-    output_kb: int = 64
-    budget_seconds: float = 60.0
-
-
-LIMIT_HELP = {
-    "call_timeout": "seconds per call into student code (its own time, sleeps included)",
-    "import_timeout": "seconds to run the submitted file (the same)",
-    "cpu_seconds": "CPU seconds for each worker of a submission (a crash starts a new one)",
-    "memory_mb": "memory allowance in MiB",
-    "output_kb": "printed output kept per submission, KiB",
-    "budget_seconds": "total seconds for one submission's tests (the same)",
-}
 
 
 @dataclass(frozen=True)
@@ -112,6 +89,13 @@ class Assignment:
                 rubric.path,
                 None,
                 f"rubric is for '{rubric.assignment}' but lives in solutions/{self.name}",
+            )
+        if rubric.limits is not None:  # grading would ignore them: say where they go
+            raise ConfigError(
+                rubric.path,
+                rubric.limits_line,
+                f"limits are set in course.yml (limits:, or assignments: {self.name}: limits:); "
+                "release writes them into the student's rubric.yml",
             )
         return rubric
 
@@ -308,7 +292,7 @@ def load_course(path: Path) -> Course:
         file=secret_node.get("file", str, default=SecretSource.file, check=_check_secret_file),
     )
     secret_node.done()
-    defaults = _read_limits(root.child("limits", "limits", default=None), GradingLimits())
+    defaults = read_limits(root.child("limits", "limits", default=None), GradingLimits())
     raw: LocatedDict = root.get("assignments", dict)  # type: ignore[assignment]
     if not raw:
         raise root.error("assignments", "'assignments' must name at least one assignment")
@@ -323,7 +307,7 @@ def load_course(path: Path) -> Course:
             name=key,
             title=node.get("title", str, default=key),
             due=_parse_due(node, due),
-            limits=_read_limits(node.child("limits", "limits", default=None), defaults),
+            limits=read_limits(node.child("limits", "limits", default=None), defaults),
             root=path.parent,
             course_path=path,
             line=raw.line_of(key),
@@ -331,26 +315,6 @@ def load_course(path: Path) -> Course:
         node.done()
     root.done()
     return Course(name=name, path=path, secret_source=secret, assignments=assignments)
-
-
-# Beyond these a limit is no limit (and the kernel or a timer would reject it mid-run).
-LIMIT_MAX = {
-    "call_timeout": 86400,
-    "import_timeout": 86400,
-    "cpu_seconds": 86400,
-    "memory_mb": 1 << 20,
-    "output_kb": 1 << 20,
-    "budget_seconds": 86400,
-}
-
-
-def _check_limit(name: str) -> Callable[[float], str | None]:
-    def check(value: float) -> str | None:
-        if not (0 < value <= LIMIT_MAX[name]):  # False for NaN too
-            return f"must be positive and at most {LIMIT_MAX[name]}"
-        return None
-
-    return check
 
 
 def _check_env_name(value: str) -> str | None:
@@ -363,17 +327,6 @@ def _check_secret_file(value: str) -> str | None:
     if not value.strip() or value.endswith(("/", "\\")) or "\0" in value:
         return "must be the path of a file (relative to course.yml, or absolute)"
     return None
-
-
-def _read_limits(node: Reader, base: GradingLimits) -> GradingLimits:
-    changes: dict[str, Any] = {}
-    names = [field.name for field in fields(GradingLimits)]
-    for name in names:
-        if node.has(name):
-            kind = float if isinstance(getattr(base, name), float) else int
-            changes[name] = node.get(name, kind, check=_check_limit(name))
-    node.done(allowed_extra=names)
-    return replace(base, **changes)
 
 
 def _parse_due(node: Reader, value: object) -> dt.datetime | None:

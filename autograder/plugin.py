@@ -41,7 +41,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.course import GradingLimits
 from autograder.errors import (
     AutograderError,
     BudgetExhausted,
@@ -53,6 +52,7 @@ from autograder.errors import (
     WrongAnswer,
     failed_cells_note,
 )
+from autograder.limits import GradingLimits
 from autograder.rubric import Rubric, TestBinding, load_rubric
 from autograder.sandbox.model import Ref, Step, StepResult
 from autograder.scoring import ERROR, FAILED, INTERNAL, PASSED, TestOutcome
@@ -604,7 +604,7 @@ def _local_state(request: pytest.FixtureRequest) -> GradingState:
         source=source,
         filename=module_path.name,
         module=rubric.module_stem,
-        limits=GradingLimits(),
+        limits=rubric.limits or GradingLimits(),  # a release's are the course's
         sandbox=sandbox,
         entropy=seed_for(PUBLIC_SECRET, "local", "entropy"),
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from autograder.course import Assignment
 from autograder.errors import ConfigError, OutputError, UsageError, describe
+from autograder.limits import GradingLimits, limits_yaml
 from autograder.notebook import render_notebook
 
 BEGIN = "### BEGIN SOLUTION"
@@ -150,7 +151,10 @@ def render(assignment: Assignment) -> dict[str, bytes]:
     solution = assignment.solution_dir
     reference = solution / rubric.module
     stub = stub_source(assignment.reference_source(rubric), reference)
-    files: dict[str, bytes] = {rubric.module: stub.encode(), "rubric.yml": rubric.path.read_bytes()}
+    files: dict[str, bytes] = {
+        rubric.module: stub.encode(),
+        "rubric.yml": _released_rubric(rubric.path.read_bytes(), assignment.limits),
+    }
     readme = solution / "README.md"
     readme_text = _read_readme(readme) if readme.exists() else f"# {rubric.title}\n"
     files["README.md"] = readme_text.encode()
@@ -171,6 +175,18 @@ def _read_readme(path: Path) -> str:
         raise ConfigError(path, None, f"the README is not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read the README: {describe(exc)}") from None
+
+
+def _released_rubric(source: bytes, limits: GradingLimits) -> bytes:
+    """The instructor's rubric.yml as it is, then the limits ``check`` runs the student under."""
+    text = source.decode("utf-8")
+    if text and not text.endswith("\n"):
+        text += "\n"
+    text += (
+        "\n# Written by 'autograder release' from course.yml: the limits your code is graded\n"
+        "# with (seconds, MiB, KiB); 'autograder check' runs it under them too.\n"
+    )
+    return (text + limits_yaml(limits)).encode()
 
 
 def release(assignment: Assignment) -> tuple[list[str], list[str]]:

@@ -13,6 +13,10 @@
         visibility: visible      # visible | hidden | after_due_date | after_published
         description: dL/dW = X^T dL/dY, checked against the reference and numerically
 
+The released copy also carries the assignment's limits from course.yml (``limits:``, written
+by ``autograder release``), which ``autograder check`` runs the student's code under; in
+``solutions/<a>/`` limits belong in course.yml, not here.
+
 Tests bind to items with ``@pytest.mark.rubric("dW")``; ``validate_binding`` checks that every
 test names exactly one existing item and every item has at least one test.
 """
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.errors import ConfigError
+from autograder.limits import GradingLimits, read_limits
 from autograder.yamlio import LocatedList, Reader, load_yaml
 
 SCORING = ("proportional", "all_or_nothing")
@@ -51,6 +56,8 @@ class Rubric:
     title: str
     items: tuple[RubricItem, ...]
     path: Path
+    limits: GradingLimits | None = None  # a release's: those of course.yml, for check
+    limits_line: int | None = None
 
     @property
     def max_score(self) -> float:
@@ -102,8 +109,11 @@ def load_rubric(path: Path) -> Rubric:
         )
         node.done()
         items.append(item)
+    limits = None
+    if root.has("limits"):
+        limits = read_limits(root.child("limits", "limits"), GradingLimits())
     root.done()
-    return Rubric(assignment, module, title, tuple(items), path)
+    return Rubric(assignment, module, title, tuple(items), path, limits, root.line_of("limits"))
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,9 @@ from typing import IO, Any
 import numpy as np
 import pytest
 
-from autograder.course import GradingLimits
 from autograder.direct import DirectTest, plan, run_direct
 from autograder.errors import RUNNER_LOST_EXIT, AutograderError, StudentError
+from autograder.limits import GradingLimits
 from autograder.plugin import STATE, GradingState, StudentRun, binding_of, seed_for
 from autograder.rubric import load_rubric, validate_binding
 from autograder.sandbox import confine

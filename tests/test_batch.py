@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.course import GradingLimits
 from autograder.errors import (
     BudgetExhausted,
     StudentCrash,
@@ -22,6 +21,7 @@ from autograder.errors import (
     StudentException,
     StudentTimeout,
 )
+from autograder.limits import GradingLimits
 from autograder.plugin import StudentRun
 from autograder.sandbox import Handle, Limits, Sandbox
 from autograder.sandbox.model import Ref, Step, StepResult

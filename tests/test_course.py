@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import GradingLimits, find_course, load_course
+from autograder.course import find_course, load_course
 from autograder.errors import ConfigError, UsageError
+from autograder.limits import GradingLimits
 
 COURSE = """\
 name: Test course

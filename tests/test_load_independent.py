@@ -21,8 +21,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from autograder.course import GradingLimits
 from autograder.errors import StudentCrash, StudentTimeout
+from autograder.limits import GradingLimits
 from autograder.plugin import StudentRun
 from autograder.sandbox import Limits, Sandbox
 from autograder.sandbox.model import Step

@@ -9,7 +9,9 @@ import pytest
 
 from autograder.course import load_course
 from autograder.errors import ConfigError, OutputError, UsageError
+from autograder.limits import GradingLimits
 from autograder.release import diff_release, find_regions, release, render, stub_source
+from autograder.rubric import load_rubric
 
 SOURCE = '''\
 import numpy as np
@@ -95,7 +97,8 @@ def test_a_reference_without_regions_is_refused_not_released_whole() -> None:
     "text",
     [
         "def f(x):\n    ### BEGIN SOLUTION\n    return x\n  ### END SOLUTION\n",
-        "def f(x):\n    ### BEGIN SOLUTION\n    if x:\n        return x\n        ### END SOLUTION\n",
+        "def f(x):\n    ### BEGIN SOLUTION\n    if x:\n        return x\n"
+        "        ### END SOLUTION\n",
     ],
 )
 def test_an_end_marker_indented_otherwise_is_refused(text: str) -> None:
@@ -161,6 +164,27 @@ def test_release_writes_student_folder_reproducibly(course) -> None:  # type: ig
     assert {p.name: p.read_bytes() for p in toy.release_dir.iterdir()} == first
     assert render(toy) == first
     assert diff_release(toy) == []
+
+
+def test_the_released_rubric_carries_the_course_limits_for_check(course) -> None:  # type: ignore[no-untyped-def]
+    course_yml = course.path
+    course_yml.write_text(
+        "name: c\nlimits: {memory_mb: 256}\nassignments:\n  toy: {limits: {call_timeout: 2.5}}\n"
+    )
+    toy = load_course(course_yml).assignment("toy")
+    release(toy)
+    released = load_rubric(toy.release_dir / "rubric.yml")
+    assert released.limits == GradingLimits(call_timeout=2.5, memory_mb=256)
+    assert released.items == toy.rubric().items  # the instructor's rubric, as it was
+    assert toy.rubric().limits is None
+
+
+def test_limits_in_the_instructors_rubric_are_refused_with_their_line(course) -> None:  # type: ignore[no-untyped-def]
+    rubric = course.assignment("toy").rubric_path
+    rubric.write_text(rubric.read_text() + "limits:\n  call_timeout: 1\n")
+    with pytest.raises(ConfigError, match="limits are set in course.yml") as info:
+        course.assignment("toy").rubric()
+    assert info.value.line == 6
 
 
 def test_diff_release_names_edited_extra_and_missing_files(course) -> None:  # type: ignore[no-untyped-def]

@@ -79,6 +79,19 @@ def test_check_explains_a_transposed_gradient(tmp_path: Path) -> None:
     assert "transpose" in result.stdout
 
 
+def test_check_runs_the_code_under_the_courses_limits(tmp_path: Path) -> None:
+    """course.yml gives linear 3 s a call; check must not let a student believe 3.5 s is fine
+    (with the default 10 s, it passed every check here and then lost most points in grading)."""
+    folder = student_folder(tmp_path, solution=True)
+    source = (folder / "linear.py").read_text()
+    begin = source.index("### BEGIN SOLUTION", source.index("def linear_backward"))
+    slow = source[:begin] + "import time; time.sleep(3.5)\n    " + source[begin:]
+    (folder / "linear.py").write_text(slow)
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 1
+    assert "linear_backward did not return within 3 s" in result.stdout
+
+
 def test_check_outside_an_assignment_folder_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("check", cwd=tmp_path)
     assert result.returncode == 2

@@ -1,0 +1,74 @@
+"""Per-submission limits: what course.yml sets, the sandbox enforces and the grader budgets.
+
+course.yml sets them for the course and per assignment; ``autograder release`` writes an
+assignment's into the student's ``rubric.yml`` (``limits:``), so that ``autograder check``
+runs a student's code under the limits it will be graded with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from autograder.yamlio import Reader
+
+
+@dataclass(frozen=True)
+class GradingLimits:
+    """Per-submission limits; the sandbox enforces them, the grader budgets with them."""
+
+    call_timeout: float = 10.0
+    import_timeout: float = 10.0
+    cpu_seconds: int = 60
+    memory_mb: int = 512
+    output_kb: int = 64
+    budget_seconds: float = 60.0
+
+
+LIMIT_HELP = {
+    "call_timeout": "seconds per call into student code (its own time, sleeps included)",
+    "import_timeout": "seconds to run the submitted file (the same)",
+    "cpu_seconds": "CPU seconds for each worker of a submission (a crash starts a new one)",
+    "memory_mb": "memory allowance in MiB",
+    "output_kb": "printed output kept per submission, KiB",
+    "budget_seconds": "total seconds for one submission's tests (the same)",
+}
+
+
+# Beyond these a limit is no limit (and the kernel or a timer would reject it mid-run).
+LIMIT_MAX = {
+    "call_timeout": 86400,
+    "import_timeout": 86400,
+    "cpu_seconds": 86400,
+    "memory_mb": 1 << 20,
+    "output_kb": 1 << 20,
+    "budget_seconds": 86400,
+}
+
+
+def _check_limit(name: str) -> Callable[[float], str | None]:
+    def check(value: float) -> str | None:
+        if not (0 < value <= LIMIT_MAX[name]):  # False for NaN too
+            return f"must be positive and at most {LIMIT_MAX[name]}"
+        return None
+
+    return check
+
+
+def read_limits(node: Reader, base: GradingLimits) -> GradingLimits:
+    changes: dict[str, Any] = {}
+    names = [field.name for field in fields(GradingLimits)]
+    for name in names:
+        if node.has(name):
+            kind = float if isinstance(getattr(base, name), float) else int
+            changes[name] = node.get(name, kind, check=_check_limit(name))
+    node.done(allowed_extra=names)
+    return replace(base, **changes)
+
+
+def limits_yaml(limits: GradingLimits) -> str:
+    """``limits`` as the ``limits:`` block of a YAML file, one value per line."""
+    lines = ["limits:"]
+    lines += [f"  {field.name}: {getattr(limits, field.name):g}" for field in fields(limits)]
+    return "\n".join(lines) + "\n"
