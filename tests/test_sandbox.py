@@ -124,6 +124,79 @@ def test_echo_args_shows_mutation_without_touching_the_graders_copy(linear: Work
     np.testing.assert_array_equal(y_after, [3.0, 3.0, 3.0])
 
 
+SELF_CACHE = """
+def linear_forward(x, W, b):
+    cache = {"x": x.copy(), "W": W.copy()}
+    cache["self"] = cache
+    return x @ W + b, cache
+
+def linear_backward(dy, cache):
+    return dy @ cache["W"].T, cache["x"].T @ dy, dy.sum(axis=0)
+"""
+
+
+def test_a_cache_that_holds_itself_is_returned_kept_and_echoed(sandbox: Sandbox) -> None:
+    """A legal Python cache; before, every call that returned or echoed it failed with "data
+    nested more than 64 levels deep", and correct code lost a third of its points."""
+    worker = spawn(sandbox, SELF_CACHE)
+    x, W, b, dy = np.ones((2, 3)), np.ones((3, 4)), np.zeros(4), np.ones((2, 4))
+    try:
+        y, cache = worker.call("linear_forward", x, W, b)  # as data, but for the loop
+        assert isinstance(cache["self"], Handle) and cache["self"].type_name == "dict"
+        np.testing.assert_array_equal(worker.call("linear_backward", dy, cache)[1], x.T @ dy)
+        y, kept = worker.call("linear_forward", x, W, b, keep=(1,))
+        (dx, dW, db), (dy_after, cache_after) = worker.call(
+            "linear_backward", dy, kept, echo_args=True
+        )
+        np.testing.assert_array_equal(dW, x.T @ dy)
+        np.testing.assert_array_equal(dy_after, dy)
+        assert isinstance(cache_after["self"], Handle)
+    finally:
+        worker.close()
+
+
+HISTORY_CACHE = """
+import numpy as np
+history = None
+
+def linear_forward(x, W, b):
+    global history
+    history = {"x": x.copy(), "W": W.copy(), "big": np.zeros(300_000), "before": history}
+    return x @ W + b, history
+
+def linear_backward(dy, cache):
+    return dy @ cache["W"].T, cache["x"].T @ dy, dy.sum(axis=0)
+"""
+
+
+def test_an_argument_that_cannot_come_back_as_data_is_echoed_as_a_handle(
+    sandbox: Sandbox,
+) -> None:
+    """A cache chained to every earlier one (nested deeper than the codec goes) or too large
+    for a frame: the echo must not cost the call its result."""
+    limits = dataclasses.replace(FAST, max_frame_mb=1, memory_mb=512)  # 2.3 MiB do not fit
+    worker = spawn(sandbox, HISTORY_CACHE, limits)
+    x, W, b, dy = np.ones((2, 3)), np.ones((3, 4)), np.zeros(4), np.ones((2, 4))
+    try:
+        y, cache = worker.call("linear_forward", x, W, b, keep=(1,))
+        (dx, dW, db), (dy_after, cache_after) = worker.call(
+            "linear_backward", dy, cache, echo_args=True
+        )
+        np.testing.assert_array_equal(dW, x.T @ dy)
+        np.testing.assert_array_equal(dy_after, dy)
+        assert cache_after == cache  # the kept object itself, as a handle
+        for _ in range(70):
+            y, cache = worker.call("linear_forward", x, W, b, keep=(1,))
+        np.testing.assert_array_equal(worker.call("linear_backward", dy, cache)[0], dy @ W.T)
+        (dx, dW, db), (dy_after, cache_after) = worker.call(
+            "linear_backward", dy, cache, echo_args=True
+        )
+        np.testing.assert_array_equal(dx, dy @ W.T)
+        assert isinstance(cache_after, Handle)
+    finally:
+        worker.close()
+
+
 def test_syntax_error_is_a_load_error_with_its_line(sandbox: Sandbox) -> None:
     worker = spawn(sandbox, "x = 1\ndef f(:\n    pass\n")
     error = worker.load_error

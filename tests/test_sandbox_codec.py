@@ -77,6 +77,26 @@ def test_subclass_becomes_plain_array_and_other_values_become_handles() -> None:
     assert back[1:] == (Handle(1, "ndarray"), Handle(2, "dict"), Handle(3, "set"))
 
 
+def test_a_container_that_holds_itself_crosses_with_a_handle_where_it_recurs() -> None:
+    others: list[object] = []
+
+    def keep(value: object) -> Handle:
+        others.append(value)
+        return Handle(len(others), type(value).__name__)
+
+    cache: dict[str, Any] = {"x": np.ones(2)}
+    cache["self"] = cache
+    chain: list[Any] = [1.0]
+    chain.append([chain])
+    shared = [2.0]
+    tree, blobs = encode((cache, chain, (shared, shared)), keep)
+    back = decode(tree, [memoryview(b) for b in blobs], lambda i, t: Handle(i, t))
+    assert back[0]["self"] == Handle(1, "dict") and others[0] is cache
+    np.testing.assert_array_equal(back[0]["x"], [1.0, 1.0])
+    assert back[1] == [1.0, [Handle(2, "list")]] and others[1] is chain
+    assert back[2] == ([2.0], [2.0])  # the same list twice, not inside itself: data both times
+
+
 def test_too_deep_data_is_refused_both_ways() -> None:
     deep: list[object] = []
     for _ in range(100):

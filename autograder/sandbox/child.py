@@ -467,13 +467,10 @@ class _Session:
                 result = tuple(items) if type(result) is tuple else items
             reply: dict[str, Any] = {"r": "ok"}
             if echo:
-                # One encode for both, so the blob indices of the echoed arguments do not
-                # restart at 0 and collide with the result's.
-                both, out = codec.encode((result, tuple(args)), self.to_handle)
-                reply["v"], reply["e"] = both["T"]
+                frame, out = self.echoed(reply, result, args, tags)
             else:
                 reply["v"], out = codec.encode(result, self.to_handle)
-            frame = self.frame(reply, out, **tags)  # may fail too: ints too long for JSON
+                frame = self.frame(reply, out, **tags)  # may fail too: ints too long for JSON
         except BaseException as exc:
             return self.frame(self.error("bad_return", exc), **tags), None
         if len(frame) > self.max_frame:
@@ -483,6 +480,37 @@ class _Session:
             )
             return self.frame(self.error("bad_return", None, message), **tags), None
         return frame, (reply["v"], out)
+
+    def echoed(
+        self, reply: dict[str, Any], result: Any, args: Any, tags: dict[str, Any]
+    ) -> tuple[bytes, list[bytes]]:
+        """The reply frame of a call that echoes its arguments (one encode for the result and
+        the arguments, so the blob indices of the echoed ones do not collide with its own).
+
+        An argument that cannot come back as data (a student's cache nested deeper than the
+        codec goes, or too large for a frame) comes back as a handle, as objects that are not
+        data do: the echo must not cost the call its result.
+        """
+        try:
+            both, out = codec.encode((result, tuple(args)), self.to_handle)
+            reply["v"], reply["e"] = both["T"]
+            frame = self.frame(reply, out, **tags)
+            if len(frame) <= self.max_frame:
+                return frame, out
+        except ValueError:
+            pass
+        echo = tuple(arg if self.fits(arg) else self.to_handle(arg) for arg in args)
+        both, out = codec.encode((result, echo), self.to_handle)
+        reply["v"], reply["e"] = both["T"]
+        return self.frame(reply, out, **tags), out
+
+    def fits(self, value: Any) -> bool:
+        """Whether ``value`` can cross as data, in at most a quarter of a frame."""
+        try:
+            _, blobs = codec.encode(value, self.to_handle)
+        except ValueError:
+            return False
+        return sum(len(blob) for blob in blobs) <= self.max_frame // 4
 
     def batch(self, request: dict[str, Any], blobs: list[memoryview]) -> None:
         """Run the steps in order, replying to each as soon as it is done.

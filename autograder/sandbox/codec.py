@@ -96,9 +96,11 @@ def encode(value: Any, on_other: Callable[[Any], Handle]) -> tuple[Any, list[byt
 
     ``on_other`` is called for anything that is not plain data: the worker stores the value
     and returns a Handle for it, the grader raises (it only ever sends plain data).
-    Raises ValueError for trees nested deeper than MAX_DEPTH.
+    A container inside itself is passed to ``on_other`` where it recurs. Raises ValueError
+    for trees nested deeper than MAX_DEPTH.
     """
     blobs: list[bytes] = []
+    inside: set[int] = set()  # the containers being walked, from the top down to here
 
     def walk(item: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -117,12 +119,21 @@ def encode(value: Any, on_other: Callable[[Any], Handle]) -> tuple[Any, list[byt
         if array is not None:
             blobs.append(_npy_bytes(array))
             return {"A": len(blobs) - 1}
-        if kind is list:
-            return {"L": [walk(x, depth + 1) for x in item]}
-        if kind is tuple:
-            return {"T": [walk(x, depth + 1) for x in item]}
-        if kind is dict and all(type(k) is str for k in item):
-            return {"D": {k: walk(v, depth + 1) for k, v in item.items()}}
+        if kind is list or kind is tuple or (kind is dict and all(type(k) is str for k in item)):
+            if id(item) in inside:
+                # It holds itself (a cache with a link back to itself): as data it would be
+                # endless, so the inner occurrence is what other objects are, a handle.
+                handle = on_other(item)
+                return {"H": [handle.id, handle.type_name]}
+            inside.add(id(item))
+            try:
+                if kind is list:
+                    return {"L": [walk(x, depth + 1) for x in item]}
+                if kind is tuple:
+                    return {"T": [walk(x, depth + 1) for x in item]}
+                return {"D": {k: walk(v, depth + 1) for k, v in item.items()}}
+            finally:
+                inside.discard(id(item))
         handle = on_other(item)
         return {"H": [handle.id, handle.type_name]}
 
