@@ -463,13 +463,24 @@ def notebook_source(text: str, name: str = "notebook") -> str:
     except ValueError:
         raise ValueError(f"{invalid}: it is not JSON.") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    code_key = "source"
+    if (
+        cells is None
+        and isinstance(notebook, dict)
+        and isinstance(notebook.get("worksheets"), list)
+    ):
+        # nbformat 3 (IPython before 2015): the cells of every worksheet, code under "input",
+        # as Jupyter and nbgrader read it after upgrading it to nbformat 4.
+        sheets = [sheet.get("cells") for sheet in notebook["worksheets"] if isinstance(sheet, dict)]
+        if all(isinstance(sheet, list) for sheet in sheets):
+            cells, code_key = [cell for sheet in sheets for cell in sheet], "input"
     if not isinstance(cells, list):
         raise ValueError(f"{invalid}: it has no list of cells.")
     parts = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        source = cell.get("source", "")
+        source = cell.get(code_key, "")
         if isinstance(source, list) and all(isinstance(line, str) for line in source):
             body = "".join(source)
         elif isinstance(source, str):

@@ -241,6 +241,34 @@ def test_notebook_code_cells_become_a_script_without_magics() -> None:
     compile(script, "nb", "exec")
 
 
+def test_an_old_format_notebook_is_read_as_jupyter_upgrades_it() -> None:
+    """nbformat 3 (IPython 1-2): cells in worksheets, code under "input"."""
+    v3 = {
+        "metadata": {"name": ""},
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "worksheets": [
+            {
+                "cells": [
+                    {"cell_type": "heading", "level": 1, "source": ["Title"]},
+                    {"cell_type": "code", "input": ["import numpy as np"], "language": "python"},
+                ]
+            },
+            {"cells": [{"cell_type": "code", "input": "def f(x):\n    return x\n"}]},
+        ],
+    }
+    v4 = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["# Title"]},
+            {"cell_type": "code", "source": ["import numpy as np"]},
+            {"cell_type": "code", "source": "def f(x):\n    return x\n"},
+        ],
+        "nbformat": 4,
+    }
+    assert notebook_source(json.dumps(v3)) == notebook_source(json.dumps(v4))
+    assert "# In[3]\ndef f(x):" in notebook_source(json.dumps(v3))
+
+
 def test_unreadable_sources_say_why(tmp_path: Path) -> None:
     bad = tmp_path / "linear.ipynb"
     bad.write_text("{not json")
@@ -263,6 +291,7 @@ def test_unreadable_sources_say_why(tmp_path: Path) -> None:
         ('{"cells": 5}', "no list of cells"),
         ('{"cells": null}', "no list of cells"),
         ("[1, 2]", "no list of cells"),
+        ('{"worksheets": [{"cells": 3}]}', "no list of cells"),
         ('{"cells": [{"cell_type": "code", "source": [1, 2]}]}', "cell 1 is not text"),
         ('{"cells": [{"cell_type": "code", "source": {"a": 1}}]}', "cell 1 is not text"),
     ],
