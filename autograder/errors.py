@@ -66,8 +66,38 @@ def describe(exc: OSError) -> str:
     return f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
 
 
+def beside_note(filename: str, errors: Sequence[StudentError], beside: Sequence[str]) -> str:
+    """If the errors are imports or reads of files the student handed in beside ``filename``
+    (``helpers.py``, ``mylib/``, ``data.txt``), say that only ``filename`` is graded."""
+    present = set(beside)
+    wanted = set()
+    for error in errors:
+        if error.exc_type in ("ModuleNotFoundError", "ImportError"):
+            module = re.match(r"No module named '(\w+)", error.message)
+            if module and f"{module.group(1)}.py" in present:
+                wanted.add(f"{module.group(1)}.py")
+            elif module and module.group(1) in present:
+                wanted.add(f"{module.group(1)}/")
+        elif error.exc_type == "FileNotFoundError":
+            path = re.search(r"No such file or directory: '([^']+)'", error.message)
+            name = path.group(1).rstrip("/").rsplit("/", 1)[-1] if path else ""
+            if name in present:
+                wanted.add(name)
+    if not wanted:
+        return ""
+    names = ", ".join(sorted(wanted))
+    return (
+        f"Only {filename} is graded, on its own: {names} beside it cannot "
+        f"be imported or read while it runs. Put what it needs into {filename} itself."
+    )
+
+
 def failed_cells_note(
-    filename: str, failed: Sequence[StudentError], source: str = "", total: int = 0
+    filename: str,
+    failed: Sequence[StudentError],
+    source: str = "",
+    total: int = 0,
+    beside: Sequence[str] = (),
 ) -> str:
     """What a student is told about the cells of their notebook (whose script is ``source``)
     that raised (the others ran anyway, as nbgrader runs them); ``failed`` may be the first
@@ -91,7 +121,7 @@ def failed_cells_note(
         for error in failed
         if error.exc_type == "ModuleNotFoundError"
         and (match := re.match(r"No module named '(\w+)", error.message))
-    }
+    } - {name.removesuffix(".py") for name in beside}  # handed in beside it: beside_note
     hint = ""
     if wanted & written:
         hint = (

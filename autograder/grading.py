@@ -855,7 +855,12 @@ class _ShardPool:
                 return
             sub = queue.pop()
             shard.task, shard.started = sub, time.monotonic()
-            task = {"student": sub.student, "source": sub.source, "filename": sub.filename}
+            task = {
+                "student": sub.student,
+                "source": sub.source,
+                "filename": sub.filename,
+                "beside": list(sub.beside),
+            }
             assert shard.process.stdin is not None
             shard.process.stdin.write(json.dumps(task) + "\n")
             shard.process.stdin.flush()

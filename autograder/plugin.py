@@ -50,13 +50,14 @@ from autograder.errors import (
     StudentTimeout,
     UsageError,
     WrongAnswer,
+    beside_note,
     failed_cells_note,
 )
 from autograder.limits import GradingLimits
 from autograder.rubric import Rubric, TestBinding, load_rubric
 from autograder.sandbox.model import Ref, Step, StepResult
 from autograder.scoring import ERROR, FAILED, INTERNAL, PASSED, TestOutcome
-from autograder.submissions import choose_local_file, read_source
+from autograder.submissions import choose_local_file, files_beside, read_source
 
 RUBRIC_MARK = "rubric"
 PUBLIC_SECRET = "public"  # students can reproduce public tests; hidden ones use the course secret
@@ -112,8 +113,10 @@ class StudentRun:
         sandbox: Any,
         clock: Callable[[], float] = time.monotonic,
         entropy: int | None = None,
+        beside: Sequence[str] = (),
     ) -> None:
         self.student = student
+        self.beside = tuple(beside)  # the other files in the student's folder
         # Seeds what the submission draws without a seed, per worker (see ``worker``).
         self.entropy = entropy
         self._spawns = 0
@@ -182,8 +185,18 @@ class StudentRun:
         return worker
 
     def cells_note(self) -> str:
-        """What the student is told about the cells of their notebook that raised."""
-        return failed_cells_note(self.filename, self.failed_cells, self.source, self.failed_total)
+        """What the student is told about the cells of their notebook that raised (and about
+        the files beside it that the code looked for)."""
+        note = failed_cells_note(
+            self.filename, self.failed_cells, self.source, self.failed_total, self.beside
+        )
+        return " ".join(filter(None, [note, self.beside_note()]))
+
+    def beside_note(self) -> str:
+        """Said when running the file looked for a module or file that the student handed in
+        beside it: only the file itself is graded."""
+        errors = [self.load_error] if self.load_error is not None else self.failed_cells
+        return beside_note(self.filename, errors, self.beside)
 
     def _charge(self, started: float, waited: float) -> None:
         """Charge the budget for the time since ``started``, less ``waited`` (the worker's
@@ -605,6 +618,7 @@ def _local_state(request: pytest.FixtureRequest) -> GradingState:
         filename=module_path.name,
         module=rubric.module_stem,
         limits=rubric.limits or GradingLimits(),  # a release's are the course's
+        beside=files_beside(module_path),
         sandbox=sandbox,
         entropy=seed_for(PUBLIC_SECRET, "local", "entropy"),
     )

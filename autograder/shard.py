@@ -159,6 +159,7 @@ class ShardPlugin:
             student=task["student"],
             source=task["source"],
             filename=task["filename"],
+            beside=task.get("beside", ()),
             module=self.rubric.module_stem,
             limits=self.limits,
             sandbox=self.sandbox,
@@ -173,6 +174,8 @@ class ShardPlugin:
         except StudentError as exc:
             # Nothing can be checked when the file itself does not run; say why, once.
             status, problem, kind = STATUS_ERROR, exc.describe(), exc.kind
+            if note := run.beside_note():
+                problem = f"{problem}{'' if problem.endswith(('.', '?', '!')) else '.'} {note}"
         if status == STATUS_GRADED:
             problem = run.cells_note()
             self.run_tests()

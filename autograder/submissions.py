@@ -46,6 +46,8 @@ _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 # ``np.sum?``, ``??np.sum``: IPython help, not Python.
 _HELP_LINE = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 
+MAX_BESIDE = 200
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -56,6 +58,9 @@ class Submission:
     filename: str
     problem: str = ""
     missing: bool = False
+    # What else the folder of the graded file holds (a helper module, a data file): only the
+    # file itself is graded, and the feedback says so when the code looks for one of these.
+    beside: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -306,7 +311,17 @@ def _load_submission(
         source = read_source(path)
     except ValueError as exc:
         return Submission(student, None, path.name, str(exc))
-    return Submission(student, source, path.name)
+    return Submission(student, source, path.name, beside=files_beside(path))
+
+
+def files_beside(path: Path) -> tuple[str, ...]:
+    """The names of what lies beside ``path`` in its folder (the first ``MAX_BESIDE``)."""
+    names = sorted(
+        entry.name
+        for entry in path.parent.iterdir()
+        if entry.name != path.name and not _IGNORED.match(entry.name) and entry.name.isprintable()
+    )
+    return tuple(names[:MAX_BESIDE])
 
 
 def _is_one_of(path: Path, sources: Sequence[str]) -> bool:
@@ -472,8 +487,9 @@ def notebook_source(text: str, name: str = "notebook") -> str:
         # nbformat 3 (IPython before 2015): the cells of every worksheet, code under "input",
         # as Jupyter and nbgrader read it after upgrading it to nbformat 4.
         sheets = [sheet.get("cells") for sheet in notebook["worksheets"] if isinstance(sheet, dict)]
-        if all(isinstance(sheet, list) for sheet in sheets):
-            cells, code_key = [cell for sheet in sheets for cell in sheet], "input"
+        lists = [sheet for sheet in sheets if isinstance(sheet, list)]
+        if len(lists) == len(sheets):
+            cells, code_key = [cell for sheet in lists for cell in sheet], "input"
     if not isinstance(cells, list):
         raise ValueError(f"{invalid}: it has no list of cells.")
     parts = []

@@ -263,6 +263,38 @@ def test_gradients_in_a_dict_subclass_grade_like_a_dict(course_copy: Path, tmp_p
     assert record["score"] == record["max_score"], record["feedback"]
 
 
+def test_files_handed_in_beside_the_module_are_named_when_it_looks_for_them(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """Only linear.py is graded: a helper module or data file beside it is not there when it
+    runs, and the feedback says so instead of leaving "No module named ..." to puzzle over."""
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    cases = {
+        "hana": (
+            "from helpers import twice\n",
+            {"helpers.py": "def twice(x):\n    return 2 * x\n"},
+        ),
+        "ivan": ("from mylib.ops import mm\n", {"mylib/__init__.py": "", "mylib/ops.py": ""}),
+        "jun": ("SCALE = float(open('scale.txt').read())\n", {"scale.txt": "1.0\n"}),
+        "kai": ("import helpers\n", {}),  # nothing beside it: no such note
+    }
+    for student, (first_line, files) in cases.items():
+        folder = tmp_path / "class" / student
+        folder.mkdir(parents=True)
+        (folder / "linear.py").write_text(reference + first_line)
+        for name, text in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text)
+    students = grade(course_copy, tmp_path / "class", tmp_path / "out")["students"]
+    note = "Only linear.py is graded, on its own: {} beside it cannot be imported or read"
+    assert note.format("helpers.py") in students["hana"]["feedback"]
+    assert "No module named 'helpers'. Only linear.py" in students["hana"]["feedback"]
+    assert note.format("mylib/") in students["ivan"]["feedback"]
+    assert note.format("scale.txt") in students["jun"]["feedback"]
+    assert "Only linear.py is graded" not in students["kai"]["feedback"]
+    assert {record["score"] for record in students.values()} == {0.0}
+
+
 def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
     assert "\nfrom __future__ import annotations\n" in reference
