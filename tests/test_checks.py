@@ -429,6 +429,12 @@ def test_a_function_answering_a_constant_is_not_credited_with_purity() -> None:
     for _ in range(100_000):
         deep = [deep]
     expect_uses_inputs("f", [deep], [deep])  # too deep to convert or to repr
+    # Objects that stayed in the worker (a str subclass, a lazy array-like) show nothing.
+    from autograder.sandbox import Handle
+
+    with pytest.raises(WrongAnswer, match=r"not arrays or numbers \(an object of type S\)"):
+        expect_uses_inputs("f", [Handle(1, "S"), Handle(2, "S")], [Handle(3, "S"), Handle(4, "S")])
+    expect_uses_inputs("f", [Handle(1, "Cache"), a], [Handle(2, "Cache"), b])  # the array shows
 
 
 def test_value_checks_take_the_right_numbers_as_lists_and_layout_checks_do_not() -> None:
