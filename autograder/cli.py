@@ -346,10 +346,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
             f"{args.submissions} one folder above the class?",
             file=sys.stderr,
         )
-    if result.grades and all(g.status == "missing" for g in result.grades):
+    missing = sum(1 for g in result.grades if g.status == "missing")
+    if result.grades and missing == len(result.grades):
         print(
             f"warning: none of the {len(result.grades)} submissions has {rubric.module}: is "
             f"{args.submissions} the class of another assignment?",
+            file=sys.stderr,
+        )
+    elif not like_assignments and len(result.grades) >= 4 and missing * 2 > len(result.grades):
+        # Most folders hold no submission: a folder of other things (grading /tmp, a
+        # course's root) rather than a class, or a class that has barely started.
+        print(
+            f"warning: {missing} of the {len(result.grades)} folders in {args.submissions} "
+            f"have no {rubric.module}: does it hold one folder per student?",
             file=sys.stderr,
         )
     failures = result.internal_failures

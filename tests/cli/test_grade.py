@@ -1190,6 +1190,23 @@ def test_another_assignment_without_its_folder_does_not_stop_this_one(
     assert "course.yml:" in verified.stdout and "has no folder solutions/mlp/" in verified.stdout
 
 
+def test_a_folder_of_mostly_other_things_warns(course_copy: Path, tmp_path: Path) -> None:
+    """Grading a folder that holds the class and much else (/tmp, a home folder)."""
+    shutil.copytree(EXAMPLES, tmp_path / "stuff" / "class")
+    for name in ("notes", "photos", "old-runs", "downloads"):
+        (tmp_path / "stuff" / name).mkdir()
+    result = run_cli(
+        "grade", "linear", tmp_path / "stuff", "--out", tmp_path / "out", cwd=course_copy
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"warning: 4 of the 5 folders in {tmp_path / 'stuff'} have no linear.py: does it hold "
+        "one folder per student?" in result.stderr
+    )
+    ok = run_cli("grade", "linear", EXAMPLES, "--out", tmp_path / "out2", cwd=course_copy)
+    assert "warning" not in ok.stderr
+
+
 def test_the_class_given_one_folder_too_high_warns(course_copy: Path) -> None:
     out = course_copy / "out"
     result = run_cli("grade", "linear", EXAMPLES.parent, "--out", out, cwd=course_copy)
