@@ -44,3 +44,32 @@ def test_linear_nd_sums_without_reshaping_give_the_reference_gradients(
     exec(lead_code, names)
     np.testing.assert_allclose(eval(dW_code, names), dW)
     np.testing.assert_allclose(eval(db_code, names), db)
+
+
+@pytest.mark.parametrize("name", ["linear", "mlp", "linear_nd"])
+def test_the_handout_says_where_to_write_the_code_in_both_editions(name: str) -> None:
+    # The notebook edition is the README as it is: "implement in linear.py" alone would send a
+    # notebook student to a file they do not use.
+    text = (REPO / "solutions" / name / "README.md").read_text()
+    paragraph = next(p for p in text.split("\n\n") if f"in `{name}.py`" in p)
+    assert f"`{name}.ipynb`" in paragraph
+
+
+def _loses(mutant: str) -> set[str]:
+    header = (REPO / "solutions" / "linear" / "mutants" / f"{mutant}.py").read_text()
+    line = next(line for line in header.splitlines() if line.startswith("# loses:"))
+    return {item.strip() for item in line.removeprefix("# loses:").split(",")}
+
+
+def test_what_the_linear_handout_says_a_mistake_costs_is_what_grading_charges() -> None:
+    text = " ".join((REPO / "solutions" / "linear" / "README.md").read_text().split())
+    assert "and only that" not in text  # a transposed dW costs shapes too
+    claims = {
+        "dW_transposed": ("a transposed `dW` loses `dW` and the `dW` checks of `shapes`", "dW"),
+        "db_wrong_axis": ("a `db` not summed over the batch loses `db` and the `db` checks", "db"),
+        "db_keepdims": ("$(1, F)$ but the right numbers loses part of `shapes`, not `db`", ""),
+        "float32_outputs": ("float32 outputs lose only `shapes`", ""),
+    }
+    for mutant, (claim, item) in claims.items():
+        assert claim in text, claim
+        assert _loses(mutant) == {item, "shapes"} - {""}, mutant
