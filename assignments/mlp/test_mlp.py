@@ -17,74 +17,122 @@ import numpy as np
 import pytest
 
 from autograder.checks import (
+    describe_type,
     expect_array,
-    expect_gradients,
+    expect_consistent,
     expect_layout,
     expect_tuple,
     expect_unchanged,
 )
 from autograder.errors import WrongAnswer
+from autograder.gradcheck import numerical_vjp
 
 PARAMS = ("W1", "b1", "W2", "b2")
+LOG2, LOG3 = np.log(2.0), np.log(3.0)
 
 # -- worked examples (every number below can be checked by hand) ------------------------------
+# Every example has sizes that differ from each other and from 2, so that a transposed or
+# swapped result never has the right shape by luck, and a factor of B is never a factor of 2.
 
-# The linear layer: B = 2 examples, D = 3 features, F = 2 outputs.
-LIN_X = np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]])
-LIN_W = np.array([[1.0, -1.0], [0.0, 2.0], [1.0, 0.0]])
-LIN_B = np.array([0.5, -1.0])
-LIN_DY = np.array([[1.0, 0.0], [2.0, -1.0]])
-LIN_Y = np.array([[1.5, 2.0], [3.5, -3.0]])  # y[0, 1] = 1*(-1) + 2*2 + 0*0 - 1 = 2
-LIN_DX = np.array([[1.0, 0.0, 1.0], [3.0, -2.0, 2.0]])  # dx[1, 0] = 2*1 + (-1)*(-1) = 3
-LIN_DW = np.array([[1.0, 0.0], [0.0, 1.0], [6.0, -3.0]])  # dW[2, 0] = 0*1 + 3*2 = 6
-LIN_DB = np.array([3.0, -1.0])
+# The linear layer: B = 3 examples, D = 2 features, F = 4 outputs.
+LIN_X = np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]])
+LIN_W = np.array([[1.0, 0.0, -1.0, 2.0], [0.0, 1.0, 1.0, 0.0]])
+LIN_B = np.array([0.5, -1.0, 0.0, 2.0])
+LIN_DY = np.array([[1.0, 0.0, -1.0, 2.0], [0.0, 1.0, 1.0, -1.0], [2.0, 0.0, 0.0, 1.0]])
+# y[2, 3] = 3*2 + 1*0 + 2 = 8
+LIN_Y = np.array([[1.5, 1.0, 1.0, 4.0], [0.5, -2.0, -1.0, 2.0], [3.5, 0.0, -2.0, 8.0]])
+# dx[0, 0] = 1*1 + 0*0 + (-1)*(-1) + 2*2 = 6
+LIN_DX = np.array([[6.0, -1.0], [-3.0, 2.0], [4.0, 0.0]])
+# dW[1, 3] = 2*2 + (-1)*(-1) + 1*1 = 6
+LIN_DW = np.array([[7.0, 0.0, -1.0, 5.0], [4.0, -1.0, -3.0, 6.0]])
+LIN_DB = np.array([3.0, 1.0, 0.0, 2.0])
 
 # relu on a (2, 3) array without zeros; dx keeps dy where x > 0 and is 0 elsewhere.
 RELU_X = np.array([[1.5, -2.0, 0.25], [-0.5, 3.0, 2.0]])
 RELU_Y = np.array([[1.5, 0.0, 0.25], [0.0, 3.0, 2.0]])
 RELU_DY = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 RELU_DX = np.array([[1.0, 0.0, 3.0], [0.0, 5.0, 6.0]])
-
-# Softmax cross-entropy, B = 2, C = 3. Row 0: equal logits, so each class has probability
-# 1/3; target 2 costs -log(1/3) = log 3. Row 1: exp(logits) = (2, 1, 1), probabilities
-# (1/2, 1/4, 1/4); target 0 costs log 2. The loss is the mean: (log 3 + log 2) / 2.
-SM_LOGITS = np.array([[0.0, 0.0, 0.0], [np.log(2.0), 0.0, 0.0]])
-SM_TARGETS = np.array([2, 0])
-SM_LOSS = np.log(6.0) / 2
-# dlogits = (probabilities - one_hot(target)) / B, with B = 2.
-SM_DLOGITS = np.array([[1 / 6, 1 / 6, -1 / 3], [-1 / 4, 1 / 8, 1 / 8]])
-
-# A network with B = 2, D = 2, H = 3, C = 2 and W2 = 0.
-NET_X = np.array([[1.0, -1.0], [2.0, 0.5]])
-NET_TARGETS = np.array([0, 1])
-NET_PARAMS = {
-    "W1": np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]]),
-    "b1": np.array([0.0, 0.5, 0.0]),
-    "W2": np.zeros((3, 2)),
-    "b2": np.array([np.log(3.0), 0.0]),
+RELU_MISTAKES = {
+    "dx is dy multiplied by relu's output y instead of by the 0/1 mask [x > 0]: the "
+    "derivative of max(x, 0) is 1 where x > 0 (whatever the size of x) and 0 elsewhere.": (
+        RELU_DY * RELU_Y
+    ),
+    "dx is dy unchanged: relu's backward pass must stop the gradient wherever x was "
+    "negative (the 0/1 mask [x > 0]).": RELU_DY,
+    "dx is dy masked where x < 0 instead of where x > 0: the gradient flows through the "
+    "units that were active (positive).": RELU_DY - RELU_DX,
 }
-# Y1 = X W1 + b1 = [[1, -0.5, -2], [2, 1, -1.5]], so relu(Y1) = [[1, 0, 0], [2, 1, 0]].
-# W2 = 0, so every row of logits is b2 = (log 3, 0): probabilities (3/4, 1/4).
-# L = (-log(3/4) - log(1/4)) / 2 = log(16/3) / 2.
-NET_LOSS = np.log(16.0 / 3.0) / 2
-# dY2 = (probabilities - one_hot) / 2 = [[-1/8, 1/8], [3/8, -3/8]]
-# dW2 = relu(Y1)^T dY2, db2 = the column sums of dY2.
+
+# Softmax cross-entropy, B = 3, C = 4.
+# Row 0: equal logits, every class has probability 1/4; target 1 costs log 4.
+# Row 1: exp(logits) = (3, 1, 1, 1), probabilities (1/2, 1/6, 1/6, 1/6); target 0 costs log 2.
+# Row 2: exp(logits) = (1, 1, 2, 1), probabilities (1/5, 1/5, 2/5, 1/5); target 3 costs log 5.
+# The loss is the mean: (log 4 + log 2 + log 5) / 3 = log(40) / 3.
+SM_LOGITS = np.array([[0.0, 0.0, 0.0, 0.0], [LOG3, 0.0, 0.0, 0.0], [0.0, 0.0, LOG2, 0.0]])
+SM_TARGETS = np.array([1, 0, 3])
+SM_LOSS = np.log(40.0) / 3
+SM_PROBS = np.array(
+    [[1 / 4, 1 / 4, 1 / 4, 1 / 4], [1 / 2, 1 / 6, 1 / 6, 1 / 6], [0.2, 0.2, 0.4, 0.2]]
+)
+# dlogits = (probabilities - one_hot(target)) / B, with B = 3.
+SM_DLOGITS = (SM_PROBS - np.eye(4)[SM_TARGETS]) / 3
+SM_MISTAKES = {
+    "dlogits is softmax / B: the one-hot of the target is never subtracted. Differentiate "
+    "-log softmax(z)[t] with respect to z[c]: the log of the numerator exp(z[t]) "
+    "contributes -[c == t].": SM_PROBS / 3,
+}
+
+# A network with B = 3, D = 5, H = 2, C = 4.
+NET_X = np.array(
+    [[1.0, 0.0, 0.0, 1.0, 0.0], [-1.0, 1.0, 0.0, 1.0, -1.0], [0.0, 1.0, 1.0, 1.0, 0.0]]
+)
+NET_TARGETS = np.array([0, 3, 2])
+NET_PARAMS = {
+    "W1": np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]),
+    "b1": np.array([1.0, -1.0]),
+    "W2": np.array([[LOG3, 0.0, 0.0, 0.0], [0.0, 0.0, LOG2, 0.0]]),
+    "b2": np.array([0.0, LOG2, 0.0, 0.0]),
+}
+# Y1 = X W1 + b1 = [[1, -1], [-1, 1], [1, 1]], so relu(Y1) = [[1, 0], [0, 1], [1, 1]] and
+# the mask [Y1 > 0] is the same 0/1 array.
+# logits = relu(Y1) W2 + b2; exp(logits) = (3, 2, 1, 1), (1, 2, 2, 1), (3, 2, 2, 1).
+# Targets 0, 3, 2 have probabilities 3/7, 1/6, 2/8: L = (log(7/3) + log 6 + log 4) / 3.
+NET_LOSS = np.log(56.0) / 3
+# dY2 = (probabilities - one_hot) / 3:
+#   3 dY2 = [[-4/7, 2/7, 1/7, 1/7], [1/6, 1/3, 1/3, -5/6], [3/8, 1/4, -3/4, 1/8]].
+# dW2 = relu(Y1)^T dY2: row 0 is dY2[0] + dY2[2], row 1 is dY2[1] + dY2[2].
+# dHd = dY2 W2^T: column 0 is log 3 * dY2[:, 0], column 1 is log 2 * dY2[:, 2]; the mask keeps
+# rows 0, 2 of column 0 and rows 1, 2 of column 1. dW1 = X^T dY1, db1 = the column sums of dY1.
 NET_GRADS = {
-    "W2": np.array([[5 / 8, -5 / 8], [3 / 8, -3 / 8], [0.0, 0.0]]),
-    "b2": np.array([1 / 4, -1 / 4]),
-    # W2 = 0: dL/dHd = dY2 W2^T = 0, so nothing reaches the first layer.
-    "W1": np.zeros((2, 3)),
-    "b1": np.zeros(3),
+    "W2": np.array([[-11 / 56, 15 / 28, -17 / 28, 15 / 56], [13 / 24, 7 / 12, -5 / 12, -17 / 24]])
+    / 3,
+    "b2": np.array([-5 / 168, 73 / 84, -23 / 84, -95 / 168]) / 3,
+    "W1": np.array(
+        [
+            [-4 / 7 * LOG3, -1 / 3 * LOG2],
+            [3 / 8 * LOG3, -5 / 12 * LOG2],
+            [3 / 8 * LOG3, -3 / 4 * LOG2],
+            [-11 / 56 * LOG3, -5 / 12 * LOG2],
+            [0.0, -1 / 3 * LOG2],
+        ]
+    )
+    / 3,
+    "b1": np.array([-11 / 56 * LOG3, -5 / 12 * LOG2]) / 3,
 }
 
 
 # -- calling your code ---------------------------------------------------------------------------
 
 
+def forward_of(submission: Any, function: str, *args: Any) -> tuple[Any, Any]:
+    """``(y, cache)`` from your forward pass. The cache stays with your code (keep=(1,)), and
+    every backward it is passed to gets that very object, as in plain Python."""
+    result = submission.call(function, *args, keep=(1,))
+    return expect_tuple(result, ("y", "cache"), function=function)
+
+
 def linear(submission: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, dy: np.ndarray) -> dict:
-    y, cache = expect_tuple(
-        submission.linear_forward(x, W, b), ("y", "cache"), function="linear_forward"
-    )
+    y, cache = forward_of(submission, "linear_forward", x, W, b)
     grads = expect_tuple(
         submission.linear_backward(dy, cache), ("dx", "dW", "db"), function="linear_backward"
     )
@@ -92,7 +140,7 @@ def linear(submission: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, dy: np.
 
 
 def relu(submission: Any, x: np.ndarray, dy: np.ndarray) -> tuple[Any, Any]:
-    y, cache = expect_tuple(submission.relu_forward(x), ("y", "cache"), function="relu_forward")
+    y, cache = forward_of(submission, "relu_forward", x)
     return y, submission.relu_backward(dy, cache)
 
 
@@ -106,7 +154,7 @@ def network(submission: Any, X: np.ndarray, targets: np.ndarray, params: dict) -
     loss, grads = expect_tuple(result, ("loss", "grads"), function="mlp_loss_and_grads")
     if not isinstance(grads, dict):
         raise WrongAnswer(
-            f"grads should be a dict with the keys W1, b1, W2, b2, not a {type(grads).__name__}."
+            f"grads should be a dict with the keys W1, b1, W2, b2, not {describe_type(grads)}."
         )
     missing = [key for key in PARAMS if key not in grads]
     if missing:
@@ -119,20 +167,56 @@ def network(submission: Any, X: np.ndarray, targets: np.ndarray, params: dict) -
 
 
 def number(value: Any, function: str) -> np.ndarray:
-    """A loss as a 0-d array, or a clear failure."""
-    array = np.asarray(value) if isinstance(value, float | np.generic | np.ndarray) else None
-    if array is None or array.size != 1 or not np.issubdtype(array.dtype, np.number):
-        raise WrongAnswer(f"{function} should return the loss as a single number.")
+    """A loss as a 0-d float64 array, or a clear failure."""
+    array = np.asarray(value) if isinstance(value, float | int | np.generic | np.ndarray) else None
+    if (
+        isinstance(value, bool)
+        or array is None
+        or array.size != 1
+        or not np.issubdtype(array.dtype, np.number)
+    ):
+        raise WrongAnswer(
+            f"{function} should return the loss as a single number, but it returned "
+            f"{describe_type(value)}."
+        )
     return array.reshape(()).astype(np.float64)
 
 
+def array_of(value: Any, shape: tuple[int, ...], *, name: str, function: str) -> np.ndarray:
+    """``value`` as a float64 array of ``shape`` (axes of length 1 forgiven), or a failure
+    that says what your function returned."""
+    if (
+        not isinstance(value, np.ndarray)
+        or not (np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer))
+        or value.size != int(np.prod(shape))
+    ):
+        raise WrongAnswer(
+            f"{name} should be a numpy array of shape {shape}, but {function} returned "
+            f"{describe_type(value)}."
+        )
+    return value.reshape(shape).astype(np.float64)
+
+
+def expect_loss(value: Any, right: float, *, function: str, where: str, batch_size: int) -> None:
+    loss = number(value, function)
+    if loss == 0.0:
+        raise WrongAnswer(
+            f"{function} returned a loss of exactly 0 (for {where}).\nHint: a cross-entropy is 0 "
+            "only when every target has probability 1. Is the loss still a placeholder, or "
+            "computed but not returned?"
+        )
+    context = {"where": where, "batch_size": batch_size}
+    expect_array(loss, np.asarray(right), name="the loss", strict=False, context=context)
+
+
 def random_network(seed: int, B: int, D: int, H: int, C: int) -> tuple[np.ndarray, ...]:
-    """Random inputs whose hidden pre-activations all stay away from relu's kink at 0."""
+    """Random inputs whose hidden pre-activations all stay well away from relu's kink at 0
+    (by more than a step of the numerical checks can move them)."""
     rng = np.random.default_rng(seed)
     W1 = rng.standard_normal((D, H)) * np.sqrt(2.0 / D)
     b1 = rng.standard_normal(H) * 0.5
     X = rng.standard_normal((B, D))
-    while (np.abs(X @ W1 + b1) < 1e-3).any():
+    while (np.abs(X @ W1 + b1) < 0.1).any():
         X = rng.standard_normal((B, D))
     params = {
         "W1": W1,
@@ -143,10 +227,73 @@ def random_network(seed: int, B: int, D: int, H: int, C: int) -> tuple[np.ndarra
     return X, rng.integers(0, C, size=B), params
 
 
-NOTE = (
-    "\nNote: this check differentiates your own forward pass, so it is only meaningful once "
-    "the forward (value) tests pass and everything computes in float64."
-)
+# The numerical checks differentiate *your* forward pass by central differences. Their step is
+# larger than the 1e-6 of float64 practice: with a loss rounded to float32 (which costs only
+# `shapes`), 1e-6 would measure rounding noise. At this step, a right gradient stays at least
+# ten times below the tolerance whether the loss is float64 or float32, and no input moves far
+# enough to cross relu's kink.
+STEP = 1e-2
+
+
+def numerical_check(
+    f: Any,
+    inputs: dict[str, np.ndarray],
+    upstream: np.ndarray,
+    wrt: str,
+    claimed: Any,
+    *,
+    name: str,
+    context: dict[str, Any],
+    forward_right: Any,
+    forward: str,
+) -> None:
+    """``claimed`` against central differences of ``f`` (your own code) with respect to
+    ``inputs[wrt]``. If it fails, and ``forward_right()`` says your forward pass is wrong on its
+    worked example, the failure says to fix that first (a diagnosis would mislead)."""
+    numerical = numerical_vjp(f, inputs, upstream, wrt, eps=STEP)
+    context = {**context, "where": f"{context['where']}, against central differences"}
+    try:
+        expect_array(claimed, numerical, name=name, strict=False, context=context)
+    except WrongAnswer as wrong:
+        if forward_right():
+            raise
+        raise WrongAnswer(
+            f"{str(wrong).splitlines()[0]}\nNote: this check differentiates your own {forward}, "
+            "which does not give its worked example's value yet: fix that first."
+        ) from None
+
+
+def relu_forward_right(submission: Any) -> bool:
+    try:
+        expect_array(
+            forward_of(submission, "relu_forward", RELU_X)[0], RELU_Y, name="y", strict=False
+        )
+        return True
+    except WrongAnswer:
+        return False
+
+
+def softmax_loss_right(submission: Any) -> bool:
+    try:
+        loss = softmax_ce(submission, SM_LOGITS, SM_TARGETS)[0]
+        expect_array(
+            number(loss, "softmax_cross_entropy"), np.asarray(SM_LOSS), name="loss", strict=False
+        )
+        return True
+    except WrongAnswer:
+        return False
+
+
+def network_loss_right(submission: Any) -> bool:
+    try:
+        loss = network(submission, NET_X, NET_TARGETS, NET_PARAMS)[0]
+        expect_array(
+            number(loss, "mlp_loss_and_grads"), np.asarray(NET_LOSS), name="loss", strict=False
+        )
+        return True
+    except WrongAnswer:
+        return False
+
 
 # -- linear ------------------------------------------------------------------------------------
 
@@ -156,7 +303,7 @@ def test_linear_worked_example(submission: Any) -> None:
     mine = linear(submission, LIN_X, LIN_W, LIN_B, LIN_DY)
     right = {"y": LIN_Y, "dx": LIN_DX, "dW": LIN_DW, "db": LIN_DB}
     for name, expected in right.items():
-        context = {"where": "B=2, D=3", "batch_size": 2, "batch_sum": name == "db"}
+        context = {"where": "B=3, D=2, F=4", "batch_size": 3, "batch_sum": name == "db"}
         expect_array(mine[name], expected, name=name, strict=False, context=context)
 
 
@@ -167,7 +314,7 @@ def test_linear_worked_example(submission: Any) -> None:
 def test_relu_worked_example(submission: Any) -> None:
     y, dx = relu(submission, RELU_X, RELU_DY)
     expect_array(y, RELU_Y, name="y", strict=False)
-    expect_array(dx, RELU_DX, name="dx", strict=False)
+    expect_array(dx, RELU_DX, name="dx", strict=False, context={"candidates": RELU_MISTAKES})
 
 
 @pytest.mark.rubric("relu")
@@ -175,7 +322,7 @@ def test_relu_at_the_kink(submission: Any) -> None:
     x = np.array([[0.0, 1.0, -1.0, 0.0]])
     dy = np.array([[2.0, 3.0, 4.0, -5.0]])
     _, dx = relu(submission, x, dy)
-    dx = np.asarray(dx, dtype=np.float64).reshape(x.shape)
+    dx = array_of(dx, x.shape, name="dx", function="relu_backward")
     if not np.isfinite(dx).all():
         raise WrongAnswer("dx holds NaN or infinity where x == 0: use the mask [x > 0].")
     expect_array(dx[:, 1:3], np.array([[3.0, 0.0]]), name="dx away from x == 0", strict=False)
@@ -194,16 +341,21 @@ def test_relu_numerical_gradient(submission: Any) -> None:
     dy = rng.standard_normal(x.shape)
     _, dx = relu(submission, x, dy)
 
-    def forward(x: np.ndarray) -> Any:
-        y = expect_tuple(submission.relu_forward(x), ("y", "cache"), function="relu_forward")[0]
-        if getattr(y, "shape", None) != x.shape:
-            raise WrongAnswer("relu_forward must return y of the shape of x; fix it first.")
-        return y
+    def forward(x: np.ndarray) -> np.ndarray:
+        y = forward_of(submission, "relu_forward", x)[0]
+        return array_of(y, x.shape, name="y", function="relu_forward")
 
-    try:
-        expect_gradients(forward, {"x": x}, dy, {"x": dx}, names={"x": "dx"}, strict=False)
-    except WrongAnswer as wrong:
-        raise WrongAnswer(f"{wrong}{NOTE}") from None
+    numerical_check(
+        forward,
+        {"x": x},
+        dy,
+        "x",
+        dx,
+        name="dx",
+        context={"where": "x of shape (4, 5)"},
+        forward_right=lambda: relu_forward_right(submission),
+        forward="relu_forward",
+    )
 
 
 # -- softmax cross-entropy ---------------------------------------------------------------------
@@ -212,40 +364,37 @@ def test_relu_numerical_gradient(submission: Any) -> None:
 @pytest.mark.rubric("softmax_ce")
 def test_softmax_ce_worked_example(submission: Any) -> None:
     loss, dlogits = softmax_ce(submission, SM_LOGITS, SM_TARGETS)
-    context = {"where": "the worked example, B=2, C=3", "batch_size": 2}
-    expect_array(
-        number(loss, "softmax_cross_entropy"), np.asarray(SM_LOSS), name="loss", strict=False
-    )
+    where = "the worked example, B=3, C=4"
+    expect_loss(loss, SM_LOSS, function="softmax_cross_entropy", where=where, batch_size=3)
+    context = {"where": where, "batch_size": 3, "candidates": SM_MISTAKES}
     expect_array(dlogits, SM_DLOGITS, name="dlogits", strict=False, context=context)
 
 
 @pytest.mark.rubric("softmax_ce")
 def test_softmax_ce_single_example(submission: Any) -> None:
-    loss, dlogits = softmax_ce(submission, SM_LOGITS[1:], SM_TARGETS[1:])
-    expect_array(
-        number(loss, "softmax_cross_entropy"), np.asarray(np.log(2.0)), name="loss", strict=False
-    )
+    loss, dlogits = softmax_ce(submission, SM_LOGITS[1:2], SM_TARGETS[1:2])
+    where = "the second example alone, B=1, C=4"
+    expect_loss(loss, np.log(2.0), function="softmax_cross_entropy", where=where, batch_size=1)
     # With B = 1 there is no 1/B to apply: dlogits = probabilities - one_hot.
-    context = {"where": "the second example alone, B=1, C=3", "batch_size": 1}
-    expect_array(dlogits, 2 * SM_DLOGITS[1:], name="dlogits", strict=False, context=context)
+    context = {"where": where, "batch_size": 1}
+    expect_array(dlogits, 3 * SM_DLOGITS[1:2], name="dlogits", strict=False, context=context)
 
 
 @pytest.mark.rubric("softmax_ce")
 def test_softmax_ce_large_logits(submission: Any) -> None:
     loss, dlogits = softmax_ce(submission, SM_LOGITS + 1000.0, SM_TARGETS)
-    if not (np.isfinite(number(loss, "softmax_cross_entropy")) and np.isfinite(dlogits).all()):
+    loss = number(loss, "softmax_cross_entropy")
+    dlogits = array_of(dlogits, SM_LOGITS.shape, name="dlogits", function="softmax_cross_entropy")
+    if not (np.isfinite(loss) and np.isfinite(dlogits).all()):
         raise WrongAnswer(
             "with every logit near 1000 the loss or dlogits is NaN or infinite: exp(1000) "
             "overflows. Subtract each row's maximum first (see README.md)."
         )
     # Adding the same constant to every logit of a row changes no probability.
-    expect_array(
-        number(loss, "softmax_cross_entropy"), np.asarray(SM_LOSS), name="loss", strict=False
-    )
-    context = {"where": "the worked example with 1000 added to every logit, B=2, C=3"}
-    expect_array(
-        dlogits, SM_DLOGITS, name="dlogits", strict=False, context=context | {"batch_size": 2}
-    )
+    where = "the worked example with 1000 added to every logit, B=3, C=4"
+    expect_loss(loss, SM_LOSS, function="softmax_cross_entropy", where=where, batch_size=3)
+    context = {"where": where, "batch_size": 3}
+    expect_array(dlogits, SM_DLOGITS, name="dlogits", strict=False, context=context)
 
 
 @pytest.mark.rubric("softmax_ce")
@@ -257,57 +406,76 @@ def test_softmax_ce_numerical_gradient(submission: Any) -> None:
     def loss(logits: np.ndarray) -> np.ndarray:
         return number(softmax_ce(submission, logits, targets)[0], "softmax_cross_entropy")
 
-    try:
-        expect_gradients(
-            loss,
-            {"logits": logits},
-            np.array(1.0),
-            {"logits": dlogits},
-            names={"logits": "dlogits"},
-            strict=False,
-            context={"where": "B=4, C=3", "batch_size": 4},
-        )
-    except WrongAnswer as wrong:
-        raise WrongAnswer(f"{wrong}{NOTE}") from None
+    numerical_check(
+        loss,
+        {"logits": logits},
+        np.array(1.0),
+        "logits",
+        dlogits,
+        name="dlogits",
+        context={"where": "B=4, C=3", "batch_size": 4},
+        forward_right=lambda: softmax_loss_right(submission),
+        forward="softmax_cross_entropy (its loss)",
+    )
 
 
 # -- the network -------------------------------------------------------------------------------
+
+NET_WHERE = "the worked example, B=3, D=5, H=2, C=4"
 
 
 @pytest.mark.rubric("end_to_end")
 def test_network_worked_example_loss(submission: Any) -> None:
     loss, _ = network(submission, NET_X, NET_TARGETS, NET_PARAMS)
-    expect_array(
-        number(loss, "mlp_loss_and_grads"), np.asarray(NET_LOSS), name="loss", strict=False
-    )
+    expect_loss(loss, NET_LOSS, function="mlp_loss_and_grads", where=NET_WHERE, batch_size=3)
+
+
+def expect_not_swapped(grads: dict, params: dict, key: str, where: str) -> None:
+    """A gradient with the shape of another parameter (and not its own) is in the wrong key."""
+    shape = getattr(grads[key], "shape", None)
+    others = [other for other in PARAMS if other != key and params[other].shape == shape]
+    if others and shape != params[key].shape:
+        raise WrongAnswer(
+            f"grads['{key}'] has shape {shape}, expected {params[key].shape} (for {where}).\n"
+            f"Hint: that is the shape of {others[0]}: check the keys of the grads dict (each "
+            "gradient has the shape of its own parameter)."
+        )
 
 
 def worked_network_gradient(submission: Any, key: str) -> None:
     _, grads = network(submission, NET_X, NET_TARGETS, NET_PARAMS)
-    context = {"where": "the worked example, B=2, D=2, H=3, C=2", "batch_size": 2}
+    expect_not_swapped(grads, NET_PARAMS, key, NET_WHERE)
+    context = {"where": NET_WHERE, "batch_size": 3, "batch_sum": key in ("b1", "b2")}
     expect_array(grads[key], NET_GRADS[key], name=f"grads['{key}']", strict=False, context=context)
 
 
+NUMERICAL_NET = {"B": 4, "D": 3, "H": 5, "C": 6}
+
+
 def numerical_network_gradient(submission: Any, key: str) -> None:
-    """grads[key] against central differences of *your* network's loss (B=3, D=4, H=5, C=3)."""
-    X, targets, params = random_network(2, B=3, D=4, H=5, C=3)
+    """grads[key] against central differences of *your* network's loss (B=4, D=3, H=5, C=6)."""
+    X, targets, params = random_network(2, **NUMERICAL_NET)
     _, grads = network(submission, X, targets, params)
+    expect_not_swapped(grads, params, key, "B=4, D=3, H=5, C=6")
 
     def loss(**changed: np.ndarray) -> np.ndarray:
         return number(network(submission, X, targets, {**params, **changed})[0], "network")
 
-    try:
-        expect_gradients(
-            loss,
-            {key: params[key]},
-            np.array(1.0),
-            {key: grads[key]},
-            names={key: f"grads['{key}']"},
-            strict=False,
-            context={"where": "B=3, D=4, H=5, C=3", "batch_size": 3},
-        )
-    except WrongAnswer as wrong:
-        raise WrongAnswer(f"{wrong}{NOTE}") from None
+    numerical_check(
+        loss,
+        {key: params[key]},
+        np.array(1.0),
+        key,
+        grads[key],
+        name=f"grads['{key}']",
+        context={
+            "where": "B=4, D=3, H=5, C=6",
+            "batch_size": 4,
+            "batch_sum": key in ("b1", "b2"),
+        },
+        forward_right=lambda: network_loss_right(submission),
+        forward="mlp_loss_and_grads (its loss)",
+    )
 
 
 @pytest.mark.rubric("dW2")
@@ -356,11 +524,14 @@ def test_db1_numerical_gradient(submission: Any) -> None:
 @pytest.mark.rubric("shapes")
 @pytest.mark.parametrize("B", [1, 3])
 def test_shapes_and_dtypes(submission: Any, B: int) -> None:
-    X, targets, params = random_network(3, B=B, D=4, H=5, C=3)
-    where = {"where": f"B={B}, D=4, H=5, C=3", "batch_size": B}
+    X, targets, params = random_network(3, B=B, D=4, H=5, C=6)
+    where = {"where": f"B={B}, D=4, H=5, C=6", "batch_size": B}
     loss, grads = network(submission, X, targets, params)
     if not (isinstance(loss, float) or getattr(loss, "shape", None) == ()):
-        raise WrongAnswer("the loss should be a single number, not an array of shape (1,).")
+        raise WrongAnswer(
+            "the loss should be a single number, but mlp_loss_and_grads returned "
+            f"{describe_type(loss)}."
+        )
     if np.asarray(loss).dtype != np.float64:
         raise WrongAnswer(f"the loss has dtype {np.asarray(loss).dtype}, expected float64.")
     for key in PARAMS:
@@ -368,19 +539,31 @@ def test_shapes_and_dtypes(submission: Any, B: int) -> None:
     y, dx = relu(submission, X @ params["W1"], np.ones((B, 5)))
     expect_layout(y, name="relu y", shape=(B, 5), context=where)
     expect_layout(dx, name="relu dx", shape=(B, 5), context=where)
-    _, dlogits = softmax_ce(submission, np.zeros((B, 3)), targets)
-    expect_layout(dlogits, name="dlogits", shape=(B, 3), context=where)
+    _, dlogits = softmax_ce(submission, np.zeros((B, 6)), targets)
+    expect_layout(dlogits, name="dlogits", shape=(B, 6), context=where)
 
 
 # -- purity ------------------------------------------------------------------------------------
 
 
 @pytest.mark.rubric("purity")
-def test_relu_backward_leaves_dy_unchanged(submission: Any) -> None:
-    _, cache = expect_tuple(
-        submission.relu_forward(RELU_X), ("y", "cache"), function="relu_forward"
+def test_linear_leaves_its_arguments_unchanged(submission: Any) -> None:
+    result, after = submission.call(
+        "linear_forward", LIN_X, LIN_W, LIN_B, echo_args=True, keep=(1,)
     )
-    _, after = submission.call("relu_backward", RELU_DY.copy(), cache, echo_args=True)
+    for name, before, now in zip(("x", "W", "b"), (LIN_X, LIN_W, LIN_B), after, strict=True):
+        expect_unchanged(before, now, name=name, function="linear_forward")
+    _, cache = expect_tuple(result, ("y", "cache"), function="linear_forward")
+    _, after = submission.call("linear_backward", LIN_DY, cache, echo_args=True)
+    expect_unchanged(LIN_DY, after[0], name="dy", function="linear_backward")
+
+
+@pytest.mark.rubric("purity")
+def test_relu_leaves_its_arguments_unchanged(submission: Any) -> None:
+    result, after = submission.call("relu_forward", RELU_X, echo_args=True, keep=(1,))
+    expect_unchanged(RELU_X, after[0], name="x", function="relu_forward")
+    _, cache = expect_tuple(result, ("y", "cache"), function="relu_forward")
+    _, after = submission.call("relu_backward", RELU_DY, cache, echo_args=True)
     expect_unchanged(RELU_DY, after[0], name="dy", function="relu_backward")
 
 
@@ -388,12 +571,39 @@ def test_relu_backward_leaves_dy_unchanged(submission: Any) -> None:
 def test_softmax_ce_leaves_logits_unchanged(submission: Any) -> None:
     _, after = submission.call("softmax_cross_entropy", SM_LOGITS, SM_TARGETS, echo_args=True)
     expect_unchanged(SM_LOGITS, after[0], name="logits", function="softmax_cross_entropy")
+    expect_unchanged(SM_TARGETS, after[1], name="targets", function="softmax_cross_entropy")
 
 
 @pytest.mark.rubric("purity")
-def test_network_leaves_params_unchanged(submission: Any) -> None:
+def test_network_leaves_its_arguments_unchanged(submission: Any) -> None:
     _, after = submission.call("mlp_loss_and_grads", NET_X, NET_TARGETS, NET_PARAMS, echo_args=True)
+    function = "mlp_loss_and_grads"
+    expect_unchanged(NET_X, after[0], name="X", function=function)
+    expect_unchanged(NET_TARGETS, after[1], name="targets", function=function)
+    params = after[2]
+    if not isinstance(params, dict) or set(params) != set(PARAMS):
+        raise WrongAnswer(
+            "mlp_loss_and_grads changed the keys of its argument params.\nHint: build a new "
+            "dict for the gradients; leave params as you found it."
+        )
     for key in PARAMS:
-        expect_unchanged(
-            NET_PARAMS[key], after[2][key], name=f"params['{key}']", function="mlp_loss_and_grads"
+        expect_unchanged(NET_PARAMS[key], params[key], name=f"params['{key}']", function=function)
+
+
+@pytest.mark.rubric("purity")
+def test_relu_interleaved_calls(submission: Any) -> None:
+    rng = np.random.default_rng(4)
+    cases = [(rng.standard_normal((3, 4)), rng.standard_normal((3, 4))) for _ in range(2)]
+    alone = [relu(submission, x, dy)[1] for x, dy in cases]
+    caches = [forward_of(submission, "relu_forward", x)[1] for x, _ in cases]
+    for (_, dy), cache, expected in zip(cases, caches, alone, strict=True):
+        expect_consistent(
+            [expected],
+            [submission.relu_backward(dy, cache)],
+            names=["dx"],
+            problem="with two relu_forward calls before the two relu_backward calls, "
+            "relu_backward gave a different answer than when each forward was directly "
+            "followed by its backward",
+            hint="relu_backward must depend only on dy and the cache it is given: keep what "
+            "it needs in the cache, not in a global variable.",
         )

@@ -283,8 +283,8 @@ def test_check_of_a_linked_file_stays_in_its_folder(tmp_path: Path) -> None:
 def test_the_mlp_worked_examples_tell_an_extra_one_over_b_from_a_factor_of_two(
     tmp_path: Path,
 ) -> None:
-    # The worked examples have B = 2: dividing by B again makes dW half the right answer,
-    # which the hint must not pin on a doubled term alone.
+    # The worked examples have B = 3, not 2: dividing by B again makes dW 1/B of the right
+    # answer, and the hint can say so without hedging between a factor of 2 and of B.
     folder = tmp_path / "mlp"
     shutil.copytree(REPO / "assignments" / "mlp", folder)
     reference = (REPO / "solutions" / "mlp" / "mlp.py").read_text()
@@ -293,4 +293,5 @@ def test_the_mlp_worked_examples_tell_an_extra_one_over_b_from_a_factor_of_two(
     (folder / "mlp.py").write_text(wrong)
     result = run_cli("check", cwd=folder)
     assert result.returncode == 1
-    assert "dW is half the right answer, and here the batch size B is 2 as well" in result.stdout
+    assert "dW is 1/B of the right answer (B = 3): there is an extra division" in result.stdout
+    assert "here the batch size B is 2 as well" not in result.stdout

@@ -78,3 +78,87 @@ def test_linear_numerical_check_of_a_wrong_forward_gives_no_misleading_hint(
     lines = out.splitlines()
     at = next(i for i, line in enumerate(lines) if "dx does not match" in line)
     assert "Note: this check differentiates your own linear_forward" in lines[at + 1], out
+
+
+# -- mlp --------------------------------------------------------------------------------------
+
+MLP_RETURN = '    grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}\n'
+
+
+def test_mlp_params_updated_in_place_loses_purity(tmp_path: Path) -> None:
+    # The worked network's W2 is not zero, so dW1 is not zero and the update shows.
+    out = check(tmp_path, "mlp", (MLP_RETURN, MLP_RETURN + '    params["W1"] -= 0.1 * dW1\n'))
+    assert failed_items(out) == {"purity"}, out
+    assert "mlp_loss_and_grads modified its argument params['W1']" in out
+
+
+def test_mlp_relu_mask_in_a_global_loses_purity(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "mlp",
+        (
+            '    cache = {"positive": x > 0}\n',
+            "    global MASK\n    MASK = x > 0\n    cache = None\n",
+        ),
+        ('np.where(cache["positive"], dy, 0.0)', "np.where(MASK, dy, 0.0)"),
+    )
+    assert failed_items(out) == {"purity"}, out
+    assert "with two relu_forward calls before the two relu_backward calls" in out
+
+
+def test_mlp_relu_backward_returning_a_tuple_is_named(tmp_path: Path) -> None:
+    out = check(tmp_path, "mlp", ("    return dx\n", "    return dx, None\n"))
+    assert (
+        "dx should be a numpy array of shape (1, 4), but relu_backward returned a tuple of 2" in out
+    )
+
+
+def test_mlp_loss_summed_over_the_batch_is_named(tmp_path: Path) -> None:
+    out = check(
+        tmp_path, "mlp", ("log_probs[rows, targets].mean()", "log_probs[rows, targets].sum()")
+    )
+    assert "the loss is B times the right answer (B = 3)" in out
+    assert "extra division by the batch size" not in out  # dlogits is right
+    assert "differentiating a square" not in out
+    assert "Note: this check differentiates your own softmax_cross_entropy" in out
+
+
+def test_mlp_swapped_gradients_are_not_called_a_transpose(tmp_path: Path) -> None:
+    out = check(
+        tmp_path, "mlp", (MLP_RETURN, '    grads = {"W1": dW2, "b1": db2, "W2": dW1, "b2": db1}\n')
+    )
+    assert "transpose" not in out and "wrong axis" not in out
+    assert "that is the shape of W1: check the keys of the grads dict" in out
+
+
+def test_mlp_float32_loss_costs_only_shapes(tmp_path: Path) -> None:
+    out = check(
+        tmp_path, "mlp", ("    return loss, dlogits\n", "    return np.float32(loss), dlogits\n")
+    )
+    assert failed_items(out) == {"shapes"}, out
+
+
+def test_mlp_classic_mistakes_get_their_hints(tmp_path: Path) -> None:
+    relu = check(
+        tmp_path / "relu",
+        "mlp",
+        ('cache = {"positive": x > 0}', 'cache = {"positive": x > 0, "y": y}'),
+        ('np.where(cache["positive"], dy, 0.0)', 'dy * cache["y"]'),
+    )
+    assert "dx is dy multiplied by relu's output y instead of by the 0/1 mask" in relu
+    softmax = check(tmp_path / "softmax", "mlp", ("    dlogits[rows, targets] -= 1.0\n", ""))
+    assert "the one-hot of the target is never subtracted" in softmax
+
+
+def test_mlp_right_forward_adds_no_note_to_a_numerical_failure(tmp_path: Path) -> None:
+    out = check(tmp_path, "mlp", (MLP_RETURN, MLP_RETURN + '    grads["W2"] = dW2 / 3\n'))
+    assert "grads['W2'] does not match" in out
+    assert "Note:" not in out
+
+
+def test_mlp_loss_of_zero_is_not_called_an_array_placeholder(tmp_path: Path) -> None:
+    out = check(
+        tmp_path, "mlp", ("    loss = -log_probs[rows, targets].mean()\n", "    loss = 0.0\n")
+    )
+    assert "returned a loss of exactly 0" in out
+    assert "np.zeros_like" not in out
