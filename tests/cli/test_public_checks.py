@@ -162,3 +162,49 @@ def test_mlp_loss_of_zero_is_not_called_an_array_placeholder(tmp_path: Path) -> 
     )
     assert "returned a loss of exactly 0" in out
     assert "np.zeros_like" not in out
+
+
+# -- linear_nd --------------------------------------------------------------------------------
+
+
+def test_linear_nd_cache_in_a_global_loses_purity(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "linear_nd",
+        (
+            "    cache = (x.copy(), W.copy())\n",
+            "    global CACHE\n    CACHE = cache = (x.copy(), W.copy())\n",
+        ),
+        ("    x, W = cache\n", "    x, W = CACHE\n"),
+    )
+    assert failed_items(out) == {"purity"}, out
+    assert "with two linear_nd_forward calls before the two linear_nd_backward calls" in out
+
+
+def test_linear_nd_backward_that_changes_its_cache_loses_purity(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "linear_nd",
+        ("    x, W = cache\n", "    x, W = cache\n    x *= 2\n"),
+        ("dW = rows_x.T @ rows_dy", "dW = rows_x.T @ rows_dy / 2"),
+    )
+    assert failed_items(out) == {"purity"}, out
+    assert "calling linear_nd_backward twice with the same dy and cache gave two answers" in out
+
+
+def test_linear_nd_sum_over_the_first_axis_only_is_named(tmp_path: Path) -> None:
+    out = check(tmp_path, "linear_nd", ("db = rows_dy.sum(axis=0)", "db = dy.sum(axis=0)"))
+    assert "db was summed over the first axis only" in out
+
+
+def test_linear_nd_mean_over_positions_is_named(tmp_path: Path) -> None:
+    out = check(tmp_path, "linear_nd", ("db = rows_dy.sum(axis=0)", "db = rows_dy.mean(axis=0)"))
+    assert "db is the mean over the 6 leading positions instead of the sum" in out
+    assert "off by a constant factor" not in out
+
+
+def test_linear_nd_float32_forward_costs_only_shapes(tmp_path: Path) -> None:
+    out = check(
+        tmp_path, "linear_nd", ("    y = x @ W + b\n", "    y = (x @ W + b).astype(np.float32)\n")
+    )
+    assert failed_items(out) == {"shapes"}, out

@@ -15,13 +15,15 @@ import numpy as np
 import pytest
 
 from autograder.checks import (
+    describe_type,
     expect_array,
-    expect_gradients,
+    expect_consistent,
     expect_layout,
     expect_tuple,
     expect_unchanged,
 )
 from autograder.errors import WrongAnswer
+from autograder.gradcheck import numerical_vjp
 
 # A batch of B = 2 sequences of T = 3 steps with D = 2 features each, mapped to F = 4 outputs.
 # Read as 2-D, x is the 6 rows [1, 0], [0, 1], [1, 1], [2, 0], [0, -1], [1, 2].
@@ -56,15 +58,37 @@ EXAMPLE = {"where": "the worked example, x of shape (2, 3, 2), F=4"}
 
 
 def forward(submission: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[Any, Any]:
-    return expect_tuple(
-        submission.linear_nd_forward(x, W, b), ("y", "cache"), function="linear_nd_forward"
-    )
+    # keep=(1,): the cache stays with your code, and every backward it is passed to gets that
+    # very object, as in plain Python; so a backward that changes its cache shows it next time.
+    result = submission.call("linear_nd_forward", x, W, b, keep=(1,))
+    return expect_tuple(result, ("y", "cache"), function="linear_nd_forward")
 
 
 def backward(submission: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray, dy: np.ndarray) -> dict:
     _, cache = forward(submission, x, W, b)
     result = submission.linear_nd_backward(dy, cache)
     return dict(zip(GRADS, expect_tuple(result, GRADS, function="linear_nd_backward"), strict=True))
+
+
+def mistakes(name: str, x: np.ndarray, dy: np.ndarray, right: np.ndarray) -> dict[str, Any]:
+    """Wrong answers worth recognising for ``name`` (dW or db), keyed by the hint to show."""
+    if name not in ("dW", "db"):
+        return {}
+    positions = int(np.prod(x.shape[:-1]))
+    first_axis_only = {
+        "dW": np.einsum("a...i,a...j->...ij", x, dy),
+        "db": dy.sum(axis=0),
+    }[name]
+    return {
+        f"{name} was summed over the first axis only: W and b are shared by every leading "
+        "position, so the sum runs over every leading axis (all but the last).": first_axis_only,
+        f"{name} is the mean over the {positions} leading positions instead of the sum (1/N "
+        "of the right answer, N = the number of positions). Every position adds its own "
+        "contribution; if the loss averages, its 1/N is already inside dy.": right / positions,
+        f"{name} is divided by the size of the first axis: the backward pass sums over every "
+        "leading position and divides by nothing; a mean in the loss is already inside "
+        "dy.": right / x.shape[0],
+    }
 
 
 def random_inputs(seed: int, leading: tuple[int, ...], D: int, F: int) -> dict[str, np.ndarray]:
@@ -101,27 +125,35 @@ def test_dx_worked_example(submission: Any) -> None:
 @pytest.mark.rubric("dW")
 def test_dW_worked_example(submission: Any) -> None:
     dW = backward(submission, X0, W0, BIAS0, DY0)["dW"]
-    expect_array(dW, DW0, name="dW", strict=False, context=EXAMPLE)
+    context = {**EXAMPLE, "candidates": mistakes("dW", X0, DY0, DW0)}
+    expect_array(dW, DW0, name="dW", strict=False, context=context)
 
 
 @pytest.mark.rubric("db")
 def test_db_worked_example(submission: Any) -> None:
     db = backward(submission, X0, W0, BIAS0, DY0)["db"]
-    expect_array(db, DB0, name="db", strict=False, context={**EXAMPLE, "batch_sum": True})
+    context = {**EXAMPLE, "batch_sum": True, "candidates": mistakes("db", X0, DY0, DB0)}
+    expect_array(db, DB0, name="db", strict=False, context=context)
 
 
 def forward_note(submission: Any) -> str:
     """What a failed numerical check adds: it differentiates *your* linear_nd_forward, so it
-    means little until that gets the worked example right in float64 (then: nothing)."""
-    try:  # strict: the exact shape and float64, as central differences need
-        expect_array(forward(submission, X0, W0, BIAS0)[0], Y0, name="y")
+    means little until that gets the worked example's numbers right (then: nothing)."""
+    try:
+        expect_array(forward(submission, X0, W0, BIAS0)[0], Y0, name="y", strict=False)
         return ""
     except Exception:  # its own test says what is wrong with it
         pass
     return (
         "\nNote: this check differentiates your own linear_nd_forward, which does not give the "
-        "worked example's y in float64 yet: fix the forward pass first."
+        "worked example's y yet: fix the forward pass first."
     )
+
+
+# y is affine in each of x, W and b, so a central difference is exact whatever its step. A step
+# of 1 keeps it exact even if your linear_nd_forward rounds to float32: that costs only
+# `shapes`, which says so.
+STEP = 1.0
 
 
 def numerical_check(submission: Any, wrt: str, name: str) -> None:
@@ -130,27 +162,28 @@ def numerical_check(submission: Any, wrt: str, name: str) -> None:
     x, W, b, dy = data["x"], data["W"], data["b"], data["dy"]
     grads = backward(submission, x, W, b, dy)
 
-    def y(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> Any:
+    def y(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = forward(submission, x, W, b)[0]
-        if getattr(out, "shape", None) != dy.shape:
+        if not isinstance(out, np.ndarray) or out.shape != dy.shape:
             raise WrongAnswer(
-                f"{name} cannot be checked numerically: your linear_nd_forward returns y of "
-                f"shape {getattr(out, 'shape', None)}, not {dy.shape}. Fix the forward pass first."
+                f"{name} cannot be checked numerically: your linear_nd_forward returns y as "
+                f"{describe_type(out)}, not an array of shape {dy.shape}. Fix it first."
             )
-        return out
+        return out.astype(np.float64)
 
+    numerical = numerical_vjp(y, {"x": x, "W": W, "b": b}, dy, wrt, eps=STEP)
+    context = {
+        "where": "x of shape (3, 4, 2, 5), F=6, against central differences",
+        "batch_sum": name == "db",
+        "candidates": mistakes(name, x, dy, numerical),
+    }
     try:
-        expect_gradients(
-            y,
-            {"x": x, "W": W, "b": b},
-            dy,
-            {wrt: grads[name]},
-            names={wrt: name},
-            strict=False,
-            context={"where": "x of shape (3, 4, 2, 5), F=6"},
-        )
+        expect_array(grads[name], numerical, name=name, strict=False, context=context)
     except WrongAnswer as wrong:
-        raise WrongAnswer(f"{wrong}{forward_note(submission)}") from None
+        note = forward_note(submission)
+        if note:  # a diagnosis of the difference from a wrong forward pass would mislead
+            raise WrongAnswer(f"{str(wrong).splitlines()[0]}{note}") from None
+        raise
 
 
 @pytest.mark.rubric("dx")
@@ -213,3 +246,41 @@ def test_backward_leaves_dy_unchanged(submission: Any) -> None:
     _, cache = forward(submission, X0, W0, BIAS0)
     _, after = submission.call("linear_nd_backward", DY0.copy(), cache, echo_args=True)
     expect_unchanged(DY0, after[0], name="dy", function="linear_nd_backward")
+
+
+PURITY_HINT = (
+    "linear_nd_backward must depend only on dy and the cache it is given. Keep your own "
+    "copies of x and W in the cache, do not use global variables, and do not modify the cache."
+)
+
+
+@pytest.mark.rubric("purity")
+def test_backward_twice_on_one_cache(submission: Any) -> None:
+    _, cache = forward(submission, X0, W0, BIAS0)
+    once = submission.linear_nd_backward(DY0, cache)
+    twice = submission.linear_nd_backward(DY0, cache)
+    expect_consistent(
+        expect_tuple(once, GRADS, function="linear_nd_backward"),
+        expect_tuple(twice, GRADS, function="linear_nd_backward"),
+        names=GRADS,
+        problem="calling linear_nd_backward twice with the same dy and cache gave two answers",
+        hint=PURITY_HINT,
+    )
+
+
+@pytest.mark.rubric("purity")
+def test_interleaved_forward_calls(submission: Any) -> None:
+    data = [random_inputs(seed, leading=(4, 6), D=3, F=5) for seed in (2, 3)]
+    alone = [backward(submission, d["x"], d["W"], d["b"], d["dy"]) for d in data]
+    caches = [forward(submission, d["x"], d["W"], d["b"])[1] for d in data]
+    for d, cache, expected in zip(data, caches, alone, strict=True):
+        together = submission.linear_nd_backward(d["dy"], cache)
+        expect_consistent(
+            [expected[name] for name in GRADS],
+            expect_tuple(together, GRADS, function="linear_nd_backward"),
+            names=GRADS,
+            problem="with two linear_nd_forward calls before the two linear_nd_backward calls, "
+            "linear_nd_backward gave a different answer than when each forward was directly "
+            "followed by its backward",
+            hint=PURITY_HINT,
+        )
