@@ -118,8 +118,8 @@ def diagnose_shape(
             "kept_axis",
             f"{name} has an extra axis of length 1: shape {_shape(actual)} instead of "
             f"{_shape(expected)}. After summing over an axis, do not keep it (no "
-            "keepdims=True, no (1, n) row vectors): a gradient has exactly the shape of its "
-            "variable."
+            "keepdims=True, no (1, n) row vectors, no np.matrix, whose results are always "
+            "2-D): a gradient has exactly the shape of its variable."
             + (
                 " (With a batch of one example, this is also the shape of a result that was "
                 "not summed over the batch at all.)"
@@ -285,6 +285,12 @@ def _value_mismatch(
             "array made with np.empty and never filled, a division by zero, or an overflow.",
         )
     if not np.any(a) and np.any(e):
+        if a.ndim == 0:  # a single number, e.g. a loss: no placeholder array to suspect
+            return Diagnosis(
+                "all_zeros",
+                f"{name} is 0 where it should not be: is something multiplied by zero, or "
+                "summed over entries that are all zero (a one-hot picking the wrong column)?",
+            )
         return Diagnosis(
             "all_zeros",
             f"{name} is all zeros: is it still a placeholder (np.zeros_like), or is the "

@@ -91,6 +91,7 @@ def test_sum_over_the_wrong_axis_and_no_sum(data: dict[str, np.ndarray]) -> None
 def test_kept_axis_with_right_and_wrong_numbers(data: dict[str, np.ndarray]) -> None:
     right = diagnose(data["db"][None, :], data["db"], name="db")
     assert right is not None and right.kind == "kept_axis" and "numbers are right" in right.hint
+    assert "no np.matrix" in right.hint  # its sums are (1, n) whatever axis=0 says
     wrong = diagnose(2 * data["db"][None, :], data["db"], name="db")
     assert wrong is not None and wrong.kind == "kept_axis" and "numbers are right" not in wrong.hint
 
@@ -103,6 +104,12 @@ def test_float32_precision(data: dict[str, np.ndarray]) -> None:
 
 def test_all_zeros_and_non_finite(data: dict[str, np.ndarray]) -> None:
     assert kind(np.zeros_like(data["dW"]), data["dW"]) == "all_zeros"
+    zeros = diagnose(np.zeros_like(data["dW"]), data["dW"], name="dW")
+    assert zeros is not None and "placeholder (np.zeros_like)" in zeros.hint
+    # A single number (a loss) of 0 is no placeholder array.
+    loss = diagnose(np.float64(0.0), np.float64(1.7), name="loss")
+    assert loss is not None and loss.kind == "all_zeros"
+    assert "placeholder" not in loss.hint and "loss is 0 where it should not be" in loss.hint
     broken = data["dW"].copy()
     broken[0, 0] = np.nan
     broken[1, 1] = np.inf

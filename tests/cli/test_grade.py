@@ -295,6 +295,21 @@ def test_files_handed_in_beside_the_module_are_named_when_it_looks_for_them(
     assert {record["score"] for record in students.values()} == {0.0}
 
 
+def test_a_summed_loss_is_told_it_is_b_times_the_mean(course_copy: Path, tmp_path: Path) -> None:
+    reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
+    summed = reference.replace(
+        "loss = -log_probs[rows, targets].mean()", "loss = -log_probs[rows, targets].sum()"
+    )
+    assert summed != reference
+    (tmp_path / "class" / "sam").mkdir(parents=True)
+    (tmp_path / "class" / "sam" / "mlp.py").write_text(summed)
+    result = run_cli("grade", "mlp", tmp_path / "class", "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    items = json.loads((tmp_path / "out" / "grades.json").read_text())["students"]["sam"]["items"]
+    assert "Hint: the loss is B times the right answer (B = " in items["softmax_ce"]["feedback"]
+    assert "the network's loss is B times the right answer" in items["end_to_end"]["feedback"]
+
+
 def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
     assert "\nfrom __future__ import annotations\n" in reference

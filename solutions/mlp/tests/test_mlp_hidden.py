@@ -478,6 +478,7 @@ def test_softmax_ce_loss(
         context={
             "where": softmax_where(logits),
             "formula": "L = (1/B) sum_i -log softmax(logits[i])[t[i]], a mean over the batch",
+            "batch_size": logits.shape[0],  # a sum instead of the mean is B times the loss
         },
     )
 
@@ -698,6 +699,7 @@ def test_network_loss(
             "where": net.where,
             "formula": "L = (1/B) sum_i -log softmax(Y2[i])[t[i]] with "
             "Y2 = relu(X @ W1 + b1) @ W2 + b2",
+            "batch_size": net.sizes[0],
         },
     )
 
