@@ -201,9 +201,8 @@ def _scale_diagnosis(
             return Diagnosis(
                 "extra_batch_factor",
                 f"{name} is 1/B of the right answer (B = {batch_size}): there is an extra "
-                "division by the batch size. The backward pass sums the examples' "
-                "contributions; if the loss is a batch mean, its 1/B already lives in the "
-                "upstream gradient dy, so dividing again counts it twice.",
+                "division by the batch size. If the loss is a batch mean, its 1/B already "
+                "lives in the upstream gradient dy, so dividing again counts it twice.",
             )
         if near(float(batch_size)):
             return Diagnosis(
@@ -218,6 +217,10 @@ def _scale_diagnosis(
             f"{name} is off by a factor of 2 (too {'large' if c > 1 else 'small'}): look for a "
             "term counted twice, or a 2 (or 1/2) from differentiating a square.",
         )
+    if e.size < 3:
+        # One or two numbers (a loss, db of one feature, two logits' gradients that sum to 0)
+        # are proportional to anything of their kind: no evidence of a right structure.
+        return None
     return Diagnosis(
         "scaled",
         f"{name} is proportional to the right answer but off by a constant factor: the "
@@ -294,7 +297,13 @@ def _value_mismatch(
         return Diagnosis(
             "all_zeros",
             f"{name} is all zeros: is it still a placeholder (np.zeros_like), or is the "
-            "result computed but never stored in it?",
+            "result computed but never stored in it?"
+            + (
+                " (With one example, a loop over the batch that skips example 0, "
+                "range(1, B), leaves it all zeros too.)"
+                if batch_size == 1
+                else ""
+            ),
         )
     error = rel_error(a, e)
     if 0.0 < error <= MATCH_TOLERANCE:

@@ -102,6 +102,27 @@ def test_float32_precision(data: dict[str, np.ndarray]) -> None:
     assert found is not None and found.kind == "float32_precision" and "float64" in found.hint
 
 
+def test_one_or_two_numbers_are_not_called_proportional() -> None:
+    """A single number, or two that sum to 0, is a multiple of any other of its kind: a wrong
+    class picked in a loss is no "right structure, wrong constant"."""
+    assert kind(np.float64(2.31), np.float64(1.7)) is None
+    assert kind(np.array([0.4]), np.array([1.3])) is None
+    assert kind(np.array([0.2, -0.2]), np.array([-0.7, 0.7])) is None
+    assert kind(np.array([1.0, 2.0, 4.0]) * 3.7, np.array([1.0, 2.0, 4.0])) == "scaled"
+    # A named factor is still evidence, even for one number (a summed loss: B times).
+    assert kind(np.float64(1.7 * 6), np.float64(1.7), batch_size=6) == "missing_batch_factor"
+    assert kind(np.float64(-1.7), np.float64(1.7)) == "wrong_sign"
+
+
+def test_an_extra_division_by_b_is_explained_without_claiming_a_sum(
+    data: dict[str, np.ndarray],
+) -> None:
+    found = diagnose(data["x"] / B, data["x"], name="dx", batch_size=B)
+    assert found is not None and found.kind == "extra_batch_factor"
+    assert "sums the examples" not in found.hint  # dx is not a sum over the batch
+    assert "its 1/B already lives in the upstream gradient dy" in found.hint
+
+
 def test_all_zeros_and_non_finite(data: dict[str, np.ndarray]) -> None:
     assert kind(np.zeros_like(data["dW"]), data["dW"]) == "all_zeros"
     zeros = diagnose(np.zeros_like(data["dW"]), data["dW"], name="dW")
@@ -109,6 +130,9 @@ def test_all_zeros_and_non_finite(data: dict[str, np.ndarray]) -> None:
     # A single number (a loss) of 0 is no placeholder array.
     loss = diagnose(np.float64(0.0), np.float64(1.7), name="loss")
     assert loss is not None and loss.kind == "all_zeros"
+    one = diagnose(np.zeros((3, 2)), np.ones((3, 2)), name="dW", batch_size=1)
+    assert one is not None and "skips example 0, range(1, B)" in one.hint
+    assert "range(1, B)" not in zeros.hint
     assert "placeholder" not in loss.hint and "loss is 0 where it should not be" in loss.hint
     broken = data["dW"].copy()
     broken[0, 0] = np.nan
