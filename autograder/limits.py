@@ -68,7 +68,20 @@ def read_limits(node: Reader, base: GradingLimits) -> GradingLimits:
 
 
 def limits_yaml(limits: GradingLimits) -> str:
-    """``limits`` as the ``limits:`` block of a YAML file, one value per line."""
+    """``limits`` as the ``limits:`` block of a YAML file, one value per line, each read back
+    exactly as it is (``read_limits``)."""
     lines = ["limits:"]
-    lines += [f"  {field.name}: {getattr(limits, field.name):g}" for field in fields(limits)]
+    lines += [
+        f"  {field.name}: {_yaml_number(getattr(limits, field.name))}" for field in fields(limits)
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _yaml_number(value: float) -> str:
+    if isinstance(value, int) or value.is_integer():
+        return str(int(value))
+    text = repr(value)  # the shortest form that reads back as the same float
+    mantissa, _, exponent = text.partition("e")
+    if exponent and "." not in mantissa:  # YAML 1.1 reads 1e-05 as a string, 1.0e-05 as a float
+        text = f"{mantissa}.0e{exponent}"
+    return text

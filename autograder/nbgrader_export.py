@@ -46,10 +46,12 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
     _check_gradebook(db)
     students = document["students"]
     _check_scores(grades_json, rubric, students)  # all of them, before the gradebook is touched
+    # Grades are private: a gradebook made here is the instructor's alone, like --out's files
+    # (an existing one, nbgrader's own, keeps its mode). sqlite takes the empty file. Made
+    # where a link at --db points, as sqlite would make it there.
+    target = db.resolve() if db.is_symlink() else db
     try:
-        # Grades are private: a gradebook made here is the instructor's alone, like --out's
-        # files (an existing one, nbgrader's own, keeps its mode). sqlite takes the empty file.
-        os.close(os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
     except OSError as exc:

@@ -46,6 +46,9 @@ def test_a_new_gradebook_is_private_an_existing_one_keeps_its_mode(
         assert (tmp_path / "new.db").stat().st_mode & 0o777 == 0o600
         shared = tmp_path / "shared.db"
         export_to_gradebook(grades, toy_rubric, shared)
+        (tmp_path / "link.db").symlink_to(tmp_path / "made-here.db")  # dangling
+        export_to_gradebook(grades, toy_rubric, tmp_path / "link.db")
+        assert (tmp_path / "made-here.db").stat().st_mode & 0o777 == 0o600
         shared.chmod(0o640)  # the course's own gradebook, shared with TAs
         export_to_gradebook(grades, toy_rubric, shared)
         assert shared.stat().st_mode & 0o777 == 0o640

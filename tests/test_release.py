@@ -175,6 +175,14 @@ def test_the_released_rubric_carries_the_course_limits_for_check(course) -> None
     release(toy)
     released = load_rubric(toy.release_dir / "rubric.yml")
     assert released.limits == GradingLimits(call_timeout=2.5, memory_mb=256)
+    # Every value the course may set reads back exactly (not rounded, not a string).
+    course_yml.write_text(
+        "name: c\nlimits: {memory_mb: 1048576, budget_seconds: 0.00001}\n"
+        "assignments:\n  toy: {limits: {call_timeout: 2.123456789}}\n"
+    )
+    toy = load_course(course_yml).assignment("toy")
+    release(toy)
+    assert load_rubric(toy.release_dir / "rubric.yml").limits == toy.limits
     assert released.items == toy.rubric().items  # the instructor's rubric, as it was
     assert toy.rubric().limits is None
 
