@@ -17,6 +17,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from autograder.course import Course, find_course, load_course
 from autograder.errors import AutograderError, OutputError, describe
@@ -353,14 +354,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
             f"{args.submissions} the class of another assignment?",
             file=sys.stderr,
         )
-    elif not like_assignments and len(result.grades) >= 4 and missing * 2 > len(result.grades):
-        # Most folders hold no submission: a folder of other things (grading /tmp, a
-        # course's root) rather than a class, or a class that has barely started.
-        print(
-            f"warning: {missing} of the {len(result.grades)} folders in {args.submissions} "
-            f"have no {rubric.module}: does it hold one folder per student?",
-            file=sys.stderr,
+    elif not like_assignments and len(result.grades) >= 4:
+        # Most folders hold things, but no submission: a folder of other things (grading
+        # /tmp, a home folder) rather than a class. An empty folder (a roster's student who
+        # has not handed in) or one with another assignment's folder (nbgrader) is a student.
+        strangers = _folders_of_other_things(
+            args.submissions, result.grades, set(course.assignments)
         )
+        if strangers * 2 > len(result.grades):
+            print(
+                f"warning: {strangers} of the {len(result.grades)} folders in {args.submissions} "
+                f"hold files but no {rubric.module}: does it hold one folder per student?",
+                file=sys.stderr,
+            )
     failures = result.internal_failures
     for failure in failures[:MAX_LISTED_FAILURES]:
         print(f"error: grader failed on {failure}", file=sys.stderr)
@@ -368,6 +374,24 @@ def cmd_grade(args: argparse.Namespace) -> int:
         more = len(failures) - MAX_LISTED_FAILURES
         print(f"error: ... and on {more} more submissions (see their feedback)", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _folders_of_other_things(root: Path, grades: Sequence[Any], assignments: set[str]) -> int:
+    """How many students without a submission have a folder that is not empty and holds no
+    folder named after an assignment of the course (a folder of a class is not like that)."""
+    if not root.is_dir():
+        return 0  # a .zip: its folders are gone by now
+    if (root / "submitted").is_dir():
+        root = root / "submitted"
+    count = 0
+    for grade in grades:
+        folder = root / grade.student
+        if grade.status != "missing" or not folder.is_dir():
+            continue
+        with contextlib.suppress(OSError):
+            names = {entry.name for entry in folder.iterdir() if not entry.name.startswith(".")}
+            count += bool(names) and not names & assignments
+    return count
 
 
 def raise_usage(message: str) -> None:

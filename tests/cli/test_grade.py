@@ -1210,16 +1210,30 @@ def test_a_folder_of_mostly_other_things_warns(course_copy: Path, tmp_path: Path
     shutil.copytree(EXAMPLES, tmp_path / "stuff" / "class")
     for name in ("notes", "photos", "old-runs", "downloads"):
         (tmp_path / "stuff" / name).mkdir()
+        (tmp_path / "stuff" / name / "readme.txt").write_text("not a submission\n")
     result = run_cli(
         "grade", "linear", tmp_path / "stuff", "--out", tmp_path / "out", cwd=course_copy
     )
     assert result.returncode == 0, result.stderr
     assert (
-        f"warning: 4 of the 5 folders in {tmp_path / 'stuff'} have no linear.py: does it hold "
-        "one folder per student?" in result.stderr
+        f"warning: 4 of the 5 folders in {tmp_path / 'stuff'} hold files but no linear.py: "
+        "does it hold one folder per student?" in result.stderr
     )
     ok = run_cli("grade", "linear", EXAMPLES, "--out", tmp_path / "out2", cwd=course_copy)
     assert "warning" not in ok.stderr
+    # Students who have not handed in are no such thing: an empty folder (a roster), or one
+    # with another assignment's folder (nbgrader's submitted/ holds every assignment's).
+    submitted = tmp_path / "nbgrader" / "submitted"
+    shutil.copytree(EXAMPLES / "alice", submitted / "alice" / "linear")
+    for name in ("s1", "s2", "s3"):
+        (submitted / name / "mlp").mkdir(parents=True)
+        (submitted / name / "mlp" / "mlp.py").write_text("x = 1\n")
+    (submitted / "s4").mkdir()
+    early = run_cli(
+        "grade", "linear", tmp_path / "nbgrader", "--out", tmp_path / "out3", cwd=course_copy
+    )
+    assert early.returncode == 0, early.stderr
+    assert "warning" not in early.stderr
 
 
 def test_the_class_given_one_folder_too_high_warns(course_copy: Path) -> None:
