@@ -66,7 +66,10 @@ def test_what_the_linear_handout_says_a_mistake_costs_is_what_grading_charges() 
     assert "and only that" not in text  # a transposed dW costs shapes too
     claims = {
         "dW_transposed": ("a transposed `dW` loses `dW` and the `dW` checks of `shapes`", "dW"),
-        "db_wrong_axis": ("a `db` not summed over the batch loses `db` and the `db` checks", "db"),
+        "db_wrong_axis": (
+            "a `db` not summed over the batch loses the `db` checks with more than one example",
+            "db",
+        ),
         "db_keepdims": ("$(1, F)$ but the right numbers loses part of `shapes`, not `db`", ""),
         "float32_outputs": ("float32 outputs lose only `shapes`", ""),
     }
