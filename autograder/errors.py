@@ -162,8 +162,10 @@ class StudentError(Exception):
         lineno: int | None = None,
         filename: str | None = None,
         cell: int | None = None,
+        raised_in: str | None = None,
     ) -> None:
         self.message = message
+        self.raised_in = raised_in  # the function of the student's that ``lineno`` is in
         self.exc_type = exc_type
         self.lineno = lineno  # in a notebook: the line within ``cell``
         self.filename = filename

@@ -349,7 +349,12 @@ def _name_call(exc: StudentError, function: str) -> StudentError:
     elif isinstance(exc, StudentTimeout | StudentCrash):
         exc.message = f"while running {function}: {exc.message}"
     else:
-        exc.message = f"in {function}: {exc.message}" if exc.message else f"in {function}"
+        if exc.raised_in and exc.raised_in != function and exc.lineno is not None:
+            # The line is in a helper: name it, or the line seems to belong to the function.
+            where = f"in {exc.raised_in}, called from {function}"
+        else:
+            where = f"in {function}"
+        exc.message = f"{where}: {exc.message}" if exc.message else where
     exc.args = (exc.describe(),)
     return exc
 

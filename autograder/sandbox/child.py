@@ -252,7 +252,7 @@ class _Session:
         return self.objects[ident]
 
     def error(self, kind: str, exc: BaseException | None, message: str = "") -> dict[str, Any]:
-        line = None
+        line = function = None
         if exc is not None:
             if not message:
                 try:
@@ -263,11 +263,12 @@ class _Session:
                 line = exc.lineno
             for frame, lineno in traceback.walk_tb(exc.__traceback__):
                 if frame.f_code.co_filename == self.filename:
-                    line = lineno
+                    line, function = lineno, frame.f_code.co_name
         return {
             "r": "err",
             "kind": kind,
             "line": line,
+            "fn": function,  # the student's function that line is in (a helper, maybe)
             "msg": message[:MESSAGE_CAP],
             "type": type(exc).__name__[:100] if exc is not None else None,
         }

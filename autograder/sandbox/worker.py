@@ -48,6 +48,7 @@ _TRUNCATED = "\n[output truncated]"
 # Where Python's reprs put an object's address (``<Cache object at 0x7f3a...>``, ``<weakref
 # at 0x7f...; to 'K' at 0x7f...>``): it changes from run to run, and in an error message it
 # would change the feedback a regrade writes. Printed output is left as it was printed.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{4,16}\b")
 # A deadline is moved back by the time the worker spent waiting for a CPU, but never past
 # this many times its limit from the start (a backstop for a machine overloaded by others).
@@ -528,12 +529,14 @@ class Worker:
             elsewhere, within = locate_cell(self._cells, raised)
             where = f"cell {elsewhere}, line {within}" if elsewhere else f"line {within}"
             message += f" (raised in {where})"
+        function = reply.get("fn")  # the worker's word: a name it made up is no name
         return cls(
             message,
             exc_type=str(exc_type)[:100] if exc_type is not None else None,
             lineno=lineno,
             filename=self.filename,
             cell=cell,
+            raised_in=function if type(function) is str and _NAME.fullmatch(function) else None,
         )
 
     # -- endings ---------------------------------------------------------------------------

@@ -92,6 +92,26 @@ def test_check_runs_the_code_under_the_courses_limits(tmp_path: Path) -> None:
     assert "linear_backward did not return within 3 s" in result.stdout
 
 
+def test_an_error_in_a_helper_names_the_helper_and_its_caller(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    source = (folder / "linear.py").read_text()
+    source = source.replace(
+        "def linear_backward(",
+        "def grads_of(dy, x, W):\n    return dy @ W\n\n\ndef linear_backward(",
+        1,
+    )
+    begin = source.index("### BEGIN SOLUTION", source.index("def linear_backward("))
+    source = source[:begin] + "grads_of(dy, *cache)\n    " + source[begin:]
+    (folder / "linear.py").write_text(source)
+    line = source.splitlines().index("    return dy @ W") + 1
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 1
+    assert (
+        f"ValueError at linear.py line {line}: in grads_of, called from linear_backward: matmul"
+        in result.stdout
+    ), result.stdout
+
+
 def test_check_outside_an_assignment_folder_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("check", cwd=tmp_path)
     assert result.returncode == 2
