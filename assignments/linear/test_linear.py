@@ -182,14 +182,26 @@ def test_db_numerical_gradient(submission: Any) -> None:
 
 
 SHAPES = {"B1": (1, 4, 3), "B4": (4, 3, 5)}
+# The worked example with x, b and dy divided by 10 (W as it is): then y, dx and db are the
+# worked answers divided by 10, and dW by 100. Unlike the worked example's integers, these
+# numbers are not exact in float32, so a result computed through float32 and cast back to
+# float64 shows it here: float64 precision is part of `shapes`, as in grading.
+TENTH = {"x": X0 / 10, "W": W0, "b": BIAS0 / 10, "dy": DY0 / 10}
+TENTH_RIGHT = {"y": Y0 / 10, "dx": DX0 / 10, "dW": DW0 / 100, "db": DB0 / 10}
 
 
 @pytest.mark.rubric("shapes")
 @pytest.mark.parametrize("output", ["y", "dx", "dW", "db"])
-@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("shape", [*SHAPES, "tenth"])
 def test_shape_and_dtype(submission: Any, shape: str, output: str) -> None:
-    B, D, F = SHAPES[shape]
-    data = random_inputs(seed=1, B=B, D=D, F=F)
+    if shape == "tenth":
+        B, D, F = 2, 3, 4
+        data, right = TENTH, TENTH_RIGHT[output]
+        where = f"the worked example divided by 10, B={B}, D={D}, F={F}"
+    else:
+        B, D, F = SHAPES[shape]
+        data, right = random_inputs(seed=1, B=B, D=D, F=F), None
+        where = f"B={B}, D={D}, F={F}"
     x, W, b, dy = data["x"], data["W"], data["b"], data["dy"]
     if output == "y":
         actual, _ = forward(submission, x, W, b)
@@ -203,7 +215,8 @@ def test_shape_and_dtype(submission: Any, shape: str, output: str) -> None:
             actual,
             name=output,
             shape=expected,
-            context={"where": f"B={B}, D={D}, F={F}", "batch_size": B},
+            reference=right,
+            context={"where": where, "batch_size": B},
         )
     except WrongAnswer as wrong:
         if output == "db" and getattr(actual, "shape", None) == (1, F):

@@ -63,6 +63,17 @@ def test_linear_float32_forward_costs_only_shapes(tmp_path: Path) -> None:
     assert "y has dtype float32, expected float64" in out
 
 
+def test_linear_float32_inside_a_float64_result_costs_shapes(tmp_path: Path) -> None:
+    # Cast back to float64, so only the precision of the numbers can tell (as in grading).
+    out = check(
+        tmp_path,
+        "linear",
+        ("dW = x.T @ dy", "dW = (x.astype(np.float32).T @ dy.astype(np.float32)).astype(float)"),
+    )
+    assert failed_items(out) == {"shapes"}, out
+    assert "dW has dtype float64 but not float64 precision" in out
+
+
 def test_linear_np_matrix_db_names_np_matrix(tmp_path: Path) -> None:
     out = check(tmp_path, "linear", ("db = dy.sum(axis=0)", "db = np.matrix(dy).sum(axis=0)"))
     assert failed_items(out) == {"shapes"}, out
