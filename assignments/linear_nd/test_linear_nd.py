@@ -202,21 +202,32 @@ def test_db_numerical_gradient(submission: Any) -> None:
 
 
 LEADING = {"one_axis": (5,), "two_axes": (2, 3), "three_axes": (2, 3, 4)}
+# The worked example with x, b and dy divided by 10 (W as it is): then y, dx and db are the
+# worked answers divided by 10, and dW by 100. Unlike the worked example's integers, these
+# numbers are not exact in float32, so a result computed through float32 and cast back to
+# float64 shows it here: float64 precision is part of `shapes`, as in grading.
+TENTH = {"x": X0 / 10, "W": W0, "b": BIAS0 / 10, "dy": DY0 / 10}
+TENTH_RIGHT = {"y": Y0 / 10, "dx": DX0 / 10, "dW": DW0 / 100, "db": DB0 / 10}
 
 
 @pytest.mark.rubric("shapes")
 @pytest.mark.parametrize("output", ["y", *GRADS])
-@pytest.mark.parametrize("leading", list(LEADING))
+@pytest.mark.parametrize("leading", [*LEADING, "tenth"])
 def test_shape_and_dtype(submission: Any, leading: str, output: str) -> None:
-    lead = LEADING[leading]
-    data = random_inputs(seed=1, leading=lead, D=3, F=7)
+    if leading == "tenth":
+        data, right = TENTH, TENTH_RIGHT[output]
+        where = "the worked example divided by 10, x of shape (2, 3, 2), F=4"
+    else:
+        data, right = random_inputs(seed=1, leading=LEADING[leading], D=3, F=7), None
+        where = f"x of shape {data['x'].shape}"
     x, W, b, dy = data["x"], data["W"], data["b"], data["dy"]
     if output == "y":
         actual = forward(submission, x, W, b)[0]
     else:
         actual = backward(submission, x, W, b, dy)[output]
-    expected = {"y": (*lead, 7), "dx": (*lead, 3), "dW": (3, 7), "db": (7,)}[output]
-    expect_layout(actual, name=output, shape=expected, context={"where": f"x of shape {x.shape}"})
+    lead, (D, F) = x.shape[:-1], W.shape
+    expected = {"y": (*lead, F), "dx": (*lead, D), "dW": (D, F), "db": (F,)}[output]
+    expect_layout(actual, name=output, shape=expected, reference=right, context={"where": where})
 
 
 @pytest.mark.rubric("empty")

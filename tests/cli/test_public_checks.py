@@ -219,3 +219,13 @@ def test_linear_nd_float32_forward_costs_only_shapes(tmp_path: Path) -> None:
         tmp_path, "linear_nd", ("    y = x @ W + b\n", "    y = (x @ W + b).astype(np.float32)\n")
     )
     assert failed_items(out) == {"shapes"}, out
+
+
+def test_linear_nd_float32_inside_a_float64_result_costs_shapes(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "linear_nd",
+        ("    y = x @ W + b\n", "    y = (x.astype(np.float32) @ W + b).astype(np.float64)\n"),
+    )
+    assert failed_items(out) == {"shapes"}, out
+    assert "y has dtype float64 but not float64 precision" in out
