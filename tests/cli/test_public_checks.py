@@ -229,3 +229,20 @@ def test_linear_nd_float32_inside_a_float64_result_costs_shapes(tmp_path: Path) 
     )
     assert failed_items(out) == {"shapes"}, out
     assert "y has dtype float64 but not float64 precision" in out
+
+
+def test_linear_nd_reshape_of_x_to_d_rows_is_named(tmp_path: Path) -> None:
+    out = check(
+        tmp_path, "linear_nd", ("dW = rows_x.T @ rows_dy", "dW = x.reshape(D, -1) @ rows_dy")
+    )
+    assert failed_items(out) == {"dW"}, out
+    assert "dW pairs the wrong numbers: x.reshape(D, -1) does not give one row per position" in out
+
+
+def test_linear_nd_flattened_dx_is_named(tmp_path: Path) -> None:
+    out = check(
+        tmp_path, "linear_nd", ("    dx = dy @ W.T\n", "    dx = dy.reshape(-1, F) @ W.T\n")
+    )
+    assert failed_items(out) == {"dx", "shapes", "empty"}, out
+    assert "dx has shape (6, 2), expected (2, 3, 2)" in out
+    assert "Hint: the leading axes of dx are flattened into one" in out

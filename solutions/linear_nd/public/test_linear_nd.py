@@ -75,11 +75,12 @@ def mistakes(name: str, x: np.ndarray, dy: np.ndarray, right: np.ndarray) -> dic
     if name not in ("dW", "db"):
         return {}
     positions = int(np.prod(x.shape[:-1]))
+    D, F = x.shape[-1], dy.shape[-1]
     first_axis_only = {
         "dW": np.einsum("a...i,a...j->...ij", x, dy),
         "db": dy.sum(axis=0),
     }[name]
-    return {
+    found = {
         f"{name} was summed over the first axis only: W and b are shared by every leading "
         "position, so the sum runs over every leading axis (all but the last).": first_axis_only,
         f"{name} is the mean over the {positions} leading positions instead of the sum (1/N "
@@ -89,6 +90,36 @@ def mistakes(name: str, x: np.ndarray, dy: np.ndarray, right: np.ndarray) -> dic
         "leading position and divides by nothing; a mean in the loss is already inside "
         "dy.": right / x.shape[0],
     }
+    if name == "dW":
+        found[
+            "dW pairs the wrong numbers: x.reshape(D, -1) does not give one row per position "
+            "(reshape fills row by row in memory order). Use x.reshape(-1, D), which keeps "
+            "the last axis intact."
+        ] = x.reshape(D, -1) @ dy.reshape(-1, F)
+    return found
+
+
+def expect_leading_axes(
+    actual: Any, expected_shape: tuple[int, ...], *, name: str, where: str, strict: bool
+) -> None:
+    """Explain a ``(N, last)`` array where ``(..., last)`` was due: the leading axes flattened.
+
+    ``strict=False`` (value checks) lets through what they forgive anyway: shapes that differ
+    only by axes of length 1.
+    """
+    if not isinstance(actual, np.ndarray) or len(expected_shape) < 3:
+        return
+    flattened = (int(np.prod(expected_shape[:-1])), expected_shape[-1])
+    if actual.shape != flattened:
+        return
+    if not strict and [n for n in flattened if n != 1] == [n for n in expected_shape if n != 1]:
+        return
+    raise WrongAnswer(
+        f"{name} has shape {actual.shape}, expected {expected_shape} (for {where}).\nHint: "
+        f"the leading axes of {name} are flattened into one. It must keep every leading axis "
+        "of x: if you computed it on the 2-D view, reshape the result back to "
+        "x.shape[:-1] + (its last axis,)."
+    )
 
 
 def random_inputs(seed: int, leading: tuple[int, ...], D: int, F: int) -> dict[str, np.ndarray]:
@@ -104,6 +135,7 @@ def random_inputs(seed: int, leading: tuple[int, ...], D: int, F: int) -> dict[s
 @pytest.mark.rubric("forward")
 def test_forward_worked_example(submission: Any) -> None:
     y, _ = forward(submission, X0, W0, BIAS0)
+    expect_leading_axes(y, Y0.shape, name="y", where=EXAMPLE["where"], strict=False)
     expect_array(y, Y0, name="y", strict=False, context=EXAMPLE)
 
 
@@ -119,6 +151,7 @@ def test_forward_one_leading_axis(submission: Any) -> None:
 @pytest.mark.rubric("dx")
 def test_dx_worked_example(submission: Any) -> None:
     dx = backward(submission, X0, W0, BIAS0, DY0)["dx"]
+    expect_leading_axes(dx, DX0.shape, name="dx", where=EXAMPLE["where"], strict=False)
     expect_array(dx, DX0, name="dx", strict=False, context=EXAMPLE)
 
 
@@ -178,6 +211,9 @@ def numerical_check(submission: Any, wrt: str, name: str) -> None:
         "candidates": mistakes(name, x, dy, numerical),
     }
     try:
+        expect_leading_axes(
+            grads[name], numerical.shape, name=name, where=context["where"], strict=False
+        )
         expect_array(grads[name], numerical, name=name, strict=False, context=context)
     except WrongAnswer as wrong:
         note = forward_note(submission)
@@ -227,7 +263,15 @@ def test_shape_and_dtype(submission: Any, leading: str, output: str) -> None:
         actual = backward(submission, x, W, b, dy)[output]
     lead, (D, F) = x.shape[:-1], W.shape
     expected = {"y": (*lead, F), "dx": (*lead, D), "dW": (D, F), "db": (F,)}[output]
-    expect_layout(actual, name=output, shape=expected, reference=right, context={"where": where})
+    expect_leading_axes(actual, expected, name=output, where=where, strict=True)
+    candidates = mistakes(output, x, dy, right) if right is not None else {}
+    expect_layout(
+        actual,
+        name=output,
+        shape=expected,
+        reference=right,
+        context={"where": where, "candidates": candidates},
+    )
 
 
 @pytest.mark.rubric("empty")
@@ -236,9 +280,12 @@ def test_empty_batch(submission: Any) -> None:
     # zeros of their usual shapes, and y and dx are empty.
     x, dy = np.zeros((0, 3, 2)), np.zeros((0, 3, 4))
     y, cache = forward(submission, x, W0, BIAS0)
+    where = "x of shape (0, 3, 2), F=4"
+    expect_leading_axes(y, (0, 3, 4), name="y", where=where, strict=False)
     expect_array(y, np.zeros((0, 3, 4)), name="y", strict=False)
     result = submission.linear_nd_backward(dy, cache)
     dx, dW, db = expect_tuple(result, GRADS, function="linear_nd_backward")
+    expect_leading_axes(dx, x.shape, name="dx", where=where, strict=False)
     expect_array(dx, np.zeros((0, 3, 2)), name="dx", strict=False)
     expect_array(dW, np.zeros((2, 4)), name="dW", strict=False)
     expect_array(db, np.zeros(4), name="db", strict=False)
