@@ -149,6 +149,20 @@ def test_mlp_float32_loss_costs_only_shapes(tmp_path: Path) -> None:
     assert failed_items(out) == {"shapes"}, out
 
 
+def test_mlp_float32_inside_float64_results_costs_only_shapes(tmp_path: Path) -> None:
+    # X rounded to float32, everything after it float64: only the precision can tell.
+    out = check(
+        tmp_path,
+        "mlp",
+        (
+            "    Y1, cache1 = linear_forward(X, W1, b1)",
+            "    Y1, cache1 = linear_forward(X.astype(np.float32), W1, b1)",
+        ),
+    )
+    assert failed_items(out) == {"shapes"}, out
+    assert "the loss has dtype float64 but not float64 precision" in out
+
+
 def test_mlp_classic_mistakes_get_their_hints(tmp_path: Path) -> None:
     relu = check(
         tmp_path / "relu",

@@ -543,6 +543,92 @@ def test_shapes_and_dtypes(submission: Any, B: int) -> None:
     expect_layout(dlogits, name="dlogits", shape=(B, 6), context=where)
 
 
+# The worked examples' integers (and halves and quarters) are exact in float32 too, so a result
+# computed through float32 and cast back to float64 would match them exactly. Divided by 10
+# they are not exact: the variants below, whose right answers follow from the worked ones,
+# show such a result (float64 precision is part of `shapes`, as in grading).
+# The linear layer with x, b and dy divided by 10: y, dx and db are divided by 10, dW by 100.
+TENTH_LINEAR = {"x": LIN_X / 10, "W": LIN_W, "b": LIN_B / 10, "dy": LIN_DY / 10}
+TENTH_LINEAR_RIGHT = {"y": LIN_Y / 10, "dx": LIN_DX / 10, "dW": LIN_DW / 100, "db": LIN_DB / 10}
+# The network with X and b1 divided by 10 and W2 multiplied by 10: Y1 and relu(Y1) are divided
+# by 10 and the logits are unchanged, so the loss and dY2 are too; then grads['W2'] is divided
+# by 10, grads['b2'] and grads['W1'] are unchanged, and grads['b1'] is multiplied by 10.
+TENTH_NET_X = NET_X / 10
+TENTH_NET_PARAMS = {**NET_PARAMS, "b1": NET_PARAMS["b1"] / 10, "W2": NET_PARAMS["W2"] * 10}
+TENTH_NET_GRADS = {**NET_GRADS, "W2": NET_GRADS["W2"] / 10, "b1": NET_GRADS["b1"] * 10}
+
+
+def expect_loss_layout(loss: Any, right: float, *, function: str, where: str) -> None:
+    """The loss: one float64 number (a float, np.float64 or 0-d array) of float64 precision."""
+    if not (isinstance(loss, float) or getattr(loss, "shape", None) == ()):
+        raise WrongAnswer(
+            f"the loss should be a single number, but {function} returned {describe_type(loss)}."
+        )
+    if np.asarray(loss).dtype != np.float64:
+        raise WrongAnswer(f"the loss has dtype {np.asarray(loss).dtype}, expected float64.")
+    expect_layout(
+        number(loss, function),
+        name="the loss",
+        shape=(),
+        reference=np.asarray(right),
+        context={"where": where},
+    )
+
+
+@pytest.mark.rubric("shapes")
+def test_linear_float64_precision(submission: Any) -> None:
+    data = TENTH_LINEAR
+    mine = linear(submission, data["x"], data["W"], data["b"], data["dy"])
+    for name, right in TENTH_LINEAR_RIGHT.items():
+        where = "the linear layer's worked example divided by 10, B=3, D=2, F=4"
+        expect_layout(
+            mine[name],
+            name=name,
+            shape=right.shape,
+            reference=right,
+            context={"where": where, "batch_size": 3},
+        )
+
+
+@pytest.mark.rubric("shapes")
+def test_relu_float64_precision(submission: Any) -> None:
+    y, dx = relu(submission, RELU_X / 10, RELU_DY / 10)
+    where = {"where": "relu's worked example divided by 10"}
+    expect_layout(y, name="relu y", shape=RELU_Y.shape, reference=RELU_Y / 10, context=where)
+    expect_layout(dx, name="relu dx", shape=RELU_DX.shape, reference=RELU_DX / 10, context=where)
+
+
+@pytest.mark.rubric("shapes")
+def test_softmax_ce_float64_precision(submission: Any) -> None:
+    # Its logits hold log 3 and log 2, which float32 does not hold exactly either.
+    loss, dlogits = softmax_ce(submission, SM_LOGITS, SM_TARGETS)
+    where = "the worked example, B=3, C=4"
+    expect_loss_layout(loss, SM_LOSS, function="softmax_cross_entropy", where=where)
+    expect_layout(
+        dlogits,
+        name="dlogits",
+        shape=SM_DLOGITS.shape,
+        reference=SM_DLOGITS,
+        context={"where": where, "batch_size": 3},
+    )
+
+
+@pytest.mark.rubric("shapes")
+def test_network_float64_precision(submission: Any) -> None:
+    loss, grads = network(submission, TENTH_NET_X, NET_TARGETS, TENTH_NET_PARAMS)
+    where = "the worked network with X and b1 divided by 10 and W2 multiplied by 10"
+    expect_loss_layout(loss, NET_LOSS, function="mlp_loss_and_grads", where=where)
+    for key in PARAMS:
+        right = TENTH_NET_GRADS[key]
+        expect_layout(
+            grads[key],
+            name=f"grads['{key}']",
+            shape=right.shape,
+            reference=right,
+            context={"where": where, "batch_size": 3},
+        )
+
+
 # -- purity ------------------------------------------------------------------------------------
 
 
