@@ -693,3 +693,43 @@ def test_relu_interleaved_calls(submission: Any) -> None:
             hint="relu_backward must depend only on dy and the cache it is given: keep what "
             "it needs in the cache, not in a global variable.",
         )
+
+
+BACKWARD_TWICE_HINT = (
+    "{function} must depend only on dy and the cache it is given, and leave the cache as it "
+    "found it: read what it needs from the cache, never remove or change it (no pop(), no "
+    "del, no in-place update), since a backward pass may run more than once on one cache."
+)
+
+
+@pytest.mark.rubric("purity")
+def test_linear_backward_twice_on_one_cache(submission: Any) -> None:
+    _, cache = forward_of(submission, "linear_forward", LIN_X, LIN_W, LIN_B)
+    grads = ("dx", "dW", "db")
+    once = expect_tuple(
+        submission.linear_backward(LIN_DY, cache), grads, function="linear_backward"
+    )
+    twice = expect_tuple(
+        submission.linear_backward(LIN_DY, cache), grads, function="linear_backward"
+    )
+    expect_consistent(
+        once,
+        twice,
+        names=grads,
+        problem="calling linear_backward twice with the same dy and cache gave two answers",
+        hint=BACKWARD_TWICE_HINT.format(function="linear_backward"),
+    )
+
+
+@pytest.mark.rubric("purity")
+def test_relu_backward_twice_on_one_cache(submission: Any) -> None:
+    _, cache = forward_of(submission, "relu_forward", RELU_X)
+    once = submission.relu_backward(RELU_DY, cache)
+    twice = submission.relu_backward(RELU_DY, cache)
+    expect_consistent(
+        [once],
+        [twice],
+        names=["dx"],
+        problem="calling relu_backward twice with the same dy and cache gave two answers",
+        hint=BACKWARD_TWICE_HINT.format(function="relu_backward"),
+    )

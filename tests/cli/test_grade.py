@@ -310,6 +310,29 @@ def test_a_summed_loss_is_told_it_is_b_times_the_mean(course_copy: Path, tmp_pat
     assert "the network's loss is B times the right answer" in items["end_to_end"]["feedback"]
 
 
+def test_a_backward_that_empties_its_cache_loses_mlp_purity(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
+    popping = reference.replace(
+        '    cache = {"positive": x > 0}\n', "    cache = [x > 0]\n"
+    ).replace(
+        'np.where(cache["positive"], dy, 0.0)', "np.where(cache.pop() if cache else False, dy, 0.0)"
+    )
+    assert popping.count("cache.pop()") == 1 and "cache = [x > 0]" in popping
+    (tmp_path / "class" / "pia").mkdir(parents=True)
+    (tmp_path / "class" / "pia" / "mlp.py").write_text(popping)
+    result = run_cli("grade", "mlp", tmp_path / "class", "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "out" / "grades.json").read_text())["students"]["pia"]
+    lost = {item for item, got in record["items"].items() if got["score"] < got["max_score"]}
+    assert lost == {"purity"}, record
+    assert (
+        "calling relu_backward twice with the same dy and cache gave two answers"
+        in record["items"]["purity"]["feedback"]
+    )
+
+
 def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
     assert "\nfrom __future__ import annotations\n" in reference

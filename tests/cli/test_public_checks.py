@@ -117,6 +117,20 @@ def test_mlp_relu_mask_in_a_global_loses_purity(tmp_path: Path) -> None:
     assert "with two relu_forward calls before the two relu_backward calls" in out
 
 
+def test_mlp_relu_backward_that_pops_its_cache_loses_purity(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "mlp",
+        ('    cache = {"positive": x > 0}\n', "    cache = [x > 0]\n"),
+        (
+            'np.where(cache["positive"], dy, 0.0)',
+            "np.where(cache.pop() if cache else False, dy, 0.0)",
+        ),
+    )
+    assert failed_items(out) == {"purity"}, out
+    assert "calling relu_backward twice with the same dy and cache gave two answers" in out
+
+
 def test_mlp_relu_backward_returning_a_tuple_is_named(tmp_path: Path) -> None:
     out = check(tmp_path, "mlp", ("    return dx\n", "    return dx, None\n"))
     assert (

@@ -19,7 +19,7 @@ What each item judges:
 * ``shapes``: exact shape, float64 and float64 precision of every output (the loss is a single
   number), one test per output and shape.
 * ``purity``: the submission compared with itself (arguments before and after, interleaved
-  calls), so a wrong formula does not cost purity too.
+  calls, a backward twice on one cache), so a wrong formula does not cost purity too.
 
 Value checks forgive dtype and axes of length 1 (``strict=False``); ``shapes`` charges those.
 The pieces are composed by the student's own ``mlp_loss_and_grads``, so a wrong piece is also
@@ -913,3 +913,47 @@ def test_relu_interleaved_calls(submission: Any, rng: np.random.Generator) -> No
             hint="relu_backward must depend only on dy and the cache it is given: keep what "
             "it needs in the cache, not in a global variable.",
         )
+
+
+BACKWARD_TWICE_HINT = (
+    "{function} must depend only on dy and the cache it is given, and leave the cache as it "
+    "found it: read what it needs from the cache, never remove or change it (no pop(), no "
+    "del, no in-place update), since a backward pass may run more than once on one cache."
+)
+
+
+@pytest.mark.rubric("purity")
+def test_linear_backward_twice_on_one_cache(submission: Any, rng: np.random.Generator) -> None:
+    case = linear_case(rng, "tall")
+    forward = forward_of(submission, "linear_forward", case["x"], case["W"], case["b"])
+    _, cache = expect_tuple(forward, ("y", "cache"), function="linear_forward")
+    grads = ("dx", "dW", "db")
+    once, twice = (
+        expect_tuple(
+            submission.linear_backward(case["dy"], cache), grads, function="linear_backward"
+        )
+        for _ in range(2)
+    )
+    expect_consistent(
+        once,
+        twice,
+        names=grads,
+        problem="calling linear_backward twice with the same dy and cache gave two answers",
+        hint=BACKWARD_TWICE_HINT.format(function="linear_backward"),
+    )
+
+
+@pytest.mark.rubric("purity")
+def test_relu_backward_twice_on_one_cache(submission: Any, rng: np.random.Generator) -> None:
+    x, dy = nonzero(rng, (5, 6)), rng.standard_normal((5, 6))
+    forward = forward_of(submission, "relu_forward", x)
+    _, cache = expect_tuple(forward, ("y", "cache"), function="relu_forward")
+    once = submission.relu_backward(dy, cache)
+    twice = submission.relu_backward(dy, cache)
+    expect_consistent(
+        [once],
+        [twice],
+        names=["dx"],
+        problem="calling relu_backward twice with the same dy and cache gave two answers",
+        hint=BACKWARD_TWICE_HINT.format(function="relu_backward"),
+    )
