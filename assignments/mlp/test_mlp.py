@@ -397,6 +397,53 @@ def test_softmax_ce_large_logits(submission: Any) -> None:
     expect_array(dlogits, SM_DLOGITS, name="dlogits", strict=False, context=context)
 
 
+STABILITY_HINT = (
+    "subtract each row's own maximum before exponentiating (the maximum of the whole array "
+    "leaves a row far below it all zeros), and compute log softmax as "
+    "(z - max) - log(sum(exp(z - max))), never as np.log(p): a probability that rounded to 0 "
+    "has no logarithm (see README.md)."
+)
+
+
+def expect_stable(loss: Any, dlogits: Any, shape: tuple[int, ...], where: str) -> tuple[Any, Any]:
+    loss = number(loss, "softmax_cross_entropy")
+    dlogits = array_of(dlogits, shape, name="dlogits", function="softmax_cross_entropy")
+    if not (np.isfinite(loss) and np.isfinite(dlogits).all()):
+        raise WrongAnswer(
+            f"the loss or dlogits is NaN or infinite (for {where}).\nHint: {STABILITY_HINT}"
+        )
+    return loss, dlogits
+
+
+@pytest.mark.rubric("softmax_ce")
+def test_softmax_ce_rows_far_apart(submission: Any) -> None:
+    # The worked example with its rows moved 1000 apart: a shift by each row's own maximum
+    # changes no probability, so the loss and dlogits are the worked example's.
+    logits = SM_LOGITS + np.array([[1000.0], [0.0], [-1000.0]])
+    where = "the worked example with 1000, 0 and -1000 added to its rows, B=3, C=4"
+    loss, dlogits = softmax_ce(submission, logits, SM_TARGETS)
+    loss, dlogits = expect_stable(loss, dlogits, SM_LOGITS.shape, where)
+    expect_loss(loss, SM_LOSS, function="softmax_cross_entropy", where=where, batch_size=3)
+    context = {"where": where, "batch_size": 3}
+    expect_array(dlogits, SM_DLOGITS, name="dlogits", strict=False, context=context)
+
+
+@pytest.mark.rubric("softmax_ce")
+def test_softmax_ce_target_far_below_the_maximum(submission: Any) -> None:
+    # One example, target 1: its probability is exp(-2000) / (1 + 2 exp(-1000) + ...), which
+    # is 0 in float64, yet its loss is finite: -log p = 2000 + log(1 + 2 exp(-1000) + ...),
+    # which is 2000 in float64. dlogits = p - one_hot = (1, -1, 0, 0), with no 1/B for B = 1.
+    logits = np.array([[1000.0, -1000.0, 0.0, 0.0]])
+    where = "logits (1000, -1000, 0, 0) with target 1, B=1, C=4"
+    loss, dlogits = softmax_ce(submission, logits, np.array([1]))
+    loss, dlogits = expect_stable(loss, dlogits, logits.shape, where)
+    expect_loss(loss, 2000.0, function="softmax_cross_entropy", where=where, batch_size=1)
+    context = {"where": where, "batch_size": 1}
+    expect_array(
+        dlogits, np.array([[1.0, -1.0, 0.0, 0.0]]), name="dlogits", strict=False, context=context
+    )
+
+
 @pytest.mark.rubric("softmax_ce")
 def test_softmax_ce_numerical_gradient(submission: Any) -> None:
     rng = np.random.default_rng(1)

@@ -333,6 +333,39 @@ def test_a_backward_that_empties_its_cache_loses_mlp_purity(
     )
 
 
+LOG_OF_P = (
+    """    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[rows, targets].mean()
+""",
+    """    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    log_probs = np.log(probs)
+    loss = -log_probs[rows, targets].mean()
+""",
+)
+GLOBAL_SHIFT = (
+    "shifted = logits - logits.max(axis=1, keepdims=True)",
+    "shifted = logits - logits.max()",
+)
+
+
+@pytest.mark.parametrize("mistake", [LOG_OF_P, GLOBAL_SHIFT], ids=["log_of_p", "global_shift"])
+def test_an_unstable_log_softmax_loses_softmax_ce_on_large_logits(
+    course_copy: Path, tmp_path: Path, mistake: tuple[str, str]
+) -> None:
+    reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
+    assert reference.count(mistake[0]) == 1
+    (tmp_path / "class" / "uma").mkdir(parents=True)
+    (tmp_path / "class" / "uma" / "mlp.py").write_text(reference.replace(*mistake))
+    result = run_cli("grade", "mlp", tmp_path / "class", "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "out" / "grades.json").read_text())["students"]["uma"]
+    lost = {item for item, got in record["items"].items() if got["score"] < got["max_score"]}
+    assert lost == {"softmax_ce"}, record
+    assert (
+        "the loss or dlogits contains NaN or infinity" in record["items"]["softmax_ce"]["feedback"]
+    )
+
+
 def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
     assert "\nfrom __future__ import annotations\n" in reference

@@ -189,6 +189,31 @@ def test_mlp_classic_mistakes_get_their_hints(tmp_path: Path) -> None:
     assert "the one-hot of the target is never subtracted" in softmax
 
 
+def test_mlp_log_of_probabilities_loses_softmax_ce(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "mlp",
+        (
+            "    loss = -log_probs[rows, targets].mean()\n",
+            "    probs = np.exp(log_probs)\n    loss = -np.log(probs[rows, targets]).mean()\n",
+        ),
+    )
+    assert failed_items(out) == {"softmax_ce"}, out
+    assert "logits (1000, -1000, 0, 0) with target 1" in out
+    assert "never as np.log(p)" in out
+
+
+def test_mlp_softmax_shifted_by_the_global_maximum_loses_softmax_ce(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "mlp",
+        ("shifted = logits - logits.max(axis=1, keepdims=True)", "shifted = logits - logits.max()"),
+    )
+    assert failed_items(out) == {"softmax_ce"}, out
+    assert "with 1000, 0 and -1000 added to its rows" in out
+    assert "the maximum of the whole array leaves a row far below it all zeros" in out
+
+
 def test_mlp_right_forward_adds_no_note_to_a_numerical_failure(tmp_path: Path) -> None:
     out = check(tmp_path, "mlp", (MLP_RETURN, MLP_RETURN + '    grads["W2"] = dW2 / 3\n'))
     assert "grads['W2'] does not match" in out
