@@ -139,7 +139,25 @@ def _find_in(
     ]
     if not found:
         where = shown_as or root
-        raise UsageError(f"no student folders in {where} (expected {where}/<student>/{module})")
+        stem = Path(module).stem
+        try:
+            files = sorted(
+                entry.name
+                for entry in root.iterdir()
+                if entry.is_file() and stem in entry.name and entry.suffix in (".py", ".ipynb")
+            )
+        except OSError:
+            files = []
+        flat = (
+            f"; it holds {len(files)} file(s) like {files[0]} instead: an LMS download (Canvas "
+            "names files <student>_<ids>_<file>) must be sorted into a folder per student first "
+            "(the README's Grading section shows how)"
+            if files
+            else ""
+        )
+        raise UsageError(
+            f"no student folders in {where} (expected {where}/<student>/{module}){flat}"
+        )
     ids: dict[str, Path] = {}
     for folder in folders:
         other = ids.setdefault(student_id(folder.name), folder)

@@ -218,6 +218,15 @@ def test_two_candidates_are_ambiguous(tmp_path: Path) -> None:
 def test_missing_folder_and_empty_class_are_usage_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         find(tmp_path / "nope", tmp_path)
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "smithjohn_12345_678901_linear.py").write_text("x = 1\n")
+    (tmp_path / "flat" / "doejane_LATE_22222_678902_linear-1.py").write_text("x = 1\n")
+    with pytest.raises(UsageError, match="no student folders") as info:
+        find(tmp_path / "flat", tmp_path)
+    assert "it holds 2 file(s) like doejane_LATE_22222_678902_linear-1.py instead" in str(
+        info.value
+    )
+    assert "must be sorted into a folder per student first" in str(info.value)
     (tmp_path / "empty").mkdir()
     with pytest.raises(UsageError, match="no student folders"):
         find(tmp_path / "empty", tmp_path)
