@@ -15,6 +15,7 @@ from typing import IO
 import pytest
 
 from autograder.errors import UsageError
+from autograder.limits import GradingLimits
 from autograder.plugin import STATE
 from autograder.rubric import load_rubric
 from autograder.scoring import PASSED, TestOutcome
@@ -120,6 +121,13 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
             f"\n(This checked {chosen.name}{why}. To check the other one: autograder check "
             f"{other.name}. When grading, the one you changed from the release counts; if both "
             "changed, hand in only one.)\n"
+        )
+    if rubric.limits is None and collector.outcomes:
+        default = GradingLimits()
+        stream.write(
+            f"\n(rubric.yml here has no limits: block, so this ran under the default limits "
+            f"({default.call_timeout:g} s a call); grading uses the course's, which may be "
+            "stricter. A release writes them at the end of rubric.yml.)\n"
         )
     if broken:
         stream.write(

@@ -92,6 +92,20 @@ def test_check_runs_the_code_under_the_courses_limits(tmp_path: Path) -> None:
     assert "linear_backward did not return within 3 s" in result.stdout
 
 
+def test_check_says_when_it_has_no_limits_to_run_under(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    assert "rubric.yml here has no limits" not in run_cli("check", cwd=folder).stdout
+    rubric = (folder / "rubric.yml").read_text()
+    (folder / "rubric.yml").write_text(
+        rubric[: rubric.index("\n# Written by 'autograder release'")]
+    )
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 0, result.stdout
+    assert "rubric.yml here has no limits: block, so this ran under the default limits" in (
+        result.stdout
+    )
+
+
 def test_an_error_in_a_helper_names_the_helper_and_its_caller(tmp_path: Path) -> None:
     folder = student_folder(tmp_path, solution=True)
     source = (folder / "linear.py").read_text()
