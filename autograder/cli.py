@@ -206,8 +206,10 @@ and limits students get:
   stub       the released stub earns zero, each item saying "not implemented"
   mutants    each mutant in solutions/<a>/mutants/ (header '# loses: dW, db') loses
              exactly the items it declares; automatic mutants of the reference
-             (transpose, dropped .T, extra 1/B, sum->mean, flipped axis, keepdims,
-             sign, dropped term, float32) all lose points; every item is caught by some mutant
+             (operators transpose, drop_transpose, divide_by_batch, sum_to_mean,
+             flip_axis, keepdims, negate, drop_term, float32) all lose points, but
+             those a line of the reference excludes ('# equivalent: negate'); every
+             item is caught by some mutant
   public     the reference passes every public check ('autograder check' on a copy
              of assignments/<a>/ with the reference in place of the stub)
   release    assignments/<a>/ is exactly what 'autograder release' generates

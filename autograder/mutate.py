@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.errors import ConfigError
 from autograder.release import find_regions
 
 
@@ -160,16 +162,44 @@ OPERATORS: dict[str, Operator] = {
 }
 
 
+_EQUIVALENT = re.compile(r"#\s*equivalent:\s*([\w\s,]*)$")
+
+
+def equivalent_marks(source: str, path: Path) -> dict[int, set[str]]:
+    """Lines marked ``# equivalent: negate, float32``: there these operators change nothing a
+    test could see (a sign flipped before squaring), so no mutant of theirs is made."""
+    marks: dict[int, set[str]] = {}
+    for number, line in enumerate(source.splitlines(), start=1):
+        found = _EQUIVALENT.search(line)
+        if found is None:
+            continue
+        names = {name.strip() for name in found.group(1).split(",") if name.strip()}
+        unknown = sorted(names - set(OPERATORS))
+        if unknown or not names:
+            raise ConfigError(
+                path,
+                number,
+                f"'# equivalent:' names {', '.join(unknown) or 'no operator'}; the operators "
+                f"are {', '.join(OPERATORS)}",
+            )
+        marks[number] = names
+    return marks
+
+
 def generate(source: str, path: Path) -> list[Mutant]:
-    """Every single-site mutant of the solution regions of ``source``."""
+    """Every single-site mutant of the solution regions of ``source``, but those of operators
+    a line's ``# equivalent:`` comment names."""
     regions = find_regions(source, path)
     lines = {n for r in regions for n in range(r.begin, r.end + 1)}
+    marks = equivalent_marks(source, path)
     tree = ast.parse(source, filename=str(path))
     mutants: list[Mutant] = []
     seen: set[str] = set()
     for name, operator in OPERATORS.items():
         for site, (node, fn) in enumerate(_nodes(tree)):
             if getattr(node, "lineno", None) not in lines:
+                continue
+            if name in marks.get(node.lineno, ()):  # type: ignore[attr-defined]
                 continue
             replacement = operator(node, fn)
             if replacement is None:

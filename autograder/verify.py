@@ -273,8 +273,11 @@ def _check_mutants(
         if not lost:
             survivors.append(name)
     for name in survivors:
+        operator, line = name.split("-")[2], name.rsplit("-line", 1)[-1]
         check.problems.append(
-            f"automatic mutant {name} earns full marks: the hidden tests miss this mistake"
+            f"automatic mutant {name} earns full marks: the hidden tests miss this mistake, "
+            f"unless it changes nothing they could see (a sign flipped before squaring); then "
+            f"end line {line} of the reference with '# equivalent: {operator}'"
         )
     for item in rubric.ids:
         if item not in killed:

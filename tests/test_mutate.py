@@ -49,6 +49,23 @@ def test_every_operator_applies_to_the_linear_reference() -> None:
     assert operators == set(OPERATORS)
 
 
+def test_a_line_marked_equivalent_gets_no_mutant_of_that_operator() -> None:
+    """tanh's dx = dy * (1 - y**2) with y negated is the same dx: no test can catch it."""
+    marked = REFERENCE.replace("dW = x.T @ dy\n", "dW = x.T @ dy  # equivalent: negate, float32\n")
+    before = {(m.operator, m.line) for m in generate(REFERENCE, Path("linear.py"))}
+    after = {(m.operator, m.line) for m in generate(marked, Path("linear.py"))}
+    assert before - after == {("negate", 16), ("float32", 16)}
+    assert ("transpose", 16) in after and ("negate", 15) in after
+    from autograder.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="names negat; the operators are transpose") as info:
+        generate(
+            REFERENCE.replace("dW = x.T @ dy\n", "dW = x.T @ dy  # equivalent: negat\n"),
+            Path("l.py"),
+        )
+    assert info.value.line == 16
+
+
 def test_mutants_only_touch_solution_regions() -> None:
     for mutant in generate(REFERENCE, Path("linear.py")):
         assert mutant.line in {6, 7, 15, 16, 17}, mutant.name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -64,6 +65,7 @@ def test_a_deleted_hidden_test_lets_mutants_survive(toy: Path) -> None:
     assert code == 1
     assert "[FAIL] mutants are caught" in output
     assert "earns full marks: the hidden tests miss this mistake" in output
+    assert re.search(r"then end line \d+ of the reference with '# equivalent: \w+'", output)
     assert "mutants/mean.py: declared to lose {value}, lost {}" in output
 
 
