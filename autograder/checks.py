@@ -457,6 +457,15 @@ def expect_gradients(
     larger of the gradcheck threshold and ``VALUE_THRESHOLD`` when lenient).
     Returns ``{input name: relative error}``.
     """
+    # The instructor's own mistakes, said in words rather than as an AttributeError deep in.
+    for what, value in (("inputs", inputs), ("grads", grads)):
+        if not isinstance(value, Mapping):
+            raise TypeError(
+                f"expect_gradients: {what} must be a dict by argument name of f (e.g. "
+                f"{{'x': {'x' if what == 'inputs' else 'dx'}}}), not {type(value).__name__}"
+            )
+    if unknown := sorted(set(grads) - set(inputs)):
+        raise TypeError(f"expect_gradients: grads for {unknown}, which are not in inputs")
     where, diagnosis = _split_context(context)
     names = dict(names or {})
     errors: dict[str, float] = {}

@@ -297,6 +297,17 @@ def test_gradients_right_pass_elementwise() -> None:
     assert set(errors) == {"x", "W", "b"} and max(errors.values()) < 1e-8
 
 
+def test_gradients_asked_for_in_the_wrong_form_say_what_to_pass() -> None:
+    inputs, g = small_problem()
+    dx = g @ inputs["W"].T
+    with pytest.raises(TypeError, match=r"inputs must be a dict by argument name of f \(e.g. "):
+        expect_gradients(linear, (inputs["x"],), g, {"x": dx})
+    with pytest.raises(TypeError, match=r"grads must be a dict .*not tuple"):
+        expect_gradients(linear, inputs, g, (dx,))
+    with pytest.raises(TypeError, match=r"grads for \['dx'\], which are not in inputs"):
+        expect_gradients(linear, inputs, g, {"dx": dx})
+
+
 def test_gradients_wrong_fail_with_diagnosis_and_student_names() -> None:
     inputs, g = small_problem()
     with pytest.raises(WrongAnswer) as excinfo:
