@@ -30,6 +30,15 @@ def grade(course: Path, submissions: Path, out: Path, *extra: str) -> dict[str, 
     return json.loads((out / "grades.json").read_text())
 
 
+def grade_one_mlp(course: Path, tmp_path: Path, student: str, source: str) -> dict[str, Any]:
+    """Grade a class of one mlp submission; that student's record in grades.json."""
+    (tmp_path / "class" / student).mkdir(parents=True)
+    (tmp_path / "class" / student / "mlp.py").write_text(source)
+    result = run_cli("grade", "mlp", tmp_path / "class", "--out", tmp_path / "out", cwd=course)
+    assert result.returncode == 0, result.stderr
+    return json.loads((tmp_path / "out" / "grades.json").read_text())["students"][student]
+
+
 @pytest.fixture(scope="module")
 def example_grades(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from tests.cli.conftest import REPO
@@ -255,11 +264,7 @@ def test_gradients_in_a_dict_subclass_grade_like_a_dict(course_copy: Path, tmp_p
         'grads = __import__("collections").OrderedDict(W1=dW1, b1=db1, W2=dW2, b2=db2)',
     )
     assert ordered != reference
-    (tmp_path / "class" / "olga").mkdir(parents=True)
-    (tmp_path / "class" / "olga" / "mlp.py").write_text(ordered)
-    result = run_cli("grade", "mlp", tmp_path / "class", "--out", tmp_path / "out", cwd=course_copy)
-    assert result.returncode == 0, result.stderr
-    record = json.loads((tmp_path / "out" / "grades.json").read_text())["students"]["olga"]
+    record = grade_one_mlp(course_copy, tmp_path, "olga", ordered)
     assert record["score"] == record["max_score"], record["feedback"]
 
 
@@ -301,11 +306,7 @@ def test_a_summed_loss_is_told_it_is_b_times_the_mean(course_copy: Path, tmp_pat
         "loss = -log_probs[rows, targets].mean()", "loss = -log_probs[rows, targets].sum()"
     )
     assert summed != reference
-    (tmp_path / "class" / "sam").mkdir(parents=True)
-    (tmp_path / "class" / "sam" / "mlp.py").write_text(summed)
-    result = run_cli("grade", "mlp", tmp_path / "class", "--out", tmp_path / "out", cwd=course_copy)
-    assert result.returncode == 0, result.stderr
-    items = json.loads((tmp_path / "out" / "grades.json").read_text())["students"]["sam"]["items"]
+    items = grade_one_mlp(course_copy, tmp_path, "sam", summed)["items"]
     assert "Hint: the loss is B times the right answer (B = " in items["softmax_ce"]["feedback"]
     assert "the network's loss is B times the right answer" in items["end_to_end"]["feedback"]
 
@@ -320,11 +321,7 @@ def test_a_backward_that_empties_its_cache_loses_mlp_purity(
         'np.where(cache["positive"], dy, 0.0)', "np.where(cache.pop() if cache else False, dy, 0.0)"
     )
     assert popping.count("cache.pop()") == 1 and "cache = [x > 0]" in popping
-    (tmp_path / "class" / "pia").mkdir(parents=True)
-    (tmp_path / "class" / "pia" / "mlp.py").write_text(popping)
-    result = run_cli("grade", "mlp", tmp_path / "class", "--out", tmp_path / "out", cwd=course_copy)
-    assert result.returncode == 0, result.stderr
-    record = json.loads((tmp_path / "out" / "grades.json").read_text())["students"]["pia"]
+    record = grade_one_mlp(course_copy, tmp_path, "pia", popping)
     lost = {item for item, got in record["items"].items() if got["score"] < got["max_score"]}
     assert lost == {"purity"}, record
     assert (
@@ -354,11 +351,7 @@ def test_an_unstable_log_softmax_loses_softmax_ce_on_large_logits(
 ) -> None:
     reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
     assert reference.count(mistake[0]) == 1
-    (tmp_path / "class" / "uma").mkdir(parents=True)
-    (tmp_path / "class" / "uma" / "mlp.py").write_text(reference.replace(*mistake))
-    result = run_cli("grade", "mlp", tmp_path / "class", "--out", tmp_path / "out", cwd=course_copy)
-    assert result.returncode == 0, result.stderr
-    record = json.loads((tmp_path / "out" / "grades.json").read_text())["students"]["uma"]
+    record = grade_one_mlp(course_copy, tmp_path, "uma", reference.replace(*mistake))
     lost = {item for item, got in record["items"].items() if got["score"] < got["max_score"]}
     assert lost == {"softmax_ce"}, record
     assert (
