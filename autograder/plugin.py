@@ -55,6 +55,7 @@ from autograder.errors import (
 )
 from autograder.limits import GradingLimits
 from autograder.rubric import Rubric, TestBinding, load_rubric
+from autograder.sandbox import codec
 from autograder.sandbox.model import Ref, Step, StepResult
 from autograder.scoring import ERROR, FAILED, INTERNAL, PASSED, TestOutcome
 from autograder.submissions import choose_local_file, files_beside, read_source
@@ -316,7 +317,6 @@ class StudentRun:
         return "".join(self._outputs)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _UNRESOLVED = object()
 
 
@@ -341,7 +341,7 @@ def _name_call(exc: StudentError, function: str) -> StudentError:
     The message partly comes from student code (an exception's text): it is flattened to one
     line here so it can never pose as more feedback (a forged heading or score) further on.
     """
-    exc.message = _CONTROL.sub(" ", exc.message).strip()
+    exc.message = codec.CONTROL.sub(" ", exc.message).strip()
     if isinstance(exc, NotImplementedByStudent):
         where = f" at {exc.where}" if exc.lineno is not None else ""
         exc.message = f"{function} is not implemented yet (it raises NotImplementedError{where})"

@@ -219,14 +219,14 @@ def gradescope_results(rubric: Rubric, grade: StudentGrade) -> dict[str, Any]:
                 "score": item.score,
                 "max_score": item.max_score,
                 "status": "passed" if item.score == item.max_score else "failed",
-                "output": item.feedback,
+                "output": markdown_text(item.feedback),  # as on the feedback page
                 "output_format": "md",
                 "visibility": item.visibility,
             }
         )
     return {
         "score": grade.score,
-        "output": grade.feedback,
+        "output": markdown_text(grade.feedback),
         "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",

@@ -495,6 +495,8 @@ def notebook_source(text: str, name: str = "notebook") -> str:
         notebook = json.loads(text)
     except ValueError:
         raise ValueError(f"{invalid}: it is not JSON.") from None
+    except RecursionError:  # '[' * 2000: fails this student, not the whole class's run
+        raise ValueError(f"{invalid}: its JSON is nested too deeply.") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     code_key = "source"
     if (

@@ -146,6 +146,11 @@ def test_student_text_cannot_forge_feedback_markdown(toy_rubric: Rubric, tmp_pat
     assert "\n## ✅ a" not in page and "\n**Score: 8" not in page and "<script>" not in page
     assert page.count("**Score:") == 1
     assert "\\*\\*Score: 8 / 8\\*\\*" in page  # still readable, just not formatting
+    # Gradescope renders results.json's outputs as Markdown too.
+    results = gradescope_results(toy_rubric, grade)
+    for output in [results["output"], *(test["output"] for test in results["tests"])]:
+        assert "<script>" not in output and "\n**Score: 8" not in output, output
+    assert "\\*\\*Score: 8 / 8\\*\\*" in results["tests"][0]["output"]
 
 
 def test_long_student_ids_get_distinct_feedback_files_that_fit(tmp_path: Path) -> None:

@@ -197,6 +197,33 @@ def test_an_argument_that_cannot_come_back_as_data_is_echoed_as_a_handle(
         worker.close()
 
 
+def test_the_students_text_reaches_the_grader_on_one_line(sandbox: Sandbox) -> None:
+    """An exception message or a type name cannot pose as more feedback (a heading, a
+    score line) by starting a line of its own."""
+    forged = "x\\n\\n## ✅ All checks passed: 20 / 20\\n- **Score: 20 / 20**"
+    worker = spawn(
+        sandbox,
+        f"""
+        Fake = type("thing.{forged}", (), {{}})
+        def answer():
+            return Fake()
+        def fail():
+            raise ValueError("{forged}")
+        """,
+    )
+    try:
+        handle = worker.call("answer")
+        assert isinstance(handle, Handle) and "\n" not in handle.type_name
+        assert "## ✅ All checks passed" in handle.type_name  # still there, on one line
+        with pytest.raises(StudentException) as info:
+            worker.call("fail")
+        assert "\n" not in info.value.message and "- **Score: 20 / 20**" in info.value.message
+    finally:
+        worker.close()
+    loading = spawn(sandbox, f'raise ValueError("{forged}")\n')
+    assert loading.load_error is not None and "\n" not in loading.load_error.message
+
+
 def test_syntax_error_is_a_load_error_with_its_line(sandbox: Sandbox) -> None:
     worker = spawn(sandbox, "x = 1\ndef f(:\n    pass\n")
     error = worker.load_error

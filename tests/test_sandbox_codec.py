@@ -170,6 +170,18 @@ def test_malformed_frames_are_protocol_errors() -> None:
             decode(tree, [], lambda i, t: Handle(i, t))
 
 
+def test_a_payload_named_twice_is_refused_so_a_reply_cannot_amplify() -> None:
+    """A forged reply naming one 1 MiB payload 4,000 times would decode to 4 GiB."""
+    blob = [memoryview(_npy(np.zeros(1 << 17)))]
+    with pytest.raises(ProtocolError, match="referred to more than once"):
+        decode({"L": [{"A": 0}] * 4000}, blob, lambda i, t: Handle(i, t))
+    with pytest.raises(ProtocolError, match="referred to more than once"):
+        decode({"T": [{"S": 0}, {"S": 0}]}, [memoryview(_npy(np.float64(1.0)))], Handle)
+    same = np.ones(3)
+    back = _roundtrip((same, same, [same]))  # one array three times: three payloads
+    assert [type(a) for a in (back[0], back[1], back[2][0])] == [np.ndarray] * 3
+
+
 def test_limits_reject_non_positive_values() -> None:
     with pytest.raises(ValueError, match="call_timeout"):
         Limits(call_timeout=0)

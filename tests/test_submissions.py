@@ -301,6 +301,7 @@ def test_unreadable_sources_say_why(tmp_path: Path) -> None:
         ('{"cells": null}', "no list of cells"),
         ("[1, 2]", "no list of cells"),
         ('{"worksheets": [{"cells": 3}]}', "no list of cells"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         ('{"cells": [{"cell_type": "code", "source": [1, 2]}]}', "cell 1 is not text"),
         ('{"cells": [{"cell_type": "code", "source": {"a": 1}}]}', "cell 1 is not text"),
     ],

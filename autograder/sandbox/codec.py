@@ -35,6 +35,7 @@ from autograder.sandbox.model import Handle
 NUMERIC_KINDS = frozenset("biufc")
 MAX_DEPTH = 64  # deeper trees are refused both ways; student data is never that nested
 MAX_TYPE_NAME = 200
+CONTROL = re.compile(r"[\x00-\x1f\x7f]+")  # line breaks and other control characters
 # JSON a worker may send: parsing it costs the grader ~15x its size in Python objects, so
 # bulk data must come as arrays (blobs), which cost their size once.
 MAX_JSON = 8 * 1024 * 1024
@@ -213,9 +214,16 @@ def decode(tree: Any, blobs: list[memoryview], on_handle: Callable[[int, str], A
     Handle, the worker looks the object up).
     """
 
+    used: set[int] = set()
+
     def array(index: Any) -> np.ndarray:
         if type(index) is not int or not 0 <= index < len(blobs):
             raise ProtocolError("array tag points to no payload")
+        # encode writes a payload per array; one read twice would let a small frame decode
+        # to any size (a forged reply naming one 1 MiB payload 4,000 times: 4 GiB).
+        if index in used:
+            raise ProtocolError("a payload is referred to more than once")
+        used.add(index)
         return parse_npy(blobs[index])
 
     def walk(node: Any, depth: int) -> Any:
@@ -247,7 +255,8 @@ def decode(tree: Any, blobs: list[memoryview], on_handle: Callable[[int, str], A
             ident, type_name = body
             if type(ident) is not int or type(type_name) is not str:
                 raise ProtocolError("bad handle")
-            return on_handle(ident, type_name[:MAX_TYPE_NAME])
+            # A type's name is the student's text, shown in feedback: on one line.
+            return on_handle(ident, CONTROL.sub(" ", type_name[:MAX_TYPE_NAME]))
         raise ProtocolError(f"unknown tag {tag!r}")
 
     return walk(tree, 0)

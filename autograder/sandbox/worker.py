@@ -512,7 +512,8 @@ class Worker:
         cls = _ERRORS.get(str(reply.get("kind")), StudentException)
         line = reply.get("line")
         exc_type = reply.get("type")
-        message = _ADDRESS.sub(" at 0x…", str(reply.get("msg", "")))[:300]
+        # The student's text, on one line: it cannot pose as more feedback (a heading, a score).
+        message = codec.CONTROL.sub(" ", _ADDRESS.sub(" at 0x…", str(reply.get("msg", ""))))[:300]
         if exc_type == "BrokenPipeError" and self._output_closed:  # we closed the output pipe
             message = (
                 f"your code printed more than {OUTPUT_CLOSE_MB} MiB, and printing fails after "

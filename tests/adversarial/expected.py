@@ -137,6 +137,10 @@ EXPECTED: dict[str, Expectation] = {
         "60 MiB reply of 6.5M tiny containers: ~40x memory amplification in the grader",
         "the grader's memory per reply must stay bounded (test bounds peak RSS)",
     ),
+    "payload_reuse": Expectation(
+        "a 5 MiB reply naming one 1 MiB payload 4,000 times: 4 GiB if each tag is decoded anew",
+        "a payload named twice is a forged reply; the test bounds peak RSS",
+    ),
     "forged_setup_error": Expectation(
         "answer the load request with a forged 'setup_error' reply, then exit",
         "a reply sent after student code started is the student's; the run must exit 0",
@@ -320,6 +324,7 @@ MAIN_ORDER: tuple[str, ...] = (
     "output_flood",
     "honest_partial",
     "json_bomb",
+    "payload_reuse",
     "honest",
     "control_wrong",
     "patch_numpy",
