@@ -84,7 +84,7 @@ SM_MISTAKES = {
 
 # A network with B = 3, D = 5, H = 2, C = 4.
 NET_X = np.array(
-    [[1.0, 0.0, 0.0, 1.0, 0.0], [-1.0, 1.0, 0.0, 1.0, -1.0], [0.0, 1.0, 1.0, 1.0, 0.0]]
+    [[2.0, 0.0, 0.0, 1.0, 0.0], [-1.0, 1.0, 0.0, 1.0, -1.0], [0.0, 1.0, 1.0, 1.0, 0.0]]
 )
 NET_TARGETS = np.array([0, 3, 2])
 NET_PARAMS = {
@@ -93,31 +93,50 @@ NET_PARAMS = {
     "W2": np.array([[LOG3, 0.0, 0.0, 0.0], [0.0, 0.0, LOG2, 0.0]]),
     "b2": np.array([0.0, LOG2, 0.0, 0.0]),
 }
-# Y1 = X W1 + b1 = [[1, -1], [-1, 1], [1, 1]], so relu(Y1) = [[1, 0], [0, 1], [1, 1]] and
-# the mask [Y1 > 0] is the same 0/1 array.
-# logits = relu(Y1) W2 + b2; exp(logits) = (3, 2, 1, 1), (1, 2, 2, 1), (3, 2, 2, 1).
-# Targets 0, 3, 2 have probabilities 3/7, 1/6, 2/8: L = (log(7/3) + log 6 + log 4) / 3.
-NET_LOSS = np.log(56.0) / 3
+# Y1 = X W1 + b1 = [[2, -1], [-1, 1], [1, 1]], so relu(Y1) = [[2, 0], [0, 1], [1, 1]] and the
+# mask [Y1 > 0] = [[1, 0], [0, 1], [1, 1]]. They differ where Y1 = 2, so a relu_backward that
+# multiplies by relu's output instead of the mask shows here.
+# logits = relu(Y1) W2 + b2; exp(logits) = (9, 2, 1, 1), (1, 2, 2, 1), (3, 2, 2, 1).
+# Targets 0, 3, 2 have probabilities 9/13, 1/6, 2/8: L = (log(13/9) + log 6 + log 4) / 3.
+NET_LOSS = np.log(104.0 / 3.0) / 3
 # dY2 = (probabilities - one_hot) / 3:
-#   3 dY2 = [[-4/7, 2/7, 1/7, 1/7], [1/6, 1/3, 1/3, -5/6], [3/8, 1/4, -3/4, 1/8]].
-# dW2 = relu(Y1)^T dY2: row 0 is dY2[0] + dY2[2], row 1 is dY2[1] + dY2[2].
+#   3 dY2 = [[-4/13, 2/13, 1/13, 1/13], [1/6, 1/3, 1/3, -5/6], [3/8, 1/4, -3/4, 1/8]].
+# dW2 = relu(Y1)^T dY2: row 0 is 2 dY2[0] + dY2[2], row 1 is dY2[1] + dY2[2].
 # dHd = dY2 W2^T: column 0 is log 3 * dY2[:, 0], column 1 is log 2 * dY2[:, 2]; the mask keeps
-# rows 0, 2 of column 0 and rows 1, 2 of column 1. dW1 = X^T dY1, db1 = the column sums of dY1.
+# rows 0, 2 of column 0 and rows 1, 2 of column 1:
+#   3 dY1 = [[-4/13 log 3, 0], [0, 1/3 log 2], [3/8 log 3, -3/4 log 2]].
+# dW1 = X^T dY1 (row 0 is 2 dY1[0] - dY1[1]), db1 = the column sums of dY1.
 NET_GRADS = {
-    "W2": np.array([[-11 / 56, 15 / 28, -17 / 28, 15 / 56], [13 / 24, 7 / 12, -5 / 12, -17 / 24]])
+    "W2": np.array([[-25 / 104, 29 / 52, -31 / 52, 29 / 104], [13 / 24, 7 / 12, -5 / 12, -17 / 24]])
     / 3,
-    "b2": np.array([-5 / 168, 73 / 84, -23 / 84, -95 / 168]) / 3,
+    "b2": np.array([73 / 312, 115 / 156, -53 / 156, -197 / 312]) / 3,
     "W1": np.array(
         [
-            [-4 / 7 * LOG3, -1 / 3 * LOG2],
+            [-8 / 13 * LOG3, -1 / 3 * LOG2],
             [3 / 8 * LOG3, -5 / 12 * LOG2],
             [3 / 8 * LOG3, -3 / 4 * LOG2],
-            [-11 / 56 * LOG3, -5 / 12 * LOG2],
+            [7 / 104 * LOG3, -5 / 12 * LOG2],
             [0.0, -1 / 3 * LOG2],
         ]
     )
     / 3,
-    "b1": np.array([-11 / 56 * LOG3, -5 / 12 * LOG2]) / 3,
+    "b1": np.array([7 / 104 * LOG3, -5 / 12 * LOG2]) / 3,
+}
+# Multiplying dHd by relu's output instead of the mask doubles dY1[0, 0] (there Y1 = 2) and
+# changes nothing else: 3 dY1[0, 0] gains another -4/13 log 3, so db1[0] and dW1[3, 0] gain it
+# once and dW1[0, 0] twice (X[0] = (2, 0, 0, 1, 0)).
+NET_RELU_OUTPUT_GRADS = {
+    "W1": NET_GRADS["W1"]
+    + np.array([[-8 / 13 * LOG3, 0.0], [0.0, 0.0], [0.0, 0.0], [-4 / 13 * LOG3, 0.0], [0.0, 0.0]])
+    / 3,
+    "b1": NET_GRADS["b1"] + np.array([-4 / 13 * LOG3, 0.0]) / 3,
+}
+NET_MISTAKES = {
+    key: {
+        f"grads['{key}'] is what you get when relu_backward multiplies by relu's output "
+        "instead of the 0/1 mask [Y1 > 0].": NET_RELU_OUTPUT_GRADS[key]
+    }
+    for key in ("W1", "b1")
 }
 
 
@@ -492,7 +511,12 @@ def expect_not_swapped(grads: dict, params: dict, key: str, where: str) -> None:
 def worked_network_gradient(submission: Any, key: str) -> None:
     _, grads = network(submission, NET_X, NET_TARGETS, NET_PARAMS)
     expect_not_swapped(grads, NET_PARAMS, key, NET_WHERE)
-    context = {"where": NET_WHERE, "batch_size": 3, "batch_sum": key in ("b1", "b2")}
+    context = {
+        "where": NET_WHERE,
+        "batch_size": 3,
+        "batch_sum": key in ("b1", "b2"),
+        "candidates": NET_MISTAKES.get(key, {}),
+    }
     expect_array(grads[key], NET_GRADS[key], name=f"grads['{key}']", strict=False, context=context)
 
 

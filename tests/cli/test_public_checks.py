@@ -189,6 +189,22 @@ def test_mlp_classic_mistakes_get_their_hints(tmp_path: Path) -> None:
     assert "the one-hot of the target is never subtracted" in softmax
 
 
+def test_mlp_relu_backward_by_its_output_is_named_on_the_worked_network(tmp_path: Path) -> None:
+    # The worked network has a hidden pre-activation of 2, so dy * y differs from dy * mask
+    # there: its worked dW1 and db1 fail with the hint, not only the numerical checks.
+    out = check(
+        tmp_path,
+        "mlp",
+        ('cache = {"positive": x > 0}', 'cache = {"positive": x > 0, "y": y}'),
+        ('np.where(cache["positive"], dy, 0.0)', 'dy * cache["y"]'),
+    )
+    assert failed_items(out) == {"relu", "dW1", "db1"}, out
+    for key in ("W1", "b1"):
+        assert (
+            f"grads['{key}'] is what you get when relu_backward multiplies by relu's output" in out
+        ), out
+
+
 def test_mlp_log_of_probabilities_loses_softmax_ce(tmp_path: Path) -> None:
     out = check(
         tmp_path,
