@@ -31,8 +31,10 @@ PARAMS = ("W1", "b1", "W2", "b2")
 LOG2, LOG3 = np.log(2.0), np.log(3.0)
 
 # -- worked examples (every number below can be checked by hand) ------------------------------
-# Every example has sizes that differ from each other and from 2, so that a transposed or
-# swapped result never has the right shape by luck, and a factor of B is never a factor of 2.
+# Within each example the sizes differ from each other (the linear layer's D and the network's
+# H are 2, but no other size of theirs is), so a transposed or swapped result never has the
+# right shape by luck; and B is 3 throughout, so a missing or extra factor of B is never
+# mistaken for a factor of 2.
 
 # The linear layer: B = 3 examples, D = 2 features, F = 4 outputs.
 LIN_X = np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]])
