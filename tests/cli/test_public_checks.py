@@ -72,6 +72,7 @@ def test_linear_float32_inside_a_float64_result_costs_shapes(tmp_path: Path) -> 
     )
     assert failed_items(out) == {"shapes"}, out
     assert "dW has dtype float64 but not float64 precision" in out
+    assert "x, b and dy divided by 10 (W as it was), so float32 cannot hold the numbers" in out
 
 
 def test_linear_np_matrix_db_names_np_matrix(tmp_path: Path) -> None:
@@ -175,6 +176,7 @@ def test_mlp_float32_inside_float64_results_costs_only_shapes(tmp_path: Path) ->
     )
     assert failed_items(out) == {"shapes"}, out
     assert "the loss has dtype float64 but not float64 precision" in out
+    assert "W2 multiplied by 10 (W1 and b2 as they were" in out
 
 
 def test_mlp_classic_mistakes_get_their_hints(tmp_path: Path) -> None:

@@ -653,7 +653,10 @@ def test_linear_float64_precision(submission: Any) -> None:
     data = TENTH_LINEAR
     mine = linear(submission, data["x"], data["W"], data["b"], data["dy"])
     for name, right in TENTH_LINEAR_RIGHT.items():
-        where = "the linear layer's worked example divided by 10, B=3, D=2, F=4"
+        where = (
+            "the linear layer's worked example with x, b and dy divided by 10 (W as it was), so "
+            "float32 cannot hold the numbers exactly, B=3, D=2, F=4"
+        )
         expect_layout(
             mine[name],
             name=name,
@@ -666,7 +669,10 @@ def test_linear_float64_precision(submission: Any) -> None:
 @pytest.mark.rubric("shapes")
 def test_relu_float64_precision(submission: Any) -> None:
     y, dx = relu(submission, RELU_X / 10, RELU_DY / 10)
-    where = {"where": "relu's worked example divided by 10"}
+    where = {
+        "where": "relu's worked example with x and dy divided by 10, so float32 cannot hold the "
+        "numbers exactly"
+    }
     expect_layout(y, name="relu y", shape=RELU_Y.shape, reference=RELU_Y / 10, context=where)
     expect_layout(dx, name="relu dx", shape=RELU_DX.shape, reference=RELU_DX / 10, context=where)
 
@@ -675,7 +681,7 @@ def test_relu_float64_precision(submission: Any) -> None:
 def test_softmax_ce_float64_precision(submission: Any) -> None:
     # Its logits hold log 3 and log 2, which float32 does not hold exactly either.
     loss, dlogits = softmax_ce(submission, SM_LOGITS, SM_TARGETS)
-    where = "the worked example, B=3, C=4"
+    where = "the worked example, whose log 3 and log 2 float32 cannot hold exactly, B=3, C=4"
     expect_loss_layout(loss, SM_LOSS, function="softmax_cross_entropy", where=where)
     expect_layout(
         dlogits,
@@ -689,7 +695,10 @@ def test_softmax_ce_float64_precision(submission: Any) -> None:
 @pytest.mark.rubric("shapes")
 def test_network_float64_precision(submission: Any) -> None:
     loss, grads = network(submission, TENTH_NET_X, NET_TARGETS, TENTH_NET_PARAMS)
-    where = "the worked network with X and b1 divided by 10 and W2 multiplied by 10"
+    where = (
+        "the worked network with X and b1 divided by 10 and W2 multiplied by 10 (W1 and b2 as "
+        "they were, so the logits are too), so float32 cannot hold the numbers exactly"
+    )
     expect_loss_layout(loss, NET_LOSS, function="mlp_loss_and_grads", where=where)
     for key in PARAMS:
         right = TENTH_NET_GRADS[key]
