@@ -532,7 +532,9 @@ def numerical_network_gradient(submission: Any, key: str) -> None:
     expect_not_swapped(grads, params, key, "B=4, D=3, H=5, C=6")
 
     def loss(**changed: np.ndarray) -> np.ndarray:
-        return number(network(submission, X, targets, {**params, **changed})[0], "network")
+        return number(
+            network(submission, X, targets, {**params, **changed})[0], "mlp_loss_and_grads"
+        )
 
     numerical_check(
         loss,
