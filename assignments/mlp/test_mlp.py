@@ -594,28 +594,68 @@ def test_db1_numerical_gradient(submission: Any) -> None:
 
 
 # -- shapes ------------------------------------------------------------------------------------
+# One check per output (and case), as in grading: one wrong output costs only its share.
+
+NETWORK_OUTPUTS = ("loss", *PARAMS)
+
+
+def expect_loss_layout(loss: Any, right: float | None, *, function: str, where: str) -> None:
+    """The loss: one float64 number (a float, np.float64 or 0-d array), of float64 precision
+    when ``right`` is given."""
+    if not (isinstance(loss, float) or getattr(loss, "shape", None) == ()):
+        raise WrongAnswer(
+            f"the loss should be a single number, but {function} returned {describe_type(loss)} "
+            f"(for {where})."
+        )
+    if np.asarray(loss).dtype != np.float64:
+        raise WrongAnswer(
+            f"the loss has dtype {np.asarray(loss).dtype}, expected float64 (for {where})."
+        )
+    expect_layout(
+        number(loss, function),
+        name="the loss",
+        shape=(),
+        reference=None if right is None else np.asarray(right),
+        context={"where": where},
+    )
+
+
+@pytest.mark.rubric("shapes")
+@pytest.mark.parametrize("output", NETWORK_OUTPUTS)
+@pytest.mark.parametrize("B", [1, 3])
+def test_network_shapes_and_dtypes(submission: Any, B: int, output: str) -> None:
+    X, targets, params = random_network(3, B=B, D=4, H=5, C=6)
+    where = f"B={B}, D=4, H=5, C=6"
+    loss, grads = network(submission, X, targets, params)
+    if output == "loss":
+        expect_loss_layout(loss, None, function="mlp_loss_and_grads", where=where)
+    else:
+        expect_layout(
+            grads[output],
+            name=f"grads['{output}']",
+            shape=params[output].shape,
+            context={"where": where, "batch_size": B},
+        )
+
+
+@pytest.mark.rubric("shapes")
+@pytest.mark.parametrize("output", ["y", "dx"])
+@pytest.mark.parametrize("B", [1, 3])
+def test_relu_shapes_and_dtypes(submission: Any, B: int, output: str) -> None:
+    X, _, params = random_network(3, B=B, D=4, H=5, C=6)
+    y, dx = relu(submission, X @ params["W1"], np.ones((B, 5)))
+    actual = {"y": y, "dx": dx}[output]
+    context = {"where": f"x of shape ({B}, 5)", "batch_size": B}
+    expect_layout(actual, name=f"relu {output}", shape=(B, 5), context=context)
 
 
 @pytest.mark.rubric("shapes")
 @pytest.mark.parametrize("B", [1, 3])
-def test_shapes_and_dtypes(submission: Any, B: int) -> None:
-    X, targets, params = random_network(3, B=B, D=4, H=5, C=6)
-    where = {"where": f"B={B}, D=4, H=5, C=6", "batch_size": B}
-    loss, grads = network(submission, X, targets, params)
-    if not (isinstance(loss, float) or getattr(loss, "shape", None) == ()):
-        raise WrongAnswer(
-            "the loss should be a single number, but mlp_loss_and_grads returned "
-            f"{describe_type(loss)}."
-        )
-    if np.asarray(loss).dtype != np.float64:
-        raise WrongAnswer(f"the loss has dtype {np.asarray(loss).dtype}, expected float64.")
-    for key in PARAMS:
-        expect_layout(grads[key], name=f"grads['{key}']", shape=params[key].shape, context=where)
-    y, dx = relu(submission, X @ params["W1"], np.ones((B, 5)))
-    expect_layout(y, name="relu y", shape=(B, 5), context=where)
-    expect_layout(dx, name="relu dx", shape=(B, 5), context=where)
+def test_dlogits_shape_and_dtype(submission: Any, B: int) -> None:
+    _, targets, _ = random_network(3, B=B, D=4, H=5, C=6)
     _, dlogits = softmax_ce(submission, np.zeros((B, 6)), targets)
-    expect_layout(dlogits, name="dlogits", shape=(B, 6), context=where)
+    context = {"where": f"B={B}, C=6", "batch_size": B}
+    expect_layout(dlogits, name="dlogits", shape=(B, 6), context=context)
 
 
 # The worked examples' integers (and halves and quarters) are exact in float32 too, so a result
@@ -633,80 +673,70 @@ TENTH_NET_PARAMS = {**NET_PARAMS, "b1": NET_PARAMS["b1"] / 10, "W2": NET_PARAMS[
 TENTH_NET_GRADS = {**NET_GRADS, "W2": NET_GRADS["W2"] / 10, "b1": NET_GRADS["b1"] * 10}
 
 
-def expect_loss_layout(loss: Any, right: float, *, function: str, where: str) -> None:
-    """The loss: one float64 number (a float, np.float64 or 0-d array) of float64 precision."""
-    if not (isinstance(loss, float) or getattr(loss, "shape", None) == ()):
-        raise WrongAnswer(
-            f"the loss should be a single number, but {function} returned {describe_type(loss)}."
-        )
-    if np.asarray(loss).dtype != np.float64:
-        raise WrongAnswer(f"the loss has dtype {np.asarray(loss).dtype}, expected float64.")
-    expect_layout(
-        number(loss, function),
-        name="the loss",
-        shape=(),
-        reference=np.asarray(right),
-        context={"where": where},
-    )
-
-
 @pytest.mark.rubric("shapes")
-def test_linear_float64_precision(submission: Any) -> None:
+@pytest.mark.parametrize("output", list(TENTH_LINEAR_RIGHT))
+def test_linear_float64_precision(submission: Any, output: str) -> None:
     data = TENTH_LINEAR
     mine = linear(submission, data["x"], data["W"], data["b"], data["dy"])
-    for name, right in TENTH_LINEAR_RIGHT.items():
-        where = (
-            "the linear layer's worked example with x, b and dy divided by 10 (W as it was), so "
-            "float32 cannot hold the numbers exactly, B=3, D=2, F=4"
-        )
-        expect_layout(
-            mine[name],
-            name=name,
-            shape=right.shape,
-            reference=right,
-            context={"where": where, "batch_size": 3},
-        )
-
-
-@pytest.mark.rubric("shapes")
-def test_relu_float64_precision(submission: Any) -> None:
-    y, dx = relu(submission, RELU_X / 10, RELU_DY / 10)
-    where = {
-        "where": "relu's worked example with x and dy divided by 10, so float32 cannot hold the "
-        "numbers exactly"
-    }
-    expect_layout(y, name="relu y", shape=RELU_Y.shape, reference=RELU_Y / 10, context=where)
-    expect_layout(dx, name="relu dx", shape=RELU_DX.shape, reference=RELU_DX / 10, context=where)
-
-
-@pytest.mark.rubric("shapes")
-def test_softmax_ce_float64_precision(submission: Any) -> None:
-    # Its logits hold log 3 and log 2, which float32 does not hold exactly either.
-    loss, dlogits = softmax_ce(submission, SM_LOGITS, SM_TARGETS)
-    where = "the worked example, whose log 3 and log 2 float32 cannot hold exactly, B=3, C=4"
-    expect_loss_layout(loss, SM_LOSS, function="softmax_cross_entropy", where=where)
+    right = TENTH_LINEAR_RIGHT[output]
+    where = (
+        "the linear layer's worked example with x, b and dy divided by 10 (W as it was), so "
+        "float32 cannot hold the numbers exactly, B=3, D=2, F=4"
+    )
     expect_layout(
-        dlogits,
-        name="dlogits",
-        shape=SM_DLOGITS.shape,
-        reference=SM_DLOGITS,
+        mine[output],
+        name=output,
+        shape=right.shape,
+        reference=right,
         context={"where": where, "batch_size": 3},
     )
 
 
 @pytest.mark.rubric("shapes")
-def test_network_float64_precision(submission: Any) -> None:
+@pytest.mark.parametrize("output", ["y", "dx"])
+def test_relu_float64_precision(submission: Any, output: str) -> None:
+    y, dx = relu(submission, RELU_X / 10, RELU_DY / 10)
+    actual, right = {"y": (y, RELU_Y / 10), "dx": (dx, RELU_DX / 10)}[output]
+    where = {
+        "where": "relu's worked example with x and dy divided by 10, so float32 cannot hold the "
+        "numbers exactly"
+    }
+    expect_layout(actual, name=f"relu {output}", shape=right.shape, reference=right, context=where)
+
+
+@pytest.mark.rubric("shapes")
+@pytest.mark.parametrize("output", ["loss", "dlogits"])
+def test_softmax_ce_float64_precision(submission: Any, output: str) -> None:
+    # Its logits hold log 3 and log 2, which float32 does not hold exactly either.
+    loss, dlogits = softmax_ce(submission, SM_LOGITS, SM_TARGETS)
+    where = "the worked example, whose log 3 and log 2 float32 cannot hold exactly, B=3, C=4"
+    if output == "loss":
+        expect_loss_layout(loss, SM_LOSS, function="softmax_cross_entropy", where=where)
+    else:
+        expect_layout(
+            dlogits,
+            name="dlogits",
+            shape=SM_DLOGITS.shape,
+            reference=SM_DLOGITS,
+            context={"where": where, "batch_size": 3},
+        )
+
+
+@pytest.mark.rubric("shapes")
+@pytest.mark.parametrize("output", NETWORK_OUTPUTS)
+def test_network_float64_precision(submission: Any, output: str) -> None:
     loss, grads = network(submission, TENTH_NET_X, NET_TARGETS, TENTH_NET_PARAMS)
     where = (
         "the worked network with X and b1 divided by 10 and W2 multiplied by 10 (W1 and b2 as "
-        "they were, so the logits are too), so float32 cannot hold the numbers exactly"
+        "they were; the logits are unchanged), so float32 cannot hold the numbers exactly"
     )
-    expect_loss_layout(loss, NET_LOSS, function="mlp_loss_and_grads", where=where)
-    for key in PARAMS:
-        right = TENTH_NET_GRADS[key]
+    if output == "loss":
+        expect_loss_layout(loss, NET_LOSS, function="mlp_loss_and_grads", where=where)
+    else:
+        right = TENTH_NET_GRADS[output]
         expect_layout(
-            grads[key],
-            name=f"grads['{key}']",
+            grads[output],
+            name=f"grads['{output}']",
             shape=right.shape,
             reference=right,
             context={"where": where, "batch_size": 3},

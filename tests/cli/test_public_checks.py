@@ -166,6 +166,21 @@ def test_mlp_float32_loss_costs_only_shapes(tmp_path: Path) -> None:
     assert failed_items(out) == {"shapes"}, out
 
 
+def test_mlp_shapes_checks_each_output_on_its_own(tmp_path: Path) -> None:
+    # A wrong loss does not hide a wrong grads['W2']: one check per output, as the rubric says.
+    out = check(
+        tmp_path,
+        "mlp",
+        ("    return loss, dlogits\n", "    return np.float32(loss), dlogits\n"),
+        (MLP_RETURN, MLP_RETURN.replace('"W2": dW2', '"W2": dW2.astype(np.float32)')),
+    )
+    assert failed_items(out) == {"shapes"}, out
+    for where in ("B=1, D=4, H=5, C=6", "B=3, D=4, H=5, C=6", "the worked network with X"):
+        assert f"the loss has dtype float32, expected float64 (for {where}" in out, out
+        assert f"grads['W2'] has dtype float32, expected float64 (for {where}" in out, out
+    assert "grads['W1'] has dtype" not in out, out
+
+
 def test_mlp_float32_inside_float64_results_costs_only_shapes(tmp_path: Path) -> None:
     # X rounded to float32, everything after it float64: only the precision can tell.
     out = check(
