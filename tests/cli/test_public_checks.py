@@ -204,6 +204,7 @@ def test_mlp_classic_mistakes_get_their_hints(tmp_path: Path) -> None:
         ('np.where(cache["positive"], dy, 0.0)', 'dy * cache["y"]'),
     )
     assert "dx is dy multiplied by relu's output y instead of by the 0/1 mask" in relu
+    assert "(for relu's worked example, x of shape (2, 3))" in relu
     softmax = check(tmp_path / "softmax", "mlp", ("    dlogits[rows, targets] -= 1.0\n", ""))
     assert "the one-hot of the target is never subtracted" in softmax
 
@@ -222,6 +223,20 @@ def test_mlp_relu_backward_by_its_output_is_named_on_the_worked_network(tmp_path
         assert (
             f"grads['{key}'] is what you get when relu_backward multiplies by relu's output" in out
         ), out
+
+
+def test_mlp_softmax_without_a_shift_says_which_case_overflows(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "mlp",
+        ("shifted = logits - logits.max(axis=1, keepdims=True)", "shifted = logits"),
+    )
+    assert failed_items(out) == {"softmax_ce"}, out
+    assert (
+        "the loss or dlogits is NaN or infinite (for the worked example with 1000 added to "
+        "every logit, B=3, C=4)"
+    ) in out, out
+    assert "subtract each row's own maximum before exponentiating" in out, out
 
 
 def test_mlp_log_of_probabilities_loses_softmax_ce(tmp_path: Path) -> None:
@@ -299,6 +314,7 @@ def test_linear_nd_sum_over_the_first_axis_only_is_named(tmp_path: Path) -> None
 def test_linear_nd_mean_over_positions_is_named(tmp_path: Path) -> None:
     out = check(tmp_path, "linear_nd", ("db = rows_dy.sum(axis=0)", "db = rows_dy.mean(axis=0)"))
     assert "db is the mean over the 6 leading positions instead of the sum" in out
+    assert "db contains NaN or infinity (for x of shape (0, 3, 2), F=4)" in out  # empty batch
     assert "off by a constant factor" not in out
 
 
