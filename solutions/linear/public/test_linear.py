@@ -33,13 +33,13 @@ BIAS0 = np.array([0.5, -1.0, 0.0, 2.0])
 DY0 = np.array([[1.0, 0.0, -1.0, 2.0], [0.0, 1.0, 1.0, -1.0]])
 
 # Worked by hand from the index forms in README.md.
-# y[b, j] = sum_i x[b, i] W[i, j] + b[j]; e.g. y[0, 0] = 1*1 + 2*0 + 0*2 + 0.5 = 1.5
+# y[n, j] = sum_i x[n, i] W[i, j] + b[j]; e.g. y[0, 0] = 1*1 + 2*0 + 0*2 + 0.5 = 1.5
 Y0 = np.array([[1.5, 1.0, 1.0, 4.0], [6.5, -5.0, -1.0, 5.0]])
-# dx[b, i] = sum_j dy[b, j] W[i, j]; e.g. dx[0, 0] = 1*1 + 0*0 + (-1)*(-1) + 2*2 = 6
+# dx[n, i] = sum_j dy[n, j] W[i, j]; e.g. dx[0, 0] = 1*1 + 0*0 + (-1)*(-1) + 2*2 = 6
 DX0 = np.array([[6.0, -1.0, 4.0], [-3.0, 2.0, -2.0]])
-# dW[i, j] = sum_b x[b, i] dy[b, j]; e.g. dW[1, 3] = 2*2 + (-1)*(-1) = 5
+# dW[i, j] = sum_n x[n, i] dy[n, j]; e.g. dW[1, 3] = 2*2 + (-1)*(-1) = 5
 DW0 = np.array([[1.0, 0.0, -1.0, 2.0], [2.0, -1.0, -3.0, 5.0], [0.0, 3.0, 3.0, -3.0]])
-# db[j] = sum_b dy[b, j]
+# db[j] = sum_n dy[n, j]
 DB0 = np.array([1.0, 1.0, 0.0, 1.0])
 
 GRADS = ("dx", "dW", "db")
