@@ -2,10 +2,11 @@
 
 They mirror the rubric items the grader uses, on small examples you can check by hand and
 on a numerical gradient check through *your own* ``linear_forward``. The grader's hidden
-tests are stricter: more shapes (including B = 1), hidden random inputs, and numerical
-gradients through the instructor's forward pass -- so passing these is necessary, not
-sufficient. If ``forward`` fails here, fix it first: the numerical checks below
-differentiate your forward pass and are only meaningful once it is right.
+tests are stricter: more shapes (F = 1 and a large one among them; B = 1 is checked here
+too), hidden random inputs, and numerical gradients through the instructor's forward pass --
+so passing these is necessary, not sufficient. If ``forward`` fails here, fix it first: the
+numerical checks below differentiate your forward pass and are only meaningful once it is
+right.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ BIAS0 = np.array([0.5, -1.0, 0.0, 2.0])
 DY0 = np.array([[1.0, 0.0, -1.0, 2.0], [0.0, 1.0, 1.0, -1.0]])
 
 # Worked by hand from the index forms in README.md.
-# y[b, j] = sum_i x[b, i] W[i, j] + b[j]; e.g. y[0, 0] = 1*1 + 2*0 + 0*2 + 0.5 = 1.5
+# y[n, j] = sum_i x[n, i] W[i, j] + b[j]; e.g. y[0, 0] = 1*1 + 2*0 + 0*2 + 0.5 = 1.5
 Y0 = np.array([[1.5, 1.0, 1.0, 4.0], [6.5, -5.0, -1.0, 5.0]])
-# dx[b, i] = sum_j dy[b, j] W[i, j]; e.g. dx[0, 0] = 1*1 + 0*0 + (-1)*(-1) + 2*2 = 6
+# dx[n, i] = sum_j dy[n, j] W[i, j]; e.g. dx[0, 0] = 1*1 + 0*0 + (-1)*(-1) + 2*2 = 6
 DX0 = np.array([[6.0, -1.0, 4.0], [-3.0, 2.0, -2.0]])
-# dW[i, j] = sum_b x[b, i] dy[b, j]; e.g. dW[1, 3] = 2*2 + (-1)*(-1) = 5
+# dW[i, j] = sum_n x[n, i] dy[n, j]; e.g. dW[1, 3] = 2*2 + (-1)*(-1) = 5
 DW0 = np.array([[1.0, 0.0, -1.0, 2.0], [2.0, -1.0, -3.0, 5.0], [0.0, 3.0, 3.0, -3.0]])
-# db[j] = sum_b dy[b, j]
+# db[j] = sum_n dy[n, j]
 DB0 = np.array([1.0, 1.0, 0.0, 1.0])
 
 GRADS = ("dx", "dW", "db")

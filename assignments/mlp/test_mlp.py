@@ -2,7 +2,8 @@
 
 They mirror the rubric items the grader uses, on small examples worked by hand below and on
 numerical gradient checks through *your own* forward passes. The grader's hidden tests are
-stricter: more shapes (B = 1, C = 2, a large network), hidden random inputs, and numerical
+stricter: more shapes (C = 2, a large network, and the network's loss and gradients for
+B = 1, which here gets a softmax example and shape checks only), hidden random inputs, and numerical
 gradients through the instructor's forward pass -- so passing these is necessary, not
 sufficient. Work from the top: the network is built from the pieces, so a wrong piece makes
 the network's checks fail too, and a numerical check of your gradient through your own

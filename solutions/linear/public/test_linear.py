@@ -2,10 +2,11 @@
 
 They mirror the rubric items the grader uses, on small examples you can check by hand and
 on a numerical gradient check through *your own* ``linear_forward``. The grader's hidden
-tests are stricter: more shapes (including B = 1), hidden random inputs, and numerical
-gradients through the instructor's forward pass -- so passing these is necessary, not
-sufficient. If ``forward`` fails here, fix it first: the numerical checks below
-differentiate your forward pass and are only meaningful once it is right.
+tests are stricter: more shapes (F = 1 and a large one among them; B = 1 is checked here
+too), hidden random inputs, and numerical gradients through the instructor's forward pass --
+so passing these is necessary, not sufficient. If ``forward`` fails here, fix it first: the
+numerical checks below differentiate your forward pass and are only meaningful once it is
+right.
 """
 
 from __future__ import annotations
