@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from autograder.diagnose import Diagnosis, diagnose, diagnose_shape
-from autograder.errors import WrongAnswer
+from autograder.errors import WrongAnswer, students_failure
 from autograder.gradcheck import (
     DEFAULT_DIRECTIONS,
     DIRECTIONAL_THRESHOLD,
@@ -44,6 +44,7 @@ from autograder.gradcheck import (
     rel_error,
 )
 
+__tracebackhide__ = students_failure  # a failed check's report ends at the test's line
 PRECISION_THRESHOLD = 1e-10
 VALUE_THRESHOLD = 1e-4
 # Above this many gradient entries ``expect_gradients`` switches from element-by-element

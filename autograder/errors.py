@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 class AutograderError(Exception):
@@ -239,3 +240,10 @@ class WrongAnswer(AssertionError):
     Raised by the check helpers in the grader process. Its message is written for the
     student: it names shapes, dtypes, relative errors and a diagnosis, never hidden inputs.
     """
+
+
+def students_failure(excinfo: Any) -> bool:
+    """pytest's ``__tracebackhide__`` for the grader's frames between a test and the student's
+    code: hidden when the failure is the student's (a wrong answer, an error in their code), so
+    their report ends at the test's line and the message; a bug of ours still shows where."""
+    return bool(excinfo.errisinstance((WrongAnswer, StudentError)))

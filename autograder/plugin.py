@@ -52,6 +52,7 @@ from autograder.errors import (
     WrongAnswer,
     beside_note,
     failed_cells_note,
+    students_failure,
 )
 from autograder.limits import GradingLimits
 from autograder.rubric import Rubric, TestBinding, load_rubric
@@ -143,11 +144,12 @@ class StudentRun:
         Hidden tests share expensive work this way (one forward and backward per shape serves
         the dx, dW and db tests), and a crashing function is not called again for each test.
         """
+        __tracebackhide__ = students_failure
         if key in self._memo:
             ok, value = self._memo[key]
             if ok:
                 return value
-            raise value
+            raise value.with_traceback(None)  # see ``worker``
         try:
             value = compute()
         except Exception as exc:
@@ -158,8 +160,11 @@ class StudentRun:
 
     def worker(self) -> Any:
         """The live worker, spawning (or respawning after a crash) as needed."""
+        __tracebackhide__ = students_failure
         if self.load_error is not None:
-            raise self.load_error
+            # The same exception for every test: without its old traceback, or each raise
+            # would add the frames of every earlier test to it (N copies in the Nth report).
+            raise self.load_error.with_traceback(None)
         if self._worker is not None and self._worker.alive:
             return self._worker
         if self._worker is not None:
@@ -216,6 +221,7 @@ class StudentRun:
     def call(
         self, function: str, args: tuple[Any, ...], echo_args: bool, keep: Sequence[int] = ()
     ) -> Any:
+        __tracebackhide__ = students_failure
         if function in self._timed_out:
             # One endless call is enough evidence: retrying it in every remaining check would
             # spend the whole budget (and everyone's wall time) on the same loop.
@@ -252,6 +258,7 @@ class StudentRun:
         the remaining steps run one by one in a new worker (as later calls would), and once
         the time budget is spent the rest are refused.
         """
+        __tracebackhide__ = students_failure
         results: list[StepResult] = []
         worker = None
         if not any(step.function in self._timed_out for step in steps):
@@ -370,14 +377,17 @@ class SubmissionProxy:
     ) -> Any:
         """Call ``function``; with ``echo_args`` also return the arguments as they are after it.
         Items ``keep`` of its result stay in the worker (a forward's cache: ``Worker.call``)."""
+        __tracebackhide__ = students_failure
         return self._run.call(function, args, echo_args, keep)
 
     def batch(self, steps: Sequence[Step]) -> list[StepResult]:
         """Several calls in one round trip, later ones using earlier results (StudentRun.batch)."""
+        __tracebackhide__ = students_failure
         return self._run.batch(steps)
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per submission and ``key`` (errors included); see StudentRun.memo."""
+        __tracebackhide__ = students_failure
         return self._run.memo(key, compute)
 
     def __getattr__(self, function: str) -> Callable[..., Any]:
@@ -385,6 +395,7 @@ class SubmissionProxy:
             raise AttributeError(function)
 
         def call(*args: Any) -> Any:
+            __tracebackhide__ = students_failure
             return self._run.call(function, args, False)
 
         call.__name__ = function

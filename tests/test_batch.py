@@ -292,3 +292,20 @@ def test_student_exceptions_in_a_batch_are_named_like_calls(sandbox: Sandbox) ->
         run.close()
     assert isinstance(result.error, StudentException)
     assert result.error.describe() == "ValueError at linear.py line 44: in raises: no"
+
+
+def test_an_error_kept_by_memo_is_raised_again_without_the_earlier_raises_frames(
+    sandbox: Sandbox,
+) -> None:
+    """Every later test gets the same exception object; raised as it was, each raise added its
+    frames to the last ones, so the Nth test's report held N tracebacks."""
+    run = new_run(sandbox)
+    depths = []
+    try:
+        for _ in range(4):
+            with pytest.raises(StudentException) as excinfo:
+                run.memo("key", lambda: run.call("raises", (), False))
+            depths.append(len(excinfo.traceback))
+    finally:
+        run.close()
+    assert depths[1] == depths[2] == depths[3], depths

@@ -22,7 +22,7 @@ from autograder.checks import (
     expect_unchanged,
     unit_axes_differ,
 )
-from autograder.errors import WrongAnswer
+from autograder.errors import StudentException, WrongAnswer, students_failure
 from autograder.gradcheck import DEFAULT_DIRECTIONS
 
 # Distinctive numbers: a message that leaked an input or expected value would contain them.
@@ -458,3 +458,19 @@ def test_value_checks_take_the_right_numbers_as_lists_and_layout_checks_do_not()
             expect_array(wrong, right, name="dW", strict=False)
     with pytest.raises(WrongAnswer, match="does not match"):
         expect_array([[1.0, 2.0], [3.0, 5.5]], right, name="dW", strict=False)
+
+
+def test_the_graders_frames_are_hidden_from_reports_only_for_the_students_failures() -> None:
+    """``__tracebackhide__`` of the check helpers and the submission proxy: a wrong answer or
+    an error in student code ends at the test's line; a bug of ours keeps its frames."""
+    failures: list[BaseException] = [
+        WrongAnswer("dW is wrong"),
+        StudentException("boom", exc_type="ValueError"),
+        TypeError("a bug of ours"),
+    ]
+    hidden = []
+    for failure in failures:
+        with pytest.raises(type(failure)) as excinfo:
+            raise failure
+        hidden.append(students_failure(excinfo))
+    assert hidden == [True, True, False]

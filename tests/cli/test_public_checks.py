@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.cli.conftest import REPO, run_cli
@@ -350,3 +352,58 @@ def test_linear_nd_flattened_dx_is_named(tmp_path: Path) -> None:
     assert failed_items(out) == {"dx", "shapes", "empty"}, out
     assert "dx has shape (6, 2), expected (2, 3, 2)" in out
     assert "Hint: the leading axes of dx are flattened into one" in out
+
+
+# -- plain pytest, as students may run it -----------------------------------------------------
+
+
+def plain_pytest(folder: Path) -> str:
+    """``python -m pytest`` in a student's folder; its output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    return result.stdout
+
+
+def failure_sections(output: str) -> list[str]:
+    """pytest's report of each failed test, from its ``____ test_name ____`` header on."""
+    output = output.split("short test summary info")[0]
+    return re.split(r"^_{3,} test\S* _{3,}$", output, flags=re.M)[1:]
+
+
+def test_a_file_that_does_not_run_is_reported_once_per_test_not_once_more_each_time(
+    tmp_path: Path,
+) -> None:
+    """The import error is one exception raised again in every test. Raised as it was, each
+    raise added the frames of the earlier tests to it: the mlp stub with one unclosed bracket
+    gave 71,852 lines of pytest output (and `check` took 13-21 s formatting them)."""
+    folder = tmp_path / "mlp"
+    shutil.copytree(REPO / "assignments" / "mlp", folder)
+    source = (folder / "mlp.py").read_text()
+    broken = mistaken(source, ("def relu_forward", "X = (1\ndef relu_forward"))
+    (folder / "mlp.py").write_text(broken)
+    sections = failure_sections(plain_pytest(folder))
+    assert len(sections) > 20
+    assert all("SyntaxError at mlp.py line" in s for s in sections)
+    longest = max(len(s.splitlines()) for s in sections)
+    assert longest < 100, longest  # 11-52 lines each; 2,562 for the last one before
+    out = run_cli("check", cwd=folder).stdout
+    assert "'(' was never closed" in out and "Traceback" not in out
+
+
+def test_plain_pytest_shows_the_tests_line_and_the_hint_not_the_graders_frames(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "linear"
+    shutil.copytree(REPO / "assignments" / "linear", folder)
+    reference = (REPO / "solutions" / "linear" / "linear.py").read_text()
+    (folder / "linear.py").write_text(mistaken(reference, ("x.T @ dy", "(x.T @ dy).T")))
+    out = plain_pytest(folder)
+    assert "transpose" in out
+    assert "test_linear.py:" in out
+    assert "autograder/checks.py" not in out and "autograder/plugin.py" not in out, out
