@@ -37,6 +37,7 @@ from autograder.diagnose import Diagnosis, diagnose, diagnose_shape
 from autograder.errors import WrongAnswer, students_failure
 from autograder.gradcheck import (
     DEFAULT_DIRECTIONS,
+    DEFAULT_EPS,
     DIRECTIONAL_THRESHOLD,
     NUMERICAL_THRESHOLD,
     directional_check,
@@ -440,6 +441,7 @@ def expect_gradients(
     context: Mapping[str, Any] | None = None,
     elementwise_limit: int = ELEMENTWISE_LIMIT,
     n_directions: int = DEFAULT_DIRECTIONS,
+    eps: float = DEFAULT_EPS,
 ) -> dict[str, float]:
     """Check claimed gradients against central differences of the trusted function ``f``.
 
@@ -455,9 +457,14 @@ def expect_gradients(
     ``n_directions=2``: the numerical check only confirms it there, and a wrong gradient still
     passes two directions with probability about ``(threshold * sqrt(size))**2``.
     ``strict`` is as for ``expect_array`` (shape and dtype forgiveness; the threshold is the
-    larger of the gradcheck threshold and ``VALUE_THRESHOLD`` when lenient).
+    larger of the gradcheck threshold and ``VALUE_THRESHOLD`` when lenient). ``eps`` is the
+    step of the differences: a function affine in the input (a linear layer in ``x``, ``W``
+    or ``b``) is differentiated exactly by any step, and a step of 1 keeps it exact even when
+    ``f`` rounds to float32 on the way.
     Returns ``{input name: relative error}``.
     """
+    if not eps > 0:
+        raise ValueError(f"expect_gradients: eps must be positive, not {eps}")
     # The instructor's own mistakes, said in words rather than as an AttributeError deep in.
     for what, value in (("inputs", inputs), ("grads", grads)):
         if not isinstance(value, Mapping):
@@ -493,7 +500,7 @@ def expect_gradients(
             raise _fail(f"{label} contains NaN or infinity{where}.")
         if array.size <= elementwise_limit:
             limit = NUMERICAL_THRESHOLD if strict else max(NUMERICAL_THRESHOLD, VALUE_THRESHOLD)
-            numerical = _numerically(label, where, numerical_vjp, f, inputs, upstream, wrt)
+            numerical = _numerically(label, where, numerical_vjp, f, inputs, upstream, wrt, eps=eps)
             errors[wrt] = _compare(
                 array,
                 numerical,
@@ -517,6 +524,7 @@ def expect_gradients(
             {wrt: array},
             rng=rng,
             n_directions=n_directions,
+            eps=eps,
             threshold=limit,
         )
         if not result.passed:

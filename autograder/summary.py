@@ -94,6 +94,8 @@ def print_check_summary(
     stream.write(f"\n{rubric.title}: public checks by rubric item\n\n")
     if note:
         stream.write(f"Note: {note}\n\n")
+    shown: set[str] = set()  # messages already shown, under any item
+    hints: set[str] = set()  # their lines after the first (a hint is worth reading once)
     for item in rubric.items:
         results = by_item[item.id]
         passed = sum(1 for o in results if o.outcome == PASSED)
@@ -104,13 +106,22 @@ def print_check_summary(
         else:
             mark, note = "✘", f"{passed}/{len(results)} public checks passed"
         stream.write(f" {mark} {item.title} [{item.id}, {_num(item.points)} pts]: {note}\n")
-        shown: set[str] = set()
+        here: set[str] = set()
         for outcome in results:
-            if outcome.outcome != PASSED and outcome.message not in shown:
-                shown.add(outcome.message)
-                tag = "error" if outcome.outcome == ERROR else "wrong"
-                for n, line in enumerate(outcome.message.splitlines()):
-                    stream.write(f"     {'- ' + tag + ': ' if n == 0 else '  '}{line}\n")
+            if outcome.outcome == PASSED or outcome.message in here:
+                continue
+            here.add(outcome.message)
+            tag = "error" if outcome.outcome == ERROR else "wrong"
+            if outcome.message in shown:
+                stream.write(f"     - {tag}: the same as above\n")
+                continue
+            shown.add(outcome.message)
+            first, *rest = outcome.message.splitlines() or [""]
+            stream.write(f"     - {tag}: {first}\n")
+            hint = "\n".join(rest)
+            if hint not in hints:
+                hints.add(hint)
+                stream.writelines(f"       {line}\n" for line in rest)
     others = [o for o in outcomes if o.item_id not in rubric.ids]  # tests of the student's own
     if others:
         passed = sum(1 for o in others if o.outcome == PASSED)

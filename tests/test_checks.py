@@ -338,6 +338,24 @@ def test_gradients_lenient_about_dtype_and_kept_axes_strict_otherwise() -> None:
         expect_gradients(linear, inputs, g, {"b": list(db)})
 
 
+def test_gradients_of_an_affine_function_rounded_to_float32_need_a_large_step() -> None:
+    """``eps``: with the default step, rounding in ``f`` swamps the difference; a linear layer
+    is affine in each input, so a step of 1 is exact and only the rounding is left."""
+
+    def rounds(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return linear(x, W, b).astype(np.float32).astype(np.float64)
+
+    inputs, g = small_problem(B=8, D=10, F=9)
+    grads = {"W": inputs["x"].T @ g}
+    for limit, directions in ((100, 4), (0, 2)):  # entry by entry, and along directions
+        kw = {"strict": False, "elementwise_limit": limit, "n_directions": directions}
+        with pytest.raises(WrongAnswer, match="does not match the numerical gradient"):
+            expect_gradients(rounds, inputs, g, grads, **kw)
+        expect_gradients(rounds, inputs, g, grads, eps=1.0, **kw)
+    with pytest.raises(ValueError, match="eps must be positive"):
+        expect_gradients(linear, inputs, g, grads, eps=0.0)
+
+
 class CountedLinear:
     """The linear layer's output, counting how often the check called it."""
 

@@ -2,8 +2,8 @@
 
 They mirror the rubric items the grader uses, on small examples you can check by hand and
 on a numerical gradient check through *your own* ``linear_forward``. The grader's hidden
-tests are stricter: more shapes (F = 1 and a large one among them; B = 1 is checked here
-too), hidden random inputs, and numerical gradients through the instructor's forward pass --
+tests are stricter: more shapes (F = 1 among them; B = 1 and the largest size are checked
+here too), hidden random inputs, and numerical gradients through the instructor's forward pass --
 so passing these is necessary, not sufficient. If ``forward`` fails here, fix it first: the
 numerical checks below differentiate your forward pass and are only meaningful once it is
 right.
@@ -20,6 +20,7 @@ from autograder.checks import (
     describe_type,
     expect_array,
     expect_consistent,
+    expect_gradients,
     expect_layout,
     expect_tuple,
     expect_unchanged,
@@ -137,9 +138,12 @@ def forward_note(submission: Any) -> str:
 STEP = 1.0
 
 
-def numerical_check(submission: Any, wrt: str, name: str) -> None:
-    """``name`` against central differences of *your* forward pass (B=4, D=3, F=5)."""
-    data = random_inputs(seed=0, B=4, D=3, F=5)
+def numerical_check(
+    submission: Any, wrt: str, name: str, B: int = 4, D: int = 3, F: int = 5
+) -> None:
+    """``name`` against central differences of *your* forward pass: entry by entry at the
+    default size, along two random directions at a large one."""
+    data = random_inputs(seed=0, B=B, D=D, F=F)
     x, W, b, dy = data["x"], data["W"], data["b"], data["dy"]
     grads = dict(zip(("x", "W", "b"), backward(submission, x, W, b, dy), strict=True))
 
@@ -152,13 +156,27 @@ def numerical_check(submission: Any, wrt: str, name: str) -> None:
             )
         return out.astype(np.float64)
 
-    numerical = numerical_vjp(y, {"x": x, "W": W, "b": b}, dy, wrt, eps=STEP)
     context = {
-        "where": "B=4, D=3, F=5, against central differences of your linear_forward",
-        "batch_size": 4,
+        "where": f"B={B}, D={D}, F={F}, against central differences of your linear_forward",
+        "batch_size": B,
         "batch_sum": name == "db",
     }
     try:
+        if B * D * F > 1000:  # two directions: 4 calls of your forward, not 2 per entry
+            expect_gradients(
+                y,
+                {"x": x, "W": W, "b": b},
+                dy,
+                {wrt: grads[wrt]},
+                names={wrt: name},
+                strict=False,
+                context=context,
+                elementwise_limit=0,
+                n_directions=2,
+                eps=STEP,
+            )
+            return
+        numerical = numerical_vjp(y, {"x": x, "W": W, "b": b}, dy, wrt, eps=STEP)
         expect_array(grads[wrt], numerical, name=name, strict=False, context=context)
     except WrongAnswer as wrong:
         note = forward_note(submission)
@@ -274,3 +292,24 @@ def test_interleaved_forward_calls(submission: Any) -> None:
             "followed by its backward",
             hint=PURITY_HINT,
         )
+
+
+# Last, the largest size the hidden tests use. Each call into your code has the course's time
+# limit (rubric.yml, limits:), here as in grading: code right on the small examples but too
+# slow at this size (four nested Python loops for dW) fails here, not only when graded.
+LARGE = {"B": 96, "D": 64, "F": 48}
+
+
+@pytest.mark.rubric("dx")
+def test_dx_at_the_largest_size(submission: Any) -> None:
+    numerical_check(submission, "x", "dx", **LARGE)
+
+
+@pytest.mark.rubric("dW")
+def test_dW_at_the_largest_size(submission: Any) -> None:
+    numerical_check(submission, "W", "dW", **LARGE)
+
+
+@pytest.mark.rubric("db")
+def test_db_at_the_largest_size(submission: Any) -> None:
+    numerical_check(submission, "b", "db", **LARGE)

@@ -27,6 +27,17 @@ def run_cli(
     )
 
 
+def plain_pytest(folder: Path) -> subprocess.CompletedProcess[str]:
+    """``pytest`` in a student's folder, as a student would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 @pytest.fixture
 def course_copy(tmp_path: Path) -> Path:
     """The repository's course (course.yml, solutions/, assignments/) copied into tmp."""

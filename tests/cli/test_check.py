@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import REPO, run_cli
+from tests.cli.conftest import REPO, plain_pytest, run_cli
 
 
 def student_folder(tmp_path: Path, solution: bool) -> Path:
@@ -22,17 +22,6 @@ def student_folder(tmp_path: Path, solution: bool) -> Path:
     if solution:
         shutil.copy(REPO / "solutions" / "linear" / "linear.py", folder / "linear.py")
     return folder
-
-
-def plain_pytest(folder: Path) -> subprocess.CompletedProcess[str]:
-    """``pytest`` in a student's folder, as a student would run it."""
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_check_on_a_correct_solution_passes(tmp_path: Path) -> None:
@@ -329,3 +318,22 @@ def test_the_mlp_worked_examples_tell_an_extra_one_over_b_from_a_factor_of_two(
     assert result.returncode == 1
     assert "dW is 1/B of the right answer (B = 3): there is an extra division" in result.stdout
     assert "here the batch size B is 2 as well" not in result.stdout
+
+
+def test_check_says_an_error_and_a_hint_once(tmp_path: Path) -> None:
+    """A file that does not run fails every check the same way, and float32 outputs give the
+    same hint for every output: shown once, then 'the same as above' or the headline alone."""
+    folder = student_folder(tmp_path, solution=True)
+    source = (folder / "linear.py").read_text()
+    (folder / "linear.py").write_text(
+        source.replace("\ndef linear_forward", "\nX = (1\ndef linear_forward", 1)
+    )
+    out = run_cli("check", cwd=folder).stdout
+    assert out.count("'(' was never closed") == 1, out
+    assert out.count("- error: the same as above") == 5, out  # one per other rubric item
+    float32 = source.replace("return y, cache", "return y.astype(np.float32), cache")
+    float32 = float32.replace("return dx, dW, db", "return dx, dW, db.astype(np.float32)")
+    (folder / "linear.py").write_text(float32)
+    out = run_cli("check", cwd=folder).stdout
+    assert out.count("has dtype float32, expected float64") > 3, out
+    assert out.count("float32 keeps only about 7 significant digits") == 1, out

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.cli.conftest import REPO, run_cli
+from tests.cli.conftest import REPO, plain_pytest, run_cli
 
 SUMMARY_LINE = re.compile(r"^ ([✔✘]) .* \[(\w+), [\d.]+ pts?\]: (\d+)/(\d+) public checks", re.M)
 
@@ -357,19 +355,6 @@ def test_linear_nd_flattened_dx_is_named(tmp_path: Path) -> None:
 # -- plain pytest, as students may run it -----------------------------------------------------
 
 
-def plain_pytest(folder: Path) -> str:
-    """``python -m pytest`` in a student's folder; its output."""
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 1, result.stdout + result.stderr
-    return result.stdout
-
-
 def failure_sections(output: str) -> list[str]:
     """pytest's report of each failed test, from its ``____ test_name ____`` header on."""
     output = output.split("short test summary info")[0]
@@ -387,7 +372,7 @@ def test_a_file_that_does_not_run_is_reported_once_per_test_not_once_more_each_t
     source = (folder / "mlp.py").read_text()
     broken = mistaken(source, ("def relu_forward", "X = (1\ndef relu_forward"))
     (folder / "mlp.py").write_text(broken)
-    sections = failure_sections(plain_pytest(folder))
+    sections = failure_sections(plain_pytest(folder).stdout)
     assert len(sections) > 20
     assert all("SyntaxError at mlp.py line" in s for s in sections)
     longest = max(len(s.splitlines()) for s in sections)
@@ -403,7 +388,23 @@ def test_plain_pytest_shows_the_tests_line_and_the_hint_not_the_graders_frames(
     shutil.copytree(REPO / "assignments" / "linear", folder)
     reference = (REPO / "solutions" / "linear" / "linear.py").read_text()
     (folder / "linear.py").write_text(mistaken(reference, ("x.T @ dy", "(x.T @ dy).T")))
-    out = plain_pytest(folder)
+    out = plain_pytest(folder).stdout
     assert "transpose" in out
     assert "test_linear.py:" in out
     assert "autograder/checks.py" not in out and "autograder/plugin.py" not in out, out
+
+
+def test_linear_code_too_slow_for_grading_fails_the_public_checks_too(tmp_path: Path) -> None:
+    """Four nested Python loops for dW are right and instant on the worked examples, but take
+    longer than linear's 3 s limit at the hidden tests' largest size (96, 64, 48)."""
+    slow_dW = (
+        "dW = np.zeros(W.shape)\n"
+        "    for i in range(x.shape[1]):\n"
+        "        for j in range(dy.shape[1]):\n"
+        "            for n in range(x.shape[0]):\n"
+        "                for k in range(dy.shape[1]):\n"
+        "                    dW[i, j] += x[n, i] * dy[n, k] * (k == j)\n"
+    )
+    out = check(tmp_path, "linear", ("dW = x.T @ dy\n", slow_dW))
+    assert failed_items(out) == {"dx", "dW", "db"}, out
+    assert "linear_backward did not return within 3 s" in out
