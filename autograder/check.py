@@ -31,6 +31,7 @@ class _Collector:
         self.exit_status: int = 0
         self.failed: list[str] = []  # test ids of every failed report, recorded or not
         self.note = ""  # the cells of a notebook that raised, if any
+        self.printed = ""  # what the student's code printed
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
@@ -46,6 +47,7 @@ class _Collector:
         self.outcomes = list(state.outcomes) if state is not None else []
         if state is not None and state.run is not None:
             self.note = state.run.cells_note()
+            self.printed = state.run.close()
         self.exit_status = int(exitstatus)
 
 
@@ -113,7 +115,7 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
             stream.write("No public check ran: pytest stopped, for the reason shown above.\n")
         return 1
     if collector.outcomes and not verbose:  # with -v, pytest's own report ends with it
-        print_check_summary(rubric, collector.outcomes, stream, collector.note)
+        print_check_summary(rubric, collector.outcomes, stream, collector.note, collector.printed)
     if module.is_file() and notebook.is_file():
         other = notebook if chosen == module else module
         why = f": {reason}" if reason else ""

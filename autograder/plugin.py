@@ -694,5 +694,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
     buffer = io.StringIO()
     note = state.run.cells_note() if state.run else ""
-    print_check_summary(state.rubric, state.outcomes, buffer, note)
+    printed = state.run.close() if state.run else ""
+    print_check_summary(state.rubric, state.outcomes, buffer, note, printed)
     terminalreporter.write(buffer.getvalue())

@@ -83,11 +83,20 @@ def shown_id(student: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in student)
 
 
+PRINTED_LINES = 20  # of what the student's code printed, shown after their public checks
+PRINTED_WIDTH = 200
+
+
 def print_check_summary(
-    rubric: Rubric, outcomes: Sequence[TestOutcome], stream: IO[str], note: str = ""
+    rubric: Rubric,
+    outcomes: Sequence[TestOutcome],
+    stream: IO[str],
+    note: str = "",
+    printed: str = "",
 ) -> None:
     """What a student sees after ``autograder check``: public checks per rubric item, after
-    ``note`` (the cells of a notebook that raised, if any)."""
+    ``note`` (the cells of a notebook that raised, if any), then the start of what their code
+    ``printed`` while the checks ran."""
     by_item: dict[str, list[TestOutcome]] = {i: [] for i in rubric.ids}
     for outcome in outcomes:
         by_item.setdefault(outcome.item_id, []).append(outcome)
@@ -135,12 +144,28 @@ def print_check_summary(
                 lines = outcome.message.splitlines() or [""]
                 stream.write(f"     - {tag}: {outcome.nodeid}: {lines[0]}\n")
                 stream.writelines(f"       {line}\n" for line in lines[1:])
+    _print_printed(printed, stream)
     total = len(outcomes)
     passed = sum(1 for o in outcomes if o.outcome == PASSED)
     stream.write(
         f"\n{passed}/{total} public checks passed. Your grade comes from hidden tests with "
         "other inputs and shapes;\nthese public checks are necessary, not sufficient.\n"
     )
+
+
+def _print_printed(printed: str, stream: IO[str]) -> None:
+    """The first ``PRINTED_LINES`` lines the student's code printed (print() is captured by
+    the worker, so without this a student debugging by printing would see nothing)."""
+    lines = printed.rstrip("\n").splitlines()
+    if not printed.strip():
+        return
+    count = f"the first {PRINTED_LINES} of {len(lines)} lines" if len(lines) > PRINTED_LINES else ""
+    stream.write(f"\nYour code printed{f' ({count})' if count else ''}:\n")
+    for line in lines[:PRINTED_LINES]:
+        line = "".join(c if c.isprintable() or c == "\t" else "?" for c in line)
+        if len(line) > PRINTED_WIDTH:
+            line = line[:PRINTED_WIDTH] + " [...]"
+        stream.write(f"   | {line}\n")
 
 
 def _num(value: float) -> str:

@@ -216,6 +216,23 @@ def test_printing_in_a_graded_function_costs_nothing(tmp_path: Path) -> None:
     result = run_cli("check", cwd=folder)
     assert result.returncode == 0, result.stdout
     assert "✘" not in result.stdout
+    # What was printed is shown: the 64 KiB kept, each line cut short.
+    assert "\nYour code printed:\n" in result.stdout, result.stdout
+    assert result.stdout.count("   | " + "f" * 200 + " [...]\n") > 10, result.stdout
+    assert "   | [output truncated]\n" in result.stdout
+
+
+def test_check_and_plain_pytest_show_what_the_code_printed(tmp_path: Path) -> None:
+    """print() in a student's function runs in the worker; without this, a student debugging
+    by printing would see nothing at all (grading shows it on the feedback page)."""
+    folder = student_folder(tmp_path, solution=True)
+    source = (folder / "linear.py").read_text()
+    (folder / "linear.py").write_text(
+        source.replace("    x, W = cache\n", "    x, W = cache\n    print('DEBUG', dy.shape)\n", 1)
+    )
+    for out in (run_cli("check", cwd=folder).stdout, plain_pytest(folder).stdout):
+        assert "\nYour code printed (the first 20 of" in out, out
+        assert "   | DEBUG (2, 4)\n" in out, out  # the worked example's dy comes first
 
 
 def notebook_with_the_reference(folder: Path) -> None:
