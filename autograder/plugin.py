@@ -244,10 +244,22 @@ class StudentRun:
             return worker.call(function, *args, echo_args=echo_args, keep=keep)
         except StudentError as exc:
             if isinstance(exc, StudentTimeout):
-                self._timed_out.add(function)
+                self._note_timeout(exc, function)
             raise _name_call(exc, function) from None
         finally:
             self._charge(started, worker.waited() - waited)
+
+    def _note_timeout(self, exc: StudentTimeout, function: str) -> None:
+        """Remember that ``function`` ran out of time (it is not called again), and point at
+        a function that did so before: a loop in it times out every function that calls it
+        (mlp_loss_and_grads calling a stuck relu_forward), and that one is the one to fix."""
+        earlier = sorted(self._timed_out - {function})
+        self._timed_out.add(function)
+        if earlier:
+            exc.message += (
+                f" ({', '.join(earlier)} did not finish in an earlier check either: if "
+                f"{function} calls it, the time may have gone there)"
+            )
 
     def batch(self, steps: Sequence[Step]) -> list[StepResult]:
         """Run ``steps`` in order, as ``call`` would one by one, in as few round trips as can be.
@@ -282,7 +294,7 @@ class StudentRun:
                         break
                     if result.error is not None:
                         if isinstance(result.error, StudentTimeout):
-                            self._timed_out.add(step.function)
+                            self._note_timeout(result.error, step.function)
                         result = StepResult(error=_name_call(result.error, step.function))
                     results.append(result)
         for step in steps[len(results) :]:

@@ -80,6 +80,10 @@ def sleeps(*args):
     time.sleep(5)
 
 
+def calls_sleeps(*args):
+    return sleeps()
+
+
 def dies(*args):
     os._exit(3)
 
@@ -309,3 +313,26 @@ def test_an_error_kept_by_memo_is_raised_again_without_the_earlier_raises_frames
     finally:
         run.close()
     assert depths[1] == depths[2] == depths[3], depths
+
+
+def test_a_timeout_after_another_points_at_the_function_that_timed_out_first(
+    sandbox: Sandbox,
+) -> None:
+    """A loop in a helper times out every function that calls it; the second timeout says
+    where the time may have gone, and neither is called again."""
+    run = new_run(sandbox)
+    try:
+        with pytest.raises(StudentTimeout) as first:
+            run.call("sleeps", (), False)
+        assert "earlier check either" not in str(first.value)
+        (second,) = run.batch([Step("calls_sleeps", ())])
+        assert isinstance(second.error, StudentTimeout)
+        message = str(second.error)
+        assert "while running calls_sleeps:" in message
+        assert (
+            "(sleeps did not finish in an earlier check either: if calls_sleeps calls it" in message
+        )
+        with pytest.raises(StudentTimeout, match="calls_sleeps did not finish in an earlier check"):
+            run.call("calls_sleeps", (), False)
+    finally:
+        run.close()
