@@ -171,6 +171,7 @@ class StudentError(Exception):
         self.lineno = lineno  # in a notebook: the line within ``cell``
         self.filename = filename
         self.cell = cell  # a notebook's cell, counted as Jupyter shows them (from 1)
+        self.hint = ""  # ours, never the student's text: what such an error usually means
         super().__init__(self.describe())
 
     @property
@@ -187,7 +188,44 @@ class StudentError(Exception):
         head = self.exc_type or self.kind
         if self.where:
             head += f" at {self.filename or 'your file'} {self.where}"
-        return f"{head}: {self.message}" if self.message else head
+        line = f"{head}: {self.message}" if self.message else head
+        return f"{line}\nHint: {self.hint}" if self.hint else line
+
+
+# What numpy's most common errors in a backward pass usually mean, by exception type and the
+# start of numpy's message. Only ever added to errors: a hint never makes code right or wrong.
+_EXCEPTION_HINTS = (
+    (
+        "ValueError",
+        re.compile(
+            r"matmul: Input operand \d has a mismatch in its core dimension"
+            r"|shapes \(.*\) and \(.*\) not aligned"
+        ),
+        "the inner sizes of a matrix product must agree, (n, k) @ (k, m): write down the shape "
+        "of each factor. A missing or extra .T is the usual cause; on an array of more than "
+        "two axes .T reverses all of them (np.swapaxes or a reshape to 2-D swaps just two).",
+    ),
+    (
+        "ValueError",
+        re.compile(r"operands could not be broadcast together"),
+        "two arrays of an elementwise operation have shapes numpy cannot line up: write down "
+        "the shape of each. A gradient has the shape of the variable it is taken with respect to.",
+    ),
+    (
+        "ValueError",
+        re.compile(r"cannot reshape array of size 0 into shape"),
+        "reshape cannot work out a -1 when the array is empty (a batch of 0 examples): give "
+        "that size itself, e.g. x.reshape(-1, D) rather than x.reshape(N, -1).",
+    ),
+)
+
+
+def exception_hint(exc_type: str | None, message: str) -> str:
+    """What an exception raised in student code usually means, or ``""``."""
+    for kind, pattern, hint in _EXCEPTION_HINTS:
+        if exc_type == kind and pattern.search(message):
+            return hint
+    return ""
 
 
 class StudentException(StudentError):

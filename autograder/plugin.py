@@ -51,6 +51,7 @@ from autograder.errors import (
     UsageError,
     WrongAnswer,
     beside_note,
+    exception_hint,
     failed_cells_note,
     students_failure,
 )
@@ -374,6 +375,7 @@ def _name_call(exc: StudentError, function: str) -> StudentError:
         else:
             where = f"in {function}"
         exc.message = f"{where}: {exc.message}" if exc.message else where
+        exc.hint = exception_hint(exc.exc_type, exc.message)
     exc.args = (exc.describe(),)
     return exc
 

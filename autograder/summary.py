@@ -116,13 +116,14 @@ def print_check_summary(
             mark, note = "✘", f"{passed}/{len(results)} public checks passed"
         stream.write(f" {mark} {item.title} [{item.id}, {_num(item.points)} pts]: {note}\n")
         here: set[str] = set()
+        again: Counter[str] = Counter()  # messages shown under an item above, by tag
         for outcome in results:
             if outcome.outcome == PASSED or outcome.message in here:
                 continue
             here.add(outcome.message)
             tag = "error" if outcome.outcome == ERROR else "wrong"
             if outcome.message in shown:
-                stream.write(f"     - {tag}: the same as above\n")
+                again[tag] += 1
                 continue
             shown.add(outcome.message)
             first, *rest = outcome.message.splitlines() or [""]
@@ -131,6 +132,9 @@ def print_check_summary(
             if hint not in hints:
                 hints.add(hint)
                 stream.writelines(f"       {line}\n" for line in rest)
+        for tag, count in again.items():
+            checks = f" ({count} checks)" if count > 1 else ""
+            stream.write(f"     - {tag}: the same as above{checks}\n")
     others = [o for o in outcomes if o.item_id not in rubric.ids]  # tests of the student's own
     if others:
         passed = sum(1 for o in others if o.outcome == PASSED)

@@ -22,7 +22,7 @@ from autograder.checks import (
     expect_unchanged,
     unit_axes_differ,
 )
-from autograder.errors import StudentException, WrongAnswer, students_failure
+from autograder.errors import StudentException, WrongAnswer, exception_hint, students_failure
 from autograder.gradcheck import DEFAULT_DIRECTIONS
 
 # Distinctive numbers: a message that leaked an input or expected value would contain them.
@@ -492,3 +492,33 @@ def test_the_graders_frames_are_hidden_from_reports_only_for_the_students_failur
             raise failure
         hidden.append(students_failure(excinfo))
     assert hidden == [True, True, False]
+
+
+def test_numpys_common_errors_get_a_hint_and_others_none() -> None:
+    hints = [
+        exception_hint("ValueError", message)
+        for message in (
+            "in f: matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc "
+            "signature (n?,k),(k,m?)->(n?,m?) (size 3 is different from 4)",
+            "in f: shapes (2,4) and (3,4) not aligned: 4 (dim 1) != 3 (dim 0)",
+            "in f: operands could not be broadcast together with shapes (2,3) (4,)",
+            "in f: cannot reshape array of size 0 into shape (0,newaxis)",
+            "in f: something else",
+        )
+    ]
+    assert [h.split(":")[0].split(" ")[:3] for h in hints[:4]] == [
+        ["the", "inner", "sizes"],
+        ["the", "inner", "sizes"],
+        ["two", "arrays", "of"],
+        ["reshape", "cannot", "work"],
+    ]
+    assert hints[4] == ""
+    assert exception_hint("TypeError", "operands could not be broadcast together") == ""
+    error = StudentException(
+        "in f: operands could not be broadcast together", exc_type="ValueError"
+    )
+    error.hint = hints[2]
+    assert (
+        error.describe()
+        == f"ValueError: in f: operands could not be broadcast together\nHint: {hints[2]}"
+    )

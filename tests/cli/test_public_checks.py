@@ -408,3 +408,12 @@ def test_linear_code_too_slow_for_grading_fails_the_public_checks_too(tmp_path: 
     out = check(tmp_path, "linear", ("dW = x.T @ dy\n", slow_dW))
     assert failed_items(out) == {"dx", "dW", "db"}, out
     assert "linear_backward did not return within 3 s" in out
+
+
+def test_numpys_shape_errors_come_with_what_they_usually_mean(tmp_path: Path) -> None:
+    """dx = dy @ W (the missing .T) raises inside the student's code: numpy's words alone do
+    not say what to look for. Said once, and the checks that fail the same way say so."""
+    out = check(tmp_path, "linear", ("dx = dy @ W.T", "dx = dy @ W"))
+    assert "matmul: Input operand 1 has a mismatch in its core dimension" in out
+    assert out.count("Hint: the inner sizes of a matrix product must agree") == 1, out
+    assert "     - error: the same as above (3 checks)\n" in out, out
