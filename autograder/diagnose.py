@@ -150,6 +150,13 @@ def diagnose_shape(
     return _with_formula(found, formula)
 
 
+# Where the 1/B of a batch-mean loss belongs, said the same way by every diagnosis of B.
+ONE_OVER_B = (
+    "A batch-mean loss divides by B exactly once: in the loss and in its own gradient; the "
+    "backward passes behind it get that 1/B through their upstream gradient dy."
+)
+
+
 def _scale_diagnosis(
     a: np.ndarray, e: np.ndarray, *, name: str, batch_size: int | None, batch_sum: bool
 ) -> Diagnosis | None:
@@ -186,7 +193,8 @@ def _scale_diagnosis(
                 else "a 1/2 from differentiating a square, the 1/B of a batch-mean loss applied "
                 "again"
             )
-            + "). The 1/B of a batch-mean loss must appear exactly once: in dy.",
+            + "). "
+            + ONE_OVER_B,
         )
     if batch_size is not None and batch_size > 1:
         if near(1.0 / batch_size):
@@ -207,9 +215,9 @@ def _scale_diagnosis(
         if near(float(batch_size)):
             return Diagnosis(
                 "missing_batch_factor",
-                f"{name} is B times the right answer (B = {batch_size}): look for an extra "
-                "factor of the batch size (a multiplication by B, or a sum where the loss "
-                "averages). The 1/B of a batch-mean loss must appear exactly once: in dy.",
+                f"{name} is B times the right answer (B = {batch_size}): a division by the "
+                "batch size is missing, or a factor of it was added (a sum where the loss "
+                "averages, a multiplication by B). " + ONE_OVER_B,
             )
     if near(2.0) or near(0.5):
         return Diagnosis(

@@ -218,7 +218,7 @@ def test_mlp_relu_backward_by_its_output_is_named_on_the_worked_network(tmp_path
         ('cache = {"positive": x > 0}', 'cache = {"positive": x > 0, "y": y}'),
         ('np.where(cache["positive"], dy, 0.0)', 'dy * cache["y"]'),
     )
-    assert failed_items(out) == {"relu", "dW1", "db1"}, out
+    assert failed_items(out) == {"relu", "dW1", "db1", "end_to_end"}, out  # as graded
     for key in ("W1", "b1"):
         assert (
             f"grads['{key}'] is what you get when relu_backward multiplies by relu's output" in out
@@ -417,3 +417,15 @@ def test_numpys_shape_errors_come_with_what_they_usually_mean(tmp_path: Path) ->
     assert "matmul: Input operand 1 has a mismatch in its core dimension" in out
     assert out.count("Hint: the inner sizes of a matrix product must agree") == 1, out
     assert "     - error: the same as above (3 checks)\n" in out, out
+
+
+def test_mlp_a_wrong_gradient_costs_end_to_end_in_check_as_in_grading(tmp_path: Path) -> None:
+    """The rubric: any wrong gradient also costs part of end_to_end. The public check of it
+    used to look at the loss only, so check showed it passed while grading took points."""
+    out = check(
+        tmp_path,
+        "mlp",
+        (MLP_RETURN, '    grads = {"W1": dW1, "b1": db1, "W2": dW2 / 3, "b2": db2}\n'),
+    )
+    assert failed_items(out) == {"dW2", "end_to_end"}, out
+    assert "the network's gradient is wrong in grads['W2'] (for the worked example" in out

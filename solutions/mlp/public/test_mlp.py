@@ -508,6 +508,24 @@ def test_network_worked_example_loss(submission: Any) -> None:
     expect_loss(loss, NET_LOSS, function="mlp_loss_and_grads", where=NET_WHERE, batch_size=3)
 
 
+@pytest.mark.rubric("end_to_end")
+def test_network_worked_example_gradients(submission: Any) -> None:
+    """All four gradients at once, as grading's end_to_end item checks them: a wrong one costs
+    part of this item as well as its own."""
+    _, grads = network(submission, NET_X, NET_TARGETS, NET_PARAMS)
+    wrong = []
+    for key in PARAMS:
+        try:
+            expect_array(grads[key], NET_GRADS[key], name=f"grads['{key}']", strict=False)
+        except WrongAnswer:
+            wrong.append(f"grads['{key}']")
+    if wrong:
+        raise WrongAnswer(
+            f"the network's gradient is wrong in {', '.join(wrong)} (for {NET_WHERE}).\n"
+            "Hint: the items dW2, db2, dW1 and db1 say what is wrong with each."
+        )
+
+
 def expect_not_swapped(grads: dict, params: dict, key: str, where: str) -> None:
     """A gradient with the shape of another parameter (and not its own) is in the wrong key."""
     shape = getattr(grads[key], "shape", None)
