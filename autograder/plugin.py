@@ -137,7 +137,8 @@ class StudentRun:
         self.failed_cells: list[StudentError] = []
         self.failed_total = 0
         self._memo: dict[Hashable, tuple[bool, Any]] = {}
-        self._timed_out: set[str] = set()
+        # Functions that ran out of time: the smallest input size they did so at, and how often.
+        self._timed_out: dict[str, tuple[int, int]] = {}
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per submission and key; later tests reuse the value or the error.
@@ -223,13 +224,9 @@ class StudentRun:
         self, function: str, args: tuple[Any, ...], echo_args: bool, keep: Sequence[int] = ()
     ) -> Any:
         __tracebackhide__ = students_failure
-        if function in self._timed_out:
-            # One endless call is enough evidence: retrying it in every remaining check would
-            # spend the whole budget (and everyone's wall time) on the same loop.
-            raise StudentTimeout(
-                f"{function} did not finish in an earlier check (over {self.limits.call_timeout:g}"
-                " s), so it was not run again"
-            )
+        refused = self._refused(function, args)
+        if refused:
+            raise StudentTimeout(refused)
         worker = self.worker()
         if function not in worker.functions:
             from autograder.errors import MissingFunction
@@ -245,17 +242,43 @@ class StudentRun:
             return worker.call(function, *args, echo_args=echo_args, keep=keep)
         except StudentError as exc:
             if isinstance(exc, StudentTimeout):
-                self._note_timeout(exc, function)
+                self._note_timeout(exc, function, args)
             raise _name_call(exc, function) from None
         finally:
             self._charge(started, worker.waited() - waited)
 
-    def _note_timeout(self, exc: StudentTimeout, function: str) -> None:
-        """Remember that ``function`` ran out of time (it is not called again), and point at
-        a function that did so before: a loop in it times out every function that calls it
+    def _refused(self, function: str, args: Sequence[Any]) -> str:
+        """Why ``function`` is not called again on ``args``, or ``""``.
+
+        A call that ran out of time is evidence about every call at least as large: retrying
+        an endless loop in each remaining check would spend the whole budget (and everyone's
+        wall time) on it. Smaller calls still run, so code too slow only for the largest case
+        loses that case, not the small ones after it (the hidden tests run the smallest case
+        first, so an endless loop costs one timeout); after ``MAX_TIMEOUTS`` none run.
+        """
+        if function not in self._timed_out:
+            return ""
+        size, count = self._timed_out[function]
+        limit = f"over {self.limits.call_timeout:g} s"
+        if count >= MAX_TIMEOUTS:
+            return (
+                f"{function} did not finish in {count} earlier checks ({limit} each), so it "
+                "was not run again"
+            )
+        if _input_size(args) >= size:
+            return (
+                f"{function} did not finish in an earlier check on inputs no larger than these "
+                f"({limit}), so it was not run again"
+            )
+        return ""
+
+    def _note_timeout(self, exc: StudentTimeout, function: str, args: Sequence[Any]) -> None:
+        """Remember that ``function`` ran out of time on ``args`` (see ``_refused``), and point
+        at a function that did so before: a loop in it times out every function that calls it
         (mlp_loss_and_grads calling a stuck relu_forward), and that one is the one to fix."""
-        earlier = sorted(self._timed_out - {function})
-        self._timed_out.add(function)
+        earlier = sorted(set(self._timed_out) - {function})
+        size, count = self._timed_out.get(function, (_input_size(args), 0))
+        self._timed_out[function] = (min(size, _input_size(args)), count + 1)
         if earlier:
             exc.message += (
                 f" ({', '.join(earlier)} did not finish in an earlier check either: if "
@@ -274,7 +297,7 @@ class StudentRun:
         __tracebackhide__ = students_failure
         results: list[StepResult] = []
         worker = None
-        if not any(step.function in self._timed_out for step in steps):
+        if not any(self._refused(step.function, step.args) for step in steps):
             try:
                 worker = self.worker()
             except StudentError:
@@ -295,7 +318,7 @@ class StudentRun:
                         break
                     if result.error is not None:
                         if isinstance(result.error, StudentTimeout):
-                            self._note_timeout(result.error, step.function)
+                            self._note_timeout(result.error, step.function, step.args)
                         result = StepResult(error=_name_call(result.error, step.function))
                     results.append(result)
         for step in steps[len(results) :]:
@@ -338,6 +361,19 @@ class StudentRun:
 
 
 _UNRESOLVED = object()
+MAX_TIMEOUTS = 2  # per function and submission: then it is not called again at all
+
+
+def _input_size(value: Any) -> int:
+    """How many numbers a call's arguments hold (arrays, also inside tuples, lists and dicts;
+    handles and ``Ref``s count nothing): the measure of "as large" for timeouts."""
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if isinstance(value, tuple | list):
+        return sum(_input_size(item) for item in value)
+    if isinstance(value, dict):
+        return sum(_input_size(item) for item in value.values())
+    return 0
 
 
 def _item(

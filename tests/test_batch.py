@@ -84,6 +84,12 @@ def calls_sleeps(*args):
     return sleeps()
 
 
+def slow_when_large(x):
+    if x.size > 100:
+        time.sleep(5)
+    return x.sum()
+
+
 def dies(*args):
     os._exit(3)
 
@@ -334,5 +340,29 @@ def test_a_timeout_after_another_points_at_the_function_that_timed_out_first(
         )
         with pytest.raises(StudentTimeout, match="calls_sleeps did not finish in an earlier check"):
             run.call("calls_sleeps", (), False)
+    finally:
+        run.close()
+
+
+def test_a_call_that_ran_out_of_time_stops_only_calls_as_large_and_two_stop_all(
+    sandbox: Sandbox,
+) -> None:
+    """Code too slow for the largest case still gets its small ones checked (the judge's
+    class: slow only at 96x64x48, it lost every later check and purity); an endless loop
+    costs at most two timeouts."""
+    run = new_run(sandbox)
+    small, large, medium = np.ones(4), np.ones(1000), np.ones(200)
+    try:
+        with pytest.raises(StudentTimeout, match="did not return within"):
+            run.call("slow_when_large", (large,), False)
+        assert run.call("slow_when_large", (small,), False) == 4.0
+        with pytest.raises(StudentTimeout, match="on inputs no larger than these"):
+            run.call("slow_when_large", (np.ones(2000),), False)
+        (refused,) = run.batch([Step("slow_when_large", (large,))])
+        assert "on inputs no larger than these" in str(refused.error)
+        with pytest.raises(StudentTimeout, match="did not return within"):
+            run.call("slow_when_large", (medium,), False)
+        with pytest.raises(StudentTimeout, match="did not finish in 2 earlier checks"):
+            run.call("slow_when_large", (small,), False)
     finally:
         run.close()
