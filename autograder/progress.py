@@ -87,6 +87,10 @@ class Progress:
             columns = os.get_terminal_size(self.stream.fileno()).columns
         except (OSError, ValueError, AttributeError):
             return text
+        if columns <= 0:  # a pty nobody sized (`script` from a pipe, `docker exec -t`)
+            columns = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 0
+            if columns <= 0:
+                return text
         if len(text) < columns:
             return text
         text = text.split("] ", 1)[-1]  # the bar goes first, then the rest is cut

@@ -105,3 +105,21 @@ def test_the_bar_fits_a_narrow_terminal(monkeypatch: pytest.MonkeyPatch) -> None
     drawn = [part for part in stream.getvalue().split("\r") if part]
     assert drawn and all(len(part) < 40 for part in drawn)
     assert "3/200" in drawn[-1] and "eta" in drawn[-1]
+
+
+def test_a_terminal_of_no_width_gets_the_whole_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pty nobody sized reports 0 columns: the bar was cut to nothing ("\r\r\r...")."""
+    monkeypatch.setattr(
+        "autograder.progress.os.get_terminal_size", lambda fd: os.terminal_size((0, 0))
+    )
+    monkeypatch.delenv("COLUMNS", raising=False)
+    clock, stream = FakeClock(), NarrowTty()
+    progress = Progress(200, stream=stream, clock=clock)
+    clock.now += 0.5
+    progress.advance("graded")
+    assert "1/200" in stream.getvalue() and "eta" in stream.getvalue()
+    monkeypatch.setenv("COLUMNS", "30")  # then COLUMNS, if set, is the width
+    clock.now += 0.5
+    progress.advance("graded")
+    last = stream.getvalue().split("\r")[-1]
+    assert "2/200" in last and len(last) < 30
