@@ -557,8 +557,12 @@ def notebook_source(text: str, name: str = "notebook") -> str:
 
 
 def extract_zip(archive: Path, target: Path) -> None:
-    """Extract regular files only, refusing paths that escape ``target`` and zip bombs."""
-    target.mkdir(parents=True)
+    """Extract regular files only, refusing paths that escape ``target`` and zip bombs.
+
+    ``target`` is made readable by its owner alone (0700), its files 0600: a copy of a class's
+    work left behind by a grader killed while unpacking (removed on the next run) is as
+    private as the rest of the output folder."""
+    target.mkdir(parents=True, mode=0o700)
     total = 0
     try:
         with zipfile.ZipFile(archive) as bundle:
@@ -619,7 +623,8 @@ def _extract_member(
     bundle: zipfile.ZipFile, member: zipfile.ZipInfo, destination: Path, archive: Path
 ) -> None:
     try:
-        with bundle.open(member) as src, destination.open("wb") as dst:
+        descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with bundle.open(member) as src, open(descriptor, "wb") as dst:
             shutil.copyfileobj(src, dst)
     except NotImplementedError:  # before RuntimeError, its base class
         why = f"its compression method ({member.compress_type}) is not supported"

@@ -66,6 +66,22 @@ def test_zip_of_a_class_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "work" / "unzipped").exists()  # read, then removed
 
 
+def test_a_zip_is_unpacked_readable_by_the_grader_alone(tmp_path: Path) -> None:
+    """A grader killed while unpacking leaves the copy in --out until the next run: it must be
+    as private as everything else written there (0644 files in 0755 folders before)."""
+    from autograder.submissions import extract_zip
+
+    make_class(tmp_path / "class")
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in (tmp_path / "class").rglob("*"):
+            bundle.write(path, Path("class") / path.relative_to(tmp_path / "class"))
+    extract_zip(archive, tmp_path / "unzipped")
+    assert stat.S_IMODE((tmp_path / "unzipped").stat().st_mode) == 0o700
+    files = [p for p in (tmp_path / "unzipped").rglob("*") if p.is_file()]
+    assert files and {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o600}
+
+
 def test_a_zip_without_students_is_named(tmp_path: Path) -> None:
     archive = tmp_path / "notes.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
