@@ -142,10 +142,16 @@ def _dtype_hint(dtype: np.dtype[Any]) -> str:
             "an integer array cannot hold fractions: create arrays with np.zeros(shape) "
             "(float64 by default), not dtype=int."
         )
+    if dtype in (np.float32, np.float16):
+        digits = {np.float32: 7, np.float16: 3}[dtype.type]
+        return (
+            f"{dtype} keeps only about {digits} significant digits, too few for gradient "
+            f"checks: look for np.{dtype} in dtype= arguments and .astype(...) calls; numpy "
+            "computes in float64 by default."
+        )
     return (
-        "float32 keeps only about 7 significant digits, too few for gradient checks: look "
-        "for np.float32 in dtype= arguments and .astype(...) calls; numpy computes in "
-        "float64 by default."
+        f"numpy's default float64 is asked for, not {dtype}: look for dtype= arguments and "
+        ".astype(...) calls."
     )
 
 

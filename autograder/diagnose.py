@@ -31,6 +31,10 @@ from autograder.gradcheck import rel_error
 MATCH_TOLERANCE = 1e-4
 # Relative tolerance on a recognised scale factor (-1, B, 1/B, 2, 1/2).
 FACTOR_TOLERANCE = 1e-3
+# float32 arithmetic differs from float64 by 1.6e-9 to 5.5e-7 in these gradients (checks.py);
+# up to 1e-5 is said to look like it. Up to 1e-2, an answer is "close but not the same".
+FLOAT32_ERROR = 1e-5
+NEARLY_ERROR = 1e-2
 
 # Kinds whose hint should end with the index form of the right answer: the mistake is in the
 # math, not in the numerics.
@@ -61,6 +65,14 @@ class Diagnosis:
 
     def __str__(self) -> str:
         return self.hint
+
+
+def _shape_rule(name: str) -> str:
+    """Why a shape is what it is: for a gradient (``dW``, ``grads['W1']``) the variable's
+    shape; for an output (``y``) its formula's."""
+    if name.startswith(("d", "grads")):
+        return "A gradient always has the shape of the variable it is taken with respect to"
+    return "The shape of an output follows from its formula"
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -107,9 +119,9 @@ def diagnose_shape(
     if len(actual) == 2 and actual == expected[::-1]:
         found = Diagnosis(
             "transposed_shape",
-            f"{name} has the shape of the transpose of the right answer. A gradient always has "
-            "the shape of the variable it is taken with respect to; write the index form to "
-            "see which index of the result comes from which factor of the product.",
+            f"{name} has the shape of the transpose of the right answer. {_shape_rule(name)}"
+            "; write the index form to see which index of the result comes from which factor "
+            "of the product.",
         )
     elif (1, *expected) == actual or (*expected, 1) == actual:
         # With one example, (1, n) is also what no sum over the batch at all gives.
@@ -274,9 +286,9 @@ def _shape_mismatch(
     if a.ndim == 2 and a.shape == e.shape[::-1] and _same(a, e.T):
         return Diagnosis(
             "transposed",
-            f"{name} is exactly the transpose of the right answer. A gradient always has the "
-            "shape of the variable it is taken with respect to; write the index form to see "
-            "which index of the result comes from which factor of the product.",
+            f"{name} is exactly the transpose of the right answer. {_shape_rule(name)}; write "
+            "the index form to see which index of the result comes from which factor of the "
+            "product.",
         )
     if a.size == e.size and a.squeeze().shape == e.squeeze().shape and _same(a.reshape(e.shape), e):
         shape_hint = diagnose_shape(a.shape, e.shape, name=name, batch_size=batch_size)
@@ -314,13 +326,21 @@ def _value_mismatch(
             ),
         )
     error = rel_error(a, e)
-    if 0.0 < error <= MATCH_TOLERANCE:
+    if 0.0 < error <= FLOAT32_ERROR:
         return Diagnosis(
             "float32_precision",
             f"{name} agrees with the right answer only to about {_digits(error)} significant "
             f"digits (relative error {error:.0e}), which is what float32 arithmetic gives. "
             "Keep everything in float64 (numpy's default): look for np.float32 in dtype= "
             "arguments and .astype(...) calls.",
+        )
+    if 0.0 < error <= NEARLY_ERROR:
+        return Diagnosis(
+            "nearly_right",
+            f"{name} is close to the right answer but not the same (relative error "
+            f"{error:.0e}): something small differs, such as float16 arithmetic on the way, "
+            "an added epsilon or noise, a rounded constant, or a small term left out (one "
+            "example of a large batch).",
         )
     if a.ndim == 2 and a.shape[0] == a.shape[1] > 1 and _same(a, e.T):
         return Diagnosis(

@@ -7,6 +7,7 @@ same outcomes produces byte-identical files.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,6 +119,7 @@ def score_item(item: RubricItem, outcomes: Sequence[TestOutcome]) -> ItemGrade:
 
 
 _NUMBERS = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?")
+_CASE = re.compile(r"\(for ([^()]+)\)")  # "(for B=1, D=4, F=3)" in a check's first line
 
 
 def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
@@ -137,22 +139,32 @@ def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
     if item.scoring == "all_or_nothing":
         head += " This item is all-or-nothing."
     findings: list[str] = []
-    hints: list[str] = []
-    seen: set[str] = set()  # hints up to their numbers: "(B = 2)" and "(B = 9)" say one thing
+    # Each distinct hint (up to its numbers: "(B = 2)" and "(B = 9)" say one thing), with the
+    # case of its first failure and how many failures gave it.
+    hints: dict[str, tuple[str, str]] = {}
+    given: Counter[str] = Counter()
     for outcome in failures:
         first, _, rest = (outcome.message.strip() or "check failed").partition("\n")
         if first not in findings:
             findings.append(first)
         shape = _NUMBERS.sub("#", rest.strip())
-        if rest.strip() and shape not in seen:
-            seen.add(shape)
-            hints.append(rest.strip())
+        if rest.strip():
+            given[shape] += 1
+            if shape not in hints:
+                found = _CASE.search(first)
+                hints[shape] = (rest.strip(), found.group(1) if found else "")
     lines = [head, *(f"- {finding}" for finding in findings[:3])]
     more = len(findings) - 3
     if more > 0:
         lines.append(f"- ... and {more} more like these")
-    if hints:
-        lines += ["", *hints[:3]]  # a blank line, so Markdown does not fold hints into the list
+    shown = []
+    for shape, (hint, case) in list(hints.items())[:3]:
+        if given[shape] < len(failures) and case and hint.startswith("Hint: "):
+            # Said of one case, not of all: "y is all zeros" may be true of one shape only.
+            hint = f"Hint (for {case}): {hint.removeprefix('Hint: ')}"
+        shown.append(hint)
+    if shown:
+        lines += ["", *shown]  # a blank line, so Markdown does not fold hints into the list
     return "\n".join(lines)
 
 

@@ -522,3 +522,17 @@ def test_numpys_common_errors_get_a_hint_and_others_none() -> None:
         error.describe()
         == f"ValueError: in f: operands could not be broadcast together\nHint: {hints[2]}"
     )
+
+
+def test_a_dtype_other_than_float64_is_named_as_it_is() -> None:
+    """float16 and float128 outputs were told "float32 keeps only about 7 digits"."""
+    right = np.arange(6.0).reshape(2, 3) + 0.5
+    for dtype, said in (
+        (np.float32, "float32 keeps only about 7 significant digits"),
+        (np.float16, "float16 keeps only about 3 significant digits"),
+        (np.longdouble, f"numpy's default float64 is asked for, not {np.dtype(np.longdouble)}"),
+    ):
+        with pytest.raises(WrongAnswer) as excinfo:
+            expect_array(right.astype(dtype), right, name="dW")
+        assert said in str(excinfo.value), str(excinfo.value)
+        assert dtype is np.float32 or "float32" not in str(excinfo.value)

@@ -212,5 +212,27 @@ def test_hints_never_contain_the_numbers_they_compare() -> None:
             if found is None:
                 continue
             # Every entry above has two or more digits; single digits are axes, B or "1/2".
-            text = re.sub(r"\d+(\.\d+)?e[-+]\d+|float(32|64)", "", found.hint)
+            text = re.sub(r"\d+(\.\d+)?e[-+]\d+|float(16|32|64)", "", found.hint)
             assert not re.search(r"\d{2,}|\d\.\d", text), (found.kind, found.hint)
+
+
+def test_noise_and_float16_are_close_not_float32_or_a_constant_factor(
+    data: dict[str, np.ndarray],
+) -> None:
+    """1e-3 noise (relative error 9e-5) was said to be "what float32 arithmetic gives", which
+    keeps about 7 digits; float16 was called "proportional, off by a constant factor"."""
+    right = data["dW"]
+    noisy = right + 1e-3 * np.random.default_rng(1).standard_normal(right.shape)
+    half = right.astype(np.float16).astype(np.float64)
+    for wrong in (noisy, half):
+        found = diagnose(wrong, right, name="dW", batch_size=4)
+        assert found is not None and found.kind == "nearly_right", found
+        assert "float32" not in found.hint and "constant factor" not in found.hint
+
+
+def test_a_transposed_output_is_not_called_a_gradient(data: dict[str, np.ndarray]) -> None:
+    y = data["dW"]  # any non-square matrix
+    for name, word in (("y", "output"), ("dW", "gradient"), ("grads['W1']", "gradient")):
+        for found in (diagnose(y.T, y, name=name), diagnose_shape(y.T.shape, y.shape, name=name)):
+            assert found is not None and word in found.hint, found
+            assert ("gradient" in found.hint) == (word == "gradient"), found.hint

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from autograder.rubric import Rubric
+from autograder.rubric import Rubric, RubricItem
 from autograder.scoring import (
     ERROR,
     FAILED,
@@ -8,6 +8,7 @@ from autograder.scoring import (
     PASSED,
     STATUS_ERROR,
     TestOutcome,
+    item_feedback,
     score,
 )
 
@@ -117,3 +118,21 @@ def test_a_hint_repeated_with_other_numbers_is_shown_once(toy_rubric: Rubric) ->
     feedback = score(toy_rubric, "fay", outcomes).item("a").feedback
     assert feedback.count("Hint: dW is 1/B") == 1
     assert "dW is wrong (B=9)" in feedback  # the findings themselves are all listed
+
+
+def test_a_hint_true_of_one_case_names_that_case() -> None:
+    """'y is all zeros' came from one case of seven (relu applied in the forward pass), and was
+    shown under the other cases' findings as if it were true of all of them."""
+    item = RubricItem(id="forward", title="Forward", points=4.0)
+    cases = [f"B={b}, D=3, F=2" for b in (1, 2, 9, 5)]
+    messages = [f"y does not match the right answer (for {c}): relative error 0.6" for c in cases]
+    messages[3] += "\nHint: y is all zeros: is it still a placeholder?"
+    outcomes = [outcome("forward", FAILED, m, n=i) for i, m in enumerate(messages)]
+    text = item_feedback(item, outcomes)
+    assert "- ... and 1 more like these" in text
+    assert "Hint (for B=5, D=3, F=2): y is all zeros" in text, text
+    # A hint every failure gave is said plainly.
+    everywhere = [
+        outcome("forward", FAILED, m + "\nHint: same", n=i) for i, m in enumerate(messages[:3])
+    ]
+    assert item_feedback(item, everywhere).endswith("\n\nHint: same")
