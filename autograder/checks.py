@@ -266,10 +266,16 @@ def _compare(
         )
     error = rel_error(values, expected)
     if not error <= limit:
+        hint: Diagnosis | str | None = diagnose(values, expected, name=name, **diagnosis)
+        if np.issubdtype(array.dtype, np.integer) and not np.array_equal(
+            expected, np.round(expected)
+        ):
+            # Whatever else the numbers look like (all zeros in one case), this is the cause.
+            hint = f"{name} holds integers ({array.dtype}), and " + _dtype_hint(array.dtype)
         raise _fail(
             f"{name} does not match {against}{where}: relative error {error:.1e} "
             f"(allowed: {limit:.0e}).",
-            diagnose(values, expected, name=name, **diagnosis),
+            hint,
         )
     return error
 

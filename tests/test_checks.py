@@ -536,3 +536,14 @@ def test_a_dtype_other_than_float64_is_named_as_it_is() -> None:
             expect_array(right.astype(dtype), right, name="dW")
         assert said in str(excinfo.value), str(excinfo.value)
         assert dtype is np.float32 or "float32" not in str(excinfo.value)
+
+
+def test_wrong_values_from_an_integer_array_are_blamed_on_the_integers() -> None:
+    """.astype(int) truncates: in one case all of db became 0 and the hint said "is it still a
+    placeholder?", and the value items never mentioned the integers."""
+    right = np.array([0.4, -0.3, 2.5])
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(right.astype(int), right, name="db", strict=False)
+    text = str(excinfo.value)
+    assert "Hint: db holds integers (int64), and an integer array cannot hold fractions" in text
+    assert "placeholder" not in text
