@@ -100,6 +100,11 @@ def _missing_hint(source: str, function: str) -> str:
             " (%%writefile cells and %run lines do nothing when your work is graded: put your "
             "functions in the notebook's own cells)"
         )
+    if re.search(r"^def\s+__getattr__\s*\(", source, re.M):
+        return (
+            " (a module-level __getattr__ is not asked for the graded functions: define "
+            f"{function} with def, or assign it by name, e.g. {function} = _my_{function})"
+        )
     return ""
 
 

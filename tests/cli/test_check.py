@@ -354,3 +354,18 @@ def test_check_says_an_error_and_a_hint_once(tmp_path: Path) -> None:
     out = run_cli("check", cwd=folder).stdout
     assert out.count("has dtype float32, expected float64") > 3, out
     assert out.count("float32 keeps only about 7 significant digits") == 1, out
+
+
+def test_functions_from_a_module_getattr_are_said_to_need_a_def(tmp_path: Path) -> None:
+    """PEP 562: ``from linear import linear_forward`` works in plain Python, but the grader
+    calls only what the module defines; it said just "does not define"."""
+    folder = student_folder(tmp_path, solution=True)
+    source = (folder / "linear.py").read_text()
+    source = source.replace("def linear_forward(", "def _forward(")
+    source += "\n\ndef __getattr__(name):\n    return {'linear_forward': _forward}[name]\n"
+    (folder / "linear.py").write_text(source)
+    out = run_cli("check", cwd=folder).stdout
+    assert (
+        "linear.py does not define a function named linear_forward (a module-level __getattr__ "
+        "is not asked for the graded functions: define linear_forward with def"
+    ) in out, out
