@@ -429,3 +429,11 @@ def test_mlp_a_wrong_gradient_costs_end_to_end_in_check_as_in_grading(tmp_path: 
     )
     assert failed_items(out) == {"dW2", "end_to_end"}, out
     assert "the network's gradient is wrong in grads['W2'] (for the worked example" in out
+
+
+def test_linear_forward_returning_a_list_costs_what_grading_charges(tmp_path: Path) -> None:
+    """The numerical checks differentiate the student's forward: a y that is a list (or the
+    right numbers in another shape) can still be differentiated, as grading's checks do."""
+    out = check(tmp_path, "linear", ("    return y, cache\n", "    return y.tolist(), cache\n"))
+    assert failed_items(out) == {"shapes"}, out
+    assert "cannot be checked numerically" not in out

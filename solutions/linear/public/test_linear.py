@@ -149,12 +149,18 @@ def numerical_check(
 
     def y(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = forward(submission, x, W, b)[0]
-        if not isinstance(out, np.ndarray) or out.shape != dy.shape:
+        # A list, or the right numbers in another shape, costs `forward` (or `shapes`) only,
+        # as in grading: the numbers can still be differentiated.
+        try:
+            values = np.asarray(out, dtype=np.float64)
+        except (TypeError, ValueError):
+            values = None
+        if values is None or values.size != dy.size:
             raise WrongAnswer(
                 f"{name} cannot be checked numerically: your linear_forward returns y as "
                 f"{describe_type(out)}, not an array of shape {dy.shape}. Fix it first."
             )
-        return out.astype(np.float64)
+        return values.reshape(dy.shape)
 
     context = {
         "where": f"B={B}, D={D}, F={F}, against central differences of your linear_forward",
