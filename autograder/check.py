@@ -116,6 +116,23 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
         return 1
     if collector.outcomes and not verbose:  # with -v, pytest's own report ends with it
         print_check_summary(rubric, collector.outcomes, stream, collector.note, collector.printed)
+    if not module.exists() and chosen == notebook and not path.is_file():
+        others = sorted(
+            f.name
+            for f in folder.glob("*.py")
+            if not (
+                f.name.startswith("test_") or f.stem.endswith("_test") or f.name == "conftest.py"
+            )
+        )
+        renamed = (
+            f" {', '.join(others)} {'is' if len(others) == 1 else 'are'} not checked, nor graded: "
+            f"the grader takes {module.name} (or {notebook.name})."
+            if others
+            else ""
+        )
+        stream.write(
+            f"\n(This checked {notebook.name}: there is no {module.name} here.{renamed})\n"
+        )
     if module.is_file() and notebook.is_file():
         other = notebook if chosen == module else module
         why = f": {reason}" if reason else ""

@@ -369,3 +369,14 @@ def test_functions_from_a_module_getattr_are_said_to_need_a_def(tmp_path: Path) 
         "linear.py does not define a function named linear_forward (a module-level __getattr__ "
         "is not asked for the graded functions: define linear_forward with def"
     ) in out, out
+
+
+def test_check_says_which_file_it_took_when_the_module_was_renamed(tmp_path: Path) -> None:
+    """With linear.py renamed, check quietly checked the notebook's stub instead."""
+    folder = student_folder(tmp_path, solution=True)
+    (folder / "linear.py").rename(folder / "my_linear.py")
+    out = run_cli("check", cwd=folder).stdout
+    assert (
+        "(This checked linear.ipynb: there is no linear.py here. my_linear.py is not checked, "
+        "nor graded: the grader takes linear.py (or linear.ipynb).)"
+    ) in out, out
