@@ -95,7 +95,7 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
         code = pytest.main(args, plugins=[collector])
     else:
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-            code = pytest.main([*args, "-q", "--tb=short"], plugins=[collector])
+            code = pytest.main([*args, "-q", "--tb=line"], plugins=[collector])
     if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: pytest caught it; exit 130 like the rest
         raise KeyboardInterrupt
     # pytest's own verdict: a conftest that fails to import ends it before any session hook.
