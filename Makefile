@@ -31,6 +31,7 @@ bench: setup
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/isolation.py
 	$(BIN)/python benchmarks/gradcheck.py
+	$(BIN)/python benchmarks/check_latency.py
 
 lint: setup
 	$(BIN)/ruff check autograder tests benchmarks
