@@ -24,13 +24,18 @@ def mistaken(source: str, *replacements: tuple[str, str]) -> str:
     return source
 
 
-def check(tmp_path: Path, assignment: str, *replacements: tuple[str, str]) -> str:
-    """``autograder check`` on the reference with ``replacements`` made; its output."""
+def planted(tmp_path: Path, assignment: str, *replacements: tuple[str, str]) -> Path:
+    """A student's copy of the release holding the reference with ``replacements`` made."""
     folder = tmp_path / assignment
     shutil.copytree(REPO / "assignments" / assignment, folder)
     reference = (REPO / "solutions" / assignment / f"{assignment}.py").read_text()
     (folder / f"{assignment}.py").write_text(mistaken(reference, *replacements))
-    result = run_cli("check", cwd=folder)
+    return folder
+
+
+def check(tmp_path: Path, assignment: str, *replacements: tuple[str, str]) -> str:
+    """``autograder check`` on the reference with ``replacements`` made; its output."""
+    result = run_cli("check", cwd=planted(tmp_path, assignment, *replacements))
     assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
     assert "not your fault" not in result.stdout, result.stdout
     return result.stdout
@@ -384,11 +389,7 @@ def test_a_file_that_does_not_run_is_reported_once_per_test_not_once_more_each_t
 def test_plain_pytest_shows_the_tests_line_and_the_hint_not_the_graders_frames(
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "linear"
-    shutil.copytree(REPO / "assignments" / "linear", folder)
-    reference = (REPO / "solutions" / "linear" / "linear.py").read_text()
-    (folder / "linear.py").write_text(mistaken(reference, ("x.T @ dy", "(x.T @ dy).T")))
-    out = plain_pytest(folder).stdout
+    out = plain_pytest(planted(tmp_path, "linear", ("x.T @ dy", "(x.T @ dy).T"))).stdout
     assert "transpose" in out
     assert "test_linear.py:" in out
     assert "autograder/checks.py" not in out and "autograder/plugin.py" not in out, out
