@@ -438,3 +438,23 @@ def test_linear_forward_returning_a_list_costs_what_grading_charges(tmp_path: Pa
     out = check(tmp_path, "linear", ("    return y, cache\n", "    return y.tolist(), cache\n"))
     assert failed_items(out) == {"shapes"}, out
     assert "cannot be checked numerically" not in out
+
+
+def test_linear_a_transposed_y_is_not_differentiated_as_scrambled_numbers(tmp_path: Path) -> None:
+    """Reshaped, a transposed y's numbers would be scrambled and correct gradients called
+    wrong: the numerical checks say they cannot run instead."""
+    out = check(tmp_path, "linear", ("    return y, cache\n", "    return y.T.copy(), cache\n"))
+    assert "dx cannot be checked numerically: your linear_forward returns y as" in out, out
+    assert "dx does not match" not in out and "dW does not match" not in out
+
+
+def test_linear_nd_a_flattened_y_costs_what_grading_charges(tmp_path: Path) -> None:
+    """The mutant y_flattened loses forward, shapes and empty when graded; its gradients are
+    right, and the numerical checks differentiate the flattened rows as they are."""
+    out = check(
+        tmp_path,
+        "linear_nd",
+        ("    y = x @ W + b\n", "    y = (x @ W + b).reshape(-1, W.shape[1])\n"),
+    )
+    assert failed_items(out) == {"forward", "shapes", "empty"}, out
+    assert "cannot be checked numerically" not in out
