@@ -26,6 +26,7 @@ from autograder.errors import (
     StudentError,
     StudentException,
     StudentTimeout,
+    students_failure,
 )
 from autograder.sandbox import codec
 from autograder.sandbox.model import (
@@ -229,6 +230,7 @@ class Worker:
         Raises a StudentError subclass for anything the submission did wrong (see
         ``autograder.sandbox``).
         """
+        __tracebackhide__ = students_failure  # see autograder.errors
         if self._exit is not None or self._dead is not None:
             raise StudentCrash(
                 f"the worker is no longer running ({self._dead or 'closed'})",
@@ -262,6 +264,7 @@ class Worker:
         or times out, the later steps are marked ``not_run``; so are they once ``budget``
         seconds have passed since the batch was sent (the worker is stopped then).
         """
+        __tracebackhide__ = students_failure  # see autograder.errors
         if self._exit is not None or self._dead is not None:
             raise StudentCrash(
                 f"the worker is no longer running ({self._dead or 'closed'})",
@@ -332,6 +335,7 @@ class Worker:
         self, reply: dict[str, Any], payload: list[memoryview], n_args: int, echo: bool
     ) -> Any:
         """A call's value from its reply (with ``echo``: and the arguments as they are after)."""
+        __tracebackhide__ = students_failure  # see autograder.errors
         if reply.get("r") == "err":
             raise self._student_error(reply)
         if reply.get("r") != "ok":
@@ -453,6 +457,7 @@ class Worker:
         """Send ``data`` (if any) and wait for the next reply, for ``timeout`` seconds of the
         worker's own time: wall clock minus what it spent waiting for a CPU, up to
         ``MAX_STRETCH`` times ``timeout`` of wall clock."""
+        __tracebackhide__ = students_failure  # see autograder.errors
         started, waited = time.monotonic(), self.waited()
         deadline = started + timeout
         sent = 0

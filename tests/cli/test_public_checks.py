@@ -389,10 +389,14 @@ def test_a_file_that_does_not_run_is_reported_once_per_test_not_once_more_each_t
 def test_plain_pytest_shows_the_tests_line_and_the_hint_not_the_graders_frames(
     tmp_path: Path,
 ) -> None:
-    out = plain_pytest(planted(tmp_path, "linear", ("x.T @ dy", "(x.T @ dy).T"))).stdout
-    assert "transpose" in out
-    assert "test_linear.py:" in out
-    assert "autograder/checks.py" not in out and "autograder/plugin.py" not in out, out
+    # A wrong answer (raised in the check helpers) and an error in the student's code (raised
+    # through the submission proxy and the worker client).
+    for mistake in (("x.T @ dy", "(x.T @ dy).T"), ("dx = dy @ W.T", "dx = dy @ W")):
+        out = plain_pytest(planted(tmp_path / mistake[1][:2], "linear", mistake)).stdout
+        assert "test_linear.py:" in out
+        assert "transpose" in out or "matmul: Input operand 1" in out
+        for ours in ("autograder/checks.py", "autograder/plugin.py", "autograder/sandbox/"):
+            assert ours not in out, out
 
 
 def test_linear_code_too_slow_for_grading_fails_the_public_checks_too(tmp_path: Path) -> None:
