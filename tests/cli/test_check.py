@@ -149,6 +149,7 @@ def test_a_check_that_breaks_by_itself_is_not_blamed_on_the_student(tmp_path: Pa
     result = run_cli("check", cwd=folder)
     assert result.returncode == 1
     assert "the instructor fixture broke" in result.stdout  # pytest's own report of it
+    assert "test_a_first.py:6: in setup_data" in result.stdout  # with where it broke
     assert "1 public check(s) could not run: the error is in the check itself" in result.stdout
     assert "test_a_first.py::test_with_data" in result.stdout
 
