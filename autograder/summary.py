@@ -103,7 +103,7 @@ def print_check_summary(
     stream.write(f"\n{rubric.title}: public checks by rubric item\n\n")
     if note:
         stream.write(f"Note: {note}\n\n")
-    shown: set[str] = set()  # messages already shown, under any item
+    shown: dict[str, str] = {}  # each message shown, and the item it was shown under
     hints: set[str] = set()  # their lines after the first (a hint is worth reading once)
     for item in rubric.items:
         results = by_item[item.id]
@@ -116,25 +116,28 @@ def print_check_summary(
             mark, note = "✘", f"{passed}/{len(results)} public checks passed"
         stream.write(f" {mark} {item.title} [{item.id}, {_num(item.points)} pts]: {note}\n")
         here: set[str] = set()
-        again: Counter[str] = Counter()  # messages shown under an item above, by tag
+        # Failed checks whose message was shown under an earlier item: (tag, that item).
+        again: Counter[tuple[str, str]] = Counter()
         for outcome in results:
-            if outcome.outcome == PASSED or outcome.message in here:
+            if outcome.outcome == PASSED:
+                continue
+            tag = "error" if outcome.outcome == ERROR else "wrong"
+            if shown.get(outcome.message, item.id) != item.id:
+                again[tag, shown[outcome.message]] += 1
+                continue
+            if outcome.message in here:
                 continue
             here.add(outcome.message)
-            tag = "error" if outcome.outcome == ERROR else "wrong"
-            if outcome.message in shown:
-                again[tag] += 1
-                continue
-            shown.add(outcome.message)
+            shown[outcome.message] = item.id
             first, *rest = outcome.message.splitlines() or [""]
             stream.write(f"     - {tag}: {first}\n")
             hint = "\n".join(rest)
             if hint not in hints:
                 hints.add(hint)
                 stream.writelines(f"       {line}\n" for line in rest)
-        for tag, count in again.items():
-            checks = f" ({count} checks)" if count > 1 else ""
-            stream.write(f"     - {tag}: the same as above{checks}\n")
+        for (tag, where), count in again.items():
+            checks = f"{count} checks" if count > 1 else "1 check"
+            stream.write(f"     - {tag}: as under [{where}] above ({checks})\n")
     others = [o for o in outcomes if o.item_id not in rubric.ids]  # tests of the student's own
     if others:
         passed = sum(1 for o in others if o.outcome == PASSED)

@@ -340,7 +340,8 @@ def test_the_mlp_worked_examples_tell_an_extra_one_over_b_from_a_factor_of_two(
 
 def test_check_says_an_error_and_a_hint_once(tmp_path: Path) -> None:
     """A file that does not run fails every check the same way, and float32 outputs give the
-    same hint for every output: shown once, then 'the same as above' or the headline alone."""
+    same hint for every output: shown once, then 'as under [item] above (N checks)' or the
+    headline alone."""
     folder = student_folder(tmp_path, solution=True)
     source = (folder / "linear.py").read_text()
     (folder / "linear.py").write_text(
@@ -348,7 +349,8 @@ def test_check_says_an_error_and_a_hint_once(tmp_path: Path) -> None:
     )
     out = run_cli("check", cwd=folder).stdout
     assert out.count("'(' was never closed") == 1, out
-    assert out.count("- error: the same as above") == 5, out  # one per other rubric item
+    assert out.count("- error: as under [forward] above (") == 5, out  # one per other item
+    assert "- error: as under [forward] above (12 checks)" in out  # shapes: every check
     float32 = source.replace("return y, cache", "return y.astype(np.float32), cache")
     float32 = float32.replace("return dx, dW, db", "return dx, dW, db.astype(np.float32)")
     (folder / "linear.py").write_text(float32)

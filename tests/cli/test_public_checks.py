@@ -421,7 +421,7 @@ def test_numpys_shape_errors_come_with_what_they_usually_mean(tmp_path: Path) ->
     out = check(tmp_path, "linear", ("dx = dy @ W.T", "dx = dy @ W"))
     assert "matmul: Input operand 1 has a mismatch in its core dimension" in out
     assert out.count("Hint: the inner sizes of a matrix product must agree") == 1, out
-    assert "     - error: the same as above (3 checks)\n" in out, out
+    assert "     - error: as under [dx] above (3 checks)\n" in out, out  # dW: all 3 checks
 
 
 def test_mlp_a_wrong_gradient_costs_end_to_end_in_check_as_in_grading(tmp_path: Path) -> None:
