@@ -119,7 +119,20 @@ def score_item(item: RubricItem, outcomes: Sequence[TestOutcome]) -> ItemGrade:
 
 
 _NUMBERS = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?")
-_CASE = re.compile(r"\(for ([^()]+)\)")  # "(for B=1, D=4, F=3)" in a check's first line
+
+
+def _case_of(finding: str) -> str:
+    """The case a check's first line names: ``B=1, D=4, F=3`` of "... (for B=1, D=4, F=3): ...",
+    parentheses inside it included ("(for x of shape (2, 3, 4), F=5)"); empty without."""
+    start = finding.find("(for ")
+    if start < 0:
+        return ""
+    depth = 0
+    for end in range(start, len(finding)):
+        depth += {"(": 1, ")": -1}.get(finding[end], 0)
+        if depth == 0:
+            return finding[start + len("(for ") : end]
+    return ""
 
 
 def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
@@ -151,8 +164,7 @@ def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
         if rest.strip():
             given[shape] += 1
             if shape not in hints:
-                found = _CASE.search(first)
-                hints[shape] = (rest.strip(), found.group(1) if found else "")
+                hints[shape] = (rest.strip(), _case_of(first))
     lines = [head, *(f"- {finding}" for finding in findings[:3])]
     more = len(findings) - 3
     if more > 0:
@@ -160,8 +172,10 @@ def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
     shown = []
     for shape, (hint, case) in list(hints.items())[:3]:
         if given[shape] < len(failures) and case and hint.startswith("Hint: "):
-            # Said of one case, not of all: "y is all zeros" may be true of one shape only.
-            hint = f"Hint (for {case}): {hint.removeprefix('Hint: ')}"
+            # Said of some cases, not of all: "y is all zeros" may be true of one shape only.
+            others = given[shape] - 1
+            also = f" and {others} other case{'s' if others > 1 else ''}" if others else ""
+            hint = f"Hint (for {case}{also}): {hint.removeprefix('Hint: ')}"
         shown.append(hint)
     if shown:
         lines += ["", *shown]  # a blank line, so Markdown does not fold hints into the list

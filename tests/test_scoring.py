@@ -131,6 +131,15 @@ def test_a_hint_true_of_one_case_names_that_case() -> None:
     text = item_feedback(item, outcomes)
     assert "- ... and 1 more like these" in text
     assert "Hint (for B=5, D=3, F=2): y is all zeros" in text, text
+    # A case with parentheses of its own (linear_nd, mlp), and a hint of several cases.
+    nd = [
+        f"y does not match the right answer (for x of shape ({b}, 3, 4), F=2): relative error 1"
+        for b in (1, 2, 3)
+    ]
+    nd[1] += "\nHint: y is all zeros"
+    nd[2] += "\nHint: y is all zeros"
+    text = item_feedback(item, [outcome("forward", FAILED, m, n=i) for i, m in enumerate(nd)])
+    assert "Hint (for x of shape (2, 3, 4), F=2 and 1 other case): y is all zeros" in text, text
     # A hint every failure gave is said plainly.
     everywhere = [
         outcome("forward", FAILED, m + "\nHint: same", n=i) for i, m in enumerate(messages[:3])
