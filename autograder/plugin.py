@@ -142,8 +142,10 @@ class StudentRun:
         self.failed_cells: list[StudentError] = []
         self.failed_total = 0
         self._memo: dict[Hashable, tuple[bool, Any]] = {}
-        # Functions that ran out of time: the smallest input size they did so at, and how often.
+        # Functions that ran out of time: the input size they first did so at, and how often;
+        # and the largest input size each function returned in time on.
         self._timed_out: dict[str, tuple[int, int]] = {}
+        self._returned: dict[str, int] = {}
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per submission and key; later tests reuse the value or the error.
@@ -244,7 +246,9 @@ class StudentRun:
         self._charge_budget()
         started, waited = self._clock(), worker.waited()
         try:
-            return worker.call(function, *args, echo_args=echo_args, keep=keep)
+            value = worker.call(function, *args, echo_args=echo_args, keep=keep)
+            self._note_returned(function, args)
+            return value
         except StudentError as exc:
             if isinstance(exc, StudentTimeout):
                 self._note_timeout(exc, function, args)
@@ -255,11 +259,12 @@ class StudentRun:
     def _refused(self, function: str, args: Sequence[Any]) -> str:
         """Why ``function`` is not called again on ``args``, or ``""``.
 
-        A call that ran out of time is evidence about every call at least as large: retrying
+        A call that ran out of time is evidence about later calls at least as large: retrying
         an endless loop in each remaining check would spend the whole budget (and everyone's
         wall time) on it. Smaller calls still run, so code too slow only for the largest case
-        loses that case, not the small ones after it (the hidden tests run the smallest case
-        first, so an endless loop costs one timeout); after ``MAX_TIMEOUTS`` none run.
+        loses that case, not the small ones after it; so do calls no larger than one that
+        returned in time (size is not all that makes code slow). After ``MAX_TIMEOUTS`` none
+        run: an endless loop costs one timeout when the smallest case comes first, two at most.
         """
         if function not in self._timed_out:
             return ""
@@ -270,24 +275,33 @@ class StudentRun:
                 f"{function} did not finish in {count} earlier checks ({limit} each), so it "
                 "was not run again"
             )
-        if _input_size(args) >= size:
+        asked = _input_size(args)
+        if asked >= size and asked > self._returned.get(function, -1):
             return (
                 f"{function} did not finish in an earlier check on inputs no larger than these "
                 f"({limit}), so it was not run again"
             )
         return ""
 
+    def _note_returned(self, function: str, args: Sequence[Any]) -> None:
+        """``function`` returned in time on ``args``: calls up to their size are not refused."""
+        self._returned[function] = max(self._returned.get(function, -1), _input_size(args))
+
     def _note_timeout(self, exc: StudentTimeout, function: str, args: Sequence[Any]) -> None:
         """Remember that ``function`` ran out of time on ``args`` (see ``_refused``), and point
-        at a function that did so before: a loop in it times out every function that calls it
-        (mlp_loss_and_grads calling a stuck relu_forward), and that one is the one to fix."""
-        earlier = sorted(set(self._timed_out) - {function})
+        at a function that did so before if this one calls it: a loop in a helper times out
+        every function that calls it (mlp_loss_and_grads calling a stuck relu_forward)."""
+        earlier = [
+            name
+            for name in sorted(self._timed_out)
+            if name != function and _calls(self.source, function, name)
+        ]
         size, count = self._timed_out.get(function, (_input_size(args), 0))
-        self._timed_out[function] = (min(size, _input_size(args)), count + 1)
+        self._timed_out[function] = (size, count + 1)
         if earlier:
             exc.message += (
-                f" ({', '.join(earlier)} did not finish in an earlier check either: if "
-                f"{function} calls it, the time may have gone there)"
+                f" ({', '.join(earlier)}, which {function} calls, did not finish in an earlier "
+                "check either: the time may have gone there)"
             )
 
     def batch(self, steps: Sequence[Step]) -> list[StepResult]:
@@ -321,7 +335,9 @@ class StudentRun:
                 for step, result in zip(steps, done, strict=True):
                     if result.not_run:
                         break
-                    if result.error is not None:
+                    if result.error is None:
+                        self._note_returned(step.function, step.args)
+                    else:
                         if isinstance(result.error, StudentTimeout):
                             self._note_timeout(result.error, step.function, step.args)
                         result = StepResult(error=_name_call(result.error, step.function))
@@ -367,6 +383,17 @@ class StudentRun:
 
 _UNRESOLVED = object()
 MAX_TIMEOUTS = 2  # per function and submission: then it is not called again at all
+
+
+def _calls(source: str, caller: str, callee: str) -> bool:
+    """Whether the text of ``caller``'s definition in ``source`` names ``callee``: a guess at a
+    call, from the source alone (up to the next top-level ``def`` or ``class``)."""
+    start = re.search(rf"^def\s+{re.escape(caller)}\s*\(", source, re.M)
+    if start is None:
+        return False
+    following = re.search(r"^(def|class)\s", source[start.end() :], re.M)
+    body = source[start.end() : start.end() + following.start() if following else None]
+    return re.search(rf"\b{re.escape(callee)}\b", body) is not None
 
 
 def _input_size(value: Any) -> int:

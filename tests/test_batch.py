@@ -90,6 +90,12 @@ def slow_when_large(x):
     return x.sum()
 
 
+def slow_when_odd(x):
+    if x.size % 2:
+        time.sleep(5)
+    return x.sum()
+
+
 def dies(*args):
     os._exit(3)
 
@@ -335,9 +341,11 @@ def test_a_timeout_after_another_points_at_the_function_that_timed_out_first(
         assert isinstance(second.error, StudentTimeout)
         message = str(second.error)
         assert "while running calls_sleeps:" in message
-        assert (
-            "(sleeps did not finish in an earlier check either: if calls_sleeps calls it" in message
-        )
+        assert "(sleeps, which calls_sleeps calls, did not finish in an earlier check" in message
+        # A function that does not call it is not pointed at it.
+        with pytest.raises(StudentTimeout) as third:
+            run.call("slow_when_large", (np.ones(1000),), False)
+        assert "earlier check either" not in str(third.value)
         with pytest.raises(StudentTimeout, match="calls_sleeps did not finish in an earlier check"):
             run.call("calls_sleeps", (), False)
     finally:
@@ -364,5 +372,22 @@ def test_a_call_that_ran_out_of_time_stops_only_calls_as_large_and_two_stop_all(
             run.call("slow_when_large", (medium,), False)
         with pytest.raises(StudentTimeout, match="did not finish in 2 earlier checks"):
             run.call("slow_when_large", (small,), False)
+    finally:
+        run.close()
+
+
+def test_calls_no_larger_than_one_that_returned_still_run_after_a_timeout(
+    sandbox: Sandbox,
+) -> None:
+    """Size is a guess at what makes code slow: once a call of some size returned in time, a
+    timeout at a smaller size does not stop calls up to that size."""
+    run = new_run(sandbox)
+    try:
+        assert run.call("slow_when_odd", (np.ones(10),), False) == 10.0
+        with pytest.raises(StudentTimeout, match="did not return within"):
+            run.call("slow_when_odd", (np.ones(3),), False)
+        assert run.call("slow_when_odd", (np.ones(8),), False) == 8.0  # 3 <= 8 <= 10
+        with pytest.raises(StudentTimeout, match="on inputs no larger than these"):
+            run.call("slow_when_odd", (np.ones(12),), False)
     finally:
         run.close()
