@@ -140,7 +140,7 @@ def _dtype_hint(dtype: np.dtype[Any]) -> str:
     if np.issubdtype(dtype, np.integer):
         return (
             "an integer array cannot hold fractions: create arrays with np.zeros(shape) "
-            "(float64 by default), not dtype=int."
+            "(float64 by default), not dtype=int, and look for .astype(int) or int(...)."
         )
     if dtype in (np.float32, np.float16):
         digits = {np.float32: 7, np.float16: 3}[dtype.type]

@@ -88,7 +88,8 @@ class Progress:
         except (OSError, ValueError, AttributeError):
             return text
         if columns <= 0:  # a pty nobody sized (`script` from a pipe, `docker exec -t`)
-            columns = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 0
+            width = os.environ.get("COLUMNS", "")
+            columns = int(width) if width.isascii() and width.isdigit() else 0
             if columns <= 0:
                 return text
         if len(text) < columns:

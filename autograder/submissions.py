@@ -623,9 +623,10 @@ def _extract_member(
     bundle: zipfile.ZipFile, member: zipfile.ZipInfo, destination: Path, archive: Path
 ) -> None:
     try:
-        descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with bundle.open(member) as src, open(descriptor, "wb") as dst:
-            shutil.copyfileobj(src, dst)
+        with bundle.open(member) as src:
+            descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(descriptor, "wb") as dst:
+                shutil.copyfileobj(src, dst)
     except NotImplementedError:  # before RuntimeError, its base class
         why = f"its compression method ({member.compress_type}) is not supported"
     except RuntimeError:  # zipfile's word for "encrypted, password required"

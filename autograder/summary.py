@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from autograder.rubric import Rubric
+from autograder.sandbox.model import OUTPUT_TRUNCATED
 from autograder.scoring import ERROR, PASSED, TestOutcome
 
 if TYPE_CHECKING:
@@ -166,7 +167,12 @@ def _print_printed(printed: str, stream: IO[str]) -> None:
     lines = printed.rstrip("\n").splitlines()
     if not printed.strip():
         return
-    count = f"the first {PRINTED_LINES} of {len(lines)} lines" if len(lines) > PRINTED_LINES else ""
+    cut = bool(lines) and lines[-1].strip() == OUTPUT_TRUNCATED
+    if cut:
+        lines.pop()  # said in the heading instead
+    kept = f"{len(lines)} lines" + (", all that was kept of more" if cut else "")
+    count = f"the first {PRINTED_LINES} of {kept}" if len(lines) > PRINTED_LINES else ""
+    count = count or ("all that was kept of more" if cut else "")
     stream.write(f"\nYour code printed{f' ({count})' if count else ''}:\n")
     for line in lines[:PRINTED_LINES]:
         line = "".join(c if c.isprintable() or c == "\t" else "?" for c in line)

@@ -118,8 +118,11 @@ def test_a_terminal_of_no_width_gets_the_whole_line(monkeypatch: pytest.MonkeyPa
     clock.now += 0.5
     progress.advance("graded")
     assert "1/200" in stream.getvalue() and "eta" in stream.getvalue()
+    monkeypatch.setenv("COLUMNS", "²")  # not a number to int(): ignored, not a crash
+    clock.now += 0.5
+    progress.advance("graded")
     monkeypatch.setenv("COLUMNS", "30")  # then COLUMNS, if set, is the width
     clock.now += 0.5
     progress.advance("graded")
     last = stream.getvalue().split("\r")[-1]
-    assert "2/200" in last and len(last) < 30
+    assert "3/200" in last and len(last) < 30

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 MODES = ("root", "userns", "none")
+OUTPUT_TRUNCATED = "[output truncated]"  # the line that ends printed output past the cap
 MAX_FAILED_CELLS = 20  # errors reported from one notebook's cells (the first ones)
 
 # Names of the guarantees a mode provides; IsolationReport.enforced / .missing use them and

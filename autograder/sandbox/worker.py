@@ -31,6 +31,7 @@ from autograder.errors import (
 from autograder.sandbox import codec
 from autograder.sandbox.model import (
     MAX_FAILED_CELLS,
+    OUTPUT_TRUNCATED,
     Handle,
     Limits,
     Ref,
@@ -45,7 +46,7 @@ EXIT_GRACE = 0.5
 REPORT_TIMEOUT = 10.0
 DRAIN_READS = 64  # 4 MiB of output read per wake-up, at most
 OUTPUT_CLOSE_MB = 64  # output read (most of it dropped) before the pipe is closed
-_TRUNCATED = "\n[output truncated]"
+_TRUNCATED = "\n" + OUTPUT_TRUNCATED
 # Where Python's reprs put an object's address (``<Cache object at 0x7f3a...>``, ``<weakref
 # at 0x7f...; to 'K' at 0x7f...>``): it changes from run to run, and in an error message it
 # would change the feedback a regrade writes. Printed output is left as it was printed.
