@@ -294,7 +294,9 @@ class StudentRun:
         earlier = [
             name
             for name in sorted(self._timed_out)
-            if name != function and _calls(self.source, function, name)
+            if name != function
+            and _calls(self.source, function, name)
+            and f", in {name})" not in exc.message  # where it was says so already
         ]
         size, count = self._timed_out.get(function, (_input_size(args), 0))
         self._timed_out[function] = (size, count + 1)

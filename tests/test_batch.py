@@ -8,6 +8,7 @@ or a spent budget. Every test compares with the calls made one at a time.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -94,6 +95,24 @@ def slow_when_odd(x):
     if x.size % 2:
         time.sleep(5)
     return x.sum()
+
+
+def spins(*args):
+    print("before the loop")
+    while True:
+        pass
+
+
+def spins_deaf(*args):
+    import signal
+
+    signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+    while True:
+        pass
+
+
+def calls_deaf(*args):
+    return spins_deaf()
 
 
 def dies(*args):
@@ -330,26 +349,36 @@ def test_an_error_kept_by_memo_is_raised_again_without_the_earlier_raises_frames
 def test_a_timeout_after_another_points_at_the_function_that_timed_out_first(
     sandbox: Sandbox,
 ) -> None:
-    """A loop in a helper times out every function that calls it; the second timeout says
-    where the time may have gone, and neither is called again."""
+    """A loop in a helper times out every function that calls it. Where the stack says so,
+    the second timeout names the helper's line; where it cannot (the code silenced the
+    question), it points at the helper that timed out before. Neither is called again."""
     run = new_run(sandbox)
     try:
         with pytest.raises(StudentTimeout) as first:
-            run.call("sleeps", (), False)
+            run.call("spins_deaf", (), False)
         assert "earlier check either" not in str(first.value)
-        (second,) = run.batch([Step("calls_sleeps", ())])
+        (second,) = run.batch([Step("calls_deaf", ())])
         assert isinstance(second.error, StudentTimeout)
         message = str(second.error)
-        assert "while running calls_sleeps:" in message
-        assert "(sleeps, which calls_sleeps calls, did not finish in an earlier check" in message
+        assert "while running calls_deaf:" in message
+        assert "(spins_deaf, which calls_deaf calls, did not finish in an earlier check" in message
         # A function that does not call it is not pointed at it.
         with pytest.raises(StudentTimeout) as third:
             run.call("slow_when_large", (np.ones(1000),), False)
         assert "earlier check either" not in str(third.value)
-        with pytest.raises(StudentTimeout, match="calls_sleeps did not finish in an earlier check"):
+        with pytest.raises(StudentTimeout, match="calls_deaf did not finish in an earlier check"):
+            run.call("calls_deaf", (), False)
+    finally:
+        run.close()
+    run = new_run(sandbox)
+    try:
+        with pytest.raises(StudentTimeout):
+            run.call("sleeps", (), False)
+        with pytest.raises(StudentTimeout) as told:
             run.call("calls_sleeps", (), False)
     finally:
         run.close()
+    assert ", in sleeps)" in str(told.value) and "earlier check either" not in str(told.value)
 
 
 def test_a_call_that_ran_out_of_time_stops_only_calls_as_large_and_two_stop_all(
@@ -391,3 +420,38 @@ def test_calls_no_larger_than_one_that_returned_still_run_after_a_timeout(
             run.call("slow_when_odd", (np.ones(12),), False)
     finally:
         run.close()
+
+
+def line_of(text: str) -> int:
+    """The line of SOURCE that holds ``text``."""
+    return next(n for n, line in enumerate(SOURCE.splitlines(), 1) if text in line)
+
+
+def test_a_timeout_says_where_the_code_was_and_keeps_the_dump_out_of_its_output(
+    sandbox: Sandbox,
+) -> None:
+    """The worker is asked for its stack before it is killed: the student learns the line,
+    even inside a sleep; the dump itself (with our frames) is not shown as their output."""
+    run = new_run(sandbox)
+    try:
+        with pytest.raises(StudentTimeout) as endless:
+            run.call("spins", (), False)
+        with pytest.raises(StudentTimeout) as asleep:
+            run.call("calls_sleeps", (), False)
+    finally:
+        output = run.close()
+    loop = line_of("    while True:")  # spins' (Python names the loop's line or its body's)
+    assert re.search(rf"\(it was at line ({loop}|{loop + 1}), in spins\)", str(endless.value))
+    assert f"(it was at line {line_of('time.sleep(5)')}, in sleeps)" in str(asleep.value)
+    assert "before the loop" in output
+    assert "most recent call first" not in output and "child.py" not in output, output
+
+
+def test_code_that_will_not_say_where_it_was_still_times_out(sandbox: Sandbox) -> None:
+    run = new_run(sandbox)
+    try:
+        with pytest.raises(StudentTimeout, match="did not return within") as deaf:
+            run.call("spins_deaf", (), False)
+    finally:
+        run.close()
+    assert "it was at" not in str(deaf.value)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import __future__  # the module itself, for its list of features
 
 import ast
+import faulthandler
 import fcntl
 import functools
 import io
@@ -29,7 +30,7 @@ import types
 from typing import Any, NoReturn, SupportsIndex
 
 from autograder.sandbox import codec, confine, seccomp
-from autograder.sandbox.model import MAX_FAILED_CELLS, Handle, Limits
+from autograder.sandbox.model import MAX_FAILED_CELLS, STACK_SIGNAL, Handle, Limits
 
 CHANNEL_FD = 3
 STATUS_FD = 4  # setup result for the runner; closed before student code runs
@@ -126,6 +127,10 @@ def confine_self(config: dict[str, Any], runner_pid: int) -> None:
     signal.set_wakeup_fd(-1)
     for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
         signal.signal(signum, signal.SIG_IGN if signum == signal.SIGPIPE else signal.SIG_DFL)
+    # Asked, the main thread's stack goes to the output pipe (fd 2), written from C by the
+    # signal handler, so it comes even from inside a numpy call: a timeout can then say where
+    # the code was (``Worker._where_stuck``). No file is opened for it.
+    faulthandler.register(STACK_SIGNAL, file=2, all_threads=False)
     confine.set_rlimits(
         memory_mb=limits.memory_mb,
         cpu_seconds=limits.cpu_seconds,

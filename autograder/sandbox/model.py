@@ -6,10 +6,13 @@ and the forked worker without anyone mutating them by accident.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import asdict, dataclass
 from typing import Any
 
 MODES = ("root", "userns", "none")
+# The signal that asks a worker for its stack (a timeout says where the code was).
+STACK_SIGNAL = signal.SIGUSR2
 OUTPUT_TRUNCATED = "[output truncated]"  # the line that ends printed output past the cap
 MAX_FAILED_CELLS = 20  # errors reported from one notebook's cells (the first ones)
 

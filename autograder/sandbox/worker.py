@@ -32,6 +32,7 @@ from autograder.sandbox import codec
 from autograder.sandbox.model import (
     MAX_FAILED_CELLS,
     OUTPUT_TRUNCATED,
+    STACK_SIGNAL,
     Handle,
     Limits,
     Ref,
@@ -54,6 +55,13 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,79}")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{4,16}\b")
 # A deadline is moved back by the time the worker spent waiting for a CPU, but never past
 # this many times its limit from the start (a backstop for a machine overloaded by others).
+# A timed-out worker is asked where it was before it is killed (``Worker._where_stuck``).
+STACK_WAIT = 0.2  # seconds, at most, for its answer
+STACK_BYTES = 16384
+_STACK_HEADER = b"Stack (most recent call first):"
+_STACK_FRAME = re.compile(
+    r'^  File "(?P<file>[^"\n]*)", line (?P<line>\d{1,7}) in (?P<fn>\S+)$', re.M
+)
 MAX_STRETCH = 4.0
 MIN_STRETCH = 0.01  # less waiting than this since the last look is not worth another look
 _ERRORS: dict[str, type[StudentError]] = {
@@ -172,6 +180,7 @@ class Worker:
         self._truncated = False
         self._output_read = 0  # bytes read from the output pipe, kept or not
         self._output_closed = False  # we closed it: the worker printed past OUTPUT_CLOSE_MB
+        self._asked_stack = False  # it was asked for its stack (``_where_stuck``)
         self._handle_base = handle_base
         self._handles: set[int] = set()
         self._seq = 0
@@ -568,22 +577,75 @@ class Worker:
         return cls(f"the worker {reason}; it was stopped", filename=self.filename)
 
     def _timeout(self, phase: str, timeout: float) -> StudentError:
+        where = self._where_stuck()
         self._finish(f"it timed out {phase}", 0)
+        if self._asked_stack and self._output_fd is not None:
+            # Whatever is left in the pipe came after the question: a late dump (its frames
+            # of our own code are not the student's output), not prints that count.
+            os.close(self._output_fd)
+            self._output_fd = None
+        at = f" ({where})" if where else ""
         if not phase.startswith("while"):
             function = phase.replace("during a call to ", "")
             return StudentTimeout(
-                f"{function} did not return within {timeout:g} s; the worker was killed",
+                f"{function} did not return within {timeout:g} s; the worker was killed{at}",
                 filename=self.filename,
             )
         # Before any check: the file's own top-level code (a notebook: its cells) ran too long.
         ran = "the cells of" if self.filename.endswith(".ipynb") else "the top-level code of"
         return StudentTimeout(
             f"running {ran} {self.filename} took more than {timeout:g} s, so the worker was "
-            "killed. Put long experiments (not your functions) under `if __name__ == "
+            f"killed{at}. Put long experiments (not your functions) under `if __name__ == "
             '"__main__":` (they still run when you run the file yourself, or in Jupyter; the '
             "grader skips them)",
             filename=self.filename,
         )
+
+    def _where_stuck(self) -> str:
+        """Where the worker was when it ran out of time: ``it was at line 12, in f``, or "".
+
+        The worker dumps its stack (``faulthandler``, registered for ``STACK_SIGNAL`` before
+        any student code) into its output pipe when asked; what arrives within
+        ``STACK_WAIT`` seconds is read here, apart from the output the student sees. Student
+        code can silence or forge the dump: either way it only words its own feedback, and
+        only a line number and a name are taken from it.
+        """
+        if self._output_fd is None or self._dead is not None:
+            return ""
+        self._drain_output()  # what it printed until now, kept as usual
+        if self._output_fd is None:
+            return ""
+        self._asked_stack = True
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(self._pidfd, STACK_SIGNAL)
+        dump = bytearray()
+        end = time.monotonic() + STACK_WAIT
+        while time.monotonic() < end and len(dump) < STACK_BYTES:
+            readable, _, _ = select.select([self._output_fd], [], [], 0.01)
+            if not readable:
+                if dump.endswith(b"\n") and _STACK_HEADER in dump:
+                    break  # the dump is written at once; a pause means it is all here
+                continue
+            try:
+                chunk = os.read(self._output_fd, STACK_BYTES)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break
+            dump += chunk
+        text = bytes(dump).decode("utf-8", errors="replace")
+        start = text.rfind(_STACK_HEADER.decode())
+        if start < 0:
+            return ""
+        for frame in _STACK_FRAME.finditer(text, start):
+            if frame["file"] != self.filename:
+                continue
+            line = int(frame["line"])
+            cell, line = locate_cell(self._cells, line) if self._cells else (None, line)
+            place = f"cell {cell}, line {line}" if cell else f"line {line}"
+            name = frame["fn"]
+            return f"it was at {place}" + (f", in {name}" if _NAME.fullmatch(name) else "")
+        return ""
 
     def _died(self, phase: str) -> StudentError:
         record = self._finish(f"it died {phase}", EXIT_GRACE)
