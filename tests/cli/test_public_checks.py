@@ -412,10 +412,10 @@ def test_linear_code_too_slow_for_grading_fails_the_public_checks_too(tmp_path: 
     )
     out = check(tmp_path, "linear", ("dW = x.T @ dy\n", slow_dW))
     assert failed_items(out) == {"dx", "dW", "db"}, out
-    assert (
-        "linear_backward did not return within 3 s; the worker was killed (at B=96, D=64, F=48)"
-        in out
-    ), out
+    # Where the code was, and at what size: the small examples ran in no time.
+    said = r"did not return within 3 s; the worker was killed \(it was at line \d+, in "
+    said += r"linear_backward\), on inputs of B=96, D=64, F=48"
+    assert re.search(said, out), out
 
 
 def test_numpys_shape_errors_come_with_what_they_usually_mean(tmp_path: Path) -> None:

@@ -148,7 +148,7 @@ def numerical_check(
     try:
         grads = dict(zip(("x", "W", "b"), backward(submission, x, W, b, dy), strict=True))
     except StudentTimeout as slow:  # say at what size: the small examples ran in no time
-        slow.message += f" (at B={B}, D={D}, F={F})"
+        slow.message += f", on inputs of B={B}, D={D}, F={F}"
         slow.args = (slow.describe(),)
         raise
 
