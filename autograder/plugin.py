@@ -122,9 +122,13 @@ class StudentRun:
         clock: Callable[[], float] = time.monotonic,
         entropy: int | None = None,
         beside: Sequence[str] = (),
+        locate_timeouts: bool = False,
     ) -> None:
         self.student = student
         self.beside = tuple(beside)  # the other files in the student's folder
+        # A timeout says where the code was: for check and plain pytest, where a student
+        # debugs; not when grading, whose feedback must be the same in every run.
+        self.locate_timeouts = locate_timeouts
         # Seeds what the submission draws without a seed, per worker (see ``worker``).
         self.entropy = entropy
         self._spawns = 0
@@ -188,6 +192,7 @@ class StudentRun:
                 module=self.module,
                 limits=limits_for_sandbox(self.limits),
                 entropy=self._worker_entropy(),
+                locate_timeouts=self.locate_timeouts,
             )
         finally:
             # Running the file is charged like a call: without the worker's waits for a CPU.
@@ -721,6 +726,7 @@ def _local_state(request: pytest.FixtureRequest) -> GradingState:
         beside=files_beside(module_path),
         sandbox=sandbox,
         entropy=seed_for(PUBLIC_SECRET, "local", "entropy"),
+        locate_timeouts=True,
     )
     # Beside its rubric in solutions/<a>/ the module is the reference itself (it has solution
     # markers), so an instructor can run the hidden tests on it with plain pytest. A student's

@@ -354,10 +354,12 @@ class Sandbox:
         module: str,
         limits: Limits,
         entropy: int | None = None,
+        locate_timeouts: bool = False,
     ) -> Worker:
         """A new worker with ``source`` executed as module ``module`` (see Worker.load_error).
 
         ``entropy`` seeds whatever the module draws without a seed (see ``Worker.load``).
+        ``locate_timeouts``: a timeout says where the code was (``Worker._where_stuck``).
         """
         if not self._mode:  # set once start() has a mode to probe (or has decided)
             self.start()
@@ -397,6 +399,7 @@ class Sandbox:
             handle_base=self._spawned << 32,
             await_exit=runner.await_exit,
             on_close=self._workers.discard,
+            locate_timeouts=locate_timeouts,
         )
         self._workers.add(worker)
         worker.load(source, module, entropy)
