@@ -441,6 +441,33 @@ def _numerically(label: str, where: str, check: Callable[..., Any], *args: Any, 
         raise _fail(f"{label} could not be checked numerically{where}: {exc}.") from None
 
 
+def differentiable_output(
+    value: object, shape: tuple[int, ...], *, name: str, function: str
+) -> np.ndarray:
+    """A student's forward output as float64 of ``shape``, for a numerical check of ``name``
+    that differentiates their own forward pass (public tests).
+
+    A list, or the rows flattened together, is differentiated as it is: its numbers are in
+    their order, and the forward's own checks charge its form, as in grading. Anything else
+    (a transposed ``y`` would be scrambled by a reshape) raises ``WrongAnswer``: ``name``
+    cannot be checked until the forward pass is fixed.
+    """
+    try:
+        values = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = None
+    if (
+        values is None
+        or values.size != int(np.prod(shape))
+        or (values.ndim > 1 and values.shape[-1] != shape[-1])
+    ):
+        raise WrongAnswer(
+            f"{name} cannot be checked numerically: your {function} returns y as "
+            f"{describe_type(value)}, not an array of shape {shape}. Fix it first."
+        )
+    return values.reshape(shape)
+
+
 def expect_gradients(
     f: Callable[..., object],
     inputs: Mapping[str, np.ndarray],

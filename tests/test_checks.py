@@ -14,6 +14,7 @@ from autograder.checks import (
     VALUE_THRESHOLD,
     confirm_gradient,
     describe_type,
+    differentiable_output,
     expect_array,
     expect_consistent,
     expect_gradients,
@@ -547,3 +548,13 @@ def test_wrong_values_from_an_integer_array_are_blamed_on_the_integers() -> None
     text = str(excinfo.value)
     assert "Hint: db holds integers (int64), and an integer array cannot hold fractions" in text
     assert "placeholder" not in text
+
+
+def test_a_forward_output_is_differentiated_as_it_is_only_when_its_rows_keep_their_order() -> None:
+    y = np.arange(12.0).reshape(3, 4)
+    for given in (y, y.tolist(), y.reshape(-1), y.astype(np.float32)):
+        out = differentiable_output(given, (3, 4), name="dx", function="linear_forward")
+        assert out.dtype == np.float64 and np.array_equal(out, y)
+    for wrong in (y.T, y[:2], "y", None):
+        with pytest.raises(WrongAnswer, match="dx cannot be checked numerically: your linear_fo"):
+            differentiable_output(wrong, (3, 4), name="dx", function="linear_forward")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import (
-    describe_type,
+    differentiable_output,
     expect_array,
     expect_consistent,
     expect_layout,
@@ -197,23 +197,7 @@ def numerical_check(submission: Any, wrt: str, name: str) -> None:
 
     def y(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = forward(submission, x, W, b)[0]
-        # A list, or the rows flattened together, costs `forward` (or `shapes`) only, as in
-        # grading: the numbers are in their order and can still be differentiated. (A
-        # transposed y is not: reshaped, its numbers would be scrambled.)
-        try:
-            values = np.asarray(out, dtype=np.float64)
-        except (TypeError, ValueError):
-            values = None
-        if (
-            values is None
-            or values.size != dy.size
-            or (values.ndim > 1 and values.shape[-1] != dy.shape[-1])
-        ):
-            raise WrongAnswer(
-                f"{name} cannot be checked numerically: your linear_nd_forward returns y as "
-                f"{describe_type(out)}, not an array of shape {dy.shape}. Fix it first."
-            )
-        return values.reshape(dy.shape)
+        return differentiable_output(out, dy.shape, name=name, function="linear_nd_forward")
 
     numerical = numerical_vjp(y, {"x": x, "W": W, "b": b}, dy, wrt, eps=STEP)
     context = {
