@@ -465,3 +465,15 @@ def test_linear_nd_a_flattened_y_costs_what_grading_charges(tmp_path: Path) -> N
     )
     assert failed_items(out) == {"forward", "shapes", "empty"}, out
     assert "cannot be checked numerically" not in out
+
+
+def test_linear_a_file_that_never_loads_is_not_told_input_sizes(tmp_path: Path) -> None:
+    """The load error is one error raised again by every check: the largest-size checks must
+    not add their sizes to it (they did, once per check, making it longer each time)."""
+    out = check(
+        tmp_path,
+        "linear",
+        ("\ndef linear_forward", "\nwhile True:\n    pass\n\n\ndef linear_forward"),
+    )
+    assert "running the top-level code of linear.py took more than" in out, out
+    assert "on inputs of" not in out, out
