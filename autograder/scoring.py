@@ -7,7 +7,6 @@ same outcomes produces byte-identical files.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,27 +152,31 @@ def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
         head += " This item is all-or-nothing."
     findings: list[str] = []
     # Each distinct hint (up to its numbers: "(B = 2)" and "(B = 9)" say one thing), with the
-    # case of its first failure and how many failures gave it.
+    # case of its first failure and the cases (not checks: an item may check several outputs
+    # of one case) that gave it.
     hints: dict[str, tuple[str, str]] = {}
-    given: Counter[str] = Counter()
+    given: dict[str, set[str]] = {}
+    cases: set[str] = set()  # of every failure
     for outcome in failures:
         first, _, rest = (outcome.message.strip() or "check failed").partition("\n")
         if first not in findings:
             findings.append(first)
+        case = _case_of(first)
+        cases.add(case)
         shape = _NUMBERS.sub("#", rest.strip())
         if rest.strip():
-            given[shape] += 1
+            given.setdefault(shape, set()).add(case)
             if shape not in hints:
-                hints[shape] = (rest.strip(), _case_of(first))
+                hints[shape] = (rest.strip(), case)
     lines = [head, *(f"- {finding}" for finding in findings[:3])]
     more = len(findings) - 3
     if more > 0:
         lines.append(f"- ... and {more} more like these")
     shown = []
     for shape, (hint, case) in list(hints.items())[:3]:
-        if given[shape] < len(failures) and case and hint.startswith("Hint: "):
+        if given[shape] != cases and case and hint.startswith("Hint: "):
             # Said of some cases, not of all: "y is all zeros" may be true of one shape only.
-            others = given[shape] - 1
+            others = len(given[shape]) - 1
             also = f" and {others} other case{'s' if others > 1 else ''}" if others else ""
             hint = f"Hint (for {case}{also}): {hint.removeprefix('Hint: ')}"
         shown.append(hint)

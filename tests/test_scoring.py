@@ -140,6 +140,14 @@ def test_a_hint_true_of_one_case_names_that_case() -> None:
     nd[2] += "\nHint: y is all zeros"
     text = item_feedback(item, [outcome("forward", FAILED, m, n=i) for i, m in enumerate(nd)])
     assert "Hint (for x of shape (2, 3, 4), F=2 and 1 other case): y is all zeros" in text, text
+    # Cases are counted, not checks: dx and dW of one case are one case.
+    two = [
+        f"{o} has dtype float32, expected float64 (for B=1, D=4, F=3).\nHint: float32"
+        for o in ("dx", "dW")
+    ]
+    two.append("db has shape (1, 3), expected (3,) (for B=9, D=2, F=4).\nHint: keepdims")
+    text = item_feedback(item, [outcome("shapes", FAILED, m, n=i) for i, m in enumerate(two)])
+    assert "Hint (for B=1, D=4, F=3): float32" in text, text
     # A hint every failure gave is said plainly.
     everywhere = [
         outcome("forward", FAILED, m + "\nHint: same", n=i) for i, m in enumerate(messages[:3])
