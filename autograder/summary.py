@@ -116,6 +116,8 @@ def print_check_summary(
         else:
             mark, note = "✘", f"{passed}/{len(results)} public checks passed"
         stream.write(f" {mark} {item.title} [{item.id}, {_num(item.points)} pts]: {note}\n")
+        # How many of this item's checks failed with each message (each is shown once).
+        failed = Counter(o.message for o in results if o.outcome != PASSED)
         here: set[str] = set()
         # Failed checks whose message was shown under an earlier item: (tag, that item).
         again: Counter[tuple[str, str]] = Counter()
@@ -131,7 +133,9 @@ def print_check_summary(
             here.add(outcome.message)
             shown[outcome.message] = item.id
             first, *rest = outcome.message.splitlines() or [""]
-            stream.write(f"     - {tag}: {first}\n")
+            times = failed[outcome.message]
+            checks = f" ({times} checks)" if times > 1 else ""
+            stream.write(f"     - {tag}: {first}{checks}\n")
             hint = "\n".join(rest)
             if hint not in hints:
                 hints.add(hint)

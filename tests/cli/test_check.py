@@ -349,6 +349,7 @@ def test_check_says_an_error_and_a_hint_once(tmp_path: Path) -> None:
     )
     out = run_cli("check", cwd=folder).stdout
     assert out.count("'(' was never closed") == 1, out
+    assert "'(' was never closed (2 checks)\n" in out, out  # forward's two, said once
     assert out.count("- error: as under [forward] above (") == 5, out  # one per other item
     assert "- error: as under [forward] above (12 checks)" in out  # shapes: every check
     float32 = source.replace("return y, cache", "return y.astype(np.float32), cache")
