@@ -174,9 +174,8 @@ def _print_printed(printed: str, stream: IO[str]) -> None:
     cut = bool(lines) and lines[-1].strip() == OUTPUT_TRUNCATED
     if cut:
         lines.pop()  # said in the heading instead
-    kept = f"{len(lines)} lines" + (", all that was kept of more" if cut else "")
-    count = f"the first {PRINTED_LINES} of {kept}" if len(lines) > PRINTED_LINES else ""
-    count = count or ("all that was kept of more" if cut else "")
+    first = f"the first {PRINTED_LINES} of {len(lines)} lines" if len(lines) > PRINTED_LINES else ""
+    count = ", ".join(filter(None, [first, "all that was kept of more" if cut else ""]))
     stream.write(f"\nYour code printed{f' ({count})' if count else ''}:\n")
     for line in lines[:PRINTED_LINES]:
         line = "".join(c if c.isprintable() or c == "\t" else "?" for c in line)

@@ -435,15 +435,21 @@ def expect_stable(loss: Any, dlogits: Any, shape: tuple[int, ...], where: str) -
     return loss, dlogits
 
 
-@pytest.mark.rubric("softmax_ce")
-def test_softmax_ce_large_logits(submission: Any) -> None:
-    # Adding the same constant to every logit of a row changes no probability.
-    where = "the worked example with 1000 added to every logit, B=3, C=4"
-    loss, dlogits = softmax_ce(submission, SM_LOGITS + 1000.0, SM_TARGETS)
+def expect_worked_softmax(submission: Any, logits: np.ndarray, where: str) -> None:
+    """``logits`` are the worked example's shifted row by row, which changes no probability:
+    the loss and dlogits must be the worked example's, computed without overflow."""
+    loss, dlogits = softmax_ce(submission, logits, SM_TARGETS)
     loss, dlogits = expect_stable(loss, dlogits, SM_LOGITS.shape, where)
     expect_loss(loss, SM_LOSS, function="softmax_cross_entropy", where=where, batch_size=3)
     context = {"where": where, "batch_size": 3}
     expect_array(dlogits, SM_DLOGITS, name="dlogits", strict=False, context=context)
+
+
+@pytest.mark.rubric("softmax_ce")
+def test_softmax_ce_large_logits(submission: Any) -> None:
+    # Adding the same constant to every logit of a row changes no probability.
+    where = "the worked example with 1000 added to every logit, B=3, C=4"
+    expect_worked_softmax(submission, SM_LOGITS + 1000.0, where)
 
 
 @pytest.mark.rubric("softmax_ce")
@@ -452,11 +458,7 @@ def test_softmax_ce_rows_far_apart(submission: Any) -> None:
     # changes no probability, so the loss and dlogits are the worked example's.
     logits = SM_LOGITS + np.array([[1000.0], [0.0], [-1000.0]])
     where = "the worked example with 1000, 0 and -1000 added to its rows, B=3, C=4"
-    loss, dlogits = softmax_ce(submission, logits, SM_TARGETS)
-    loss, dlogits = expect_stable(loss, dlogits, SM_LOGITS.shape, where)
-    expect_loss(loss, SM_LOSS, function="softmax_cross_entropy", where=where, batch_size=3)
-    context = {"where": where, "batch_size": 3}
-    expect_array(dlogits, SM_DLOGITS, name="dlogits", strict=False, context=context)
+    expect_worked_softmax(submission, logits, where)
 
 
 @pytest.mark.rubric("softmax_ce")
