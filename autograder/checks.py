@@ -441,26 +441,35 @@ def _numerically(label: str, where: str, check: Callable[..., Any], *args: Any, 
         raise _fail(f"{label} could not be checked numerically{where}: {exc}.") from None
 
 
+def _rows_in_order(values: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Whether ``values`` (of ``shape``'s size) holds ``shape``'s rows in their order: flat, or
+    with the last axis kept and the leading axes as they are or some neighbours merged, so
+    ``(12, 6)`` or ``(3, 8, 6)`` for ``(3, 4, 2, 6)``, but not ``(4, 3, 2, 6)`` (swapped)."""
+    if values.ndim <= 1:
+        return True
+    if values.shape[-1] != shape[-1]:
+        return False
+    bounds = {1, *np.cumprod(shape[:-1], dtype=np.int64).tolist()}
+    return all(int(n) in bounds for n in np.cumprod(values.shape[:-1], dtype=np.int64))
+
+
 def differentiable_output(
     value: object, shape: tuple[int, ...], *, name: str, function: str
 ) -> np.ndarray:
     """A student's forward output as float64 of ``shape``, for a numerical check of ``name``
     that differentiates their own forward pass (public tests).
 
-    A list, or the rows flattened together, is differentiated as it is: its numbers are in
-    their order, and the forward's own checks charge its form, as in grading. Anything else
-    (a transposed ``y`` would be scrambled by a reshape) raises ``WrongAnswer``: ``name``
-    cannot be checked until the forward pass is fixed.
+    A list, or the rows flattened or merged along neighbouring leading axes, is differentiated
+    as it is: its numbers are in their order, and the forward's own checks charge its form, as
+    in grading. Anything else (a transposed ``y``, or one with two leading axes swapped, would
+    be scrambled by a reshape) raises ``WrongAnswer``: ``name`` cannot be checked until the
+    forward pass is fixed.
     """
     try:
         values = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         values = None
-    if (
-        values is None
-        or values.size != int(np.prod(shape))
-        or (values.ndim > 1 and values.shape[-1] != shape[-1])
-    ):
+    if values is None or values.size != int(np.prod(shape)) or not _rows_in_order(values, shape):
         raise WrongAnswer(
             f"{name} cannot be checked numerically: your {function} returns y as "
             f"{describe_type(value)}, not an array of shape {shape}. Fix it first."

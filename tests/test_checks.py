@@ -558,3 +558,15 @@ def test_a_forward_output_is_differentiated_as_it_is_only_when_its_rows_keep_the
     for wrong in (y.T, y[:2], "y", None):
         with pytest.raises(WrongAnswer, match="dx cannot be checked numerically: your linear_fo"):
             differentiable_output(wrong, (3, 4), name="dx", function="linear_forward")
+
+
+def test_a_forward_output_with_swapped_leading_axes_is_not_read_as_scrambled_rows() -> None:
+    """linear_nd: a y of shape (4, 3, 2, 6) for (3, 4, 2, 6) has the right size and last axis,
+    and reshaping it would scramble the rows, so a correct dx would be called wrong."""
+    y = np.arange(144.0).reshape(3, 4, 2, 6)
+    for given in (y, y.reshape(12, 2, 6), y.reshape(3, 8, 6), y.reshape(24, 6), y[None], y.ravel()):
+        out = differentiable_output(given, y.shape, name="dx", function="linear_nd_forward")
+        assert np.array_equal(out, y)
+    for wrong in (y.transpose(1, 0, 2, 3), y.transpose(0, 2, 1, 3), y.reshape(4, 3, 2, 6)[::-1]):
+        with pytest.raises(WrongAnswer, match="dx cannot be checked numerically"):
+            differentiable_output(wrong, y.shape, name="dx", function="linear_nd_forward")
