@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 from typing import IO
 
@@ -16,7 +17,7 @@ import pytest
 
 from autograder.errors import UsageError
 from autograder.limits import GradingLimits
-from autograder.plugin import STATE
+from autograder.plugin import STATE, SUMMARY_PRINTED_BY_CALLER
 from autograder.rubric import load_rubric
 from autograder.scoring import PASSED, TestOutcome
 from autograder.submissions import choose_local_file, read_source
@@ -26,12 +27,24 @@ from autograder.summary import print_check_summary
 class _Collector:
     """Picks up the outcomes the plugin recorded, once the session is over."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, prints_summary: bool = True) -> None:
+        self.prints_summary = prints_summary  # check prints it (else pytest's report ends with it)
         self.outcomes: list[TestOutcome] = []
         self.exit_status: int = 0
         self.failed: list[str] = []  # test ids of every failed report, recorded or not
         self.note = ""  # the cells of a notebook that raised, if any
         self.printed = ""  # what the student's code printed
+        self.interrupted = False  # Ctrl-C (pytest's exit status 2 also means a collection error)
+        # Test files that could not be collected: (file, pytest's words, trimmed).
+        self.uncollected: list[tuple[str, str]] = []
+        self.folder = Path.cwd()  # pytest's rootdir, once configured
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[SUMMARY_PRINTED_BY_CALLER] = self.prints_summary
+        self.folder = config.rootpath.resolve()
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interrupted = True
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
@@ -41,6 +54,9 @@ class _Collector:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.failed.append(report.nodeid or "collecting the tests")
+            self.uncollected.append(
+                (report.nodeid or "collecting the tests", _why(report, self.folder))
+            )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         state = session.config.stash.get(STATE, None)
@@ -49,6 +65,23 @@ class _Collector:
             self.note = state.run.cells_note()
             self.printed = state.run.close()
         self.exit_status = int(exitstatus)
+
+
+_FRAME = re.compile(r"(\S[^:]*\.py):\d+: in ")  # a frame in pytest's report
+
+
+def _why(report: pytest.CollectReport, folder: Path) -> str:
+    """pytest's report of a test file that could not be imported, without pytest's and
+    importlib's own frames: the frames in ``folder`` and the error itself."""
+    lines = report.longreprtext.splitlines()
+    kept: list[str] = []
+    for n, line in enumerate(lines):
+        frame = _FRAME.match(line)
+        if frame and Path(frame[1]).absolute().resolve().is_relative_to(folder):
+            kept += [line, *lines[n + 1 : n + 2]]
+        elif line.startswith("E "):
+            kept.append(line[2:].removeprefix("  "))
+    return "\n".join(kept) or report.longreprtext
 
 
 def _quiet_pytest(args: list[str], collector: _Collector) -> tuple[int, str]:
@@ -95,8 +128,11 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
         read_source(chosen)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    collector = _Collector()
+    collector = _Collector(prints_summary=not verbose)
+    # A test file that does not import (the student's own, say) is reported, and the other
+    # files' checks still run.
     args = [str(folder), "--rootdir", str(folder), "-p", "no:cacheprovider"]
+    args += ["--continue-on-collection-errors"]
     args += ["--autograder-file", str(chosen)]
     if verbose:
         code, report = pytest.main(args, plugins=[collector]), ""
@@ -104,21 +140,23 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
         # Without tracebacks: formatting pytest's report of every failed check, only to
         # discard it, was most of check's time (the mlp stub: 1.9 s, now 0.6 s).
         code, report = _quiet_pytest([*args, "--tb=line"], collector)
-    if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: pytest caught it; exit 130 like the rest
+    if collector.interrupted:  # Ctrl-C: pytest caught it; exit 130 like the rest
         raise KeyboardInterrupt
     # pytest's own verdict: a conftest that fails to import ends it before any session hook.
     collector.exit_status = int(code)
     # A test that failed in a way the plugin did not record (its own fixture raised, a
     # conftest did not import) is the test's problem: say so, with pytest's own words.
     recorded = {o.nodeid for o in collector.outcomes}
-    broken = sorted(set(collector.failed) - recorded)
+    uncollected = dict(collector.uncollected)
+    broken = sorted(set(collector.failed) - recorded - set(uncollected))
     if broken and not verbose:
         # A check broken by itself is shown with pytest's own report, where it broke.
-        code, report = _quiet_pytest([*args, "--tb=short"], _Collector())
-        if code == pytest.ExitCode.INTERRUPTED:
+        again = _Collector()
+        code, report = _quiet_pytest([*args, "--tb=short"], again)
+        if again.interrupted:
             raise KeyboardInterrupt
         stream.write(report)
-    if not collector.outcomes and not broken:
+    if not collector.outcomes and not broken and not uncollected:
         if collector.exit_status in (0, 5):  # 5: pytest found no tests
             stream.write("No public check ran: are the test files (test_*.py) in this folder?\n")
         else:
@@ -160,10 +198,19 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
             f"({default.call_timeout:g} s a call); grading uses the course's, which may be "
             "stricter. A release writes them at the end of rubric.yml.)\n"
         )
+    for name, why in uncollected.items():
+        stream.write(f"\n{name} could not be imported, so none of its checks ran:\n")
+        stream.writelines(f"    {line}\n" for line in why.splitlines())
+    if uncollected and not collector.outcomes:
+        stream.write(
+            "\nNo public check ran. If the file above is one you were given, not one of your "
+            "own, tell your instructor.\n"
+        )
     if broken:
         stream.write(
             f"\n{len(broken)} public check(s) could not run: the error is in the check itself "
             f"(shown above), not in your code: {', '.join(broken[:5])}\n"
         )
+    if broken or uncollected:
         return 1
     return 0 if all(o.outcome == PASSED for o in collector.outcomes) else 1

@@ -515,6 +515,8 @@ class GradingState:
 
 STATE = pytest.StashKey[GradingState]()
 LOCAL_SANDBOX = pytest.StashKey[Any]()
+# Set by ``autograder check``, which prints the summary itself, after pytest's report.
+SUMMARY_PRINTED_BY_CALLER = pytest.StashKey[bool]()
 
 
 def _import_reference(path: Path) -> ModuleType:
@@ -779,6 +781,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     """Plain ``pytest`` in an assignment folder ends with the rubric-shaped summary."""
     state = config.stash.get(STATE, None)
     if state is None or not state.local or not state.outcomes:
+        return
+    if config.stash.get(SUMMARY_PRINTED_BY_CALLER, False):
         return
     from autograder.summary import print_check_summary
 

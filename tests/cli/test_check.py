@@ -152,6 +152,46 @@ def test_a_check_that_breaks_by_itself_is_not_blamed_on_the_student(tmp_path: Pa
     assert "test_a_first.py:6: in setup_data" in result.stdout  # with where it broke
     assert "1 public check(s) could not run: the error is in the check itself" in result.stdout
     assert "test_a_first.py::test_with_data" in result.stdout
+    assert result.stdout.count("public checks by rubric item") == 1  # the summary once
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ("import numpy as np\ndef test_mine(:\n    pass\n", ["line 2", "SyntaxError"]),
+        (
+            "import os\nimport no_such_module_here\n",
+            ["test_mine.py:2: in <module>", "No module named 'no_such_module_here'"],
+        ),
+    ],
+)
+def test_a_students_own_test_file_that_does_not_import_is_named_and_the_checks_still_run(
+    tmp_path: Path, source: str, said: list[str]
+) -> None:
+    """pytest's exit status 2 means a collection error as well as Ctrl-C: check used to print
+    only "interrupted" and exit 130, and no public check ran."""
+    folder = student_folder(tmp_path, solution=True)
+    (folder / "test_mine.py").write_text(source)
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "interrupted" not in result.stdout + result.stderr
+    assert "test_mine.py could not be imported, so none of its checks ran:" in result.stdout
+    for words in said:
+        assert words in result.stdout
+    assert "_pytest" not in result.stdout and "importlib" not in result.stdout  # only its frames
+    assert result.stdout.count("public checks by rubric item") == 1
+    assert "27/27 public checks passed" in result.stdout
+
+
+def test_a_released_test_file_that_does_not_import_says_no_check_ran(tmp_path: Path) -> None:
+    folder = student_folder(tmp_path, solution=True)
+    with (folder / "test_linear.py").open("a") as tests:
+        tests.write("\ndef (:\n")
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "test_linear.py could not be imported, so none of its checks ran:" in result.stdout
+    assert "SyntaxError" in result.stdout
+    assert "No public check ran. If the file above is one you were given" in result.stdout
 
 
 def test_a_conftest_that_does_not_import_is_shown(tmp_path: Path) -> None:
