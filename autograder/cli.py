@@ -316,8 +316,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.grading import grade
-    from autograder.summary import print_grade_summary
+    from autograder.grading import grade, grouped_failures
+    from autograder.summary import print_grade_summary, shown_id
 
     if args.jobs is not None and args.jobs < 1:
         raise_usage("--jobs must be at least 1")
@@ -369,12 +369,21 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 f"hold files but no {rubric.module}: does it hold one folder per student?",
                 file=sys.stderr,
             )
-    failures = result.internal_failures
-    for failure in failures[:MAX_LISTED_FAILURES]:
-        print(f"error: grader failed on {failure}", file=sys.stderr)
+    failures = grouped_failures(result.internal_failures)
+    for problem, students in failures[:MAX_LISTED_FAILURES]:
+        names = ", ".join(shown_id(s) for s in students[:3])
+        names += ", ..." if len(students) > 3 else ""
+        on = f"{len(students)} submissions ({names})" if len(students) > 1 else names
+        print(f"error: grader failed on {on}: {shown_id(problem)}", file=sys.stderr)
     if len(failures) > MAX_LISTED_FAILURES:
-        more = len(failures) - MAX_LISTED_FAILURES
+        more = sum(len(students) for _, students in failures[MAX_LISTED_FAILURES:])
         print(f"error: ... and on {more} more submissions (see their feedback)", file=sys.stderr)
+    if failures:
+        print(
+            "error: those submissions are marked 'error' and score nothing (their feedback says "
+            "the grader failed); once the cause is fixed, the same command grades them again",
+            file=sys.stderr,
+        )
     return 1 if failures else 0
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -180,6 +181,6 @@ def run_direct(test: DirectTest, state: Any) -> TestOutcome:
         exc, skipped = error, True
     except BaseException as error:  # noqa: BLE001 -- every other ending is the test's outcome
         exc = error
-    outcome, message = classify(exc, skipped)
+    outcome, message = classify(exc, skipped, Path(test.item.path).parent)
     props = tuple((str(k), plain(v)) for k, v in properties)
     return TestOutcome(test.test_id, test.item_id, outcome, message, props, error_kind(exc))

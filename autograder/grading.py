@@ -152,13 +152,22 @@ class IdleMeter:
         self.samples.clear()
 
 
+def grouped_failures(failures: Sequence[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """``(what failed, [students])`` per distinct failure, in order: a broken hidden test
+    fails every submission the same way, and is said once."""
+    by_problem: dict[str, list[str]] = {}
+    for student, problem in failures:
+        by_problem.setdefault(problem, []).append(student)
+    return list(by_problem.items())
+
+
 @dataclass(frozen=True)
 class GradeRun:
     """What a grading run produced, for the CLI's summary and exit code."""
 
     grades: tuple[StudentGrade, ...]
     reused: int
-    internal_failures: tuple[str, ...]
+    internal_failures: tuple[tuple[str, str], ...]  # (student, what failed), in order
     seconds: float
     isolation_warning: str | None = None
     processes: int = 0  # the most grading processes that ran at once
@@ -459,7 +468,7 @@ def grade(
         reused = len(journal.done)
         todo = [s for s in found if s.student not in journal.done]
         progress = Progress(len(found), done=reused, stream=progress_stream)
-        internal: list[str] = []
+        internal: list[tuple[str, str]] = []
         warning: str | None = None
         processes = 0
         reported: dict[str, StudentGrade] = {}
@@ -528,7 +537,7 @@ def grade(
             write_gradebooks(out, rubric, grades)
             remove_reports_of_others(out, [g.student for g in grades])
         # A hidden test that broke (not the student's doing) is the grader failing, too.
-        internal += [f"{g.student}: {g.internal_errors[0]}" for g in grades if g.internal_errors]
+        internal += [(g.student, g.internal_errors[0]) for g in grades if g.internal_errors]
         return GradeRun(
             tuple(grades), reused, tuple(internal), time.monotonic() - started, warning, processes
         )
@@ -810,7 +819,7 @@ class _ShardPool:
         max_jobs: int,
         record: Callable[[dict[str, Any]], None],
         progress: Progress,
-        internal: list[str],
+        internal: list[tuple[str, str]],
         on_result: Callable[[dict[str, Any]], float],
         meter: IdleMeter | None = None,
     ) -> str | None:
@@ -875,7 +884,7 @@ class _ShardPool:
             shard.task = None
             if sub is not None:
                 if sub.student in retried:
-                    internal.append(f"{sub.student}: {why}")
+                    internal.append((sub.student, why))
                     entry = _entry(sub, STATUS_ERROR, INTERNAL_PROBLEM, [], "", "internal")
                     record(entry)
                     on_result(entry)
@@ -933,18 +942,30 @@ class _ShardPool:
                         elif kind == "result":
                             sub = shard.task
                             assert sub is not None and sub.student == message["student"]
+                            status = message["status"]
+                            problem = message.get("load_problem", "")
+                            load_error = str(message.get("load_error", ""))
+                            outcomes = message.get("outcomes", [])
+                            if any(o.get("outcome") == INTERNAL for o in outcomes):
+                                # A hidden test broke by itself: whatever the other tests
+                                # said, this is no grade; the next run grades it again.
+                                status, problem, load_error = (
+                                    STATUS_ERROR,
+                                    INTERNAL_PROBLEM,
+                                    "internal",
+                                )
                             entry = _entry(
                                 sub,
-                                message["status"],
-                                message.get("load_problem", ""),
-                                message.get("outcomes", []),
+                                status,
+                                problem,
+                                outcomes,
                                 message.get("output", ""),
-                                str(message.get("load_error", "")),
+                                load_error,
                                 time.monotonic() - shard.started,
                             )
                             record(entry)  # journaled first: nothing else is lost in a crash
                             dispatch(shard)
-                            progress.advance(message["status"], on_result(entry))
+                            progress.advance(status, on_result(entry))
                 now = time.monotonic()
                 grow(now)
                 for shard in list(shards):

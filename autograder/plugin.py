@@ -32,6 +32,7 @@ import importlib.util
 import io
 import re
 import time
+import traceback
 from collections.abc import Callable, Generator, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -640,7 +641,7 @@ def pytest_runtest_makereport(
     if call.when == "call" or (call.when == "setup" and not report.passed):
         binding = binding_of(item)
         exc = call.excinfo.value if call.excinfo is not None else None
-        outcome, message = classify(exc, report.skipped)
+        outcome, message = classify(exc, report.skipped, Path(item.path).parent)
         props = tuple((str(k), plain(v)) for k, v in item.user_properties)
         state.outcomes.append(
             TestOutcome(
@@ -650,8 +651,14 @@ def pytest_runtest_makereport(
     return report
 
 
-def classify(exc: BaseException | None, skipped: bool) -> tuple[str, str]:
-    """Map how a test ended (the exception it raised, if any) to (outcome, student-safe message)."""
+def classify(
+    exc: BaseException | None, skipped: bool, tests: Path | None = None
+) -> tuple[str, str]:
+    """Map how a test ended (the exception it raised, if any) to (outcome, student-safe message).
+
+    A test that broke by itself (``INTERNAL``) is said with where, in ``tests`` (the test's
+    folder), it broke: the instructor reads it (students are told only that the grader failed).
+    """
     if exc is None:
         return (PASSED, "") if not skipped else (FAILED, "check was not run")
     if skipped or type(exc).__name__ == "Skipped":
@@ -666,7 +673,21 @@ def classify(exc: BaseException | None, skipped: bool) -> tuple[str, str]:
         if not first or first.startswith("assert "):
             return FAILED, "a check on your result failed"
         return FAILED, first
-    return INTERNAL, f"the grader's test could not complete ({type(exc).__name__}); not your fault"
+    where = _where_it_broke(exc, tests)
+    what = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    return INTERNAL, f"the grader's test could not complete ({where}{what}); not your fault"
+
+
+def _where_it_broke(exc: BaseException, tests: Path | None) -> str:
+    """``file.py:LINE: `` of the innermost frame of ``exc`` in the folder ``tests``, or ""."""
+    if tests is None:
+        return ""
+    where = ""
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        path = Path(frame.f_code.co_filename)
+        if path.is_relative_to(tests):
+            where = f"{path.relative_to(tests)}:{line}: "
+    return where
 
 
 def error_kind(exc: BaseException | None) -> str:

@@ -32,7 +32,7 @@ from typing import IO
 
 from autograder.course import Assignment, Course, read_python
 from autograder.errors import AutograderError, BindingError, ConfigError
-from autograder.grading import grade
+from autograder.grading import grade, grouped_failures
 from autograder.mutate import generate
 from autograder.release import diff_release, find_regions, stub_source
 from autograder.rubric import Rubric
@@ -191,16 +191,12 @@ def verify_assignment(
     return report
 
 
-def _grouped_failures(failures: Sequence[str], seed: str) -> list[str]:
-    """``student: problem`` lines, one per problem: a broken test fails every submission."""
-    by_problem: dict[str, list[str]] = {}
-    for failure in failures:
-        student, _, problem = failure.partition(": ")
-        by_problem.setdefault(problem, []).append(student)
+def _grouped_failures(failures: Sequence[tuple[str, str]], seed: str) -> list[str]:
+    """One line per problem: a broken test fails every submission."""
     return [
         f"{seed}: grader failed on {len(students)} submission(s) ({', '.join(students[:3])}"
         f"{', ...' if len(students) > 3 else ''}): {problem}"
-        for problem, students in by_problem.items()
+        for problem, students in grouped_failures(failures)
     ]
 
 

@@ -212,6 +212,39 @@ def test_a_reference_that_fails_when_it_runs_makes_grade_exit_1(toy: Path, tmp_p
     assert "grader failed on" in verified.stdout
 
 
+def test_a_hidden_test_that_breaks_by_itself_scores_nothing_and_is_graded_again(
+    toy: Path, tmp_path: Path
+) -> None:
+    """An instructor's bug in one test (here a KeyError) used to leave every student 'graded'
+    with that test's points docked; the instructor now gets where it broke, the students are
+    'error' (not scored), and once the test is fixed the same command grades them again."""
+    import json
+
+    tests = solution(toy) / "tests" / "test_hidden.py"
+    good = tests.read_text()
+    tests.write_text(
+        good + '\n\n@pytest.mark.rubric("layout")\ndef test_oops(submission):\n'
+        '    raise KeyError("instructor bug")\n'
+    )
+    line = len(tests.read_text().splitlines())
+    out, students = tmp_path / "out", klass(tmp_path)
+    result = run_cli("grade", "toy", students, "--out", out, cwd=toy)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        "error: grader failed on ann: test_hidden.py::test_oops: the grader's test could not "
+        f"complete (test_hidden.py:{line}: KeyError: 'instructor bug')" in result.stderr
+    )
+    assert "marked 'error' and score nothing" in result.stderr
+    ann = json.loads((out / "grades.json").read_text())["students"]["ann"]
+    assert (ann["status"], ann["score"]) == ("error", 0)
+    assert "The grader itself failed" in (out / "feedback" / "ann.md").read_text()
+    tests.write_text(good)
+    again = run_cli("grade", "toy", students, "--out", out, cwd=toy)
+    assert again.returncode == 0, again.stdout + again.stderr
+    ann = json.loads((out / "grades.json").read_text())["students"]["ann"]
+    assert (ann["status"], ann["score"]) == ("graded", 4)
+
+
 def test_a_conftest_above_the_assignment_is_never_loaded(toy: Path, tmp_path: Path) -> None:
     # pytest would load it when the course has an ini file (pyproject.toml, pytest.ini):
     # the grader must not depend on what else lives in the course folder.
