@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.rubric import Rubric
-from autograder.scoring import STATUS_GRADED, StudentGrade
+from autograder.scoring import STATUS_GRADED, StudentGrade, shown_summary
 
 
 def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
@@ -130,9 +130,11 @@ def gradebook_json(rubric: Rubric, grades: Iterable[StudentGrade]) -> str:
 
 
 def gradebook_csv(rubric: Rubric, grades: Iterable[StudentGrade]) -> str:
-    """One row per student, one column per rubric item."""
+    """One row per student, one column per rubric item; RFC 4180 lines (CRLF), so that a field
+    with a lone CR (a student folder's name may hold one) is quoted too (csv quotes a field
+    holding a character of the line terminator)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["student", "status", "score", "max_score", *rubric.ids])
     for grade in sorted(grades, key=lambda g: g.student):
         scores = {item.id: item.score for item in grade.items}
@@ -179,17 +181,28 @@ def markdown_text(text: str) -> str:
 def feedback_markdown(rubric: Rubric, grade: StudentGrade, *, before_due: bool = False) -> str:
     """The student's feedback page. Items with visibility ``hidden`` are left out, and so are
     ``after_due_date`` ones while ``before_due`` (graded before the assignment's due date).
-    Their points still count in the score, as on Gradescope."""
+    Their points count in the score, which is therefore not shown while they are not (as on
+    Gradescope: a total would tell what they hide)."""
+    shown = [
+        item.id
+        for item in grade.items
+        if not (item.visibility == "hidden" or (item.visibility == "after_due_date" and before_due))
+    ]
+    total = (
+        f"{_num(grade.score)} / {_num(grade.max_score)}"
+        if len(shown) == len(grade.items)
+        else "not shown (some items are not shown here)"
+    )
     lines = [
-        f"# {rubric.title}: feedback for {grade.student}",
+        f"# {rubric.title}: feedback for {markdown_text(grade.student)}",
         "",
-        f"**Score: {_num(grade.score)} / {_num(grade.max_score)}**",
+        f"**Score: {total}**",
         "",
-        markdown_text(grade.feedback),
+        markdown_text(shown_summary(grade, shown)),
         "",
     ]
     for item in grade.items:
-        if item.visibility == "hidden" or (item.visibility == "after_due_date" and before_due):
+        if item.id not in shown:
             continue
         mark = "✅" if item.score == item.max_score else ("❌" if item.score == 0 else "⚠️")
         lines += [
@@ -199,8 +212,8 @@ def feedback_markdown(rubric: Rubric, grade: StudentGrade, *, before_due: bool =
             "",
         ]
     if grade.status == STATUS_GRADED and grade.output.strip():
-        shown = grade.output if len(grade.output) <= 4000 else grade.output[:4000] + "\n[...]"
-        lines += ["## What your code printed", "", "```", shown.replace("```", "'''"), "```", ""]
+        printed = grade.output if len(grade.output) <= 4000 else grade.output[:4000] + "\n[...]"
+        lines += ["## What your code printed", "", "```", printed.replace("```", "'''"), "```", ""]
     return "\n".join(lines)
 
 
@@ -208,7 +221,9 @@ def gradescope_results(rubric: Rubric, grade: StudentGrade) -> dict[str, Any]:
     """Gradescope's ``results.json`` for one submission: one test entry per rubric item.
 
     Item visibility maps onto Gradescope's own (``visible``, ``hidden``, ``after_due_date``,
-    ``after_published``), so Gradescope enforces it; what the student printed stays hidden.
+    ``after_published``), so Gradescope enforces it; what the student printed stays hidden. The
+    summary at the top, shown at once, names neither the total nor the items that are not
+    ``visible`` while there are any (Gradescope itself then hides the total score).
     """
     tests = []
     for number, item in enumerate(grade.items, start=1):
@@ -226,7 +241,9 @@ def gradescope_results(rubric: Rubric, grade: StudentGrade) -> dict[str, Any]:
         )
     return {
         "score": grade.score,
-        "output": markdown_text(grade.feedback),
+        "output": markdown_text(
+            shown_summary(grade, [i.id for i in grade.items if i.visibility == "visible"])
+        ),
         "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
@@ -263,7 +280,15 @@ def _reported(out: Path) -> list[str]:
         earlier = json.loads((out / ".autograder" / REPORTED).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    return [s for s in earlier if isinstance(s, str)] if isinstance(earlier, list) else []
+    if not isinstance(earlier, list):
+        return []
+    # Only names a student folder can have: an entry with a "/" (or "..") names no report of
+    # ours, and removing "its" reports would reach outside --out.
+    return [s for s in earlier if isinstance(s, str) and _could_be_student(s)]
+
+
+def _could_be_student(name: str) -> bool:
+    return name not in ("", ".", "..") and "/" not in name and "\0" not in name
 
 
 def note_reports(out: Path, students: Sequence[str]) -> None:

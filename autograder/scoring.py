@@ -7,7 +7,7 @@ same outcomes produces byte-identical files.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +85,7 @@ class StudentGrade:
     output: str = ""
     internal_errors: tuple[str, ...] = field(default=())
     timed_out: bool = False  # some call (or the import) ran past a time limit
+    note: str = ""  # on a graded run (a notebook's cells that failed), ends the summary line
 
     def item(self, item_id: str) -> ItemGrade:
         for item in self.items:
@@ -232,7 +233,25 @@ def score(
         output=output,
         internal_errors=tuple(internal),
         timed_out=timed_out,
+        note=load_problem if status == STATUS_GRADED else "",
     )
+
+
+def shown_summary(grade: StudentGrade, shown: Collection[str]) -> str:
+    """The summary line for a student who is shown only the items in ``shown``: while some
+    item is not shown, neither is the total (Gradescope hides a total with hidden tests in it,
+    and "Full marks", or points lost beyond the items shown, would tell what they hide)."""
+    if grade.status != STATUS_GRADED or all(i.id in shown for i in grade.items):
+        return grade.feedback
+    lost = [i.id for i in grade.items if i.id in shown and i.score < i.max_score]
+    first = (
+        f"Points lost on: {', '.join(lost)}. See each item below for what was checked and what "
+        "went wrong."
+        if lost
+        else "Every item shown here passed."
+    )
+    note = f" {grade.note}" if grade.note else ""
+    return f"{first}{note} Some items are not shown (yet), so your total score is not shown either."
 
 
 def overall_feedback(

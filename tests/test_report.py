@@ -175,8 +175,58 @@ def test_after_due_date_items_are_left_out_of_feedback_until_the_due_date(
     outcomes = [TestOutcome("t::x", "a", PASSED), TestOutcome("t::y", "late", PASSED)]
     grade = score(rubric, "zoe", outcomes)
     early = feedback_markdown(rubric, grade, before_due=True)
-    assert "Revealed later" not in early and "**Score: 3 / 3**" in early  # its points count
-    assert "Revealed later" in feedback_markdown(rubric, grade, before_due=False)
+    assert "Revealed later" not in early
+    # Its points count in the total, so the total (and "Full marks") would tell how it went.
+    assert "3 / 3" not in early and "Full marks" not in early and "3/3" not in early
+    assert "**Score: not shown (some items are not shown here)**" in early
+    assert "Every item shown here passed." in early
+    late = feedback_markdown(rubric, grade, before_due=False)
+    assert "Revealed later" in late and "**Score: 3 / 3**" in late and "Full marks" in late
+
+
+def test_no_student_facing_summary_gives_away_a_hidden_items_points(tmp_path: Path) -> None:
+    """Gradescope: "If test cases are hidden, students will not be able to see their total
+    score." The summary at the top of results.json (shown at once) and the feedback page used
+    to say "Score 15.25/20. Points lost on: 1 hidden item"."""
+    path = tmp_path / "rubric.yml"
+    path.write_text(
+        "assignment: toy\nmodule: toy.py\nitems:\n  - id: a\n    points: 2\n"
+        "  - id: b\n    points: 2\n"
+        "  - id: secret\n    points: 1\n    visibility: hidden\n"
+    )
+    rubric = load_rubric(path)
+    outcomes = [
+        TestOutcome("t::x", "a", PASSED),
+        TestOutcome("t::y", "b", FAILED, "wrong"),
+        TestOutcome("t::z", "secret", FAILED, "wrong"),
+    ]
+    grade = score(rubric, "zoe", outcomes)
+    assert grade.feedback.startswith("Score 2/5. Points lost on: b and 1 hidden item.")  # ours
+    results = gradescope_results(rubric, grade)
+    page = feedback_markdown(rubric, grade)
+    for text in (results["output"], page):
+        assert "2/5" not in text and "2 / 5" not in text and "hidden item" not in text, text
+        assert "Points lost on: b. See each item below" in text
+        assert "so your total score is not shown either" in text
+    assert results["score"] == 2.0  # Gradescope's own total, which Gradescope keeps hidden
+    passed = score(rubric, "ann", [TestOutcome("t::x", i, PASSED) for i in rubric.ids])
+    assert "Full marks" not in gradescope_results(rubric, passed)["output"]
+    assert "Every item shown here passed." in gradescope_results(rubric, passed)["output"]
+
+
+def test_the_student_id_in_the_feedback_heading_cannot_forge_markdown(
+    toy_rubric: Rubric,
+) -> None:
+    grade = score(toy_rubric, "<script>x</script>](http://evil)", [])
+    heading = feedback_markdown(toy_rubric, grade).splitlines()[0]
+    assert "<script>" not in heading and "](http" not in heading
+    assert heading.endswith("feedback for \\<script\\>x\\</script\\>\\]\\(http://evil\\)")
+
+
+def test_a_carriage_return_in_a_student_id_cannot_split_a_csv_row(toy_rubric: Rubric) -> None:
+    rows = [score(toy_rubric, name, []) for name in ("cr\rid", "lf\nid", "plain")]
+    parsed = list(csv.reader(io.StringIO(gradebook_csv(toy_rubric, rows), newline="")))
+    assert [row[0] for row in parsed] == ["student", "cr\rid", "lf\nid", "plain"]
 
 
 def test_only_the_graders_own_leftovers_are_removed(tmp_path: Path) -> None:
@@ -225,3 +275,24 @@ def test_the_summary_line_never_names_an_item_not_shown_yet(tmp_path: Path) -> N
     assert "secret_item" not in feedback_markdown(rubric, grade, before_due=True)
     results = json.dumps(gradescope_results(rubric, grade)["output"])
     assert "secret_item" not in results and "later_item" not in results
+
+
+def test_a_tampered_list_of_reports_never_reaches_outside_out(tmp_path: Path) -> None:
+    """reported.json names the students whose reports an earlier run wrote; an entry like
+    "../../victim" used to make grade delete victim.md and victim/results.json outside --out."""
+    from autograder.report import remove_reports_of_others
+
+    out = tmp_path / "deep" / "out"
+    (out / ".autograder").mkdir(parents=True)
+    victims = [tmp_path / "deep" / "victim.md", tmp_path / "victim" / "results.json"]
+    for victim in victims:
+        victim.parent.mkdir(parents=True, exist_ok=True)
+        victim.write_text("keep")
+    ours = out / "feedback" / "gone.md"
+    ours.parent.mkdir()
+    ours.write_text("old report")
+    listed = ["../victim", "../../victim", "..", "/etc", "gone"]
+    (out / ".autograder" / "reported.json").write_text(json.dumps(listed))
+    assert remove_reports_of_others(out, []) == 1
+    assert all(victim.read_text() == "keep" for victim in victims)
+    assert not ours.exists()
