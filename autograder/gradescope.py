@@ -11,8 +11,14 @@ specification). Inside the container:
   ``autograder grade`` (same sandbox, same hidden tests, same rubric), and copies that
   student's ``results.json`` to ``/autograder/results/``.
 
-The bundle holds the course secret so hidden inputs are identical to a local regrade; the
-sandbox hides ``/autograder/source`` from student code just as it hides the course folder.
+The bundle holds the course secret so hidden inputs are identical to a local regrade, and the
+reference solution and hidden tests. Where the container allows namespaces, the sandbox hides
+all of ``/autograder`` from student code (it hides every top-level folder but the system's).
+Where it does not (isolation "none", docs/isolation.md), student code runs under an
+unprivileged uid and can read whatever is readable by others; so ``setup.sh``, and
+``run_autograder`` again before each run, make ``/autograder/source`` and
+``/autograder/results`` readable by their owner (root) alone, as Gradescope's best practices
+advise (``chmod go=``).
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
 fi
 "$PYTHON" -m venv /opt/autograder
 /opt/autograder/bin/pip install --quiet /autograder/source/package
+# The course (reference solution, hidden tests, secret) and the results are root's alone: where
+# the sandbox has no namespaces, file modes are all that keeps student code from reading them.
+mkdir -p /autograder/results
+chmod -R go= /autograder/source /autograder/results
 """
 
 RUN_AUTOGRADER = """\
@@ -46,6 +56,11 @@ RUN_AUTOGRADER = """\
 set -euo pipefail
 ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
 AUTOGRADER="${{AUTOGRADER_BIN:-/opt/autograder/bin/autograder}}"
+# Each run, before any student code: the course (reference solution, hidden tests, secret) and
+# the results are root's alone. Where the sandbox has no namespaces (isolation "none"), student
+# code runs under an unprivileged uid, and file modes are all that keeps these from it.
+mkdir -p "$ROOT/results"
+chmod -R go= "$ROOT/source" "$ROOT/results" 2>/dev/null || true
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 # The course secret, bundled: read from the variable the grader looks at first, whatever file
@@ -63,7 +78,7 @@ except Exception:
     ident = ""
 print(re.sub(r"[^\\w.@+-]", "_", ident).lstrip(".")[:200] or "submission")
 ' "$ROOT/submission_metadata.json")"
-mkdir -p "$WORK/class/$STUDENT" "$ROOT/results"
+mkdir -p "$WORK/class/$STUDENT"
 cp -r "$ROOT/submission/." "$WORK/class/$STUDENT/"
 "$AUTOGRADER" grade {assignment} "$WORK/class" --out "$WORK/out" --jobs 1 --quiet \\
     --course "$ROOT/source/course/course.yml"

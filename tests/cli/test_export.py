@@ -44,8 +44,13 @@ def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
     assert "package/autograder/cli.py" in names and "package/pyproject.toml" in names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert not any("__pycache__" in name for name in names)
-    for script in ("setup.sh", "run_autograder"):
-        (root / "source" / script).chmod(0o755)  # extractall drops the modes checked above
+    # Gradescope's unzip keeps the zip's modes, which let others read (extractall drops them).
+    for path in (root / "source").rglob("*"):
+        path.chmod(0o755 if path.is_dir() or path.name in ("setup.sh", "run_autograder") else 0o644)
+    (root / "source").chmod(0o755)
+    (root / "results").mkdir(mode=0o755)
+    (root / "results" / "stdout").write_text("")  # Gradescope's harness writes it
+    (root / "results" / "stdout").chmod(0o644)
     # A student who tosses coins: dW is doubled on about half the calls. Which calls depends
     # on the seed of the worker's random numbers, (secret, student id), and so the score.
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
@@ -99,6 +104,11 @@ def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
     assert run_on_gradescope("frank@example.edu") == frank
     assert run_on_gradescope(None) == anonymous
     assert list(scratch.iterdir()) == []  # each run removed its working folder
+    # Where the sandbox has no namespaces (isolation "none"), student code runs under a uid of
+    # its own and reads whatever others may: the reference solution must not be among it.
+    for top in (root / "source", root / "results"):
+        for path in (top, *top.rglob("*")):
+            assert path.stat().st_mode & 0o077 == 0, f"{path} is open to others"
 
 
 def test_export_nbgrader_without_grades_says_what_it_needs(course_copy: Path) -> None:
@@ -237,3 +247,15 @@ def test_a_bundle_of_a_course_that_cannot_grade_is_refused(course_copy: Path) ->
     assert result.returncode == 2
     assert "the hidden tests folder does not exist" in result.stderr
     assert not (course_copy / "linear-gradescope.zip").exists()
+
+
+def test_setup_sh_leaves_the_course_and_the_results_to_root() -> None:
+    from autograder.gradescope import SETUP_SH
+
+    # setup.sh installs packages (apt-get): it is not run here. Its last lines restrict the
+    # same folders run_autograder restricts before each run (tested above, by running it).
+    lines = SETUP_SH.strip().splitlines()
+    assert lines[-2:] == [
+        "mkdir -p /autograder/results",
+        "chmod -R go= /autograder/source /autograder/results",
+    ]
