@@ -20,6 +20,80 @@ from autograder.rubric import load_rubric
 from tests.cli.conftest import run_cli
 
 
+def _unpacked_bundle(course: Path, tmp_path: Path) -> Path:
+    """``export gradescope``'s zip, unpacked as Gradescope does: its ``/autograder``.
+
+    Gradescope unpacks the zip into /autograder/source and runs setup.sh, then run_autograder
+    once per submission with the student's files in /autograder/submission (empty here).
+    """
+    bundle = tmp_path / "linear.zip"
+    result = run_cli("export", "gradescope", "linear", "--out", bundle, cwd=course)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote Gradescope autograder {bundle}" in result.stdout
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+    # Gradescope's unzip keeps the zip's modes, which let others read (extractall drops them).
+    for path in (root / "source").rglob("*"):
+        path.chmod(0o755 if path.is_dir() or path.name in ("setup.sh", "run_autograder") else 0o644)
+    (root / "source").chmod(0o755)
+    (root / "results").mkdir(mode=0o755)
+    (root / "results" / "stdout").write_text("")  # Gradescope's harness writes it
+    (root / "results" / "stdout").chmod(0o644)
+    (root / "submission").mkdir()
+    return root
+
+
+def _run_autograder(
+    root: Path, tmp_path: Path, email: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The bundle's run_autograder on ``root/submission``, submitted by ``email``."""
+    metadata = root / "submission_metadata.json"
+    metadata.unlink(missing_ok=True)
+    if email is not None:  # Gradescope's file, trimmed to what the bundle reads
+        users = [{"email": email, "id": 1234, "name": "Frank"}]
+        metadata.write_text(json.dumps({"id": 99, "users": users}))
+    # Without AUTOGRADER_SECRET: the bundle's own copy of the course secret is used.
+    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SECRET"}
+    scratch = tmp_path / "scratch"  # where run_autograder's mktemp -d goes
+    scratch.mkdir(exist_ok=True)
+    env |= {
+        "TMPDIR": str(scratch),
+        "GRADESCOPE_ROOT": str(root),
+        "AUTOGRADER_BIN": str(Path(sys.executable).parent / "autograder"),
+    }
+    return subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _coin_tosser(course: Path) -> str:
+    """A student who tosses coins: dW is doubled on about half the calls. Which calls depends
+    on the seed of the worker's random numbers, (secret, student id), and so the score."""
+    reference = (course / "solutions" / "linear" / "linear.py").read_text()
+    coins = reference.replace(
+        "    dW = x.T @ dy\n",
+        "    dW = x.T @ dy\n    if np.random.default_rng().random() < 0.5:\n        dW = dW * 2\n",
+    )
+    assert coins != reference
+    return coins
+
+
+def _graded_here(course: Path, tmp_path: Path, folder: Path, student: str) -> dict[str, object]:
+    """``folder`` graded here under ``student``, with the bundle's secret: its results.json."""
+    klass = tmp_path / f"class-{student}"
+    shutil.copytree(folder, klass / student)
+    out = tmp_path / f"out-{student}"
+    local = run_cli("grade", "linear", klass, "--out", out, "--quiet", cwd=course)
+    assert local.returncode == 0, local.stderr
+    return json.loads((out / "gradescope" / student / "results.json").read_text())  # type: ignore[no-any-return]
+
+
 @pytest.mark.parametrize("secret_file", [None, "private/key.txt"])
 def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
     course_copy: Path, tmp_path: Path, secret_file: str | None
@@ -29,81 +103,29 @@ def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
         text = course_yml.read_text().replace(".autograder/secret", secret_file)
         assert secret_file in text
         course_yml.write_text(text)
-    bundle = tmp_path / "linear.zip"
-    result = run_cli("export", "gradescope", "linear", "--out", bundle, cwd=course_copy)
-    assert result.returncode == 0, result.stderr
-    assert f"wrote Gradescope autograder {bundle}" in result.stdout
-    # Gradescope unpacks the zip into /autograder/source and runs setup.sh, then run_autograder
-    # once per submission with the student's files in /autograder/submission.
-    root = tmp_path / "autograder"
-    with zipfile.ZipFile(bundle) as archive:
+    root = _unpacked_bundle(course_copy, tmp_path)
+    with zipfile.ZipFile(tmp_path / "linear.zip") as archive:
         names = archive.namelist()
-        archive.extractall(root / "source")
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
     assert {"setup.sh", "run_autograder", "course/course.yml"} <= set(names)
     assert "package/autograder/cli.py" in names and "package/pyproject.toml" in names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert not any("__pycache__" in name for name in names)
-    # Gradescope's unzip keeps the zip's modes, which let others read (extractall drops them).
-    for path in (root / "source").rglob("*"):
-        path.chmod(0o755 if path.is_dir() or path.name in ("setup.sh", "run_autograder") else 0o644)
-    (root / "source").chmod(0o755)
-    (root / "results").mkdir(mode=0o755)
-    (root / "results" / "stdout").write_text("")  # Gradescope's harness writes it
-    (root / "results" / "stdout").chmod(0o644)
-    # A student who tosses coins: dW is doubled on about half the calls. Which calls depends
-    # on the seed of the worker's random numbers, (secret, student id), and so the score.
-    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
-    coins = reference.replace(
-        "    dW = x.T @ dy\n",
-        "    dW = x.T @ dy\n    if np.random.default_rng().random() < 0.5:\n        dW = dW * 2\n",
-    )
-    assert coins != reference
-    (root / "submission").mkdir()
-    (root / "submission" / "linear.py").write_text(coins)
-    # Without AUTOGRADER_SECRET: the bundle's own copy of the course secret is used.
-    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SECRET"}
-    scratch = tmp_path / "scratch"  # where run_autograder's mktemp -d goes
-    scratch.mkdir()
-    env |= {
-        "TMPDIR": str(scratch),
-        "GRADESCOPE_ROOT": str(root),
-        "AUTOGRADER_BIN": str(Path(sys.executable).parent / "autograder"),
-    }
+    (root / "submission" / "linear.py").write_text(_coin_tosser(course_copy))
 
     def run_on_gradescope(email: str | None) -> dict[str, object]:
-        metadata = root / "submission_metadata.json"
-        metadata.unlink(missing_ok=True)
-        if email is not None:  # Gradescope's file, trimmed to what the bundle reads
-            users = [{"email": email, "id": 1234, "name": "Frank"}]
-            metadata.write_text(json.dumps({"id": 99, "users": users}))
-        ran = subprocess.run(
-            [str(root / "source" / "run_autograder")],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        ran = _run_autograder(root, tmp_path, email)
         assert ran.returncode == 0, ran.stderr
         return json.loads((root / "results" / "results.json").read_text())  # type: ignore[no-any-return]
 
-    def run_here(student: str) -> dict[str, object]:
-        """The same submission graded here under ``student``, with the bundle's secret."""
-        klass = tmp_path / f"class-{student}"
-        shutil.copytree(root / "submission", klass / student)
-        out = tmp_path / f"out-{student}"
-        local = run_cli("grade", "linear", klass, "--out", out, "--quiet", cwd=course_copy)
-        assert local.returncode == 0, local.stderr
-        return json.loads((out / "gradescope" / student / "results.json").read_text())  # type: ignore[no-any-return]
-
     # Each student is graded under their own id (their hidden inputs are their own), exactly
     # as a local run on a folder named after their e-mail; without metadata, as "submission".
-    frank, anonymous = run_here("frank@example.edu"), run_here("submission")
+    frank = _graded_here(course_copy, tmp_path, root / "submission", "frank@example.edu")
+    anonymous = _graded_here(course_copy, tmp_path, root / "submission", "submission")
     assert frank["score"] != anonymous["score"]  # the coins fall differently for each id
     assert run_on_gradescope("frank@example.edu") == frank
     assert run_on_gradescope(None) == anonymous
-    assert list(scratch.iterdir()) == []  # each run removed its working folder
+    assert list((tmp_path / "scratch").iterdir()) == []  # each run removed its working folder
     # Where the sandbox has no namespaces (isolation "none"), student code runs under a uid of
     # its own and reads whatever others may: the reference solution must not be among it.
     for top in (root / "source", root / "results"):
