@@ -9,7 +9,13 @@ specification). Inside the container:
   after the e-mail in ``/autograder/submission_metadata.json`` (so each student has their own
   hidden inputs, as in a local run; ``submission`` if there is none), grades it with
   ``autograder grade`` (same sandbox, same hidden tests, same rubric), and copies that
-  student's ``results.json`` to ``/autograder/results/``.
+  student's ``results.json`` to ``/autograder/results/``, whatever ``grade``'s exit status.
+  When ``grade`` wrote none (it failed), or any earlier step failed, it writes one of its own
+  instead (``FALLBACK_RESULTS``: a score of 0 and a note asking the student to contact the
+  instructor) and prints what went wrong, ``grade``'s own messages included, on its output,
+  which Gradescope shows to instructors only. It exits 0 once a ``results.json`` is written
+  (Gradescope reads only that file; the exit status has no documented meaning), 1 if none
+  could be.
 
 The bundle holds the course secret so hidden inputs are identical to a local regrade, and the
 reference solution and hidden tests. Where the container allows namespaces, the sandbox hides
@@ -24,6 +30,7 @@ advise (``chmod go=``).
 from __future__ import annotations
 
 import io
+import json
 import stat
 import zipfile
 from pathlib import Path
@@ -52,20 +59,34 @@ chmod -R go= /autograder/source /autograder/results
 
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
-# Gradescope runs this once per submission.
-set -euo pipefail
+# Gradescope runs this once per submission. It always leaves a results.json, and exits 0 once
+# it has: the one 'grade' wrote for the student (whatever its exit status), or, when there is
+# none, a score of 0 telling the student to contact the instructor. What went wrong is printed
+# here: Gradescope shows this output to instructors, never to students.
+set -uo pipefail
 ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
 AUTOGRADER="${{AUTOGRADER_BIN:-/opt/autograder/bin/autograder}}"
+RESULTS="$ROOT/results/results.json"
 # Each run, before any student code: the course (reference solution, hidden tests, secret) and
 # the results are root's alone. Where the sandbox has no namespaces (isolation "none"), student
 # code runs under an unprivileged uid, and file modes are all that keeps these from it.
 mkdir -p "$ROOT/results"
 chmod -R go= "$ROOT/source" "$ROOT/results" 2>/dev/null || true
-WORK="$(mktemp -d)"
+could_not_grade() {{
+    echo "run_autograder: this submission was not graded: $1"
+    echo "run_autograder: the student gets 0 and is asked to contact you; regrade once fixed."
+    ( umask 077 && cat > "$RESULTS" ) <<'JSON' || exit 1
+{fallback}
+JSON
+    exit 0
+}}
+WORK="$(mktemp -d)" || could_not_grade "no working folder (mktemp -d failed)"
 trap 'rm -rf "$WORK"' EXIT
 # The course secret, bundled: read from the variable the grader looks at first, whatever file
 # course.yml names (the grading processes never see the variable).
-export {secret_env}="$(cat "$ROOT/source/course/.autograder/secret")"
+COURSE_SECRET="$(cat "$ROOT/source/course/.autograder/secret")" ||
+    could_not_grade "cannot read the bundle's course secret"
+export {secret_env}="$COURSE_SECRET"
 # The student id seeds the hidden inputs: each student gets their own, as in a local run of
 # 'grade' on a folder named after their e-mail (several, joined by '+', for a group).
 STUDENT="$("$(dirname "$AUTOGRADER")/python" -c '
@@ -77,13 +98,32 @@ try:
 except Exception:
     ident = ""
 print(re.sub(r"[^\\w.@+-]", "_", ident).lstrip(".")[:200] or "submission")
-' "$ROOT/submission_metadata.json")"
-mkdir -p "$WORK/class/$STUDENT"
-cp -r "$ROOT/submission/." "$WORK/class/$STUDENT/"
+' "$ROOT/submission_metadata.json")" || could_not_grade "cannot run $(dirname "$AUTOGRADER")/python"
+mkdir -p "$WORK/class/$STUDENT" && cp -r "$ROOT/submission/." "$WORK/class/$STUDENT/" ||
+    could_not_grade "cannot copy $ROOT/submission"
+# Its errors and warnings (stderr) go to this output, for the instructor.
 "$AUTOGRADER" grade {assignment} "$WORK/class" --out "$WORK/out" --jobs 1 --quiet \\
-    --course "$ROOT/source/course/course.yml"
-cp "$WORK/out/gradescope/$STUDENT/results.json" "$ROOT/results/results.json"
+    --course "$ROOT/source/course/course.yml" 2>&1
+STATUS=$?
+if [ "$STATUS" -ne 0 ]; then
+    echo "run_autograder: 'autograder grade' exited with status $STATUS"
+fi
+GRADED="$WORK/out/gradescope/$STUDENT/results.json"
+if [ ! -f "$GRADED" ]; then
+    could_not_grade "'autograder grade' wrote no results.json (its messages are above)"
+fi
+cp "$GRADED" "$RESULTS" || could_not_grade "cannot copy the results.json 'grade' wrote"
 """
+
+# What a student is shown when the grader could not grade their submission: no internal paths
+# or messages (those are printed for the instructor).
+FALLBACK_RESULTS = {
+    "score": 0.0,
+    "output": (
+        "The autograder could not grade this submission, so this score of 0 is not a grade of "
+        "your work. Please contact your instructor: they can see what went wrong."
+    ),
+}
 
 _PACKAGE_FILES = ("pyproject.toml", "README.md")
 
@@ -109,7 +149,11 @@ def build_bundle(course: Course, assignment: Assignment, package_root: Path) -> 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as bundle:
         _add(bundle, "setup.sh", SETUP_SH.encode(), 0o755)
-        run = RUN_AUTOGRADER.format(assignment=assignment.name, secret_env=course.secret_source.env)
+        run = RUN_AUTOGRADER.format(
+            assignment=assignment.name,
+            secret_env=course.secret_source.env,
+            fallback=json.dumps(FALLBACK_RESULTS),
+        )
         _add(bundle, "run_autograder", run.encode(), 0o755)
         course_yml = course.path.read_bytes()
         _add(bundle, "course/course.yml", course_yml)

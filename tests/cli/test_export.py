@@ -133,6 +133,53 @@ def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
             assert path.stat().st_mode & 0o077 == 0, f"{path} is open to others"
 
 
+def test_a_submission_the_grader_cannot_grade_still_gets_a_results_json(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    root = _unpacked_bundle(course_copy, tmp_path)
+    reference = course_copy / "solutions" / "linear" / "linear.py"
+    (root / "submission" / "linear.py").write_text(reference.read_text())
+    # 'grade' exits 2 before grading anyone: Gradescope would say only "The autograder failed
+    # to execute correctly" (its message for a missing results.json).
+    shutil.rmtree(root / "source" / "course" / "solutions" / "linear" / "tests")
+    ran = _run_autograder(root, tmp_path, "frank@example.edu")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert set(results) == {"score", "output"} and results["score"] == 0
+    assert "contact your instructor" in results["output"]
+    assert "/" not in results["output"]  # no paths, nothing of the grader's
+    # The instructor's output (Gradescope shows them run_autograder's stdout) says why.
+    assert "the hidden tests folder does not exist" in ran.stdout
+    assert "'autograder grade' exited with status 2" in ran.stdout
+    assert "this submission was not graded" in ran.stdout
+    assert (root / "results" / "results.json").stat().st_mode & 0o077 == 0
+
+
+def test_the_results_json_grade_wrote_is_used_whatever_its_exit_status(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    root = _unpacked_bundle(course_copy, tmp_path)
+    reference = course_copy / "solutions" / "linear" / "linear.py"
+    (root / "submission" / "linear.py").write_text(reference.read_text())
+    # A hidden test that raises while it runs: 'grade' writes every report, the item saying
+    # the grader's test could not complete, and exits 1 (README: Course files).
+    hidden = root / "source" / "course" / "solutions" / "linear" / "tests" / "test_linear_hidden.py"
+    text = hidden.read_text()
+    body = "    case = case_for(submission, rng_for, shape)\n    y, _ = forward_of("
+    assert text.count(body) == 1
+    hidden.write_text(text.replace(body, "    raise RuntimeError('a bug')\n" + body))
+    ran = _run_autograder(root, tmp_path, "frank@example.edu")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "'autograder grade' exited with status 1" in ran.stdout
+    assert "error: grader failed on frank@example.edu" in ran.stdout
+    assert "this submission was not graded" not in ran.stdout
+    results = json.loads((root / "results" / "results.json").read_text())
+    tests = {test["name"]: test for test in results["tests"]}
+    forward = next(test for name, test in tests.items() if "forward" in name.lower())
+    assert forward["score"] == 0 and "could not complete" in forward["output"]
+    assert results["score"] == sum(test["score"] for test in results["tests"]) > 0
+
+
 def test_export_nbgrader_without_grades_says_what_it_needs(course_copy: Path) -> None:
     result = run_cli("export", "nbgrader", "linear", cwd=course_copy)
     assert result.returncode == 2
@@ -253,7 +300,9 @@ def test_the_bundle_names_a_student_by_their_gradescope_email(
 ) -> None:
     from autograder.gradescope import RUN_AUTOGRADER
 
-    script = RUN_AUTOGRADER.format(assignment="linear", secret_env="AUTOGRADER_SECRET")
+    script = RUN_AUTOGRADER.format(
+        assignment="linear", secret_env="AUTOGRADER_SECRET", fallback="{}"
+    )
     code = script.split("-c '", 1)[1].split("' \"$ROOT", 1)[0]  # run_autograder's own Python
     metadata = tmp_path / "submission_metadata.json"
     metadata.write_text(json.dumps({"id": 1, "users": users}))
