@@ -5,7 +5,9 @@ asks for (``setup.sh`` and ``run_autograder`` at its root; see Gradescope's auto
 specification). Inside the container:
 
 * ``setup.sh`` installs Python, libseccomp and this package (bundled as source);
-* ``run_autograder`` treats ``/autograder/submission`` as a class of one student, named
+* ``run_autograder`` treats ``/autograder/submission`` (less a top-level ``.autograder``
+  folder, which would make it look like the grader's own output folder) as a class of one
+  student, named
   after the e-mail in ``/autograder/submission_metadata.json`` (so each student has their own
   hidden inputs, as in a local run; ``submission`` if there is none), grades it with
   ``autograder grade`` (same sandbox, same hidden tests, same rubric), and copies that
@@ -101,6 +103,11 @@ print(re.sub(r"[^\\w.@+-]", "_", ident).lstrip(".")[:200] or "submission")
 ' "$ROOT/submission_metadata.json")" || could_not_grade "cannot run $(dirname "$AUTOGRADER")/python"
 mkdir -p "$WORK/class/$STUDENT" && cp -r "$ROOT/submission/." "$WORK/class/$STUDENT/" ||
     could_not_grade "cannot copy $ROOT/submission"
+# A class's student folder that holds .autograder/journal.jsonl is taken for an earlier run's
+# output folder and skipped ('no student folders'). Nothing in a dot folder is ever graded, so
+# the student's own .autograder (made up or not) goes, and their file is graded as any other.
+rm -rf "$WORK/class/$STUDENT/.autograder" ||
+    could_not_grade "cannot remove the submission's .autograder folder from the working copy"
 # Its errors and warnings (stderr) go to this output, for the instructor.
 "$AUTOGRADER" grade {assignment} "$WORK/class" --out "$WORK/out" --jobs 1 --quiet \\
     --course "$ROOT/source/course/course.yml" 2>&1

@@ -180,6 +180,26 @@ def test_the_results_json_grade_wrote_is_used_whatever_its_exit_status(
     assert results["score"] == sum(test["score"] for test in results["tests"]) > 0
 
 
+def test_a_submission_holding_the_graders_own_journal_is_graded_all_the_same(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    root = _unpacked_bundle(course_copy, tmp_path)
+    alone = tmp_path / "alone"  # the same file without the extra folder, graded here
+    alone.mkdir()
+    (alone / "linear.py").write_text(_coin_tosser(course_copy))
+    expected = _graded_here(course_copy, tmp_path, alone, "frank@example.edu")
+    # In a class folder, a student folder holding .autograder/journal.jsonl is an earlier
+    # run's output folder, not a student: the class of one would have no student at all.
+    shutil.copytree(alone, root / "submission", dirs_exist_ok=True)
+    (root / "submission" / ".autograder").mkdir()
+    (root / "submission" / ".autograder" / "journal.jsonl").write_text("{}\n")
+    ran = _run_autograder(root, tmp_path, "frank@example.edu")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "not graded" not in ran.stdout and "exited with status" not in ran.stdout
+    assert json.loads((root / "results" / "results.json").read_text()) == expected
+    assert (root / "submission" / ".autograder" / "journal.jsonl").is_file()  # left as it was
+
+
 def test_export_nbgrader_without_grades_says_what_it_needs(course_copy: Path) -> None:
     result = run_cli("export", "nbgrader", "linear", cwd=course_copy)
     assert result.returncode == 2
