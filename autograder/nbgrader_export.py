@@ -198,4 +198,9 @@ def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, A
             for item_id, item in record.get("items", {}).items():
                 grade = gradebook.find_grade(item_id, notebook, rubric.assignment, student)
                 grade.auto_score = float(item["score"])
+                # As nbgrader's own autograde (SaveAutoGrades): an automatic score needs no
+                # manual grading, unless a grader has given one already (then it is flagged
+                # for review). The column defaults to True: every submission was "needs
+                # manual grade" in formgrader.
+                grade.needs_manual_grade = grade.manual_score is not None
             gradebook.db.commit()

@@ -36,6 +36,38 @@ def test_export_creates_then_updates_nbgrader_entries(toy_rubric: Rubric, tmp_pa
         assert {s.id for s in gradebook.students} == {"alice", "bob"}
 
 
+def test_exported_grades_need_no_manual_grading_unless_a_grader_gave_one(
+    toy_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbgrader.api import Gradebook
+
+    # nbgrader runs its `alembic` from PATH (the export sets that up for itself, not for us)
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    db = tmp_path / "gradebook.db"
+    grades = write_grades(
+        tmp_path / "g.json", {"alice": {"a": 2, "b": 3, "c": 0}, "bob": {"a": 4, "b": 0, "c": 1}}
+    )
+    export_to_gradebook(grades, toy_rubric, db)
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        # What formgrader lists as awaiting manual grading: nothing.
+        for student in ("alice", "bob"):
+            assert gradebook.find_submission("toy", student).needs_manual_grade is False
+            for item in "abc":
+                grade = gradebook.find_grade(item, "toy", "toy", student)
+                assert grade.needs_manual_grade is False, (student, item)
+        assert gradebook.find_notebook("toy", "toy").needs_manual_grade is False
+        # A grader overrides one of bob's scores by hand, as in formgrader.
+        gradebook.find_grade("a", "toy", "toy", "bob").manual_score = 3.0
+        gradebook.db.commit()
+    export_to_gradebook(grades, toy_rubric, db)
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        # As nbgrader's autograde does: a new automatic score beside a manual one is for review.
+        bob_a = gradebook.find_grade("a", "toy", "toy", "bob")
+        assert (bob_a.manual_score, bob_a.auto_score, bob_a.needs_manual_grade) == (3.0, 4.0, True)
+        assert gradebook.find_grade("b", "toy", "toy", "bob").needs_manual_grade is False
+        assert gradebook.find_submission("toy", "alice").needs_manual_grade is False
+
+
 def test_a_new_gradebook_is_private_an_existing_one_keeps_its_mode(
     toy_rubric: Rubric, tmp_path: Path
 ) -> None:
