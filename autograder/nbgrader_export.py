@@ -168,6 +168,37 @@ def _check_scores(grades_json: Path, rubric: Rubric, students: dict[str, Any]) -
                 raise UsageError(f"{where}: the score {score} is outside 0..{points:g}")
 
 
+def _check_notebook(gradebook: Any, db: Path, rubric: Rubric) -> None:
+    """The gradebook's notebook of our name, if there is one, grades nothing but rubric items.
+
+    Our grade cells would join any other graded cell (grade or task cell) of that notebook, and
+    its max score would be theirs plus ours. nbgrader never changes the cells of a notebook that
+    has submissions (``generate_assignment`` refuses), and one without any is most likely an
+    nbgrader notebook of the course's own, not ours to redefine: refused either way, untouched.
+    """
+    from nbgrader.api import MissingEntry
+
+    try:
+        existing = gradebook.find_notebook(rubric.module_stem, rubric.assignment)
+    except MissingEntry:
+        return
+    foreign = [cell for cell in existing.grade_cells if cell.name not in rubric.ids]
+    foreign += existing.task_cells  # the export makes none, and they carry points too
+    if not foreign:
+        return
+    names = sorted(cell.name for cell in foreign)
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    points = sum(cell.max_score or 0 for cell in foreign)
+    raise UsageError(
+        f"--db {db}: the notebook '{rubric.module_stem}' of assignment '{rubric.assignment}' "
+        f"already has graded cells that are not items of {rubric.path}: {shown} "
+        f"({points:g} points, which would be added to the rubric's {rubric.max_score:g}); "
+        "export into another gradebook, or, if an earlier export made them with another "
+        f"rubric, remove the assignment first (nbgrader db assignment remove {rubric.assignment} "
+        "--force, which deletes its grades) and export again"
+    )
+
+
 def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, Any]) -> None:
     from nbgrader.api import MissingEntry
 
@@ -175,6 +206,7 @@ def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, A
     with warnings.catch_warnings(), gradebook_class(f"sqlite:///{db.resolve()}") as gradebook:
         # nbgrader's update path triggers SQLAlchemy autoflush notices that are not ours.
         warnings.simplefilter("ignore")
+        _check_notebook(gradebook, db, rubric)
         gradebook.update_or_create_assignment(rubric.assignment)
         gradebook.update_or_create_notebook(notebook, rubric.assignment)
         for item in rubric.items:

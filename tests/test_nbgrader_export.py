@@ -253,3 +253,48 @@ def test_another_programs_database_is_refused_untouched(toy_rubric: Rubric, tmp_
     ):
         export_to_gradebook(grades, toy_rubric, other)
     assert other.read_bytes() == before
+
+
+def test_a_notebook_of_our_name_with_other_graded_cells_is_refused_untouched(
+    toy_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbgrader.api import Gradebook
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    db = tmp_path / "gradebook.db"
+    with Gradebook(f"sqlite:///{db}") as gradebook:  # the course's own nbgrader notebook "toy"
+        gradebook.update_or_create_assignment("toy")
+        gradebook.update_or_create_notebook("toy", "toy")
+        gradebook.update_or_create_grade_cell("a", "toy", "toy", max_score=4, cell_type="code")
+        gradebook.update_or_create_grade_cell("q9", "toy", "toy", max_score=5, cell_type="code")
+        gradebook.update_or_create_task_cell(
+            "essay", "toy", "toy", max_score=3, cell_type="markdown"
+        )
+    before = db.read_bytes()
+    grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2, "b": 3, "c": 0}})
+    with pytest.raises(UsageError) as info:
+        export_to_gradebook(grades, toy_rubric, db)
+    message = str(info.value)
+    assert "the notebook 'toy' of assignment 'toy' already has graded cells" in message
+    assert "items of " + str(toy_rubric.path) + ": essay, q9 (8 points" in message
+    assert "rubric's 8)" in message
+    assert db.read_bytes() == before  # nothing added: no cells, no student, no grade
+
+
+def test_a_notebook_of_our_name_in_another_assignment_is_not_ours_to_check(
+    toy_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbgrader.api import Gradebook
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    db = tmp_path / "gradebook.db"
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        gradebook.update_or_create_assignment("toy-2023")
+        gradebook.update_or_create_notebook("toy", "toy-2023")
+        gradebook.update_or_create_grade_cell(
+            "q9", "toy", "toy-2023", max_score=5, cell_type="code"
+        )
+    grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2, "b": 3, "c": 0}})
+    assert export_to_gradebook(grades, toy_rubric, db) == 1
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        assert gradebook.find_notebook("toy", "toy").max_score == 8.0

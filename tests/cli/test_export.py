@@ -271,6 +271,30 @@ def test_a_gradebook_that_cannot_grow_is_exit_4_not_a_traceback(
         assert connection.execute("SELECT count(*) FROM student").fetchone() == (150,)
 
 
+def test_export_into_a_notebook_with_other_graded_cells_is_exit_2(
+    course_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbgrader.api import Gradebook
+
+    # nbgrader runs its `alembic` from PATH (the export sets that up for itself, not for us)
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    db = tmp_path / "gradebook.db"
+    with Gradebook(f"sqlite:///{db}") as gradebook:  # an nbgrader notebook named as our module
+        gradebook.update_or_create_assignment("linear")
+        gradebook.update_or_create_notebook("linear", "linear")
+        gradebook.update_or_create_grade_cell(
+            "bonus", "linear", "linear", max_score=10, cell_type="code"
+        )
+    grades = _class_grades(tmp_path / "grades.json", course_copy, 2)
+    result = run_cli(
+        "export", "nbgrader", "linear", "--db", db, "--grades", grades, cwd=course_copy
+    )
+    assert result.returncode == 2, result.stderr
+    assert "the notebook 'linear' of assignment 'linear' already has graded cells" in result.stderr
+    assert ": bonus (10 points" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_bundle_that_cannot_be_written_is_named_not_a_traceback(
     course_copy: Path, tmp_path: Path
 ) -> None:
