@@ -2,9 +2,18 @@
 
 Courses that run nbgrader keep their marks in its gradebook. Each rubric item becomes an
 nbgrader *grade cell* of the assignment's notebook (named after the module, e.g. ``linear``)
-with the item's points, and each student's item score becomes that cell's ``auto_score``. The
-nbgrader formgrader, its CSV export and its feedback tools then work on our grades.
-Exporting again updates the same entries (nbgrader's ``update_or_create_*`` API).
+with the item's points, and each student's item score becomes that cell's ``auto_score``
+(needing no manual grading, as ``nbgrader autograde`` records it). Exporting again updates the
+same entries (nbgrader's ``update_or_create_*`` API).
+
+Only the gradebook is written, so what nbgrader reads from the gradebook alone works on our
+grades: ``nbgrader export`` (grades.csv), ``nbgrader db`` and formgrader's gradebook views
+(scores by assignment, notebook and student; nothing listed as needing manual grading).
+What needs nbgrader's files does not: there is no autograded notebook
+(``autograded/<student>/<assignment>/<notebook>.ipynb``), so formgrader cannot open a
+submission ("Submission notebook file not found") and ``nbgrader generate_feedback`` finds
+no notebooks to make feedback from (nor has ``release_feedback`` any to release). Item feedback
+is not exported: students' feedback is ``grade``'s ``feedback/<student>.md``.
 """
 
 from __future__ import annotations

@@ -298,3 +298,33 @@ def test_a_notebook_of_our_name_in_another_assignment_is_not_ours_to_check(
     assert export_to_gradebook(grades, toy_rubric, db) == 1
     with Gradebook(f"sqlite:///{db}") as gradebook:
         assert gradebook.find_notebook("toy", "toy").max_score == 8.0
+
+
+def test_what_the_docs_say_works_with_nbgrader_and_what_does_not(
+    toy_rubric: Rubric, tmp_path: Path
+) -> None:
+    import subprocess
+
+    # The module docstring and the README: nbgrader's own grades.csv export reads our grades;
+    # generate_feedback has no autograded notebook to make feedback from.
+    grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2, "b": 3, "c": 0}})
+    export_to_gradebook(grades, toy_rubric, tmp_path / "gradebook.db")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    ran = subprocess.run(
+        [*nbgrader, "export"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr
+    csv = (tmp_path / "grades.csv").read_text().splitlines()
+    assert csv[0].endswith(",raw_score,late_submission_penalty,score,max_score")
+    assert csv[1].startswith("toy,") and ",alice," in csv[1] and csv[1].endswith(",5.0,8.0")
+    ran = subprocess.run(
+        [*nbgrader, "generate_feedback", "toy"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode != 0
+    assert "No notebooks were matched" in ran.stderr
