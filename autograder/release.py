@@ -160,11 +160,30 @@ def render(assignment: Assignment) -> dict[str, bytes]:
     files["README.md"] = readme_text.encode()
     notebook = render_notebook(readme_text, stub, rubric.module)
     files[f"{rubric.module_stem}.ipynb"] = notebook.encode()
+    generated = {
+        rubric.module: "the stub made from the reference",
+        "rubric.yml": "the rubric (with the course's limits)",
+        "README.md": "the handout (from solutions/{name}/README.md)",
+        f"{rubric.module_stem}.ipynb": "the notebook edition",
+    }
+    taken = {name.casefold(): name for name in generated}  # one file on macOS and Windows
     public = assignment.public_tests_dir
     if public.is_dir():
         for path in sorted(public.rglob("*")):
-            if path.is_file() and not ignored_in_release(path.relative_to(public)):
-                files[str(path.relative_to(public))] = path.read_bytes()
+            relative = path.relative_to(public)
+            if not path.is_file() or ignored_in_release(relative):
+                continue
+            # A folder named like one (public/linear.py/x) cannot be written beside it either.
+            clash = taken.get(relative.parts[0].casefold())
+            if clash is not None:
+                what = generated[clash].format(name=assignment.name)
+                raise ConfigError(
+                    path,
+                    None,
+                    f"this public file would replace {clash} in the release ({what}, which "
+                    "release generates): rename or remove it",
+                )
+            files[str(relative)] = path.read_bytes()
     return files
 
 

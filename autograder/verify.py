@@ -34,7 +34,7 @@ from autograder.course import Assignment, Course, read_python
 from autograder.errors import AutograderError, BindingError, ConfigError
 from autograder.grading import grade, grouped_failures
 from autograder.mutate import generate
-from autograder.release import diff_release, find_regions, stub_source
+from autograder.release import diff_release, find_regions, render
 from autograder.rubric import Rubric
 from autograder.scoring import StudentGrade
 from autograder.scratch import scratch_folder
@@ -129,7 +129,7 @@ def verify_assignment(
     try:
         rubric = assignment.rubric()
         reference_source = assignment.reference_source(rubric)
-        stub_source(reference_source, assignment.solution_dir / rubric.module)  # markers sound
+        render(assignment)  # markers sound, no public file in place of a generated one
         assignment.check_hidden_tests()
         hand = read_mutants(assignment, rubric)
     except AutograderError as exc:

@@ -301,3 +301,31 @@ def test_a_region_inside_an_expression_is_blamed_not_the_region_above_it() -> No
     with pytest.raises(ConfigError, match="not valid Python") as info:
         stub_source(text, Path("m.py"))
     assert info.value.line == 6
+
+
+@pytest.mark.parametrize(
+    ("name", "replaced"),
+    [
+        ("toy.py", "the stub made from the reference"),
+        ("rubric.yml", "the rubric"),
+        ("README.md", "the handout"),
+        ("toy.ipynb", "the notebook edition"),
+        ("Toy.py", "the stub made from the reference"),  # one file where case is ignored
+        ("toy.py/helper.py", "the stub made from the reference"),
+    ],
+)
+def test_a_public_file_named_like_a_generated_one_is_refused(
+    course, name: str, replaced: str
+) -> None:  # type: ignore[no-untyped-def]
+    # It would silently replace what release writes: the full solution shipped as the stub.
+    toy = course.assignment("toy")
+    public = course.root / "solutions" / "toy" / "public" / name
+    public.parent.mkdir(parents=True, exist_ok=True)
+    public.write_text(SOURCE)
+    for attempt in (render, release, diff_release):
+        with pytest.raises(
+            ConfigError, match=f"would replace .* in the release \\({replaced}"
+        ) as info:
+            attempt(toy)
+        assert info.value.path == public
+    assert not toy.release_dir.exists()

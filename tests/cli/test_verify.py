@@ -186,3 +186,18 @@ def test_a_killed_verify_leaves_no_copy_of_the_solution_behind(toy: Path, tmp_pa
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert list(scratch.glob("autograder-verify-*")) == []
+
+
+@pytest.mark.parametrize("name", ["scale.py", "rubric.yml"])
+def test_a_public_file_in_place_of_a_generated_one_is_refused(toy: Path, name: str) -> None:
+    # Released, public/scale.py would be the stub: the whole solution, and "nothing leaks".
+    public = toy / "solutions" / "toy" / "public"
+    public.mkdir()
+    (public / name).write_text(REFERENCE)
+    for command in ("release", "verify"):
+        result = run_cli(command, cwd=toy)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.returncode == 2, result.stdout + result.stderr
+        output = result.stdout + result.stderr
+        assert f"{public / name}: this public file would replace {name} in the release" in output
+    assert "total = x.sum(axis=0)" not in (toy / "assignments" / "toy" / "scale.py").read_text()
