@@ -343,6 +343,15 @@ def _normalise(line: str) -> str:
 
 def secret_lines(assignment: Assignment, rubric: Rubric) -> set[str]:
     """Distinctive lines of instructor-only material, minus what is public anyway."""
+    secret, outside, readme, public = _leak_sources(assignment, rubric)
+    return _distinctive(secret - outside - readme - public)
+
+
+def _leak_sources(
+    assignment: Assignment, rubric: Rubric
+) -> tuple[set[str], set[str], set[str], set[str]]:
+    """Normalised lines: (instructor-only, the reference outside its regions, the README,
+    the public files)."""
     solution = assignment.solution_dir
     reference = solution / rubric.module
     source = assignment.reference_source(rubric).splitlines()
@@ -352,7 +361,7 @@ def secret_lines(assignment: Assignment, rubric: Rubric) -> set[str]:
         for n in range(region.begin, region.end + 1)
     }
     secret = {_normalise(line) for n, line in enumerate(source, 1) if n in inside}
-    public = {_normalise(line) for n, line in enumerate(source, 1) if n not in inside}
+    outside = {_normalise(line) for n, line in enumerate(source, 1) if n not in inside}
     private = list(assignment.hidden_tests_dir.rglob("*.py"))
     if assignment.mutants_dir.is_dir():
         private += list(assignment.mutants_dir.rglob("*.py"))
@@ -360,17 +369,32 @@ def secret_lines(assignment: Assignment, rubric: Rubric) -> set[str]:
         if path.is_file():
             text = path.read_text(encoding="utf-8", errors="replace")
             secret.update(_normalise(line) for line in text.splitlines())
-    for path in [solution / "README.md", *assignment.public_tests_dir.rglob("*")]:
+    readme: set[str] = set()
+    public: set[str] = set()
+    for path, lines in [
+        (solution / "README.md", readme),
+        *((path, public) for path in assignment.public_tests_dir.rglob("*")),
+    ]:
         if path.is_file():
-            public.update(_normalise(x) for x in path.read_text("utf-8", "replace").splitlines())
-    return {
-        line for line in secret - public if len(line) >= _MIN_LEAK_LINE and not line.startswith("#")
-    }
+            lines.update(_normalise(x) for x in path.read_text("utf-8", "replace").splitlines())
+    return secret, outside, readme, public
+
+
+def _distinctive(lines: set[str]) -> set[str]:
+    return {line for line in lines if len(line) >= _MIN_LEAK_LINE and not line.startswith("#")}
 
 
 def _check_leaks(course: Course, assignment: Assignment, rubric: Rubric) -> CheckResult:
     check = CheckResult(f"nothing leaks into assignments/{assignment.name}/")
-    lines = secret_lines(assignment, rubric)
+    secret, outside, readme, public = _leak_sources(assignment, rubric)
+    lines = _distinctive(secret - outside - readme - public)
+    # What the stub and the notebook hold comes from the reference outside its regions (and
+    # the README, for the notebook) only: a line a public test happens to share is no excuse
+    # there.
+    strict = {
+        rubric.module: _distinctive(secret - outside),
+        f"{rubric.module_stem}.ipynb": _distinctive(secret - outside - readme),
+    }
     course_secret = course.secret(create=False) if _has_secret(course) else None
     released = assignment.release_dir
     for path in sorted(released.rglob("*")) if released.is_dir() else []:
@@ -382,12 +406,13 @@ def _check_leaks(course: Course, assignment: Assignment, rubric: Rubric) -> Chec
         text = path.read_text(encoding="utf-8", errors="replace")
         if course_secret and course_secret in text:
             check.problems.append(f"{path}: contains the course secret")
+        leaking = strict.get(str(path.relative_to(released)), lines)
         # Notebooks store code as JSON strings: check their decoded lines too.
         candidates = text.splitlines()
         candidates += text.replace("\\n", "\n").replace('\\"', '"').splitlines()
         for number, line in enumerate(candidates, 1):
             cleaned = _normalise(line.strip().strip('",'))
-            if cleaned in lines:
+            if cleaned in leaking:
                 where = number if number <= len(text.splitlines()) else None
                 loc = f"{path}:{where}" if where else str(path)
                 check.problems.append(f"{loc}: leaks instructor-only line '{cleaned[:60]}'")

@@ -201,3 +201,23 @@ def test_a_public_file_in_place_of_a_generated_one_is_refused(toy: Path, name: s
         output = result.stdout + result.stderr
         assert f"{public / name}: this public file would replace {name} in the release" in output
     assert "total = x.sum(axis=0)" not in (toy / "assignments" / "toy" / "scale.py").read_text()
+
+
+def test_a_solution_line_in_the_stub_leaks_even_if_a_public_file_shares_it(toy: Path) -> None:
+    # Public files' lines are not leaks anywhere else, but the stub's text comes only from the
+    # reference outside its regions.
+    from autograder.course import load_course
+    from autograder.verify import _check_leaks
+
+    public = toy / "solutions" / "toy" / "public"
+    public.mkdir()
+    (public / "notes.txt").write_text("The answer:\n    total = x.sum(axis=0)\n")
+    assert run_cli("release", cwd=toy).returncode == 0
+    stub = toy / "assignments" / "toy" / "scale.py"
+    stub.write_text(stub.read_text().replace("# YOUR CODE HERE", "total = x.sum(axis=0)"))
+    course = load_course(toy / "course.yml")
+    toy_assignment = course.assignment("toy")
+    check = _check_leaks(course, toy_assignment, toy_assignment.rubric())
+    assert check.problems == [f"{stub}:6: leaks instructor-only line 'total = x.sum(axis=0)'"], (
+        check.problems
+    )
