@@ -84,8 +84,9 @@ nbgrader metadata). Hidden tests,
 mutants and solution code never leave solutions/. The output depends only on the
 sources, so releasing twice gives identical files (commit them).""",
         epilog="examples:\n  autograder release linear\n  autograder release          # all\n"
-        "exit status: 0 released; 2 bad course.yml, rubric, reference or markers; 4 cannot\n"
-        f"write assignments/<name>/ (the previous release is kept);\n{STOPPED}",
+        "exit status: 0 released; 2 bad course.yml, rubric, reference, markers or public\n"
+        "tests (checked, and collected without running); 4 cannot write assignments/<name>/\n"
+        f"(the previous release is kept);\n{STOPPED}",
     )
     release.add_argument("assignments", nargs="*", metavar="NAME", help="assignments to release")
     _add_course(release)
@@ -201,7 +202,8 @@ or 143, rerun to resume.""",
         description="""\
 Check, for every assignment in course.yml (or those named), with the same sandbox
 and limits students get:
-  config     course.yml, rubric.yml and the test-to-item binding are valid
+  config     course.yml, rubric.yml, the markers and the test-to-item binding of
+             the hidden and the public tests are valid
   reference  the reference solution earns full marks, for several secrets
   stub       the released stub earns zero, each item saying "not implemented"
   mutants    each mutant in solutions/<a>/mutants/ (header '# loses: dW, db') loses
@@ -217,8 +219,8 @@ and limits students get:
              appears under assignments/""",
         epilog="examples:\n  autograder verify\n  autograder verify linear\n"
         "exit status: 0 every check holds; 1 some check failed (listed); 2 bad configuration\n"
-        "(course.yml, rubric, reference, hidden tests, mutant headers) or command line; 3 no\n"
-        f"sandbox;\n{STOPPED}",
+        "(course.yml, rubric, reference, hidden or public tests, mutant headers) or command\n"
+        f"line; 3 no sandbox;\n{STOPPED}",
     )
     export = sub.add_parser(
         "export",

@@ -6,6 +6,9 @@ notebook (``autograder.notebook``), the public tests from ``solutions/<a>/public
 ``README.md`` and the ``rubric.yml``. What never goes out: the
 hidden tests, the mutants and the text inside solution regions.
 
+Public tests that could not run for students, or that score no rubric item, stop the release
+(``autograder.public_tests``), as does a public file named like one of the files above.
+
 The output is a pure function of the sources, so releasing twice gives identical bytes and
 ``verify`` can compare the committed folder with a fresh render.
 """
@@ -23,6 +26,7 @@ from autograder.course import Assignment
 from autograder.errors import ConfigError, OutputError, UsageError, describe
 from autograder.limits import GradingLimits, limits_yaml
 from autograder.notebook import render_notebook
+from autograder.public_tests import check_public_tests
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -217,6 +221,7 @@ def release(assignment: Assignment) -> tuple[list[str], list[str]]:
     previous release as it was.
     """
     files = render(assignment)
+    check_public_tests(assignment, assignment.rubric(), files)
     target = assignment.release_dir
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} is not a folder: move it out of the way and release again")

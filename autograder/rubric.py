@@ -129,11 +129,14 @@ class TestBinding:
     problem: str | None = None
 
 
-def validate_binding(rubric: Rubric, bindings: Sequence[TestBinding]) -> Mapping[str, list[str]]:
+def validate_binding(
+    rubric: Rubric, bindings: Sequence[TestBinding], *, complete: bool = True
+) -> Mapping[str, list[str]]:
     """Check the test-to-item binding; return item id -> test node ids.
 
     Raises ``ConfigError`` naming the test's file and line (or the rubric item's line when an
-    item has no test), so the instructor can fix it before any submission runs.
+    item has no test), so the instructor can fix it before any submission runs. With
+    ``complete=False`` (the public tests) an item may have no test, and there may be none.
     """
     by_item: dict[str, list[str]] = {item.id: [] for item in rubric.items}
     for binding in bindings:
@@ -150,6 +153,8 @@ def validate_binding(rubric: Rubric, bindings: Sequence[TestBinding]) -> Mapping
                 f"which is not an item of {rubric.path.name} (items: {known})",
             )
         by_item[binding.item_id].append(binding.nodeid)
+    if not complete:
+        return by_item
     if not bindings:
         raise ConfigError(rubric.path, None, "no tests were collected for this assignment")
     for item in rubric.items:

@@ -2,7 +2,8 @@
 
 For each assignment, with the same sandbox and limits students get:
 
-1. **config**: course.yml, rubric.yml and the test-to-item binding are valid;
+1. **config**: course.yml, rubric.yml, the markers and the test-to-item binding (of the hidden
+   tests, and of the public tests: ``autograder.public_tests``) are valid;
 2. **reference**: the reference solution earns full marks on every item, for several secrets;
 3. **stub**: the released stub earns zero, every item failing with "not implemented" (also for
    several secrets; mutants are graded under the first);
@@ -34,6 +35,7 @@ from autograder.course import Assignment, Course, read_python
 from autograder.errors import AutograderError, BindingError, ConfigError
 from autograder.grading import grade, grouped_failures
 from autograder.mutate import generate
+from autograder.public_tests import check_public_tests
 from autograder.release import diff_release, find_regions, render
 from autograder.rubric import Rubric
 from autograder.scoring import StudentGrade
@@ -129,7 +131,8 @@ def verify_assignment(
     try:
         rubric = assignment.rubric()
         reference_source = assignment.reference_source(rubric)
-        render(assignment)  # markers sound, no public file in place of a generated one
+        # Markers sound, no public file in place of a generated one, public tests bound.
+        check_public_tests(assignment, rubric, render(assignment))
         assignment.check_hidden_tests()
         hand = read_mutants(assignment, rubric)
     except AutograderError as exc:

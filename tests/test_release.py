@@ -136,6 +136,16 @@ def test_a_stub_that_is_not_python_is_blamed_on_its_region(text: str, line: int)
     assert info.value.line == line
 
 
+PUBLIC = """\
+import pytest
+
+
+@pytest.mark.rubric("a")
+def test_x():
+    pass
+"""
+
+
 @pytest.fixture
 def course(tmp_path: Path):  # type: ignore[no-untyped-def]
     solution = tmp_path / "solutions" / "toy"
@@ -146,7 +156,7 @@ def course(tmp_path: Path):  # type: ignore[no-untyped-def]
     (solution / "rubric.yml").write_text(
         "assignment: toy\nmodule: toy.py\nitems:\n  - id: a\n    points: 1\n"
     )
-    (solution / "public" / "test_toy.py").write_text("def test_x():\n    pass\n")
+    (solution / "public" / "test_toy.py").write_text(PUBLIC)
     (solution / "tests" / "test_hidden.py").write_text("HIDDEN = 1\n")
     (tmp_path / "course.yml").write_text("name: c\nassignments:\n  toy: {}\n")
     return load_course(tmp_path / "course.yml")
@@ -265,7 +275,8 @@ def test_a_failed_release_keeps_the_previous_one_and_leaves_nothing_behind(
     real_write_bytes, calls = Path.write_bytes, []
 
     def full(path: Path, data: bytes) -> int:
-        calls.append(path)
+        if toy.release_dir.parent in path.parents:  # not the copy whose public tests are collected
+            calls.append(path)
         if len(calls) > 2:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write_bytes(path, data)
@@ -329,3 +340,80 @@ def test_a_public_file_named_like_a_generated_one_is_refused(
             attempt(toy)
         assert info.value.path == public
     assert not toy.release_dir.exists()
+
+
+@pytest.mark.parametrize(
+    ("files", "where", "needle"),
+    [
+        # Bound to no item, or to one the rubric lacks: its check would score nothing.
+        (
+            {"test_toy.py": PUBLIC.replace('rubric("a")', 'rubric("nosuch")')},
+            ("test_toy.py", 4),
+            "test test_toy.py::test_x is marked rubric('nosuch'), which is not an item of "
+            "rubric.yml (items: a)",
+        ),
+        (
+            {"test_toy.py": PUBLIC.replace('@pytest.mark.rubric("a")\n', "")},
+            ("test_toy.py", 4),
+            "test test_toy.py::test_x: has no @pytest.mark.rubric(...) marker",
+        ),
+        (
+            {
+                "test_toy.py": PUBLIC.replace(
+                    "def test_x", '@pytest.mark.skip(reason="later")\ndef test_x'
+                )
+            },
+            ("test_toy.py", 4),
+            "is marked to be skipped (later), so every student would lose its points",
+        ),
+        # Broken: students could not run it at all.
+        (
+            {"test_toy.py": PUBLIC + "\ndef oops(:\n"},
+            ("test_toy.py", 8),
+            "syntax error in a public test file",
+        ),
+        (
+            {"test_toy.py": "import numpy\nimport no_such_module\n" + PUBLIC},
+            ("test_toy.py", 2),
+            "the public tests cannot be collected, so students could not run them: "
+            "ModuleNotFoundError: No module named 'no_such_module'",
+        ),
+        (
+            {"test_toy.py": PUBLIC + "LIMIT = undefined_name\n"},
+            ("test_toy.py", 7),
+            "cannot be collected, so students could not run them: NameError: name "
+            "'undefined_name' is not defined",
+        ),
+        (  # where the import fails, in a helper the test imports
+            {"test_toy.py": "import helper\n" + PUBLIC, "helper.py": "X = 1\nimport nope\n"},
+            ("helper.py", 2),
+            "ModuleNotFoundError: No module named 'nope'",
+        ),
+        (
+            {"conftest.py": "\nimport nope\n"},
+            ("conftest.py", 2),
+            "ModuleNotFoundError: No module named 'nope'",
+        ),
+    ],
+)
+def test_public_tests_that_are_broken_or_unbound_are_refused(
+    course, files: dict[str, str], where: tuple[str, int], needle: str
+) -> None:  # type: ignore[no-untyped-def]
+    toy = course.assignment("toy")
+    public = course.root / "solutions" / "toy" / "public"
+    for name, text in files.items():
+        (public / name).write_text(text)
+    with pytest.raises(ConfigError) as info:
+        release(toy)
+    assert (info.value.path, info.value.line) == (public / where[0], where[1]), str(info.value)
+    assert needle in str(info.value)
+    assert not toy.release_dir.exists()
+
+
+def test_public_tests_need_not_cover_every_item(course) -> None:  # type: ignore[no-untyped-def]
+    rubric = course.root / "solutions" / "toy" / "rubric.yml"
+    rubric.write_text(rubric.read_text() + "  - id: b\n    points: 1\n")
+    release(course.assignment("toy"))  # no public test for 'b': fine, the hidden ones grade it
+    (course.root / "solutions" / "toy" / "public" / "test_toy.py").unlink()
+    (course.root / "solutions" / "toy" / "public" / "notes.py").write_text("X = 1\n")
+    release(course.assignment("toy"))  # none at all

@@ -221,3 +221,27 @@ def test_a_solution_line_in_the_stub_leaks_even_if_a_public_file_shares_it(toy: 
     assert check.problems == [f"{stub}:6: leaks instructor-only line 'total = x.sum(axis=0)'"], (
         check.problems
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "needle"),
+    [
+        (('rubric("value")', 'rubric("nosuch")'), 7, "is marked rubric('nosuch'), which is not"),
+        (('@pytest.mark.rubric("value")\n', ""), 7, "has no @pytest.mark.rubric(...) marker"),
+        (("import pytest\n", "import pytest\nimport no_such_module\n"), 3, "No module named"),
+        (("import pytest\n", "import pytest\ndef (\n"), 3, "syntax error in a public test file"),
+    ],
+)
+def test_public_tests_broken_or_bound_to_no_item_are_refused(
+    toy: Path, change: tuple[str, str], line: int, needle: str
+) -> None:
+    public = toy / "solutions" / "toy" / "public"
+    public.mkdir()
+    (public / "test_scale.py").write_text(PUBLIC.replace("EXPECTED", "4.0").replace(*change))
+    for command in ("release", "verify"):
+        result = run_cli(command, cwd=toy)
+        output = result.stdout + result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.returncode == 2, output
+        assert f"{public / 'test_scale.py'}:{line}: " in output
+        assert needle in output
