@@ -15,10 +15,13 @@ The output is a pure function of the sources, so releasing twice gives identical
 
 from __future__ import annotations
 
+import ast
+import io
 import os
 import re
 import shutil
 import tempfile
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,11 +52,18 @@ class Region:
 
 
 def find_regions(source: str, path: Path) -> list[Region]:
-    """The solution regions of ``source``; unbalanced or nested markers are ``ConfigError``."""
+    """The solution regions of ``source``; unbalanced or nested markers are ``ConfigError``.
+
+    A marker is a comment alone on its line: the same text inside a string (a docstring that
+    shows how to mark a solution) is the string's, and stays as it is.
+    """
     lines = source.splitlines()
+    comments = _comment_lines(source)
     regions: list[Region] = []
     open_at: int | None = None
     for number, line in enumerate(lines, start=1):
+        if comments is not None and number not in comments:
+            continue
         marker = line.strip()
         if marker not in (BEGIN, END) and _NEAR_MARKER.fullmatch(marker):
             exact = BEGIN if marker.lstrip("#").strip()[:1].upper() == "B" else END
@@ -80,6 +90,19 @@ def find_regions(source: str, path: Path) -> list[Region]:
     return regions
 
 
+def _comment_lines(source: str) -> set[int] | None:
+    """The lines that hold nothing but a comment (None if ``source`` cannot be tokenized: then
+    every line may hold a marker, and the stub's compile check judges the result)."""
+    found = set()
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT and not token.line[: token.start[1]].strip():
+                found.add(token.start[0])
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return found
+
+
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
@@ -98,9 +121,9 @@ def stub_source(source: str, path: Path) -> str:
     """``source`` with every solution region replaced by a ``NotImplementedError`` stub.
 
     A reference without any region, or whose stub would not be valid Python (a marker
-    indented differently from the code it replaces, a region inside an expression), is a
-    ``ConfigError`` naming the region: releasing it would hand out the solution or a stub
-    that cannot even be imported.
+    indented differently from the code it replaces, a region inside an expression) or would
+    raise as it is imported (a region outside any function), is a ``ConfigError`` naming the
+    region: releasing it would hand out the solution or a stub that cannot even be imported.
     """
     regions = find_regions(source, path)
     if not regions:
@@ -138,6 +161,23 @@ def stub_source(source: str, path: Path) -> str:
             "the stub): is the marker indented like the code it replaces, and does the region "
             "hold whole statements, not part of an expression?",
         ) from None
+    in_functions = {
+        node.lineno
+        for function in ast.walk(ast.parse(stub))
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Raise)
+    }
+    for line, region in stub_lines:
+        if line not in in_functions:
+            raise ConfigError(
+                path,
+                region.begin,
+                "this region is not inside a function: its stub would raise NotImplementedError "
+                "as the module is imported (at the top level or in a class body), so no "
+                "student could even import the release. Mark code inside the function "
+                "students write",
+            )
     for region in regions:  # harmless to the stub, but a sign the region is not what was meant
         if _indent(lines[region.end - 1]) != _indent(lines[region.begin - 1]):
             raise ConfigError(

@@ -417,3 +417,64 @@ def test_public_tests_need_not_cover_every_item(course) -> None:  # type: ignore
     (course.root / "solutions" / "toy" / "public" / "test_toy.py").unlink()
     (course.root / "solutions" / "toy" / "public" / "notes.py").write_text("X = 1\n")
     release(course.assignment("toy"))  # none at all
+
+
+MARKERS_IN_STRINGS = '''\
+"""How to write a reference: mark the code students write,
+
+    ### BEGIN SOLUTION
+    y = x @ W
+    ### END SOLUTION
+
+and release replaces it."""
+
+EXAMPLE = """
+### BEGIN SOLUTION
+## END SOLUTION
+"""
+
+
+def forward(x, W):
+    ### BEGIN SOLUTION
+    y = x @ W
+    ### END SOLUTION
+    return y
+'''
+
+
+def test_markers_inside_strings_are_the_strings_text_not_markers() -> None:
+    regions = find_regions(MARKERS_IN_STRINGS, Path("m.py"))
+    assert [(r.begin, r.end, r.task) for r in regions] == [(16, 18, "forward")]
+    stub = stub_source(MARKERS_IN_STRINGS, Path("m.py"))
+    assert stub.startswith(MARKERS_IN_STRINGS[: MARKERS_IN_STRINGS.index("def forward")])
+    assert '    raise NotImplementedError("forward: not implemented yet")\n    return y\n' in stub
+    # Only in strings: no region at all, rather than a rewritten docstring.
+    with pytest.raises(ConfigError, match="the release would be the whole solution"):
+        stub_source(MARKERS_IN_STRINGS[: MARKERS_IN_STRINGS.index("def forward")], Path("m.py"))
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("import numpy as np\n\n### BEGIN SOLUTION\nSCALE = 2.0\n### END SOLUTION\n", 3),
+        (
+            "class Layer:\n    ### BEGIN SOLUTION\n    scale = 2.0\n    ### END SOLUTION\n\n"
+            "    def forward(self, x):\n        return x * self.scale\n",
+            2,
+        ),
+    ],
+)
+def test_a_region_outside_any_function_is_refused(text: str, line: int) -> None:
+    # Its stub would raise as the module is imported: no student could import the release.
+    with pytest.raises(ConfigError, match="this region is not inside a function") as info:
+        stub_source(text, Path("m.py"))
+    assert info.value.line == line
+
+
+def test_a_region_in_a_method_or_nested_function_is_inside_a_function() -> None:
+    text = (
+        "class Layer:\n    def forward(self, x):\n        def inner(z):\n"
+        "            ### BEGIN SOLUTION\n            return z\n            ### END SOLUTION\n"
+        "        return inner(x)\n"
+    )
+    assert "raise NotImplementedError" in stub_source(text, Path("m.py"))
