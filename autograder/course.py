@@ -87,7 +87,7 @@ class Assignment:
         if rubric.assignment != self.name:
             raise ConfigError(
                 rubric.path,
-                None,
+                rubric.assignment_line,
                 f"rubric is for '{rubric.assignment}' but lives in solutions/{self.name}",
             )
         if rubric.limits is not None:  # grading would ignore them: say where they go
@@ -284,9 +284,11 @@ def _long_enough(secret: str, where: str) -> str:
 def load_course(path: Path) -> Course:
     """Load ``course.yml``; problems are ``ConfigError`` with file and line."""
     path = path.resolve()
-    root = Reader(path, load_yaml(path), "course.yml")
+    root = Reader(
+        path, load_yaml(path), "course.yml", known=("name", "secret", "limits", "assignments")
+    )
     name = root.get("name", str)
-    secret_node = root.child("secret", "secret", default=None)
+    secret_node = root.child("secret", "secret", default=None, known=("env", "file"))
     secret = SecretSource(
         env=secret_node.get("env", str, default=SecretSource.env, check=_check_env_name),
         file=secret_node.get("file", str, default=SecretSource.file, check=_check_secret_file),
@@ -299,9 +301,17 @@ def load_course(path: Path) -> Course:
     assignments: dict[str, Assignment] = {}
     for key in raw:
         value = raw[key] if raw[key] is not None else {}
-        node = Reader(path, value, f"assignment '{key}'", line=raw.line_of(key))
         if not isinstance(key, str) or not key.isidentifier():
-            raise root.error("assignments", f"assignment name {key!r} must be an identifier")
+            raise ConfigError(
+                path, raw.line_of(key), f"assignment name {key!r} must be an identifier"
+            )
+        node = Reader(
+            path,
+            value,
+            f"assignment '{key}'",
+            line=raw.line_of(key),
+            known=("title", "due", "limits"),
+        )
         due: object = node.get("due", (str, dt.datetime, dt.date), default=None)
         assignments[key] = Assignment(
             name=key,

@@ -58,6 +58,7 @@ class Rubric:
     path: Path
     limits: GradingLimits | None = None  # a release's: those of course.yml, for check
     limits_line: int | None = None
+    assignment_line: int | None = None
 
     @property
     def max_score(self) -> float:
@@ -80,7 +81,7 @@ class Rubric:
 
 def load_rubric(path: Path) -> Rubric:
     """Load and validate ``rubric.yml``; every problem is a ``ConfigError`` with a line."""
-    root = Reader(path, load_yaml(path), "rubric")
+    root = Reader(path, load_yaml(path), "rubric", known=_RUBRIC_KEYS)
     assignment = root.get("assignment", str, check=_check_id)
     module = root.get("module", str, check=_check_module)
     title = root.get("title", str, default=assignment)
@@ -91,7 +92,7 @@ def load_rubric(path: Path) -> Rubric:
     seen: dict[str, int | None] = {}
     for index, raw in enumerate(raw_items):
         line = raw_items.line_of(index) if isinstance(raw_items, LocatedList) else None
-        node = Reader(path, raw, f"rubric item #{index + 1}", line=line)
+        node = Reader(path, raw, f"rubric item #{index + 1}", line=line, known=_ITEM_KEYS)
         item_id = node.get("id", str, check=_check_id)
         if item_id in seen:
             raise node.error(
@@ -113,7 +114,20 @@ def load_rubric(path: Path) -> Rubric:
     if root.has("limits"):
         limits = read_limits(root.child("limits", "limits"), GradingLimits())
     root.done()
-    return Rubric(assignment, module, title, tuple(items), path, limits, root.line_of("limits"))
+    return Rubric(
+        assignment,
+        module,
+        title,
+        tuple(items),
+        path,
+        limits,
+        root.line_of("limits"),
+        root.line_of("assignment"),
+    )
+
+
+_RUBRIC_KEYS = ("assignment", "module", "title", "items", "limits")
+_ITEM_KEYS = ("id", "title", "points", "scoring", "visibility", "description")
 
 
 @dataclass(frozen=True)

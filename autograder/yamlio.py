@@ -118,9 +118,19 @@ class Reader:
 
     ``Reader(path, mapping, what="rubric item")`` then ``.get("points", float, default=...)``;
     ``.done()`` rejects keys nobody asked for, so typos are errors rather than silently ignored.
+    ``known`` lists the keys the mapping may have: a missing key is never blamed on one of
+    them as a typo (a rubric without ``items:`` is not one whose ``title:`` is misspelt).
     """
 
-    def __init__(self, path: Path, node: Any, what: str, line: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        node: Any,
+        what: str,
+        line: int | None = None,
+        *,
+        known: Iterable[str] = (),
+    ) -> None:
         if not isinstance(node, dict):
             where = getattr(node, "line", None) or line
             raise ConfigError(path, where, f"{what} must be a mapping, got {_kind(node)}")
@@ -128,6 +138,7 @@ class Reader:
         self.node = node
         self.what = what
         self._seen: set[str] = set()
+        self._known = frozenset(known)
 
     @property
     def line(self) -> int | None:
@@ -156,7 +167,9 @@ class Reader:
         self._seen.add(key)
         if key not in self.node:
             if default is ...:
-                typo = difflib.get_close_matches(key, [str(k) for k in self.node], n=1)
+                valid = self._seen | self._known
+                others = [str(k) for k in self.node if str(k) not in valid]
+                typo = difflib.get_close_matches(key, others, n=1)
                 if typo:
                     raise self.error(typo[0], f"unknown key '{typo[0]}' (did you mean '{key}'?)")
                 raise self.error(None, f"{self.what} is missing required key '{key}'")
@@ -174,12 +187,14 @@ class Reader:
                 raise self.error(key, f"'{key}' {problem}")
         return value  # type: ignore[no-any-return,return-value]
 
-    def child(self, key: str, what: str, *, default: Any = ...) -> Reader:
+    def child(
+        self, key: str, what: str, *, default: Any = ..., known: Iterable[str] = ()
+    ) -> Reader:
         """A Reader for the nested mapping at ``key`` (an empty one if absent and defaulted)."""
         value = self.get(key, dict, default=default)
         if value is default and not isinstance(value, dict):
             value = LocatedDict()
-        return Reader(self.path, value, what, line=self.line_of(key))
+        return Reader(self.path, value, what, line=self.line_of(key), known=known)
 
     def done(self, allowed_extra: Iterable[str] = ()) -> None:
         """Reject keys that were never read: typos must not pass silently."""

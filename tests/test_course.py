@@ -74,6 +74,7 @@ def test_unknown_assignment_is_a_usage_error(course_dir: Path) -> None:
         ("  linear:", "  ? [linear, mlp]\n  :", 8, "a key must be a plain value, not a list"),
         ("due: 2026-12-11T23:59:00Z", "due: next friday", 10, "not an ISO date"),
         ("name: Test course", "nam: Test course", 1, "did you mean 'name'"),
+        ("  linear:\n", "  other: {}\n  my-mlp:\n", 9, "assignment name 'my-mlp' must be an"),
     ],
 )
 def test_bad_course_names_line(

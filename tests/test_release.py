@@ -478,3 +478,15 @@ def test_a_region_in_a_method_or_nested_function_is_inside_a_function() -> None:
         "        return inner(x)\n"
     )
     assert "raise NotImplementedError" in stub_source(text, Path("m.py"))
+
+
+def test_a_rubric_for_another_assignment_is_refused_at_its_line(course) -> None:  # type: ignore[no-untyped-def]
+    rubric = course.assignment("toy").rubric_path
+    rubric.write_text(
+        "title: Toy\n" + rubric.read_text().replace("assignment: toy", "assignment: other")
+    )
+    with pytest.raises(
+        ConfigError, match="rubric is for 'other' but lives in solutions/toy"
+    ) as info:
+        course.assignment("toy").rubric()
+    assert info.value.line == 2

@@ -100,6 +100,14 @@ def test_missing_required_key_is_reported(tmp_path: Path) -> None:
         load_rubric(write(tmp_path, "assignment: linear\nitems:\n  - id: a\n    points: 1\n"))
 
 
+def test_a_missing_key_is_not_blamed_on_a_valid_one_near_it(tmp_path: Path) -> None:
+    # difflib finds 'title' close to 'items'; but it is a valid key, not a typo of 'items'.
+    text = "assignment: linear\nmodule: linear.py\ntitle: Linear layer\n"
+    with pytest.raises(ConfigError, match="rubric is missing required key 'items'") as info:
+        load_rubric(write(tmp_path, text))
+    assert "unknown key" not in str(info.value)
+
+
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_rubric(tmp_path / "nope.yml")
