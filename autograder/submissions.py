@@ -123,7 +123,7 @@ def _find_in(
     skip = {path.resolve() for path in exclude}
     try:
         root = _nbgrader_root(root, assignment)
-        folders = sorted(_student_dirs(root), key=lambda p: p.name)
+        folders = sorted(_student_dirs(root, module), key=lambda p: p.name)
     except OSError as exc:
         raise UsageError(f"cannot list the submissions in {root}: {exc.strerror or exc}") from None
     found = [
@@ -186,7 +186,7 @@ def student_id(name: str) -> str:
     return name
 
 
-def _student_dirs(root: Path) -> Iterator[Path]:
+def _student_dirs(root: Path, module: str) -> Iterator[Path]:
     # A symbolic link to a folder is a student too (``alice -> attempts/alice-2``): only the
     # class's owner can put one at this level; links inside a submission are never followed.
     for entry in root.iterdir():
@@ -194,7 +194,9 @@ def _student_dirs(root: Path) -> Iterator[Path]:
             continue
         # A link to a folder that is gone is a student whose files cannot be read (said so in
         # their feedback), not someone to leave out without a word.
-        if (entry / ".autograder" / "journal.jsonl").is_file():
+        if (entry / ".autograder" / "journal.jsonl").is_file() and not holds_submission(
+            entry, module
+        ):
             continue  # the grader's own output folder of an earlier run, not a student
         if entry.is_dir() or (entry.is_symlink() and not entry.exists()):
             yield entry

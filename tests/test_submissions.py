@@ -445,6 +445,15 @@ def test_an_earlier_output_folder_in_the_class_is_no_student(tmp_path: Path) -> 
     assert [s.student for s in find(root, tmp_path)] == ["alice", "bob", "carol"]
 
 
+def test_a_student_cannot_hide_from_grading_behind_a_journal(tmp_path: Path) -> None:
+    """A student folder holding .autograder/journal.jsonl was skipped as an earlier run's
+    output folder: that student silently had no grade (and on Gradescope, no result)."""
+    root = make_class(tmp_path / "class")
+    (root / "bob" / ".autograder").mkdir()
+    (root / "bob" / ".autograder" / "journal.jsonl").write_text("{}\n")
+    assert [s.student for s in find(root, tmp_path)] == ["alice", "bob", "carol"]
+
+
 def test_notebook_cells_that_are_not_python_are_left_out() -> None:
     cells = [
         {"cell_type": "code", "source": "def f(x):\n    return x\n"},
