@@ -147,8 +147,9 @@ examples:
   autograder grade linear examples/submissions/linear --out out/linear
   autograder grade linear class.zip --out out/linear --jobs 2
 exit status: 0 every submission has a grade; 1 the grader failed on some submission;
-2 bad command line (SUBMISSIONS not found, --out a file, --jobs below 1), course.yml, rubric
-or tests; 3 no sandbox; 4 cannot write DIR (disk full, permissions);
+2 bad command line (SUBMISSIONS not found, --out a file, inside solutions/ or assignments/,
+busy with another run, or holding another assignment's grades, --jobs below 1), course.yml,
+rubric or tests; 3 no sandbox; 4 cannot write DIR (disk full, permissions);
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP; not under nohup),
 141 the reader of the output went away (`| head`; the grades are written). After 4, 129, 130
 or 143, rerun to resume.""",

@@ -447,6 +447,22 @@ def grade(
             f"--out {out} is a student's folder (it holds their {rubric.module}); "
             "write the results elsewhere"
         )
+    for kept in ("solutions", "assignments"):
+        kept_dir = course.root.resolve() / kept
+        if out.is_relative_to(kept_dir):
+            # A release or a Gradescope bundle would carry every student's grades, and the
+            # grades would count as course files (every later run would regrade everyone).
+            raise UsageError(
+                f"--out {out} is inside the course's {kept}/ folder; write the results "
+                f"elsewhere (e.g. {course.root / 'out' / assignment.name})"
+            )
+    earlier = _gradebook_assignment(out)
+    if earlier is not None and earlier != assignment.name:
+        raise UsageError(
+            f"--out {out} holds the grades of assignment '{earlier}' (grades.json); grading "
+            f"'{assignment.name}' there would replace them and their feedback: name another "
+            "folder"
+        )
     state_dir = out / ".autograder"
     with writing(out, started=False):
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -461,6 +477,13 @@ def grade(
             exclude=[out],  # --out inside the submissions folder is not a student
             untouched=released_sources(assignment.release_dir, rubric.module),
         )
+        if found and all(s.missing for s in found) and _graded_in(out):
+            # Found only at the end otherwise, with the grades it replaced already gone.
+            raise UsageError(
+                f"none of the {len(found)} submissions in {submissions} has {rubric.module}, and "
+                f"{out} holds grades of them: is it the class of another assignment? Nothing "
+                "was written (to record them all as missing, grade into another --out)"
+            )
         journal = Journal(state_dir / "journal.jsonl", fingerprint(assignment, rubric, secret))
         with writing(out):
             journal.open(None if fresh else {s.student: source_hash(s) for s in found})
@@ -541,6 +564,30 @@ def grade(
         return GradeRun(
             tuple(grades), reused, tuple(internal), time.monotonic() - started, warning, processes
         )
+
+
+def _gradebook(out: Path) -> dict[str, Any] | None:
+    try:
+        doc = json.loads((out / "grades.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None  # none, or not one of ours: nothing to protect
+    return doc if isinstance(doc, dict) else None
+
+
+def _gradebook_assignment(out: Path) -> str | None:
+    """The assignment whose grades ``out/grades.json`` holds, if it is a gradebook."""
+    doc = _gradebook(out)
+    name = doc.get("assignment") if doc is not None else None
+    return name if isinstance(name, str) else None
+
+
+def _graded_in(out: Path) -> bool:
+    """Whether ``out/grades.json`` holds a submission that was found (not only missing ones)."""
+    doc = _gradebook(out)
+    students = doc.get("students") if doc is not None else None
+    return isinstance(students, dict) and any(
+        isinstance(s, dict) and s.get("status") != STATUS_MISSING for s in students.values()
+    )
 
 
 @contextlib.contextmanager

@@ -1346,3 +1346,40 @@ def test_reports_written_by_an_interrupted_run_are_removed_later(
     assert sorted(p.stem for p in (out / "feedback").glob("*.md")) == sorted(
         set(p.name for p in klass.iterdir())
     )
+
+
+def test_grades_of_another_assignment_or_class_in_out_are_never_replaced(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """The wrong assignment, or the class of another one, into an existing --out used to
+    replace its grades.json and delete its feedback pages, with exit 0 (a warning came after)."""
+    out = tmp_path / "out"
+    grade(course_copy, EXAMPLES, out)
+
+    def files() -> dict[Path, bytes]:  # the lock holds the pid of the last run
+        return {
+            p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file() and p.name != "lock"
+        }
+
+    before = files()
+    mlp_class = EXAMPLES.parent / "mlp"
+    for args, said in [
+        (("mlp", mlp_class), "holds the grades of assignment 'linear' (grades.json)"),
+        (("linear", mlp_class), "none of the 7 submissions in"),
+    ]:
+        result = run_cli("grade", *args, "--out", out, cwd=course_copy)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert said in result.stderr and "Traceback" not in result.stderr
+        assert files() == before  # not a byte changed, the journal included
+
+
+@pytest.mark.parametrize("inside", ["solutions/linear/graded", "assignments/linear/out"])
+def test_out_inside_the_courses_own_folders_is_refused(
+    course_copy: Path, tmp_path: Path, inside: str
+) -> None:
+    """Results there would be bundled by `export gradescope` (every student's feedback) or
+    shipped by a release, and count as course files (every run regrading everyone)."""
+    result = run_cli("grade", "linear", EXAMPLES, "--out", course_copy / inside, cwd=course_copy)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"is inside the course's {inside.split('/')[0]}/ folder" in result.stderr
+    assert not (course_copy / inside).exists()
