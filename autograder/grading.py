@@ -1015,6 +1015,7 @@ class _ShardPool:
                             progress.advance(status, on_result(entry))
                 now = time.monotonic()
                 grow(now)
+                progress.tick()
                 for shard in list(shards):
                     if shard.task is not None and now - shard.started > self.task_deadline:
                         fail(shard, f"no answer within {self.task_deadline:.0f} s")

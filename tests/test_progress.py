@@ -39,6 +39,38 @@ def test_non_tty_prints_periodic_lines_with_rate_and_eta() -> None:
     assert "11/100" in stream.getvalue().splitlines()[-1]
 
 
+def test_a_log_hears_from_a_run_whose_submissions_are_slow_to_finish() -> None:
+    """Lines used to come only when a submission finished: a class of slow ones left a CI log
+    silent for as long as they took."""
+    clock, stream = FakeClock(), io.StringIO()
+    progress = Progress(8, stream=stream, interval=5.0, quiet=30.0, clock=clock)
+    for _ in range(4 * 120):  # two minutes of ticks, four a second, and nothing finishes
+        clock.now += 0.25
+        progress.tick()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 4 and all("0/8" in line for line in lines)  # at 5 s, then every 30 s
+    assert "elapsed 0:05" in lines[0] and "elapsed 1:35" in lines[-1]
+    progress.advance("graded")
+    for _ in range(4 * 5):
+        clock.now += 0.25
+        progress.tick()
+    assert "1/8" in stream.getvalue().splitlines()[-1]  # news: at the next interval (5 s)
+
+
+def test_the_bars_clock_moves_while_nothing_finishes() -> None:
+    clock, stream = FakeClock(), Tty()
+    progress = Progress(3, stream=stream, clock=clock)
+    for _ in range(12):
+        clock.now += 0.25
+        progress.tick()
+    assert stream.getvalue().count("\r") == 3 and "elapsed 0:03" in stream.getvalue()
+    progress.advance("graded")
+    progress.advance("graded")
+    progress.advance("graded")
+    progress.tick()  # done: nothing more to draw
+    assert stream.getvalue().rstrip().endswith("elapsed 0:03  eta 0:00")
+
+
 def test_tty_redraws_in_place() -> None:
     clock, stream = FakeClock(), Tty()
     progress = Progress(3, stream=stream, clock=clock)
