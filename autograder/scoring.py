@@ -147,8 +147,8 @@ def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
     if total == 0:
         return "No checks ran for this item."
     if not failures:
-        return f"All {total} checks passed."
-    head = f"{total - len(failures)} of {total} checks passed."
+        return "The one check passed." if total == 1 else f"All {total} checks passed."
+    head = f"{total - len(failures)} of {total} check{'s' if total != 1 else ''} passed."
     if item.scoring == "all_or_nothing":
         head += " This item is all-or-nothing."
     findings: list[str] = []

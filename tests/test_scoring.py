@@ -44,7 +44,7 @@ def test_full_marks_feedback(toy_rubric: Rubric) -> None:
     grade = score(toy_rubric, "bob", [outcome(i, PASSED) for i in "abc"])
     assert grade.score == grade.max_score == 8.0
     assert grade.feedback.startswith("Full marks")
-    assert all(item.feedback == "All 1 checks passed." for item in grade.items)
+    assert all(item.feedback == "The one check passed." for item in grade.items)
 
 
 def test_item_without_outcomes_scores_zero(toy_rubric: Rubric) -> None:
