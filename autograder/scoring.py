@@ -254,6 +254,9 @@ def shown_summary(grade: StudentGrade, shown: Collection[str]) -> str:
     return f"{first}{note} Some items are not shown (yet), so your total score is not shown either."
 
 
+SEVERAL_FILES = "Several files could be your submission"  # how that problem starts
+
+
 def overall_feedback(
     rubric: Rubric, status: str, items: Sequence[ItemGrade], load_problem: str, filename: str = ""
 ) -> str:
@@ -264,6 +267,8 @@ def overall_feedback(
         first = load_problem.split(" ", 1)[0]
         # A sentence starts with a capital, but a file name ("linear.py is ...") keeps its case.
         problem = load_problem[:1].upper() + load_problem[1:] if first.isalpha() else load_problem
+        if load_problem.startswith(SEVERAL_FILES):  # nothing wrong with any file as such
+            return f"Your submission could not be graded, so no check could be made. {problem}"
         graded = filename or rubric.module
         return f"Your {graded} could not be run, so no check could be made. {problem}"
     # A graded submission's problem is a note on the run (a notebook's cells that failed).

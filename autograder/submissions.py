@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.errors import OutputError, UsageError, describe
+from autograder.scoring import SEVERAL_FILES
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 # A notebook keeps its outputs (plots): the file may be far larger than the code it holds.
@@ -324,7 +325,10 @@ def _load_submission(
     if len(candidates) > 1:
         names = ", ".join(str(c.relative_to(base)) for c in candidates)
         return Submission(
-            student, None, module, f"Several files could be your submission ({names}); submit one."
+            student,
+            None,
+            module,
+            f"{SEVERAL_FILES} ({names}): hand in exactly one of them.",
         )
     path = candidates[0]
     try:

@@ -36,7 +36,8 @@ def test_grades_json_follows_the_contract(toy_rubric: Rubric) -> None:
     zoe = doc["students"]["zoe"]
     assert set(zoe) == {"score", "max_score", "status", "items", "feedback"}
     assert zoe["score"] == 8.0 and zoe["status"] == "graded"
-    assert zoe["items"]["a"] == {"score": 4.0, "max_score": 4.0, "feedback": "The one check passed."}
+    one = {"score": 4.0, "max_score": 4.0, "feedback": "The one check passed."}
+    assert zoe["items"]["a"] == one
     assert doc["students"]["nobody"]["status"] == "missing"
     assert "dW is transposed" in doc["students"]["adam"]["items"]["a"]["feedback"]
 
