@@ -34,7 +34,7 @@ from pathlib import Path
 from autograder.errors import ConfigError, UsageError, describe
 from autograder.limits import GradingLimits, read_limits
 from autograder.rubric import TAKEN_MODULE_NAMES, Rubric, load_rubric
-from autograder.yamlio import LocatedDict, Reader, load_yaml
+from autograder.yamlio import LocatedDict, Reader, load_yaml, not_utf8
 
 
 @dataclass(frozen=True)
@@ -146,9 +146,9 @@ def read_python(path: Path, what: str, *, parse: bool = True) -> str:
     if not path.is_file():
         raise ConfigError(path, None, f"{what} is not a regular file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError(path, None, f"{what} is not UTF-8 text (byte {exc.start})") from None
+        raise not_utf8(path, exc, what) from None
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read {what}: {describe(exc)}") from None
     if not parse:

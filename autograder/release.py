@@ -30,6 +30,7 @@ from autograder.errors import ConfigError, OutputError, UsageError, describe
 from autograder.limits import GradingLimits, limits_yaml
 from autograder.notebook import render_notebook
 from autograder.public_tests import check_public_tests
+from autograder.yamlio import not_utf8
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -235,7 +236,7 @@ def _read_readme(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(path, None, f"the README is not UTF-8 text (byte {exc.start})") from None
+        raise not_utf8(path, exc, "the README") from None
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read the README: {describe(exc)}") from None
 

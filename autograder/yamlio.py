@@ -93,6 +93,19 @@ _Loader.add_implicit_resolver(
 )
 
 
+def not_utf8(path: Path, exc: UnicodeDecodeError, what: str) -> ConfigError:
+    """The error for a file that is not UTF-8, at the line of the first byte that is not."""
+    before = exc.object[: exc.start]
+    line = before.count(b"\n") + 1
+    column = exc.start - (before.rfind(b"\n") + 1) + 1
+    byte = exc.object[exc.start]
+    return ConfigError(
+        path,
+        line,
+        f"{what} is not UTF-8 text (byte 0x{byte:02x} at column {column}); save it as UTF-8",
+    )
+
+
 def load_yaml(path: Path) -> Any:
     """Parse ``path``; syntax errors and unreadable files become ``ConfigError``."""
     if path.exists() and not path.is_file():  # a folder; a FIFO would block us forever
@@ -101,7 +114,9 @@ def load_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(path, None, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc, "the file") from None
+    except OSError as exc:
         raise ConfigError(path, None, f"cannot read file: {exc}") from None
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader

@@ -122,6 +122,11 @@ def readme_not_utf8(course: Path) -> None:
     (solution(course) / "README.md").write_bytes(b"# Toy \xff\n")
 
 
+def rubric_not_utf8(course: Path) -> None:
+    path = solution(course) / "rubric.yml"
+    path.write_bytes(path.read_bytes().replace(b"module: scale.py", b"module: sc\xe9le.py"))
+
+
 REF = "solutions/toy/scale.py"
 ALL = ("release", "grade", "verify")
 RUNS = ("grade", "verify")  # what reads the hidden tests
@@ -129,7 +134,12 @@ CASES: list[tuple[Callable[[Path], None], str, tuple[str, ...]]] = [
     (reference_syntax_error, f"{REF}:4: syntax error in the reference module", ALL),
     (reference_missing, f"{REF}: the reference module does not exist", ALL),
     (reference_a_folder, f"{REF}: the reference module is not a regular file", ALL),
-    (reference_not_utf8, f"{REF}: the reference module is not UTF-8 text", ALL),
+    (reference_not_utf8, f"{REF}:11: the reference module is not UTF-8 text (byte 0xff at", ALL),
+    (
+        rubric_not_utf8,
+        "solutions/toy/rubric.yml:2: the file is not UTF-8 text (byte 0xe9 at column 11)",
+        ALL,
+    ),
     (hidden_tests_missing, "solutions/toy/tests: the hidden tests folder does not exist", RUNS),
     (conftest_syntax_error, "tests/conftest.py:2: syntax error in a hidden test file", RUNS),
     (conftest_import_error, "the hidden tests cannot be loaded: tests/conftest.py:1: in", RUNS),
@@ -163,10 +173,10 @@ CASES: list[tuple[Callable[[Path], None], str, tuple[str, ...]]] = [
         ("release", "verify"),
     ),
     (mutant_a_folder, "solutions/toy/mutants/odd.py: a mutant is not a regular file", ("verify",)),
-    (mutant_not_utf8, "solutions/toy/mutants/odd.py: a mutant is not UTF-8 text", ("verify",)),
+    (mutant_not_utf8, "solutions/toy/mutants/odd.py:2: a mutant is not UTF-8 text", ("verify",)),
     (
         readme_not_utf8,
-        "solutions/toy/README.md: the README is not UTF-8 text",
+        "solutions/toy/README.md:1: the README is not UTF-8 text",
         ("release", "verify"),
     ),
 ]
@@ -195,6 +205,18 @@ def test_a_broken_instructor_file_stops_each_command_with_exit_2(
         assert message in output, (name, output)
         assert "Traceback" not in output, (name, output)
     assert not (tmp_path / "out" / "grades.json").exists()
+
+
+def test_a_reference_saved_with_a_byte_order_mark_is_read_as_python_reads_it(
+    toy: Path, tmp_path: Path
+) -> None:
+    """Windows editors write a UTF-8 BOM, which Python accepts; release and grade said
+    ':1: syntax error ... invalid non-printable character U+FEFF'."""
+    path = solution(toy) / "scale.py"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    for args in (("release",), ("grade", "toy", klass(tmp_path), "--out", tmp_path / "out")):
+        result = run_cli(*args, cwd=toy)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_a_reference_that_fails_when_it_runs_makes_grade_exit_1(toy: Path, tmp_path: Path) -> None:
@@ -269,11 +291,13 @@ def test_feedback_shows_after_due_date_items_once_the_due_date_has_passed(
     args = ("grade", "toy", klass(tmp_path), "--out", out)
     assert run_cli(*args, cwd=toy).returncode == 0
     page = (out / "feedback" / "ann.md").read_text()
-    assert "(`value`)" in page and "(`layout`)" not in page and "**Score: 4 / 4**" in page
+    assert "(`value`)" in page and "(`layout`)" not in page
+    assert "**Score: not shown" in page  # the total would tell how layout went
     course.write_text(course.read_text().replace("2999-01-01", "2000-01-01"))
     again = run_cli(*args, cwd=toy)
     assert again.returncode == 0 and "1 reused from an earlier run" in again.stdout
-    assert "(`layout`)" in (out / "feedback" / "ann.md").read_text()
+    page = (out / "feedback" / "ann.md").read_text()
+    assert "(`layout`)" in page and "**Score: 4 / 4**" in page
 
 
 def test_an_error_quotes_this_runs_log_not_an_earlier_ones(toy: Path, tmp_path: Path) -> None:
