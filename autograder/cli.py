@@ -21,7 +21,7 @@ from typing import Any
 
 from autograder.course import Course, find_course, load_course
 from autograder.errors import AutograderError, OutputError, describe
-from autograder.limits import LIMIT_HELP, LIMIT_MAX, GradingLimits
+from autograder.limits import LIMIT_HELP, LIMIT_MAX, LIMIT_MIN, GradingLimits
 
 DESCRIPTION = """\
 Auto-graded exercises for teaching backpropagation.
@@ -139,7 +139,7 @@ Limits come from course.yml ('limits:'; per assignment under 'assignments:'):
 """
         + "\n".join(
             f"  {k:<15} {v}\n  {'':<15} (default {getattr(GradingLimits(), k):g}, "
-            f"at most {LIMIT_MAX[k]})"
+            f"at least {LIMIT_MIN[k]:g}, at most {LIMIT_MAX[k]})"
             for k, v in LIMIT_HELP.items()
         ),
         epilog="""\

@@ -47,10 +47,25 @@ LIMIT_MAX = {
 }
 
 
+# Below these no submission could finish, whatever it does (a typo of units, most likely:
+# call_timeout 0.000001); a reference still has to earn full marks under the course's limits
+# (`autograder verify`).
+LIMIT_MIN = {
+    "call_timeout": 0.01,
+    "import_timeout": 0.01,
+    "cpu_seconds": 1,
+    "memory_mb": 64,
+    "output_kb": 1,
+    "budget_seconds": 1,
+}
+
+
 def _check_limit(name: str) -> Callable[[float], str | None]:
     def check(value: float) -> str | None:
         if not (0 < value <= LIMIT_MAX[name]):  # False for NaN too
             return f"must be positive and at most {LIMIT_MAX[name]}"
+        if value < LIMIT_MIN[name]:
+            return f"must be at least {LIMIT_MIN[name]} (below it, no submission could finish)"
         return None
 
     return check

@@ -63,6 +63,8 @@ def test_unknown_assignment_is_a_usage_error(course_dir: Path) -> None:
         ("call_timeout: 7", "call_timeout: .nan", 6, "must be positive"),
         ("env: TEST_AG_SECRET", "env: MY SECRET", 3, "must be an environment variable name"),
         ("call_timeout: 7", "call_timeout: .inf", 6, "at most 86400"),
+        ("call_timeout: 7", "call_timeout: 0.000001", 6, "must be at least 0.01 (below it, no"),
+        ("memory_mb: 256", "memory_mb: 8", 12, "must be at least 64"),
         ("memory_mb: 256", "memory_mb: 99999999999999999999", 12, "at most 1048576"),
         (
             "call_timeout: 7",

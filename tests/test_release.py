@@ -187,7 +187,7 @@ def test_the_released_rubric_carries_the_course_limits_for_check(course) -> None
     assert released.limits == GradingLimits(call_timeout=2.5, memory_mb=256)
     # Every value the course may set reads back exactly (not rounded, not a string).
     course_yml.write_text(
-        "name: c\nlimits: {memory_mb: 1048576, budget_seconds: 0.00001}\n"
+        "name: c\nlimits: {memory_mb: 1048576, budget_seconds: 1.00001}\n"
         "assignments:\n  toy: {limits: {call_timeout: 2.123456789}}\n"
     )
     toy = load_course(course_yml).assignment("toy")
