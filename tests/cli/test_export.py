@@ -161,8 +161,8 @@ def test_the_results_json_grade_wrote_is_used_whatever_its_exit_status(
     root = _unpacked_bundle(course_copy, tmp_path)
     reference = course_copy / "solutions" / "linear" / "linear.py"
     (root / "submission" / "linear.py").write_text(reference.read_text())
-    # A hidden test that raises while it runs: 'grade' writes every report, the item saying
-    # the grader's test could not complete, and exits 1 (README: Course files).
+    # A hidden test that raises while it runs: 'grade' writes every report, the submission
+    # 'error' (the grader failed, not the student), and exits 1 (README: Course files).
     hidden = root / "source" / "course" / "solutions" / "linear" / "tests" / "test_linear_hidden.py"
     text = hidden.read_text()
     body = "    case = case_for(submission, rng_for, shape)\n    y, _ = forward_of("
@@ -176,8 +176,9 @@ def test_the_results_json_grade_wrote_is_used_whatever_its_exit_status(
     results = json.loads((root / "results" / "results.json").read_text())
     tests = {test["name"]: test for test in results["tests"]}
     forward = next(test for name, test in tests.items() if "forward" in name.lower())
-    assert forward["score"] == 0 and "could not complete" in forward["output"]
-    assert results["score"] == sum(test["score"] for test in results["tests"]) > 0
+    assert forward["score"] == 0 and "The grader itself failed" in forward["output"]
+    assert "The grader itself failed" in results["output"]
+    assert results["score"] == sum(test["score"] for test in results["tests"]) == 0
 
 
 def test_a_submission_holding_the_graders_own_journal_is_graded_all_the_same(
