@@ -294,13 +294,16 @@ def _course(path: Path | None) -> Course:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from autograder.release import release
+    from autograder.release import prepare_release, release
 
     course = _course(args.course)
     names = args.assignments or list(course.assignments)
-    for name in names:
-        assignment = course.assignment(name)
-        files, removed = release(assignment)
+    # Every release checked before any is written: a broken one stops them all, not the
+    # ones after it only.
+    prepared = [(course.assignment(name), name) for name in names]
+    ready = [(assignment, name, prepare_release(assignment)) for assignment, name in prepared]
+    for assignment, name, content in ready:
+        files, removed = release(assignment, content)
         rel = assignment.release_dir.relative_to(course.root)
         print(f"released {name} -> {rel}/ ({', '.join(files)})")
         if removed:

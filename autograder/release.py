@@ -253,16 +253,27 @@ def _released_rubric(source: bytes, limits: GradingLimits) -> bytes:
     return (text + limits_yaml(limits)).encode()
 
 
-def release(assignment: Assignment) -> tuple[list[str], list[str]]:
-    """Write ``assignments/<a>/`` from its sources, replacing what was there; return the files
-    written and the files that were there but are no release's (removed with the old folder:
-    what students need belongs in ``solutions/<a>/public/``).
+def prepare_release(assignment: Assignment) -> dict[str, bytes]:
+    """The files of ``assignments/<a>/``, checked (the public tests collect), not written:
+    ``ConfigError`` says what in the sources is wrong."""
+    files = render(assignment)
+    check_public_tests(assignment, assignment.rubric(), files)
+    return files
+
+
+def release(
+    assignment: Assignment, files: dict[str, bytes] | None = None
+) -> tuple[list[str], list[str]]:
+    """Write ``assignments/<a>/`` from its sources (or ``files``, from ``prepare_release``),
+    replacing what was there; return the files written and the files that were there but are
+    no release's (removed with the old folder: what students need belongs in
+    ``solutions/<a>/public/``).
 
     A failure to write (a full disk, no permission) raises ``OutputError`` and leaves the
     previous release as it was.
     """
-    files = render(assignment)
-    check_public_tests(assignment, assignment.rubric(), files)
+    if files is None:
+        files = prepare_release(assignment)
     target = assignment.release_dir
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} is not a folder: move it out of the way and release again")

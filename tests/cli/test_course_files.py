@@ -316,3 +316,19 @@ def test_a_skipif_that_does_not_apply_here_is_fine(toy: Path, tmp_path: Path) ->
     _extra_test(toy, '@pytest.mark.skipif(sys.platform == "win32", reason="not on windows")')
     result = run_cli("grade", "toy", klass(tmp_path), "--out", tmp_path / "out", cwd=toy)
     assert result.returncode == 0, result.stderr
+
+
+def test_release_of_every_assignment_writes_none_if_one_is_broken(course_copy: Path) -> None:
+    """`autograder release` (every assignment) used to release the ones before a broken one,
+    then stop: a half-released course."""
+    order = ["linear", "mlp", "linear_nd"]
+    text = (course_copy / "course.yml").read_text()
+    assert all(f"  {name}:" in text for name in order)
+    rubric = course_copy / "solutions" / order[-1] / "rubric.yml"
+    rubric.write_text(rubric.read_text() + "  - id: [broken\n")
+    stub = course_copy / "assignments" / order[0] / "linear.py"
+    stub.write_text("# an edit the release would overwrite\n")
+    result = run_cli("release", cwd=course_copy)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "solutions/linear_nd/rubric.yml" in result.stderr and "released" not in result.stdout
+    assert stub.read_text() == "# an edit the release would overwrite\n"
