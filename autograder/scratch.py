@@ -15,6 +15,7 @@ import glob
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,8 +41,19 @@ def scratch_folder(kind: str, name: str) -> Iterator[Path]:
     try:
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
+        _remove(path)
         os.close(fd)
+
+
+def _remove(path: Path, tries: int = 20, pause: float = 0.1) -> None:
+    """``rm -r path``, again while something still writes into it: the grading processes of a
+    killed run notice within a moment that their run is gone, and a file one of them makes
+    while the tree is being removed would keep the folder (and a copy of the solution)."""
+    for _ in range(tries):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            return
+        time.sleep(pause)
 
 
 def sweep(prefix: str) -> list[Path]:
@@ -59,7 +71,7 @@ def sweep(prefix: str) -> list[Path]:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # its run is alive
-            shutil.rmtree(candidate, ignore_errors=True)
+            _remove(candidate)
             removed.append(candidate)
         finally:
             os.close(fd)

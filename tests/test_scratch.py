@@ -102,3 +102,29 @@ def test_runs_that_start_and_sweep_at_once_never_fail(tmp: Path) -> None:
     outputs = [run.communicate(timeout=120) for run in runs]
     assert [out.strip() for out, _ in outputs] == ["0"] * 4, [err[-300:] for _, err in outputs]
     assert list(tmp.iterdir()) == []
+
+
+def test_a_folder_still_written_into_while_it_is_removed_is_removed(
+    tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A killed verify's grading processes may write one more file while the next run sweeps
+    their folder; rmtree then left it (and its copy of the reference) behind: a fresh-clone
+    `make test` under load caught one in test_a_killed_verify_leaves_no_copy_of_the_solution."""
+    import shutil
+
+    import autograder.scratch as scratch
+
+    real = shutil.rmtree
+    late: list[Path] = []
+
+    def rmtree_while_written(path: Path, ignore_errors: bool = False) -> None:
+        real(path, ignore_errors=ignore_errors)
+        if not late:  # a straggler recreates part of the tree just after
+            late.append(Path(path) / ".autograder" / "zygote.log")
+            late[0].parent.mkdir(parents=True)
+            late[0].write_text("late")
+
+    monkeypatch.setattr(scratch.shutil, "rmtree", rmtree_while_written)
+    with scratch_folder("verify", "linear") as path:
+        (path / "class").mkdir()
+    assert late and not path.exists()
