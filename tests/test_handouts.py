@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,20 @@ def test_the_handout_says_where_to_write_the_code_in_both_editions(name: str) ->
     text = (REPO / "solutions" / name / "README.md").read_text()
     paragraph = next(p for p in text.split("\n\n") if f"in `{name}.py`" in p)
     assert f"`{name}.ipynb`" in paragraph
+
+
+@pytest.mark.parametrize("name", ["linear", "mlp", "linear_nd"])
+def test_the_handout_says_what_to_install_and_what_to_hand_in(name: str) -> None:
+    # An unrelated `autograder` is on PyPI: students install the wheel of this project, whose
+    # file name pip derives from pyproject's name; and a file under another name is missing.
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["name"]
+    wheel = f"{project.replace('-', '_')}-<version>-py3-none-any.whl"
+    text = " ".join((REPO / "solutions" / name / "README.md").read_text().split())
+    assert f"python3 -m pip install {wheel}" in text
+    assert f"`{project}`" in text
+    hand_in = text[text.index("Handing in") :]
+    assert f"Hand in exactly one file: `{name}.py`, or `{name}.ipynb`" in hand_in
+    assert "under exactly that name" in hand_in
 
 
 def _loses(mutant: str) -> set[str]:
