@@ -100,8 +100,9 @@ def render_notebook(readme: str, stub: str, module: str) -> str:
         _markdown(
             len(cells),
             "## Your code\n\nFill in each function below (replace the `raise "
-            "NotImplementedError`). Submit this notebook, or copy the cells into "
-            f"`{module}`; the grader accepts either.",
+            "NotImplementedError`). Hand in exactly one file: this notebook, or "
+            f"`{module}` if you copy the cells into it, not both (when both are changed, "
+            "neither is graded).",
         )
     )
     for index, (text, grade_id) in enumerate(module_cells(stub)):

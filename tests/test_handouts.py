@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -68,6 +69,21 @@ def test_the_handout_says_what_to_install_and_what_to_hand_in(name: str) -> None
     hand_in = text[text.index("Handing in") :]
     assert f"Hand in exactly one file: `{name}.py`, or `{name}.ipynb`" in hand_in
     assert "under exactly that name" in hand_in
+
+
+@pytest.mark.parametrize("name", ["linear", "mlp", "linear_nd"])
+def test_the_notebook_says_to_hand_in_one_file_not_both(name: str) -> None:
+    # Both files changed is ambiguous: grade refuses it (status error, 0 points).
+    notebook = json.loads((REPO / "assignments" / name / f"{name}.ipynb").read_text())
+    cell = next(
+        "".join(c["source"])
+        for c in notebook["cells"]
+        if "".join(c["source"]).startswith("## Your code")
+    )
+    text = " ".join(cell.split())
+    assert "accepts either" not in text
+    assert f"Hand in exactly one file: this notebook, or `{name}.py`" in text
+    assert "not both" in text
 
 
 def _loses(mutant: str) -> set[str]:
