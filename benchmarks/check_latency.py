@@ -9,7 +9,7 @@ ratio. Both run the same public tests in the same sandbox; check adds the rubric
 and skips pytest's tracebacks.
 
     python benchmarks/check_latency.py            # about a minute
-    python benchmarks/check_latency.py --reps 1   # smoke check
+    python benchmarks/check_latency.py --reps 1 --out /tmp/check_latency.json   # smoke check
 """
 
 from __future__ import annotations

@@ -11,8 +11,11 @@ Variants, interleaved in one process so machine noise hits them alike:
 * ``fresh python``-- a new interpreter per submission (``python -I -c``: import numpy, read
   the inputs as .npy on stdin, write the result to stdout), with no isolation at all.
 
-Usage: ``python benchmarks/isolation.py [-n 50]``. Prints medians and ratios, then a
+Usage: ``.venv/bin/python benchmarks/isolation.py [-n 50]``. Prints medians and ratios, then a
 Markdown results section for docs/isolation.md. Target: ``full`` within 2x ``mode none``.
+Under a Python without pyseccomp (or without the system's libseccomp2) the sandbox runs
+without seccomp and these are not grading's times: the script warns on stderr, and says so in
+the results.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run without installing
 
 from autograder.sandbox import Limits, Sandbox  # noqa: E402
+from autograder.sandbox.model import SECCOMP, IsolationReport  # noqa: E402
 
 SOURCE = """
 import numpy as np
@@ -88,6 +92,17 @@ def fresh_python() -> None:
     assert np.allclose(np.load(io.BytesIO(done.stdout)), EXPECTED)
 
 
+def seccomp_warning(*reports: IsolationReport) -> str | None:
+    """Why the numbers are not grading's, if a measured sandbox runs without seccomp."""
+    if all(SECCOMP in report.enforced for report in reports):
+        return None
+    return (
+        f"seccomp is not enforced: {sys.executable} lacks pyseccomp (or the system lacks "
+        "libseccomp2), so these times leave out what it costs in grading; run with the "
+        "venv's Python, .venv/bin/python"
+    )
+
+
 def measure(variants: dict[str, Callable[[], None]], n: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {name: [] for name in variants}
     for run in variants.values():  # warm-up: first-touch page faults, lazy imports
@@ -111,6 +126,9 @@ def main() -> None:
             f"full ({full.report.mode})": sandbox_run(full),
             "fresh python": fresh_python,
         }
+        warning = seccomp_warning(bare.report, full.report)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
         times = measure(variants, args.n)
         enforced = ", ".join(full.report.enforced)
     medians = {name: statistics.median(values) for name, values in times.items()}
@@ -137,6 +155,9 @@ def main() -> None:
         f"\nfull = {enforced}. full / mode none = {ratio_none:.2f}x; "
         f"fresh python / full = {ratio_fresh:.1f}x."
     )
+    if warning:
+        print(f"\n**Not grading's times**: {warning}.")
+        print(f"warning: {warning}", file=sys.stderr)  # again, below the tables
 
 
 if __name__ == "__main__":

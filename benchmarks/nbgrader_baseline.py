@@ -14,9 +14,9 @@ rubric is proportional per item; the work per submission is the same.
 into the released notebook's solution cell as ``submitted/<id>/linear/linear.ipynb``; the
 benchmark then times ``nbgrader autograde linear`` and reads the scores with ``scores``.
 
-Pitfalls (research/anchors_bench.md): nbgrader shells out to ``alembic``, so the venv's ``bin``
-must be first on PATH; ``Execute.timeout`` is per cell (a hanging submission costs it once per
-test cell), so infinite loops are left out of the nbgrader class by the caller.
+Pitfalls: nbgrader shells out to ``alembic``, so the venv's ``bin`` must be first on PATH;
+``Execute.timeout`` is per cell (a hanging submission costs it once per test cell), so
+infinite loops are left out of the nbgrader class by the caller.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 ASSIGNMENT = "linear"
-EXECUTE_TIMEOUT = 10  # seconds per cell, as in research/anchors_bench.md (nbgrader's default: 30)
+EXECUTE_TIMEOUT = 10  # seconds per cell (nbgrader's default: 30)
 
 _CONFIG = """\
 c = get_config()  # noqa: F821

@@ -21,7 +21,8 @@ Per-submission times come from the grader's journal (see ``runstats.service_time
 report can say where the time goes without instrumenting the grader.
 
 Run from the repository root: ``make bench`` or ``.venv/bin/python benchmarks/throughput.py``;
-a quick smoke check: ``--n 50 --nbgrader-n 3``.
+a quick smoke check: ``--n 50 --nbgrader-n 3 --out /tmp/throughput.json`` (without ``--out``
+it replaces the committed ``benchmarks/results/throughput.json``).
 """
 
 from __future__ import annotations
