@@ -120,7 +120,7 @@ def grade_to_json(grade: StudentGrade) -> dict[str, Any]:
 
 
 def gradebook_json(rubric: Rubric, grades: Iterable[StudentGrade]) -> str:
-    """The ``grades.json`` contract of DESIGN.md section 4, students sorted by id."""
+    """The ``grades.json`` contract (README, "Grading"), students sorted by id."""
     document = {
         "assignment": rubric.assignment,
         "max_score": rubric.max_score,
