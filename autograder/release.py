@@ -16,6 +16,7 @@ The output is a pure function of the sources, so releasing twice gives identical
 from __future__ import annotations
 
 import ast
+import bisect
 import io
 import os
 import re
@@ -59,13 +60,17 @@ def find_regions(source: str, path: Path) -> list[Region]:
     shows how to mark a solution) is the string's, and stays as it is.
     """
     lines = source.splitlines()
-    comments = _comment_lines(source)
+    tokens = _comment_lines(source)
     regions: list[Region] = []
     open_at: int | None = None
     for number, line in enumerate(lines, start=1):
-        if comments is not None and number not in comments:
-            continue
         marker = line.strip()
+        if tokens is not None and number not in tokens[0]:
+            if marker in (BEGIN, END) and number not in tokens[1]:
+                # Neither a comment nor in a string: never skipped without a word (skipping a
+                # real marker would ship its region's solution).
+                raise ConfigError(path, number, f"{marker!r} is not a comment on its own line")
+            continue
         if marker not in (BEGIN, END) and _NEAR_MARKER.fullmatch(marker):
             exact = BEGIN if marker.lstrip("#").strip()[:1].upper() == "B" else END
             raise ConfigError(
@@ -91,17 +96,36 @@ def find_regions(source: str, path: Path) -> list[Region]:
     return regions
 
 
-def _comment_lines(source: str) -> set[int] | None:
-    """The lines that hold nothing but a comment (None if ``source`` cannot be tokenized: then
-    every line may hold a marker, and the stub's compile check judges the result)."""
-    found = set()
+def _comment_lines(source: str) -> tuple[set[int], set[int]] | None:
+    """The lines that hold nothing but a comment, and the lines inside a string, numbered as
+    ``str.splitlines`` numbers them (None if ``source`` cannot be tokenized: then every line
+    may hold a marker, and the stub's compile check judges the result).
+
+    tokenize counts rows at ``\n`` only; ``splitlines`` also breaks at a form feed (a PEP 8
+    page break) and other separators, so each token's place is mapped across.
+    """
+    rows = [0, *(match.end() for match in re.finditer("\n", source))]
+    starts, offset = [], 0
+    for line in source.splitlines(keepends=True):
+        starts.append(offset)
+        offset += len(line)
+
+    def number(row: int, column: int) -> int:
+        return bisect.bisect_right(starts, rows[row - 1] + column)
+
+    comments: set[int] = set()
+    strings: set[int] = set()
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.COMMENT and not token.line[: token.start[1]].strip():
-                found.add(token.start[0])
+                comments.add(number(*token.start))
+            elif token.type == tokenize.STRING or token.type == getattr(
+                tokenize, "FSTRING_MIDDLE", -1
+            ):
+                strings.update(range(number(*token.start), number(*token.end) + 1))
     except (tokenize.TokenError, SyntaxError):
         return None
-    return found
+    return comments, strings
 
 
 def _indent(line: str) -> str:

@@ -490,3 +490,35 @@ def test_a_rubric_for_another_assignment_is_refused_at_its_line(course) -> None:
     ) as info:
         course.assignment("toy").rubric()
     assert info.value.line == 2
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x1c", "\x85", "\u2028", "\r"])
+def test_a_page_break_before_a_region_does_not_hide_its_markers(separator: str) -> None:
+    """str.splitlines breaks lines at a form feed (a PEP 8 page break) and a few other
+    characters, tokenize only at newlines: markers after one were taken for non-comments and
+    skipped, and the release shipped that region's solution."""
+    source = (
+        "def forward(x, W):\n    ### BEGIN SOLUTION\n    y = x @ W\n    ### END SOLUTION\n"
+        f"    return y\n\n{separator}\n"
+        "def backward(dy, W):\n    ### BEGIN SOLUTION\n    dx = dy @ W.T\n    ### END SOLUTION\n"
+        "    return dx\n"
+    )
+    assert [r.task for r in find_regions(source, Path("m.py"))] == ["forward", "backward"]
+    stub = stub_source(source, Path("m.py"))
+    assert "dy @ W.T" not in stub and "x @ W" not in stub
+
+
+def test_a_marker_that_is_neither_a_comment_nor_in_a_string_is_refused() -> None:
+    """If tokenize and the line numbers ever disagree again, a marker is not skipped silently
+    (that shipped a solution): it is refused at its line."""
+    from autograder import release as module
+
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
+    real = module._comment_lines
+    try:
+        module._comment_lines = lambda text: (set(), set())  # type: ignore[assignment]
+        with pytest.raises(ConfigError, match="is not a comment on its own line") as info:
+            find_regions(source, Path("m.py"))
+    finally:
+        module._comment_lines = real  # type: ignore[assignment]
+    assert info.value.line == 2
