@@ -448,7 +448,7 @@ def grade(
             "write the results elsewhere"
         )
     for kept in ("solutions", "assignments"):
-        kept_dir = course.root.resolve() / kept
+        kept_dir = (course.root / kept).resolve()  # a link to a private repository, say
         if out.is_relative_to(kept_dir):
             # A release or a Gradescope bundle would carry every student's grades, and the
             # grades would count as course files (every later run would regrade everyone).

@@ -1386,3 +1386,13 @@ def test_out_inside_the_courses_own_folders_is_refused(
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"is inside the course's {inside.split('/')[0]}/ folder" in result.stderr
     assert not (course_copy / inside).exists()
+    # The same when that folder is a link (solutions kept in a private repository).
+    kept = course_copy / inside.split("/")[0]
+    elsewhere = tmp_path / "private" / kept.name
+    elsewhere.parent.mkdir()
+    kept.rename(elsewhere)
+    kept.symlink_to(elsewhere)
+    result = run_cli("grade", "linear", EXAMPLES, "--out", course_copy / inside, cwd=course_copy)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "folder; write the results elsewhere" in result.stderr
+    assert not (elsewhere / inside.split("/", 1)[1]).exists()
