@@ -455,7 +455,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise OutputError(f"cannot write the Gradescope autograder {target} ({what})") from None
         print(f"wrote Gradescope autograder {target}: upload it as the assignment's autograder")
         return 0
-    from autograder.nbgrader_export import export_to_gradebook
+    from autograder.nbgrader_export import export_to_gradebook, flagged_students
+    from autograder.summary import shown_id
 
     if args.grades is None:
         raise_usage("export nbgrader needs --grades DIR/grades.json")
@@ -465,6 +466,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         f"exported {count} submissions of {args.assignment} to nbgrader gradebook {db} "
         "(students without one are on the roster, not given 0)"
     )
+    flagged = flagged_students(args.grades)
+    if flagged:
+        names = ", ".join(shown_id(s) for s in flagged[:5]) + (", ..." if len(flagged) > 5 else "")
+        print(
+            f"warning: the grader failed on {len(flagged)} of them ({names}): their 0 is no "
+            "grade, and formgrader lists them as needing manual grading; grade again, then "
+            "export again",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -65,6 +65,7 @@ from autograder.scoring import (
     ERROR,
     FAILED,
     INTERNAL,
+    INTERNAL_PROBLEM,
     PASSED,
     STATUS_ERROR,
     STATUS_GRADED,
@@ -77,9 +78,6 @@ from autograder.submissions import Submission, discover, holds_submission, relea
 
 JOURNAL_VERSION = 1
 PYTEST_USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR (the grader itself does not import pytest)
-INTERNAL_PROBLEM = (
-    "The grader itself failed while grading this submission (not your fault); it will be regraded."
-)
 
 
 # Grow the pool by one shard when at least this many cores were idle over the last window.

@@ -31,6 +31,23 @@ from typing import Any
 
 from autograder.errors import OutputError, UsageError, describe
 from autograder.rubric import Rubric
+from autograder.scoring import INTERNAL_PROBLEM
+
+
+def grader_failed(record: Any) -> bool:
+    """Whether a grades.json record is of a submission the grader itself failed on (its 0 is
+    no grade: ``grade`` grades it again on its next run)."""
+    return (
+        isinstance(record, dict)
+        and record.get("status") == "error"
+        and str(record.get("feedback", "")).startswith(INTERNAL_PROBLEM)
+    )
+
+
+def flagged_students(grades_json: Path) -> list[str]:
+    """The students of ``grades_json`` the export leaves flagged for manual grading."""
+    students = _read_grades(grades_json)["students"]
+    return sorted(student for student, record in students.items() if grader_failed(record))
 
 
 def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
@@ -236,12 +253,14 @@ def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, A
                         gradebook.remove_submission_notebook(notebook, rubric.assignment, student)
                 continue
             gradebook.update_or_create_submission(rubric.assignment, student)
+            failed = grader_failed(record)
             for item_id, item in record.get("items", {}).items():
                 grade = gradebook.find_grade(item_id, notebook, rubric.assignment, student)
                 grade.auto_score = float(item["score"])
                 # As nbgrader's own autograde (SaveAutoGrades): an automatic score needs no
                 # manual grading, unless a grader has given one already (then it is flagged
                 # for review). The column defaults to True: every submission was "needs
-                # manual grade" in formgrader.
-                grade.needs_manual_grade = grade.manual_score is not None
+                # manual grade" in formgrader. A submission the grader failed on has no real
+                # score: it stays flagged until it is graded again.
+                grade.needs_manual_grade = grade.manual_score is not None or failed
             gradebook.db.commit()

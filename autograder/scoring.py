@@ -255,6 +255,10 @@ def shown_summary(grade: StudentGrade, shown: Collection[str]) -> str:
 
 
 SEVERAL_FILES = "Several files could be your submission"  # how that problem starts
+# The feedback of a submission the grader itself failed on (status error, scored nothing).
+INTERNAL_PROBLEM = (
+    "The grader itself failed while grading this submission (not your fault); it will be regraded."
+)
 
 
 def overall_feedback(

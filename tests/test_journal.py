@@ -169,7 +169,7 @@ def test_text_no_file_can_store_is_made_storable(tmp_path: Path) -> None:
 
 
 def test_an_entry_the_grader_failed_on_is_never_reused(tmp_path: Path) -> None:
-    from autograder.grading import INTERNAL_PROBLEM
+    from autograder.scoring import INTERNAL_PROBLEM
 
     path = tmp_path / "journal.jsonl"
     journal = Journal(path, "fp1")

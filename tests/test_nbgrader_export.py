@@ -300,6 +300,39 @@ def test_a_notebook_of_our_name_in_another_assignment_is_not_ours_to_check(
         assert gradebook.find_notebook("toy", "toy").max_score == 8.0
 
 
+def test_a_submission_the_grader_failed_on_stays_flagged_for_manual_grading(
+    toy_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its 0 is no grade (grade grades it again on its next run): exported as a plain automatic
+    0 needing no review, nobody would look at it again."""
+    from nbgrader.api import Gradebook
+
+    from autograder.nbgrader_export import flagged_students
+    from autograder.scoring import INTERNAL_PROBLEM
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    grades = write_grades(
+        tmp_path / "g.json",
+        {
+            "ann": {"a": 0, "b": 0, "c": 0},
+            "own": {"a": 0, "b": 0, "c": 0},
+            "bob": {"a": 4, "b": 3, "c": 1},
+        },
+    )
+    document = json.loads(grades.read_text())
+    document["students"]["ann"] |= {"status": "error", "feedback": INTERNAL_PROBLEM}
+    own = "Your toy.py could not be run, so no check could be made. SyntaxError at line 1"
+    document["students"]["own"] |= {"status": "error", "feedback": own}  # a real 0
+    grades.write_text(json.dumps(document))
+    db = tmp_path / "gradebook.db"
+    export_to_gradebook(grades, toy_rubric, db)
+    assert flagged_students(grades) == ["ann"]
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        assert gradebook.find_submission("toy", "ann").needs_manual_grade is True
+        assert gradebook.find_submission("toy", "own").needs_manual_grade is False
+        assert gradebook.find_submission("toy", "bob").needs_manual_grade is False
+
+
 def test_what_the_docs_say_works_with_nbgrader_and_what_does_not(
     toy_rubric: Rubric, tmp_path: Path
 ) -> None:
