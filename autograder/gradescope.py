@@ -99,7 +99,9 @@ try:
     ident = "+".join(sorted(str(n) for n in names if n not in (None, "")))
 except Exception:
     ident = ""
-print(re.sub(r"[^\\w.@+-]", "_", ident).lstrip(".")[:200] or "submission")
+ident = re.sub(r"[^\\w.@+-]", "_", ident).lstrip(".")
+# 200 bytes (not characters): a folder name, and grade shortens ids over 240 bytes
+print(ident.encode()[:200].decode("utf-8", "ignore") or "submission")
 ' "$ROOT/submission_metadata.json")" || could_not_grade "cannot run $(dirname "$AUTOGRADER")/python"
 mkdir -p "$WORK/class/$STUDENT" && cp -r "$ROOT/submission/." "$WORK/class/$STUDENT/" ||
     could_not_grade "cannot copy $ROOT/submission"

@@ -338,6 +338,9 @@ def test_a_bundle_is_never_written_over_something_that_is_not_a_file(
         ([{"email": "b@x.edu"}, {"email": None, "id": 5}], "5+b@x.edu"),  # a group, sorted
         ([{"email": None, "id": None}], "submission"),  # never the student "None"
         ([], "submission"),
+        # 200 bytes, not characters: 120 two-byte letters were cut to 240 bytes, which grade
+        # shortens (with a hash), so the script looked for a results.json that was not there.
+        ([{"email": "é" * 120 + "@x.org"}], "é" * 100),
     ],
 )
 def test_the_bundle_names_a_student_by_their_gradescope_email(
