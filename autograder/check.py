@@ -148,6 +148,14 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
     # conftest did not import) is the test's problem: say so, with pytest's own words.
     recorded = {o.nodeid for o in collector.outcomes}
     uncollected = dict(collector.uncollected)
+    if uncollected and not verbose:
+        # --tb=line keeps no frame of an error raised as a file is imported (a NameError at
+        # line 2): collect again, only collect, with the frames.
+        again = _Collector()
+        _quiet_pytest([*args, "--collect-only", "--tb=short"], again)
+        if again.interrupted:
+            raise KeyboardInterrupt
+        uncollected |= {name: why for name, why in again.uncollected if name in uncollected}
     broken = sorted(set(collector.failed) - recorded - set(uncollected))
     if broken and not verbose:
         # A check broken by itself is shown with pytest's own report, where it broke.

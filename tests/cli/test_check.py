@@ -163,6 +163,10 @@ def test_a_check_that_breaks_by_itself_is_not_blamed_on_the_student(tmp_path: Pa
             "import os\nimport no_such_module_here\n",
             ["test_mine.py:2: in <module>", "No module named 'no_such_module_here'"],
         ),
+        (
+            "import os\nfoo = undefined_name\n",
+            ["test_mine.py:2: in <module>", "NameError: name 'undefined_name' is not defined"],
+        ),
     ],
 )
 def test_a_students_own_test_file_that_does_not_import_is_named_and_the_checks_still_run(
