@@ -152,6 +152,16 @@ class _Collector:
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
             self.errors.append({"nodeid": report.nodeid, "text": str(report.longreprtext)})
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            # pytest.skip(..., allow_module_level=True): the whole file, for every student.
+            path, line, reason = report.longrepr
+            self.errors.append(
+                {
+                    "nodeid": report.nodeid,
+                    "text": f"{path}:{int(line)}: skipped\nE   the whole file is skipped "
+                    f"({str(reason).removeprefix('Skipped: ')}), so students run none of it",
+                }
+            )
 
     def pytest_collection_finish(self, session: Any) -> None:
         from autograder.plugin import binding_of

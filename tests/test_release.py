@@ -366,6 +366,14 @@ def test_a_public_file_named_like_a_generated_one_is_refused(
             ("test_toy.py", 4),
             "is marked to be skipped (later), so every student would lose its points",
         ),
+        (  # the whole file at once
+            {
+                "test_toy.py": "import pytest\n\npytest.skip('later', allow_module_level=True)\n"
+                + PUBLIC
+            },
+            ("test_toy.py", 3),
+            "the whole file is skipped (later), so students run none of it",
+        ),
         # Broken: students could not run it at all.
         (
             {"test_toy.py": PUBLIC + "\ndef oops(:\n"},
