@@ -349,10 +349,26 @@ def files_beside(path: Path) -> tuple[str, ...]:
 
 
 def _is_one_of(path: Path, sources: Sequence[str]) -> bool:
+    """Whether ``path`` holds the code of one of ``sources`` (released stubs), comments and
+    blank lines aside: a stub from an earlier release whose text or markdown changed since
+    (the ``# In[n]`` of a notebook's cells shift with a new markdown cell) is still a stub."""
     try:
-        return read_source(path) in sources
+        code = _code_only(read_source(path))
     except (OSError, ValueError):
         return False
+    return any(code == _code_only(source) for source in sources)
+
+
+def _code_only(source: str) -> tuple[tuple[int, str], ...] | str:
+    """``source``'s tokens but comments and blank lines (itself, if it does not tokenize)."""
+    try:
+        return tuple(
+            (token.type, token.string)
+            for token in tokenize.generate_tokens(io.StringIO(source).readline)
+            if token.type not in (tokenize.COMMENT, tokenize.NL)
+        )
+    except (tokenize.TokenError, SyntaxError):
+        return source
 
 
 def _find(base: Path, name: str) -> list[Path]:

@@ -1194,6 +1194,12 @@ def test_a_link_inside_out_is_refused_and_its_target_untouched(
     assert (victim / "keep.txt").read_text() == "important\n"
 
 
+def read_source_of(notebook: str) -> str:
+    from autograder.submissions import notebook_source
+
+    return notebook_source(notebook)
+
+
 def test_the_whole_release_handed_in_is_graded_by_what_the_student_edited(
     course_copy: Path, tmp_path: Path
 ) -> None:
@@ -1210,12 +1216,24 @@ def test_the_whole_release_handed_in_is_graded_by_what_the_student_edited(
     (klass / "old" / "old").mkdir(parents=True)
     (klass / "old" / "linear.ipynb").write_text(finished)
     shutil.copy(release / "linear.py", klass / "old" / "old" / "linear.py")
+    # early: the notebook of an earlier release (a handout section added since, a comment in
+    # the stub reworded), untouched, beside a finished .py: still a stub, not a second answer
+    stub = (release / "linear.py").read_text()
+    earlier = render_notebook(
+        "# Linear\n\nAn earlier handout.\n", stub.replace("# ", "# (v1) ", 1), "linear.py"
+    )
+    assert read_source_of(earlier) != read_source_of((release / "linear.ipynb").read_text())
+    (klass / "early").mkdir()
+    (klass / "early" / "linear.ipynb").write_text(earlier)
+    (klass / "early" / "linear.py").write_text(reference)
     # both: a finished .py and a finished notebook that differ: which one is meant?
     (klass / "both").mkdir()
     (klass / "both" / "linear.py").write_text(reference)
     (klass / "both" / "linear.ipynb").write_text(finished.replace("x @ W + b", "x @ W - b"))
     doc = grade(course_copy, klass, tmp_path / "out")
     assert doc["students"]["nb"]["score"] == doc["students"]["old"]["score"] == 20.0
+    assert doc["students"]["early"]["status"] == "graded"
+    assert doc["students"]["early"]["score"] == 20.0
     both = doc["students"]["both"]
     assert both["status"] == "error"
     assert both["feedback"] == (
