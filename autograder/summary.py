@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,6 +85,8 @@ def shown_id(student: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in student)
 
 
+_TIMED_OUT = re.compile(r"\b(\w+) did not return within ")  # a call's timeout
+_REFUSED = re.compile(r"(\w+) did not finish in (?:an earlier check|\d+ earlier checks)")
 PRINTED_LINES = 20  # of what the student's code printed, shown after their public checks
 PRINTED_WIDTH = 200
 
@@ -104,6 +107,14 @@ def print_check_summary(
     stream.write(f"\n{rubric.title}: public checks by rubric item\n\n")
     if note:
         stream.write(f"Note: {note}\n\n")
+    order = {item.id: n for n, item in enumerate(rubric.items)}
+    # The item under which each function's timeout is first shown: a later check refused for
+    # it ("did not finish in an earlier check") may come in an item listed before that one.
+    stuck: dict[str, str] = {}
+    for item_id in sorted(by_item, key=lambda i: order.get(i, len(order))):
+        for outcome in by_item[item_id]:
+            for function in _TIMED_OUT.findall(outcome.message.split("\n", 1)[0]):
+                stuck.setdefault(function, item_id)
     shown: dict[str, str] = {}  # each message shown, and the item it was shown under
     hints: set[str] = set()  # their lines after the first (a hint is worth reading once)
     for item in rubric.items:
@@ -135,6 +146,10 @@ def print_check_summary(
             first, *rest = outcome.message.splitlines() or [""]
             times = failed[outcome.message]
             checks = f" ({times} checks)" if times > 1 else ""
+            refused = _REFUSED.match(first)
+            where = stuck.get(refused.group(1), "") if refused else ""
+            if where and order.get(where, -1) > order[item.id]:
+                checks += f"; that check is under [{where}] below"
             stream.write(f"     - {tag}: {first}{checks}\n")
             hint = "\n".join(rest)
             if hint not in hints:

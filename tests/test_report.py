@@ -297,3 +297,30 @@ def test_a_tampered_list_of_reports_never_reaches_outside_out(tmp_path: Path) ->
     assert remove_reports_of_others(out, []) == 1
     assert all(victim.read_text() == "keep" for victim in victims)
     assert not ours.exists()
+
+
+def test_a_refusal_listed_before_the_timeout_it_refers_to_says_where_that_is(
+    toy_rubric: Rubric,
+) -> None:
+    """check lists items in the rubric's order, not the order checks ran: mlp's dW2 said "did
+    not finish in an earlier check" while that check (end_to_end) was only further down."""
+    from autograder.summary import print_check_summary
+
+    timeout = "while running f: f did not return within 10 s; the worker was killed"
+    refusal = "f did not finish in an earlier check on inputs no larger than these (over 10 s), so"
+    outcomes = [
+        TestOutcome("t::late", "c", "error", timeout, (), "timeout"),
+        TestOutcome("t::refused", "a", "error", refusal + " it was not run again", (), "timeout"),
+        TestOutcome("t::b", "b", PASSED),
+    ]
+    out = io.StringIO()
+    print_check_summary(toy_rubric, outcomes, out)
+    assert "so it was not run again; that check is under [c] below\n" in out.getvalue()
+    # Listed after the timeout: nothing to add.
+    outcomes[0], outcomes[1] = (
+        TestOutcome("t::late", "a", "error", timeout, (), "timeout"),
+        TestOutcome("t::refused", "c", "error", refusal + " it was not run again", (), "timeout"),
+    )
+    out = io.StringIO()
+    print_check_summary(toy_rubric, outcomes, out)
+    assert "so it was not run again\n" in out.getvalue() and "below" not in out.getvalue()
