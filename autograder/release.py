@@ -347,9 +347,11 @@ def ignored_in_release(relative: Path) -> bool:
     return any(part == "__pycache__" or part.startswith(".") for part in relative.parts)
 
 
-def diff_release(assignment: Assignment) -> list[str]:
-    """Problems that make the committed release differ from a fresh render (empty = in sync)."""
-    expected = render(assignment)
+def diff_release(assignment: Assignment, expected: dict[str, bytes] | None = None) -> list[str]:
+    """Problems that make the committed release differ from a fresh render (``expected``, if
+    the caller has it already; empty = in sync)."""
+    if expected is None:
+        expected = render(assignment)
     target = assignment.release_dir
     hint = f"(run: autograder release {assignment.name})"
     problems = []

@@ -35,8 +35,7 @@ from autograder.course import Assignment, Course, read_python
 from autograder.errors import AutograderError, BindingError, ConfigError
 from autograder.grading import grade, grouped_failures
 from autograder.mutate import generate
-from autograder.public_tests import check_public_tests
-from autograder.release import diff_release, find_regions, render
+from autograder.release import diff_release, find_regions, prepare_release
 from autograder.rubric import Rubric
 from autograder.scoring import StudentGrade
 from autograder.scratch import scratch_folder
@@ -132,7 +131,7 @@ def verify_assignment(
         rubric = assignment.rubric()
         reference_source = assignment.reference_source(rubric)
         # Markers sound, no public file in place of a generated one, public tests bound.
-        check_public_tests(assignment, rubric, render(assignment))
+        expected = prepare_release(assignment)
         assignment.check_hidden_tests()
         hand = read_mutants(assignment, rubric)
     except AutograderError as exc:
@@ -188,7 +187,7 @@ def verify_assignment(
     report.checks.append(_check_mutants(runs, rubric, hand, auto))
     report.checks.append(_check_public(assignment, rubric.module, reference_source))
     release = CheckResult("release in sync")
-    release.problems.extend(diff_release(assignment))
+    release.problems.extend(diff_release(assignment, expected))
     report.checks.append(release)
     report.checks.append(_check_leaks(course, assignment, rubric))
     return report
