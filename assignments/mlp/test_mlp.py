@@ -134,12 +134,45 @@ NET_RELU_OUTPUT_GRADS = {
     / 3,
     "b1": NET_GRADS["b1"] + np.array([-4 / 13 * LOG3, 0.0]) / 3,
 }
+# Skipping relu in the backward pass (dY1 = dHd, unmasked) keeps the two entries the mask
+# zeroes, where Y1 = -1: 3 dHd[0, 1] = 1/13 log 2 and 3 dHd[1, 0] = 1/6 log 3. So db1 gains
+# (1/6 log 3, 1/13 log 2) / 3, column 0 of dW1 gains X[1] = (-1, 1, 0, 1, -1) times
+# 1/6 log 3 / 3 and column 1 gains X[0] = (2, 0, 0, 1, 0) times 1/13 log 2 / 3.
+NET_UNMASKED_GRADS = {
+    "W1": NET_GRADS["W1"]
+    + np.array(
+        [
+            [-1 / 6 * LOG3, 2 / 13 * LOG2],
+            [1 / 6 * LOG3, 0.0],
+            [0.0, 0.0],
+            [1 / 6 * LOG3, 1 / 13 * LOG2],
+            [-1 / 6 * LOG3, 0.0],
+        ]
+    )
+    / 3,
+    "b1": NET_GRADS["b1"] + np.array([1 / 6 * LOG3, 1 / 13 * LOG2]) / 3,
+}
+# Pairing dY2 with the pre-activation Y1 instead of relu(Y1): Y1 - relu(Y1) is -1 at [0, 1]
+# and [1, 0], so row 0 of dW2 loses dY2[1] and row 1 loses dY2[0].
+NET_PREACTIVATION_GRADS = {
+    "W2": NET_GRADS["W2"]
+    - np.array([[1 / 6, 1 / 3, 1 / 3, -5 / 6], [-4 / 13, 2 / 13, 1 / 13, 1 / 13]]) / 3
+}
 NET_MISTAKES = {
     key: {
         f"grads['{key}'] is what you get when relu_backward multiplies by relu's output "
-        "instead of the 0/1 mask [Y1 > 0].": NET_RELU_OUTPUT_GRADS[key]
+        "instead of the 0/1 mask [Y1 > 0].": NET_RELU_OUTPUT_GRADS[key],
+        f"grads['{key}'] ignores relu: the gradient reaching the first layer must be masked "
+        "by [Y1 > 0] (relu_backward) before it goes through linear_backward.": (
+            NET_UNMASKED_GRADS[key]
+        ),
     }
     for key in ("W1", "b1")
+}
+NET_MISTAKES["W2"] = {
+    "grads['W2'] was computed from the pre-activation Y1 instead of the layer's actual input "
+    "relu(Y1): the second layer multiplies relu(Y1), so that is what its weight gradient "
+    "pairs with dY2.": NET_PREACTIVATION_GRADS["W2"]
 }
 
 

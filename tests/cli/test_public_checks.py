@@ -230,6 +230,24 @@ def test_mlp_relu_backward_by_its_output_is_named_on_the_worked_network(tmp_path
         ), out
 
 
+def test_mlp_backward_that_skips_relu_is_named_on_the_worked_network(tmp_path: Path) -> None:
+    out = check(tmp_path, "mlp", ("dY1 = relu_backward(dHd, relu_cache)", "dY1 = dHd  # no mask"))
+    assert failed_items(out) == {"dW1", "db1", "end_to_end"}, out  # as graded (the mutant)
+    for key in ("W1", "b1"):
+        assert f"grads['{key}'] ignores relu: the gradient reaching the first layer" in out, out
+
+
+def test_mlp_dW2_from_the_pre_activation_is_named_on_the_worked_network(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "mlp",
+        # The linear cache is (x, W): hand the second layer's backward Y1 instead of relu(Y1).
+        ("linear_backward(dY2, cache2)", "linear_backward(dY2, (Y1, W2))"),
+    )
+    assert failed_items(out) == {"dW2", "end_to_end"}, out  # as graded (the mutant)
+    assert "grads['W2'] was computed from the pre-activation Y1 instead of" in out, out
+
+
 def test_mlp_softmax_without_a_shift_says_which_case_overflows(tmp_path: Path) -> None:
     out = check(
         tmp_path,
