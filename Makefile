@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine (set-up included):
-#   make demo   grade the example class, print the table, write out/linear/
+#   make demo   grade the example class, print the tables and its report, write out/linear/
 #   make test   run the framework's test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(BIN)/autograder grade linear examples/submissions/linear --out out/linear
+	$(BIN)/autograder report out/linear
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -30,6 +30,7 @@ Auto-graded exercises for teaching backpropagation.
   instructor:  autograder release <name>           (solutions/<name> -> assignments/<name>)
                autograder grade <name> SUBMISSIONS --out DIR
                autograder export nbgrader|gradescope <name> ...
+               autograder report DIR               (what the class got wrong)
   CI:          autograder verify
 
 Run 'autograder <command> --help' for details and examples.
@@ -266,6 +267,43 @@ itself as a Gradescope autograder.
     )
     _add_course(export)
 
+    report = sub.add_parser(
+        "report",
+        help="summarise a graded class: scores, each item, the most common mistakes",
+        formatter_class=_Formatter,
+        description="""\
+Summarise the grades 'autograder grade --out DIR' wrote (DIR/grades.json): how
+many students were graded, could not run or are missing; the score distribution;
+each rubric item's mean and how many earned all or none of it; and the problems
+the feedback named most often, each with how many students had it, the items it
+cost and a few of those students (their feedback is DIR/feedback/<id>.md). A
+problem is the first sentence of a hint the feedback gave ("dW is exactly the
+transpose of the right answer"), or else of the first failed check; the same
+mistake seen on other shapes counts once per student. Students the grader itself
+failed on are listed apart. Reads grades.json only: no course.yml, nothing run.""",
+        epilog="examples:\n  autograder report out/linear\n"
+        "  autograder report out/linear/grades.json --top 20\n"
+        "  autograder report out/linear --json > linear-report.json\n"
+        "exit status: 0 reported; 2 no grades.json there, or not one 'autograder grade'\n"
+        f"wrote;\n{STOPPED}",
+    )
+    report.add_argument(
+        "grades",
+        type=_path,
+        metavar="DIR",
+        help="the --out folder of 'autograder grade', or its grades.json",
+    )
+    report.add_argument(
+        "--top",
+        type=int,
+        default=10,
+        metavar="N",
+        help="how many of the most common problems to show (default: 10)",
+    )
+    report.add_argument(
+        "--json", action="store_true", help="print the whole report as JSON (every problem)"
+    )
+
     verify.add_argument("assignments", nargs="*", metavar="NAME", help="assignments to verify")
     verify.add_argument(
         "--jobs",
@@ -478,8 +516,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    from autograder.class_report import build_report, render_text
+    from autograder.report import read_grades
+
+    if args.top < 1:
+        raise_usage("--top must be at least 1")
+    path = args.grades / "grades.json" if args.grades.is_dir() else args.grades
+    report = build_report(read_grades(path))
+    if args.json:
+        print(json.dumps(report.as_json(), indent=1, ensure_ascii=False))
+    else:
+        sys.stdout.write(render_text(report, top=args.top, source=str(path)))
+    return 0
+
+
 COMMANDS = {
     "export": cmd_export,
+    "report": cmd_report,
     "release": cmd_release,
     "check": cmd_check,
     "grade": cmd_grade,

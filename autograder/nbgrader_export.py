@@ -19,7 +19,6 @@ is not exported: students' feedback is ``grade``'s ``feedback/<student>.md``.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sqlite3
@@ -30,29 +29,20 @@ from pathlib import Path
 from typing import Any
 
 from autograder.errors import OutputError, UsageError, describe
+from autograder.report import read_grades
 from autograder.rubric import Rubric
-from autograder.scoring import INTERNAL_PROBLEM
-
-
-def grader_failed(record: Any) -> bool:
-    """Whether a grades.json record is of a submission the grader itself failed on (its 0 is
-    no grade: ``grade`` grades it again on its next run)."""
-    return (
-        isinstance(record, dict)
-        and record.get("status") == "error"
-        and str(record.get("feedback", "")).startswith(INTERNAL_PROBLEM)
-    )
+from autograder.scoring import grader_failed
 
 
 def flagged_students(grades_json: Path) -> list[str]:
     """The students of ``grades_json`` the export leaves flagged for manual grading."""
-    students = _read_grades(grades_json)["students"]
+    students = read_grades(grades_json)["students"]
     return sorted(student for student, record in students.items() if grader_failed(record))
 
 
 def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
     """Write every student in ``grades_json`` into the nbgrader gradebook ``db``."""
-    document = _read_grades(grades_json)
+    document = read_grades(grades_json)
     if document.get("assignment") != rubric.assignment:
         raise UsageError(
             f"{grades_json} holds grades for '{document.get('assignment')}', "
@@ -146,28 +136,6 @@ def _check_gradebook(db: Path) -> None:
             f"{', '.join(sorted(tables)[:5])}), not an nbgrader gradebook; name the gradebook "
             "file or a new file"
         )
-
-
-def _read_grades(grades_json: Path) -> dict[str, Any]:
-    """grades.json as written by ``grade``; ``UsageError`` says what is wrong with it."""
-    try:
-        document = json.loads(grades_json.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{grades_json} does not exist: run 'autograder grade' first") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {grades_json}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise UsageError(f"{grades_json} is not valid JSON: {exc}") from None
-    students = document.get("students") if isinstance(document, dict) else None
-    if not isinstance(students, dict) or not all(
-        isinstance(record, dict) and isinstance(record.get("items", {}), dict)
-        for record in students.values()
-    ):
-        raise UsageError(
-            f"{grades_json} is not a grades.json written by 'autograder grade' "
-            '(expected {"assignment", "students": {id: {"items": {...}}}})'
-        )
-    return document
 
 
 def _check_scores(grades_json: Path, rubric: Rubric, students: dict[str, Any]) -> None:

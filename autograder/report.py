@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from autograder.errors import UsageError
 from autograder.rubric import Rubric
 from autograder.scoring import STATUS_GRADED, StudentGrade, shown_summary
 
@@ -384,3 +385,25 @@ def write_reports(out: Path, rubric: Rubric, grades: Sequence[StudentGrade]) -> 
 
 def _num(value: float) -> str:
     return f"{value:g}"
+
+
+def read_grades(grades_json: Path) -> dict[str, Any]:
+    """grades.json as written by ``grade``; ``UsageError`` says what is wrong with it."""
+    try:
+        document = json.loads(grades_json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{grades_json} does not exist: run 'autograder grade' first") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {grades_json}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"{grades_json} is not valid JSON: {exc}") from None
+    students = document.get("students") if isinstance(document, dict) else None
+    if not isinstance(students, dict) or not all(
+        isinstance(record, dict) and isinstance(record.get("items", {}), dict)
+        for record in students.values()
+    ):
+        raise UsageError(
+            f"{grades_json} is not a grades.json written by 'autograder grade' "
+            '(expected {"assignment", "students": {id: {"items": {...}}}})'
+        )
+    return document

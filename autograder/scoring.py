@@ -300,3 +300,13 @@ def overall_feedback(
         f"Score {earned:g}/{rubric.max_score:g}. Points lost on: {where}. "
         f"See each item below for what was checked and what went wrong.{note}"
     )
+
+
+def grader_failed(record: Any) -> bool:
+    """Whether a grades.json record is of a submission the grader itself failed on (its 0 is
+    no grade: ``grade`` grades it again on its next run)."""
+    return (
+        isinstance(record, dict)
+        and record.get("status") == STATUS_ERROR
+        and str(record.get("feedback", "")).startswith(INTERNAL_PROBLEM)
+    )
