@@ -59,7 +59,7 @@ from autograder.errors import (
 from autograder.limits import GradingLimits
 from autograder.rubric import Rubric, TestBinding, load_rubric
 from autograder.sandbox import codec
-from autograder.sandbox.model import Ref, Step, StepResult
+from autograder.sandbox.model import Handle, Ref, Step, StepResult
 from autograder.scoring import ERROR, FAILED, INTERNAL, PASSED, TestOutcome
 from autograder.submissions import choose_local_file, files_beside, read_source
 
@@ -151,6 +151,8 @@ class StudentRun:
         # and the largest input size each function returned in time on.
         self._timed_out: dict[str, tuple[int, int]] = {}
         self._returned: dict[str, int] = {}
+        # (worker, function, handle id): that function returned from a call given that object.
+        self._given: set[tuple[int, str, int]] = set()
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """``compute()`` once per submission and key; later tests reuse the value or the error.
@@ -258,7 +260,7 @@ class StudentRun:
         except StudentError as exc:
             if isinstance(exc, StudentTimeout):
                 self._note_timeout(exc, function, args)
-            raise _name_call(exc, function) from None
+            raise _name_call(exc, function, self._given_again(function, args)) from None
         finally:
             self._charge(started, worker.waited() - waited)
 
@@ -290,8 +292,24 @@ class StudentRun:
         return ""
 
     def _note_returned(self, function: str, args: Sequence[Any]) -> None:
-        """``function`` returned in time on ``args``: calls up to their size are not refused."""
+        """``function`` returned in time on ``args``: calls up to their size are not refused,
+        and an object of the worker's it was given is known to have been given it once."""
         self._returned[function] = max(self._returned.get(function, -1), _input_size(args))
+        for arg in args:
+            if isinstance(arg, Handle):
+                self._given.add((self._spawns, function, arg.id))
+
+    def _given_again(self, function: str, args: Sequence[Any]) -> str:
+        """What to add to the error of a call that was given an object (a cache) an earlier
+        call of the same function was given and returned from: a backward pass that deletes
+        or empties its cache fails only the second time, which the error alone does not say."""
+        for arg in args:
+            if isinstance(arg, Handle) and (self._spawns, function, arg.id) in self._given:
+                return (
+                    f" (an earlier {function} call was given this same {arg.type_name} object "
+                    f"and returned: does {function} delete or change what it is given?)"
+                )
+        return ""
 
     def _note_timeout(self, exc: StudentTimeout, function: str, args: Sequence[Any]) -> None:
         """Remember that ``function`` ran out of time on ``args`` (see ``_refused``), and point
@@ -343,12 +361,20 @@ class StudentRun:
                 for step, result in zip(steps, done, strict=True):
                     if result.not_run:
                         break
+                    # The step's arguments as the worker had them (a Ref as the handle it was).
+                    given = [
+                        _item(steps, results, arg.step, arg.index, arg.length)
+                        if type(arg) is Ref
+                        else arg
+                        for arg in step.args
+                    ]
                     if result.error is None:
-                        self._note_returned(step.function, step.args)
+                        self._note_returned(step.function, given)
                     else:
                         if isinstance(result.error, StudentTimeout):
-                            self._note_timeout(result.error, step.function, step.args)
-                        result = StepResult(error=_name_call(result.error, step.function))
+                            self._note_timeout(result.error, step.function, given)
+                        again = self._given_again(step.function, given)
+                        result = StepResult(error=_name_call(result.error, step.function, again))
                     results.append(result)
         for step in steps[len(results) :]:
             args: list[Any] = []
@@ -431,8 +457,9 @@ def _item(
     return value[index]
 
 
-def _name_call(exc: StudentError, function: str) -> StudentError:
-    """Say which function failed, in words a student recognises.
+def _name_call(exc: StudentError, function: str, again: str = "") -> StudentError:
+    """Say which function failed, in words a student recognises (and, for an exception it
+    raised, ``again``: that it had returned from a call given the same object before).
 
     The message partly comes from student code (an exception's text): it is flattened to one
     line here so it can never pose as more feedback (a forged heading or score) further on.
@@ -452,6 +479,7 @@ def _name_call(exc: StudentError, function: str) -> StudentError:
             where = f"in {function}"
         exc.message = f"{where}: {exc.message}" if exc.message else where
         exc.hint = exception_hint(exc.exc_type, exc.message)
+        exc.message += again
     exc.args = (exc.describe(),)
     return exc
 

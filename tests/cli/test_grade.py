@@ -333,6 +333,28 @@ def test_a_backward_that_empties_its_cache_loses_mlp_purity(
     )
 
 
+def test_a_backward_that_frees_its_cache_is_told_so(course_copy: Path, tmp_path: Path) -> None:
+    # Like a framework freeing saved tensors: the second backward on one cache raises, and the
+    # error alone (a KeyError in linear_backward) would not say that it is the second call.
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    freeing = reference.replace(
+        "    cache = (x.copy(), W.copy())\n", '    cache = {"x": x.copy(), "W": W.copy()}\n'
+    ).replace("    x, W = cache\n", '    x, W = cache.pop("x"), cache.pop("W")\n')
+    assert freeing.count("cache.pop") == 2, freeing
+    (tmp_path / "class" / "fay").mkdir(parents=True)
+    (tmp_path / "class" / "fay" / "linear.py").write_text(freeing)
+    record = grade(course_copy, tmp_path / "class", tmp_path / "out")["students"]["fay"]
+    lost = {item for item, got in record["items"].items() if got["score"] < got["max_score"]}
+    assert lost == {"purity"}, record
+    said = re.search(
+        r"KeyError at linear.py line \d+: in linear_backward: 'x' \(an earlier linear_backward "
+        r"call was given this same dict object and returned: does linear_backward delete or "
+        r"change what it is given\?\)",
+        record["items"]["purity"]["feedback"],
+    )
+    assert said, record["items"]["purity"]
+
+
 LOG_OF_P = (
     """    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     loss = -log_probs[rows, targets].mean()

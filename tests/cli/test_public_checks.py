@@ -60,6 +60,22 @@ def test_linear_backward_that_changes_its_cache_loses_purity(tmp_path: Path) -> 
     assert "calling linear_backward twice with the same dy and cache gave two answers" in out
 
 
+def test_linear_backward_that_frees_its_cache_is_told_it_is_the_second_call(
+    tmp_path: Path,
+) -> None:
+    out = check(
+        tmp_path,
+        "linear",
+        ("    cache = (x.copy(), W.copy())\n", "    cache = [x.copy(), W.copy()]\n"),
+        ("    x, W = cache\n", "    W, x = cache.pop(), cache.pop()\n"),
+    )
+    assert failed_items(out) == {"purity"}, out
+    assert (
+        "(an earlier linear_backward call was given this same list object and returned: does "
+        "linear_backward delete or change what it is given?)"
+    ) in out, out
+
+
 def test_linear_float32_forward_costs_only_shapes(tmp_path: Path) -> None:
     out = check(
         tmp_path, "linear", ("    y = x @ W + b\n", "    y = (x @ W + b).astype(np.float32)\n")
