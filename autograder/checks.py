@@ -117,7 +117,12 @@ def _list_as_array(value: list[Any]) -> object:
 
 
 def _require_real_array(
-    actual: object, name: str, where: str, *, lists: bool = False
+    actual: object,
+    name: str,
+    where: str,
+    *,
+    lists: bool = False,
+    expected: np.ndarray | None = None,
 ) -> np.ndarray:
     if lists and isinstance(actual, list):
         # The right numbers as (nested) lists: a value check judges the numbers, and leaves
@@ -126,7 +131,8 @@ def _require_real_array(
     if not isinstance(actual, np.ndarray):
         raise _fail(
             f"{name} should be a numpy array{where}, but your code returned "
-            f"{describe_type(actual)}."
+            f"{describe_type(actual)}.",
+            _EMPTY_SUM_HINT if _empty_python_sum(actual, expected) else None,
         )
     if not (np.issubdtype(actual.dtype, np.floating) or np.issubdtype(actual.dtype, np.integer)):
         raise _fail(
@@ -134,6 +140,26 @@ def _require_real_array(
             "numbers (float64)."
         )
     return actual
+
+
+_EMPTY_SUM_HINT = (
+    "the right answer here is an array of zeros, and a plain 0 is what Python's sum(), or a "
+    "loop that starts from 0, gives when there is nothing to add up (no rows, as in an empty "
+    "batch). Sum with numpy instead (a matrix product, or np.sum over the right axes), which "
+    "gives zeros of the right shape."
+)
+
+
+def _empty_python_sum(actual: object, expected: np.ndarray | None) -> bool:
+    """``actual`` is a plain 0 where the answer is an array of zeros: what ``sum()`` over no
+    rows gives (``sum(np.outer(x, g) for ...)`` on an empty batch)."""
+    return (
+        type(actual) in (int, float)
+        and actual == 0
+        and expected is not None
+        and expected.size > 0
+        and not np.any(expected)
+    )
 
 
 def _dtype_hint(dtype: np.dtype[Any]) -> str:
@@ -220,7 +246,7 @@ def expect_array(
     """
     where, diagnosis = _split_context(context)
     expected = np.asarray(expected, dtype=np.float64)
-    array = _require_real_array(actual, name, where, lists=not strict)
+    array = _require_real_array(actual, name, where, lists=not strict, expected=expected)
     array = _conform(
         array,
         expected.shape,

@@ -77,6 +77,22 @@ def test_not_an_array_says_what_was_returned(returned: object, described: str) -
     assert message(excinfo) == f"dW should be a numpy array, but your code returned {described}."
 
 
+@pytest.mark.parametrize("zero", [0, 0.0])
+def test_a_plain_zero_for_an_array_of_zeros_is_told_about_sums_over_nothing(zero: float) -> None:
+    # sum(np.outer(x, g) for x, g in zip(rows_x, rows_dy)) over an empty batch: the int 0.
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(zero, np.zeros((2, 4)), name="dW", context={"where": "B=0"})
+    assert message(excinfo).startswith("dW should be a numpy array (for B=0), but your code")
+    assert (
+        "Hint: the right answer here is an array of zeros, and a plain 0 is what Python's sum()"
+        in (str(excinfo.value))
+    )
+    for returned, right in [(0, RIGHT), (1, np.zeros(3)), (0, np.zeros(0))]:
+        with pytest.raises(WrongAnswer) as excinfo:
+            expect_array(returned, right, name="dW")
+        assert "Hint" not in str(excinfo.value)  # not zeros, not 0, or nothing to sum
+
+
 def test_non_numeric_arrays_are_rejected() -> None:
     with pytest.raises(WrongAnswer, match="dtype <U3"):
         expect_array(np.array(["abc"]), np.array([1.0]), name="db")
