@@ -278,14 +278,17 @@ each rubric item's mean and how many earned all or none of it; and the problems
 the feedback named most often, each with how many students had it, the items it
 cost and a few of those students (their feedback is DIR/feedback/<id>.md). A
 problem is the first sentence of a hint the feedback gave ("dW is exactly the
-transpose of the right answer"), or else of the first failed check; the same
-mistake seen on other shapes counts once per student. Students the grader itself
-failed on are listed apart. Reads grades.json only: no course.yml, nothing run.""",
+transpose of the right answer") with the first failed check it came with, or
+else that check (or the error) alone; the same mistake seen on other shapes
+counts once per student. Missing students, and those
+the grader itself failed on, are listed apart and count in no statistic (so the
+mean is over the others, unlike grade's). Reads grades.json only: no course.yml,
+nothing is run.""",
         epilog="examples:\n  autograder report out/linear\n"
         "  autograder report out/linear/grades.json --top 20\n"
         "  autograder report out/linear --json > linear-report.json\n"
-        "exit status: 0 reported; 2 no grades.json there, or not one 'autograder grade'\n"
-        f"wrote;\n{STOPPED}",
+        "exit status: 0 reported; 2 no grades.json there, or one 'autograder grade' did\n"
+        f"not write (said where);\n{STOPPED}",
     )
     report.add_argument(
         "grades",
@@ -519,15 +522,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     import json
 
-    from autograder.class_report import build_report, render_text
+    from autograder.class_report import build_report, check_document, render_text
     from autograder.report import read_grades
 
     if args.top < 1:
         raise_usage("--top must be at least 1")
     path = args.grades / "grades.json" if args.grades.is_dir() else args.grades
-    report = build_report(read_grades(path))
+    document = read_grades(path)
+    check_document(document, path)
+    report = build_report(document)
     if args.json:
-        print(json.dumps(report.as_json(), indent=1, ensure_ascii=False))
+        print(json.dumps(report.as_json(), indent=1, ensure_ascii=False, allow_nan=False))
     else:
         sys.stdout.write(render_text(report, top=args.top, source=str(path)))
     return 0

@@ -50,6 +50,7 @@ def test_the_json_report_is_the_same_report_as_data(graded: Path) -> None:
     transposed = next(p for p in data["problems"] if "transpose" in p["text"])
     assert transposed == {
         "text": "dW is exactly the transpose of the right answer",
+        "check": "dW has shape (3, 4), expected (4, 3)",
         "students": ["bob"],
         "items": ["dW", "shapes"],
     }
@@ -61,6 +62,7 @@ def test_the_json_report_is_the_same_report_as_data(graded: Path) -> None:
         (None, "does not exist: run 'autograder grade' first"),
         ('{"students": ', "is not valid JSON"),
         ('{"students": 3}', "is not a grades.json written by 'autograder grade'"),
+        ('{"max_score": 0, "students": {}}', "grades.json: max_score is 0, not a positive"),
     ],
 )
 def test_no_readable_grades_is_said_with_exit_2(
