@@ -134,7 +134,7 @@ feedback/<student>.md and gradescope/<student>/results.json. Results are
 journaled as they finish: if a run is interrupted, the same command grades only
 what is missing. One run at a time writes into DIR (a second one is refused).
 A broken, hostile or endless submission is graded 0 on what it breaks and never
-affects another.
+affects another. 'autograder report DIR' then sums up what the class got wrong.
 
 Limits come from course.yml ('limits:'; per assignment under 'assignments:'):
 """
