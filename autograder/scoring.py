@@ -303,8 +303,10 @@ def overall_feedback(
 
 
 def grader_failed(record: Any) -> bool:
-    """Whether a grades.json record is of a submission the grader itself failed on (its 0 is
-    no grade: ``grade`` grades it again on its next run)."""
+    """Whether a grade (a ``StudentGrade`` or its grades.json record) is of a submission the
+    grader itself failed on (its 0 is no grade: ``grade`` grades it again on its next run)."""
+    if isinstance(record, StudentGrade):
+        return record.status == STATUS_ERROR and record.feedback.startswith(INTERNAL_PROBLEM)
     return (
         isinstance(record, dict)
         and record.get("status") == STATUS_ERROR

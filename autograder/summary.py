@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING
 
 from autograder.rubric import Rubric
 from autograder.sandbox.model import OUTPUT_TRUNCATED
-from autograder.scoring import ERROR, PASSED, TestOutcome
+from autograder.scoring import ERROR, PASSED, TestOutcome, grader_failed
 
 if TYPE_CHECKING:
     from autograder.grading import GradeRun
@@ -33,10 +33,12 @@ def print_grade_summary(result: GradeRun, rubric: Rubric, out: Path, stream: IO[
         ]
         stream.write(_table(["student", "status", *rubric.ids, "total"], rows, left=2) + "\n")
     statuses = Counter(g.status for g in grades)
+    failed = sum(1 for g in grades if grader_failed(g))  # status error, but not the file's
     count = len(grades) or 1
     counts = [
         ("graded", f"{statuses.get('graded', 0)}"),
-        ("could not run", f"{statuses.get('error', 0)}"),
+        ("could not run", f"{statuses.get('error', 0) - failed}"),
+        *([("the grader failed on", f"{failed}")] if failed else []),
         ("missing", f"{statuses.get('missing', 0)}"),
         ("with timeouts", f"{sum(1 for g in grades if g.timed_out)}"),
         ("full marks", f"{sum(1 for g in grades if g.score == g.max_score)}"),

@@ -8,6 +8,7 @@ A conftest.py above the assignment is never loaded; the due date in course.yml d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -257,6 +258,12 @@ def test_a_hidden_test_that_breaks_by_itself_scores_nothing_and_is_graded_again(
         f"complete (test_hidden.py:{line}: KeyError: 'instructor bug')" in result.stderr
     )
     assert "marked 'error' and score nothing" in result.stderr
+    # The table counts them apart from files that could not run, as the report does.
+    records = json.loads((out / "grades.json").read_text())["students"].values()
+    failed = sum(1 for r in records if r["status"] == "error")
+    assert failed >= 1
+    assert re.search(rf"^the grader failed on +{failed}$", result.stdout, re.M), result.stdout
+    assert re.search(r"^could not run +0$", result.stdout, re.M), result.stdout
     ann = json.loads((out / "grades.json").read_text())["students"]["ann"]
     assert (ann["status"], ann["score"]) == ("error", 0)
     assert "The grader itself failed" in (out / "feedback" / "ann.md").read_text()
