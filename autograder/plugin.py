@@ -587,17 +587,45 @@ def binding_of(item: pytest.Item) -> TestBinding:
         return TestBinding(
             item.nodeid, None, path, line, "rubric marker must be rubric('<item id>')"
         )
+    unknown = _unknown_fixtures(item)
+    if unknown:
+        # pytest would say so only when the test runs: for every student, as a broken test.
+        names = ", ".join(f"'{name}'" for name in unknown)
+        problem = (
+            f"asks for {names}, which is no fixture here (the grader's fixtures: "
+            f"{', '.join(GRADER_FIXTURES)}; or pytest's, such as record_property)"
+        )
+        return TestBinding(item.nodeid, mark.args[0], path, line, problem)
     # A check that does not run is one no student can pass: a skip or skipif that applies
     # here, an xfail (and parametrize with no values, which pytest turns into a skip) would
     # cost everyone its points.
     skipped = _not_run(item)
     if skipped:
+        reason = _reason(item)
+        fix = (
+            "give parametrize some values"
+            if reason.startswith("got empty parameter set")
+            else "remove the marker"
+        )
         problem = (
-            f"is marked to be {skipped} ({_reason(item)}), so every student would lose its "
-            "points; remove the marker (or give parametrize some values)"
+            f"is marked to be {skipped} ({reason}), so every student would lose its points; {fix}"
         )
         return TestBinding(item.nodeid, mark.args[0], path, line, problem)
     return TestBinding(item.nodeid, mark.args[0], path, line)
+
+
+GRADER_FIXTURES = ("submission", "reference", "rng", "rng_for")
+
+
+def _unknown_fixtures(item: pytest.Item) -> list[str]:
+    """The arguments of a test that no fixture, parameter or ``request`` provides (a typo such
+    as ``submision``)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:  # not a function, or another pytest: it says so when the test runs
+        return []
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    known = {*info.name2fixturedefs, *params, "request"}
+    return [name for name in info.names_closure if name not in known]
 
 
 def _not_run(item: pytest.Item) -> str:

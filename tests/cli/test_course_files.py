@@ -96,6 +96,10 @@ def hidden_test_empty_parametrize(course: Path) -> None:
     _extra_test(course, '@pytest.mark.parametrize("a", [])', "submission, a")
 
 
+def hidden_test_unknown_fixture(course: Path) -> None:
+    _extra_test(course, "", "submision")
+
+
 def marker_indented_unlike_its_code(course: Path) -> None:
     path = solution(course) / "scale.py"
     path.write_text(REFERENCE.replace("    ### BEGIN SOLUTION", "### BEGIN SOLUTION"))
@@ -156,8 +160,13 @@ CASES: list[tuple[Callable[[Path], None], str, tuple[str, ...]]] = [
     ),
     (hidden_test_module_exits, "the hidden tests cannot be loaded (a grading process", RUNS),
     (hidden_test_skipped_here, "is marked to be skipped (windows only), so every", RUNS),
-    (hidden_test_xfail, "is marked to be xfailed (flaky), so every student", RUNS),
-    (hidden_test_empty_parametrize, "is marked to be skipped (", RUNS),
+    (hidden_test_xfail, "xfailed (flaky), so every student would lose its points; remove", RUNS),
+    (hidden_test_empty_parametrize, "its points; give parametrize some values", RUNS),
+    (
+        hidden_test_unknown_fixture,
+        "test_extra.py::test_extra: asks for 'submision', which is no fixture here",
+        RUNS,
+    ),
     (
         marker_indented_unlike_its_code,
         f"{REF}:6: the stub made from this region is not valid Python",
