@@ -22,6 +22,7 @@ one grading run per assignment plus two small ones, not one per mutant.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -37,7 +38,7 @@ from autograder.grading import grade, grouped_failures
 from autograder.mutate import generate
 from autograder.release import diff_release, find_regions, prepare_release
 from autograder.rubric import Rubric
-from autograder.scoring import StudentGrade
+from autograder.scoring import StudentGrade, TestOutcome
 from autograder.scratch import scratch_folder
 
 SEEDS = ("verify-seed-1", "verify-seed-2", "verify-seed-3")
@@ -156,6 +157,7 @@ def verify_assignment(
             name = f"auto-{index:03d}-{generated.operator}-line{generated.line}"
             _put(klass / name, rubric.module, generated.source)
         runs: list[dict[str, StudentGrade]] = []
+        tests: list[dict[str, list[TestOutcome]]] = []  # per run: each submission's tests
         for number, seed in enumerate(SEEDS):
             if number == 1:
                 # Mutants are judged under the first secret; the reference and the stub, whose
@@ -180,11 +182,12 @@ def verify_assignment(
                 config.problems.append(str(exc))
                 return report
             runs.append({g.student: g for g in result.grades})
+            tests.append(_tests_by_student(work / f"out-{seed}"))
             config.problems.extend(_grouped_failures(result.internal_failures, seed))
 
-    report.checks.append(_check_reference(runs))
-    report.checks.append(_check_stub(runs, stub_problem))
-    report.checks.append(_check_mutants(runs, rubric, hand, auto))
+    report.checks.append(_check_reference(runs, tests))
+    report.checks.append(_check_stub(runs, tests, stub_problem))
+    report.checks.append(_check_mutants(runs, tests, rubric, hand, auto))
     report.checks.append(_check_public(assignment, rubric.module, reference_source))
     release = CheckResult("release in sync")
     release.problems.extend(diff_release(assignment, expected))
@@ -207,31 +210,66 @@ def _put(folder: Path, name: str, text: str) -> None:
     (folder / name).write_text(text, encoding="utf-8")
 
 
-def _check_reference(runs: Sequence[dict[str, StudentGrade]]) -> CheckResult:
+def _tests_by_student(out: Path) -> dict[str, list[TestOutcome]]:
+    """Each submission's test outcomes, from the run's journal (a grade keeps only items'):
+    a failure of verify names the tests behind it."""
+    outcomes: dict[str, list[TestOutcome]] = {}
+    journal = out / ".autograder" / "journal.jsonl"
+    for line in journal.read_text(encoding="utf-8").splitlines() if journal.is_file() else []:
+        try:
+            entry = json.loads(line)
+            if isinstance(entry, dict) and "student" in entry:
+                found = [TestOutcome.from_json(o) for o in entry.get("outcomes", [])]
+                outcomes[str(entry["student"])] = found
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn line: verify's messages just name fewer tests
+    return outcomes
+
+
+def _named(outcomes: Sequence[TestOutcome], item_id: str, *, passed: bool) -> str:
+    """ " (failed: test_x.py::test_a[small], ...)": the tests of ``item_id`` that passed or
+    failed, or "" when there are none to name."""
+    names = [o.nodeid for o in outcomes if o.item_id == item_id and o.passed == passed]
+    if not names:
+        return ""
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return f" ({'passed' if passed else 'failed'}: {', '.join(names[:3])}{more})"
+
+
+def _check_reference(
+    runs: Sequence[dict[str, StudentGrade]], tests: Sequence[dict[str, list[TestOutcome]]]
+) -> CheckResult:
     check = CheckResult("reference earns full marks")
-    for seed, run in zip(SEEDS, runs, strict=True):
+    for seed, run, outcomes in zip(SEEDS, runs, tests, strict=True):
         grade_ = run["reference"]
         for item in grade_.items:
             if item.score < item.max_score:
                 first = item.feedback.splitlines()[1:2] or [item.feedback]
+                failed = _named(outcomes.get("reference", []), item.id, passed=False)
                 check.problems.append(
-                    f"{seed}: item '{item.id}' got {item.score:g}/{item.max_score:g}: {first[0]}"
+                    f"{seed}: item '{item.id}' got {item.score:g}/{item.max_score:g}{failed}: "
+                    f"{first[0]}"
                 )
     if check.ok:
         check.notes.append(f"full marks with {len(runs)} different secrets")
     return check
 
 
-def _check_stub(runs: Sequence[dict[str, StudentGrade]], missing: str) -> CheckResult:
+def _check_stub(
+    runs: Sequence[dict[str, StudentGrade]],
+    tests: Sequence[dict[str, list[TestOutcome]]],
+    missing: str,
+) -> CheckResult:
     check = CheckResult("released stub earns zero")
     if "stub" not in runs[0]:
         check.problems.append(missing)
         return check
-    for seed, run in zip(SEEDS, runs, strict=True):
+    for seed, run, outcomes in zip(SEEDS, runs, tests, strict=True):
         grade_ = run["stub"]
         for item in grade_.items:
             if item.score > 0:
-                check.problems.append(f"{seed}: stub earns {item.score:g} on '{item.id}'")
+                passed = _named(outcomes.get("stub", []), item.id, passed=True)
+                check.problems.append(f"{seed}: stub earns {item.score:g} on '{item.id}'{passed}")
             elif "not implemented" not in item.feedback:
                 check.problems.append(
                     f"{seed}: stub fails '{item.id}' without saying 'not implemented': "
@@ -242,6 +280,7 @@ def _check_stub(runs: Sequence[dict[str, StudentGrade]], missing: str) -> CheckR
 
 def _check_mutants(
     runs: Sequence[dict[str, StudentGrade]],
+    tests: Sequence[dict[str, list[TestOutcome]]],
     rubric: Rubric,
     hand: Sequence[HandMutant],
     auto: Sequence[object],
@@ -253,7 +292,14 @@ def _check_mutants(
         killed |= lost
         if lost != mutant.loses:
             missing = ", ".join(sorted(mutant.loses - lost)) or "-"
-            extra = ", ".join(sorted(lost - mutant.loses)) or "-"
+            outcomes = tests[0].get(f"mutant-{mutant.name}", [])
+            extra = (
+                ", ".join(
+                    f"{item}{_named(outcomes, item, passed=False)}"
+                    for item in sorted(lost - mutant.loses)
+                )
+                or "-"
+            )
             check.problems.append(
                 f"mutants/{mutant.path.name}: declared to lose {_ids(mutant.loses)}, "
                 f"lost {_ids(lost)} (not lost: {missing}; lost but not declared: {extra})"

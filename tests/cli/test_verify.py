@@ -49,7 +49,19 @@ def test_a_wrong_reference_fails_verify(toy: Path) -> None:
     code, output = run_verify(toy)
     assert code == 1
     assert "[FAIL] reference earns full marks" in output
-    assert "item 'value'" in output
+    # Which tests failed, so the instructor knows where to look.
+    assert re.search(r"item 'value' got [\d.]+/3 \(failed: test_hidden.py::test_value_", output)
+
+
+def test_a_test_the_stub_passes_is_named(toy: Path) -> None:
+    hidden = toy / "solutions" / "toy" / "tests" / "test_hidden.py"
+    hidden.write_text(
+        HIDDEN + '\n\n@pytest.mark.rubric("layout")\ndef test_todo(submission):\n    pass\n'
+    )
+    code, output = run_verify(toy)
+    assert code == 1
+    assert "[FAIL] released stub earns zero" in output
+    assert re.search(r"stub earns [\d.]+ on 'layout' \(passed: test_hidden.py::test_todo\)", output)
 
 
 def test_a_deleted_hidden_test_lets_mutants_survive(toy: Path) -> None:
@@ -100,6 +112,18 @@ def test_a_public_check_the_reference_fails_fails_verify(toy: Path) -> None:
     assert "[FAIL] reference passes the public checks" in output
     assert "'autograder check' fails on the reference (exit 1)" in output
     assert "0/1 public checks passed" in output
+
+
+def test_a_mutant_losing_more_than_it_declares_names_the_tests(toy: Path) -> None:
+    mutant = toy / "solutions" / "toy" / "mutants" / "mean.py"
+    mutant.write_text(mutant.read_text().replace("# loses: value", "# loses: layout"))
+    code, output = run_verify(toy)
+    assert code == 1
+    assert re.search(
+        r"mutants/mean.py: declared to lose \{layout\}, lost \{value\} \(not lost: layout; "
+        r"lost but not declared: value \(failed: test_hidden.py::test_value_",
+        output,
+    ), output
 
 
 def test_a_mutant_that_does_not_compile_is_named_as_such(toy: Path) -> None:
