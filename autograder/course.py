@@ -105,7 +105,16 @@ class Assignment:
 
     def reference_source(self, rubric: Rubric) -> str:
         """The reference solution's text, checked to be a readable file of valid Python."""
-        return read_python(self.solution_dir / rubric.module, "the reference module")
+        path = self.solution_dir / rubric.module
+        if not path.exists() and not path.is_symlink():
+            there = sorted(p.name for p in self.solution_dir.glob("*.py"))
+            raise ConfigError(
+                path,
+                None,
+                f"the reference module does not exist (rubric.yml names it in 'module:'; "
+                f"the .py files in {self.solution_dir.name}/: {', '.join(there) or 'none'})",
+            )
+        return read_python(path, "the reference module")
 
     def check_hidden_tests(self) -> None:
         """Before a run: the hidden tests exist and parse (``ConfigError`` at the bad line).

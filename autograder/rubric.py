@@ -170,7 +170,12 @@ def validate_binding(
     if not complete:
         return by_item
     if not bindings:
-        raise ConfigError(rubric.path, None, "no tests were collected for this assignment")
+        raise ConfigError(
+            rubric.path,
+            None,
+            "no tests were collected for this assignment (pytest collects test_*.py files, "
+            "and in them functions named test_*)",
+        )
     for item in rubric.items:
         if not by_item[item.id]:
             raise ConfigError(

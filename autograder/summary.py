@@ -128,7 +128,8 @@ def print_check_summary(
             mark, note = "✔", f"{passed}/{len(results)} public checks passed"
         else:
             mark, note = "✘", f"{passed}/{len(results)} public checks passed"
-        stream.write(f" {mark} {item.title} [{item.id}, {_num(item.points)} pts]: {note}\n")
+        points = f"{_num(item.points)} pt{'' if item.points == 1 else 's'}"
+        stream.write(f" {mark} {item.title} [{item.id}, {points}]: {note}\n")
         # How many of this item's checks failed with each message (each is shown once).
         failed = Counter(o.message for o in results if o.outcome != PASSED)
         here: set[str] = set()

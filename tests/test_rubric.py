@@ -139,6 +139,13 @@ def test_binding_rejects_item_without_tests_at_item_line(tmp_path: Path) -> None
     assert "'dW' has no test" in str(info.value)
 
 
+def test_no_tests_at_all_says_how_pytest_finds_them(tmp_path: Path) -> None:
+    rubric = load_rubric(write(tmp_path, GOOD))
+    with pytest.raises(ConfigError, match="no tests were collected") as info:
+        validate_binding(rubric, [])
+    assert "pytest collects test_*.py files" in str(info.value)
+
+
 def test_binding_rejects_unmarked_test(tmp_path: Path) -> None:
     rubric = load_rubric(write(tmp_path, GOOD))
     with pytest.raises(ConfigError, match="has no @pytest.mark.rubric"):

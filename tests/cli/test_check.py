@@ -428,3 +428,18 @@ def test_check_says_which_file_it_took_when_the_module_was_renamed(tmp_path: Pat
         "(This checked linear.ipynb: there is no linear.py here. my_linear.py is not checked, "
         "nor graded: the grader takes linear.py (or linear.ipynb).)"
     ) in out, out
+
+
+def test_an_item_of_one_point_is_one_pt(tmp_path: Path) -> None:
+    from tests.cli.toy_course import make_toy
+
+    toy = make_toy(tmp_path / "toy-course")
+    public = toy / "solutions" / "toy" / "public"
+    public.mkdir()
+    (public / "test_layout.py").write_text(
+        'import pytest\n\n\n@pytest.mark.rubric("layout")\ndef test_runs(submission):\n'
+        "    submission.scale_sum\n"
+    )
+    assert run_cli("release", cwd=toy).returncode == 0
+    result = run_cli("check", cwd=toy / "assignments" / "toy")
+    assert "[layout, 1 pt]: 1/1 public checks passed" in result.stdout, result.stdout

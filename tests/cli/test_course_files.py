@@ -137,7 +137,12 @@ ALL = ("release", "grade", "verify")
 RUNS = ("grade", "verify")  # what reads the hidden tests
 CASES: list[tuple[Callable[[Path], None], str, tuple[str, ...]]] = [
     (reference_syntax_error, f"{REF}:4: syntax error in the reference module", ALL),
-    (reference_missing, f"{REF}: the reference module does not exist", ALL),
+    (
+        reference_missing,
+        f"{REF}: the reference module does not exist (rubric.yml names it in 'module:'; the "
+        ".py files in toy/: ",
+        ALL,
+    ),
     (reference_a_folder, f"{REF}: the reference module is not a regular file", ALL),
     (reference_not_utf8, f"{REF}:11: the reference module is not UTF-8 text (byte 0xff at", ALL),
     (
