@@ -43,6 +43,7 @@ from autograder.scratch import scratch_folder
 
 SEEDS = ("verify-seed-1", "verify-seed-2", "verify-seed-3")
 _LOSES = re.compile(r"^#\s*loses\s*:\s*(.*)$", re.IGNORECASE)
+_NEAR_LOSES = re.compile(r"^\s*#\s*loses\b(?!\s*:)", re.IGNORECASE)  # "# loses dW"
 _PUBLIC_SUMMARY = re.compile(r"^\d+/\d+ public checks passed")
 _MIN_LEAK_LINE = 12  # shorter lines ("return y", "x, W = cache") are not distinctive
 
@@ -107,12 +108,25 @@ def read_mutants(assignment: Assignment, rubric: Rubric) -> list[HandMutant]:
                 ids = frozenset(i.strip() for i in match.group(1).split(",") if i.strip())
                 unknown = sorted(ids - set(rubric.ids))
                 if unknown:
-                    raise ConfigError(path, number, f"unknown rubric item(s): {', '.join(unknown)}")
+                    spaced = any(set(u.split()) <= set(rubric.ids) for u in unknown if " " in u)
+                    raise ConfigError(
+                        path,
+                        number,
+                        f"unknown rubric item(s): {', '.join(unknown)}"
+                        + (" (separate item ids with commas)" if spaced else "")
+                        + f"; the items: {', '.join(rubric.ids)}",
+                    )
                 if not ids:
                     raise ConfigError(path, number, "'# loses:' names no rubric item")
                 declared = ids
                 break
         if declared is None:
+            near = next(
+                (n for n, line in enumerate(text.splitlines()[:10], 1) if _NEAR_LOSES.match(line)),
+                None,
+            )
+            if near is not None:
+                raise ConfigError(path, near, "write the header as '# loses: <item ids>' (a colon)")
             raise ConfigError(path, 1, "mutant has no '# loses: <item ids>' header line")
         mutants.append(HandMutant(path.stem, path, declared, text, _syntax_error(text, path)))
     return mutants

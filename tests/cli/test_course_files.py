@@ -119,6 +119,16 @@ def mutant_a_folder(course: Path) -> None:
     (solution(course) / "mutants" / "odd.py").mkdir()
 
 
+def mutant_header_without_commas(course: Path) -> None:
+    path = solution(course) / "mutants" / "mean.py"
+    path.write_text(path.read_text().replace("# loses: value", "# loses: value layout"))
+
+
+def mutant_header_without_colon(course: Path) -> None:
+    path = solution(course) / "mutants" / "mean.py"
+    path.write_text(path.read_text().replace("# loses: value", "# loses value"))
+
+
 def mutant_not_utf8(course: Path) -> None:
     (solution(course) / "mutants" / "odd.py").write_bytes(b"# loses: value\n\xff\n")
 
@@ -136,6 +146,16 @@ REF = "solutions/toy/scale.py"
 ALL = ("release", "grade", "verify")
 RUNS = ("grade", "verify")  # what reads the hidden tests
 CASES: list[tuple[Callable[[Path], None], str, tuple[str, ...]]] = [
+    (
+        mutant_header_without_commas,
+        "mutants/mean.py:1: unknown rubric item(s): value layout (separate item ids with commas)",
+        ("verify",),
+    ),
+    (
+        mutant_header_without_colon,
+        "mutants/mean.py:1: write the header as '# loses: <item ids>' (a colon)",
+        ("verify",),
+    ),
     (reference_syntax_error, f"{REF}:4: syntax error in the reference module", ALL),
     (
         reference_missing,
