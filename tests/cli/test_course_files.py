@@ -301,6 +301,13 @@ def test_a_hidden_test_that_breaks_by_itself_scores_nothing_and_is_graded_again(
     ann = json.loads((out / "grades.json").read_text())["students"]["ann"]
     assert (ann["status"], ann["score"]) == ("error", 0)
     assert "The grader itself failed" in (out / "feedback" / "ann.md").read_text()
+    # A slip in a name of the reference says "the reference", not the name it was loaded as.
+    tests.write_text(
+        good + '\n\n@pytest.mark.rubric("layout")\ndef test_oops(submission, reference):\n'
+        "    reference.scale_sun\n"
+    )
+    result = run_cli("grade", "toy", students, "--out", out, cwd=toy)
+    assert "AttributeError: module 'reference' has no attribute 'scale_sun'" in result.stderr
     tests.write_text(good)
     again = run_cli("grade", "toy", students, "--out", out, cwd=toy)
     assert again.returncode == 0, again.stdout + again.stderr
