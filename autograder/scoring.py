@@ -251,7 +251,12 @@ def shown_summary(grade: StudentGrade, shown: Collection[str]) -> str:
         else "Every item shown here passed."
     )
     note = f" {grade.note}" if grade.note else ""
-    return f"{first}{note} Some items are not shown (yet), so your total score is not shown either."
+    # A hidden item is never shown; one shown after the due date or once published is, later.
+    later = any(i.visibility != "hidden" for i in grade.items if i.id not in shown)
+    return (
+        f"{first}{note} Some items are not shown{' yet' if later else ''}, so your total score "
+        "is not shown either."
+    )
 
 
 SEVERAL_FILES = "Several files could be your submission"  # how that problem starts

@@ -153,3 +153,18 @@ def test_a_hint_true_of_one_case_names_that_case() -> None:
         outcome("forward", FAILED, m + "\nHint: same", n=i) for i, m in enumerate(messages[:3])
     ]
     assert item_feedback(item, everywhere).endswith("\n\nHint: same")
+
+
+def test_a_total_hidden_by_a_hidden_item_is_not_promised_for_later(toy_rubric: Rubric) -> None:
+    from dataclasses import replace
+
+    from autograder.scoring import shown_summary
+
+    grade = score(toy_rubric, "ann", [outcome("a", FAILED, "wrong"), outcome("b", PASSED)])
+    hidden = replace(grade, items=tuple(replace(i, visibility="hidden") for i in grade.items))
+    later = replace(
+        grade, items=tuple(replace(i, visibility="after_due_date") for i in grade.items)
+    )
+    for shown_grade, said in [(hidden, "not shown, so"), (later, "not shown yet, so")]:
+        summary = shown_summary(shown_grade, ["a"])
+        assert f"Some items are {said} your total score is not shown either." in summary
