@@ -89,6 +89,12 @@ def find_regions(source: str, path: Path) -> list[Region]:
             if open_at is None:
                 raise ConfigError(path, number, f"'{END}' without a matching '{BEGIN}'")
             body = "\n".join(lines[open_at : number - 1])
+            code = [x for x in body.splitlines() if x.strip() and not x.strip().startswith("#")]
+            if not code:
+                # The stub would raise, and the reference do nothing: nobody could earn a point.
+                raise ConfigError(
+                    path, open_at, f"the region that starts here (to line {number}) holds no code"
+                )
             regions.append(Region(open_at, number, _task(lines, open_at), body))
             open_at = None
     if open_at is not None:

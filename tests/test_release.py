@@ -55,6 +55,11 @@ def test_regions_know_their_task_and_text() -> None:
         ("### BEGIN SOLUTION\nx = 1\n", 1, "never closed"),
         ("x = 1\n### END SOLUTION\n", 2, "without a matching"),
         ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", 2, "inside the region"),
+        (
+            "def f():\n    ### BEGIN SOLUTION\n    # to do\n\n    ### END SOLUTION\n",
+            2,
+            "the region that starts here (to line 5) holds no code",
+        ),
     ],
 )
 def test_bad_markers_are_config_errors_with_lines(text: str, line: int, needle: str) -> None:
