@@ -314,6 +314,15 @@ def load_course(path: Path) -> Course:
             raise ConfigError(
                 path, raw.line_of(key), f"assignment name {key!r} must be an identifier"
             )
+        misplaced = key in ("name", "secret", "limits", "assignments")
+        if misplaced and isinstance(value, dict) and set(value) - {"title", "due", "limits"}:
+            # `limits:` indented one step too far reads as an assignment named limits.
+            raise ConfigError(
+                path,
+                raw.line_of(key),
+                f"'{key}' is a course key, not an assignment: indent it like 'assignments:' "
+                "(or, for one assignment's limits, under that assignment's name)",
+            )
         node = Reader(
             path,
             value,

@@ -77,6 +77,12 @@ def test_unknown_assignment_is_a_usage_error(course_dir: Path) -> None:
         ("due: 2026-12-11T23:59:00Z", "due: next friday", 10, "not an ISO date"),
         ("name: Test course", "nam: Test course", 1, "did you mean 'name'"),
         ("  linear:\n", "  other: {}\n  my-mlp:\n", 9, "assignment name 'my-mlp' must be an"),
+        (
+            "    limits:\n      memory_mb: 256",
+            "  limits:\n    memory_mb: 256",
+            11,
+            "'limits' is a course key, not an assignment: indent it like 'assignments:'",
+        ),
     ],
 )
 def test_bad_course_names_line(
