@@ -153,37 +153,66 @@ def validate_binding(
     ``complete=False`` (the public tests) an item may have no test, and there may be none.
     """
     by_item: dict[str, list[str]] = {item.id: [] for item in rubric.items}
+    # Every problem at once, so that fixing them takes one round, not one per test.
+    problems: list[tuple[Path, int | None, str]] = []
     for binding in bindings:
         if binding.problem:
-            raise ConfigError(
-                binding.path, binding.line, f"test {binding.nodeid}: {binding.problem}"
+            problems.append(
+                (binding.path, binding.line, f"test {binding.nodeid}: {binding.problem}")
             )
-        if binding.item_id not in by_item:
+        elif binding.item_id not in by_item:
             known = ", ".join(rubric.ids)
-            raise ConfigError(
-                binding.path,
-                binding.line,
-                f"test {binding.nodeid} is marked rubric('{binding.item_id}'), "
-                f"which is not an item of {rubric.path.name} (items: {known})",
+            problems.append(
+                (
+                    binding.path,
+                    binding.line,
+                    f"test {binding.nodeid} is marked rubric('{binding.item_id}'), "
+                    f"which is not an item of {rubric.path.name} (items: {known})",
+                )
             )
-        by_item[binding.item_id].append(binding.nodeid)
-    if not complete:
-        return by_item
-    if not bindings:
-        raise ConfigError(
-            rubric.path,
-            None,
-            "no tests were collected for this assignment (pytest collects test_*.py files, "
-            "and in them functions named test_*)",
-        )
-    for item in rubric.items:
-        if not by_item[item.id]:
-            raise ConfigError(
+        else:
+            by_item[binding.item_id].append(binding.nodeid)
+    if complete and not bindings:
+        problems.append(
+            (
                 rubric.path,
-                item.line,
-                f"rubric item '{item.id}' has no test marked rubric('{item.id}')",
+                None,
+                "no tests were collected for this assignment (pytest collects test_*.py files, "
+                "and in them functions named test_*)",
             )
+        )
+    elif complete:
+        for item in rubric.items:
+            if not by_item[item.id] and not any(b.item_id == item.id for b in bindings):
+                problems.append(
+                    (
+                        rubric.path,
+                        item.line,
+                        f"rubric item '{item.id}' has no test marked rubric('{item.id}')",
+                    )
+                )
+    if problems:
+        raise _all_of(problems)
     return by_item
+
+
+MAX_LISTED_PROBLEMS = 10
+
+
+def _all_of(problems: Sequence[tuple[Path, int | None, str]]) -> ConfigError:
+    """One ``ConfigError`` for the first problem, the others listed after it (a parametrized
+    test's cases share their function's line: said once)."""
+    seen: set[tuple[Path, int | None]] = set()
+    unique = []
+    for path, line, message in problems:
+        if (path, line) not in seen or line is None:
+            seen.add((path, line))
+            unique.append((path, line, message))
+    (path, line, message), rest = unique[0], unique[1:]
+    also = [f"\n  also {p}:{n}: {m}" if n else f"\n  also {p}: {m}" for p, n, m in rest]
+    more = len(also) - MAX_LISTED_PROBLEMS
+    tail = "".join(also[:MAX_LISTED_PROBLEMS]) + (f"\n  ... and {more} more" if more > 0 else "")
+    return ConfigError(path, line, message + tail)
 
 
 def _check_id(value: str) -> str | None:

@@ -505,7 +505,8 @@ def verify(
             for note in check.notes:
                 stream.write(f"         {note}\n")
             for problem in check.problems:
-                stream.write(f"         - {problem}\n")
+                # A problem of several lines (every binding problem at once) stays in its bullet.
+                stream.write(f"         - {problem}\n".replace("\n  ", "\n           "))
         reports.append(report)
     failed = [r.name for r in reports if not r.ok]
     if failed:

@@ -150,3 +150,20 @@ def test_binding_rejects_unmarked_test(tmp_path: Path) -> None:
     rubric = load_rubric(write(tmp_path, GOOD))
     with pytest.raises(ConfigError, match="has no @pytest.mark.rubric"):
         validate_binding(rubric, [_binding("a", None, "has no @pytest.mark.rubric(...) marker")])
+
+
+def test_every_binding_problem_is_said_at_once(tmp_path: Path) -> None:
+    rubric = load_rubric(write(tmp_path, GOOD))
+    bindings = [
+        _binding("t.py::a[1]", None, "has no @pytest.mark.rubric(...) marker"),
+        _binding("t.py::a[2]", None, "has no @pytest.mark.rubric(...) marker"),  # same line
+        TestBinding("t.py::b", "dw", Path("tests/test_x.py"), 20),
+        _binding("t.py::c", "forward"),
+    ]
+    with pytest.raises(ConfigError) as info:
+        validate_binding(rubric, bindings)
+    message = str(info.value)
+    assert message.startswith("tests/test_x.py:12: test t.py::a[1]: has no @pytest.mark.rubric")
+    assert "t.py::a[2]" not in message  # one line per function, not per case
+    assert "\n  also tests/test_x.py:20: test t.py::b is marked rubric('dw')" in message
+    assert "\n  also " in message and "rubric item 'dW' has no test" in message
