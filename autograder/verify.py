@@ -200,7 +200,16 @@ def verify_assignment(
             config.problems.extend(_grouped_failures(result.internal_failures, seed))
 
     report.checks.append(_check_reference(runs, tests))
-    report.checks.append(_check_stub(runs, tests, stub_problem))
+    stub_check = _check_stub(runs, tests, stub_problem)
+    rendered = expected.get(rubric.module)
+    if stub_check.problems and stub.is_file() and stub.read_bytes() != rendered:
+        # An edited or stale stub: its grades say nothing about the stub release makes.
+        stub_check.problems = [
+            f"{stub} is not the stub 'autograder release' makes (see 'release in sync'), so "
+            f"what it earns says nothing about that stub ({len(stub_check.problems)} problem(s) "
+            "graded as it is)"
+        ]
+    report.checks.append(stub_check)
     report.checks.append(_check_mutants(runs, tests, rubric, hand, auto))
     report.checks.append(_check_public(assignment, rubric.module, reference_source))
     release = CheckResult("release in sync")

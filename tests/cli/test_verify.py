@@ -144,6 +144,16 @@ def test_an_edited_stub_fails_verify(toy: Path) -> None:
     assert "assignments/toy/scale.py differs from its source" in output
 
 
+def test_a_stub_replaced_by_the_solution_is_said_once(toy: Path) -> None:
+    # One line that points at the cause, not one per secret and item for what it earned.
+    (toy / "assignments" / "toy" / "scale.py").write_text(REFERENCE)
+    code, output = run_verify(toy)
+    assert code == 1
+    assert "stub earns" not in output and "stub fails" not in output, output
+    assert "scale.py is not the stub 'autograder release' makes (see 'release in sync')" in output
+    assert "[FAIL] release in sync" in output
+
+
 def test_a_solution_line_pasted_into_the_release_fails_verify(toy: Path) -> None:
     readme = toy / "assignments" / "toy" / "README.md"
     readme.write_text(
