@@ -202,7 +202,8 @@ def verify_assignment(
     report.checks.append(_check_reference(runs, tests))
     stub_check = _check_stub(runs, tests, stub_problem)
     rendered = expected.get(rubric.module)
-    if stub_check.problems and stub.is_file() and stub.read_bytes() != rendered:
+    graded = "stub" in runs[0]  # else its problem says why it could not be (not UTF-8, gone)
+    if graded and stub_check.problems and stub.read_bytes() != rendered:
         # An edited or stale stub: its grades say nothing about the stub release makes.
         stub_check.problems = [
             f"{stub} is not the stub 'autograder release' makes (see 'release in sync'), so "
