@@ -129,10 +129,19 @@ def _require_real_array(
         # the form to the layout checks (strict).
         actual = _list_as_array(actual)
     if not isinstance(actual, np.ndarray):
+        hint = None
+        if _empty_python_sum(actual, expected):
+            hint = _EMPTY_SUM_HINT
+        elif _real_number(actual) and expected is not None and expected.ndim > 0:
+            hint = (
+                "if this number comes from a sum, it was a sum over every axis (np.sum, or "
+                f".sum() without axis=): {name} has the shape of its variable, "
+                f"{_shape(expected.shape)}, so sum over the other axes only."
+            )
         raise _fail(
             f"{name} should be a numpy array{where}, but your code returned "
             f"{describe_type(actual)}.",
-            _EMPTY_SUM_HINT if _empty_python_sum(actual, expected) else None,
+            hint,
         )
     if not (np.issubdtype(actual.dtype, np.floating) or np.issubdtype(actual.dtype, np.integer)):
         raise _fail(
@@ -148,6 +157,13 @@ _EMPTY_SUM_HINT = (
     "batch). Sum with numpy instead (a matrix product, or np.sum over the right axes), which "
     "gives zeros of the right shape."
 )
+
+
+def _real_number(value: object) -> bool:
+    """A Python or numpy real number (not a bool)."""
+    if isinstance(value, np.generic):
+        return bool(np.issubdtype(value.dtype, np.number)) and not np.iscomplexobj(value)
+    return type(value) in (int, float)
 
 
 def _empty_python_sum(actual: object, expected: np.ndarray | None) -> bool:

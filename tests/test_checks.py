@@ -74,7 +74,21 @@ def test_a_right_answer_passes_and_returns_its_relative_error() -> None:
 def test_not_an_array_says_what_was_returned(returned: object, described: str) -> None:
     with pytest.raises(WrongAnswer) as excinfo:
         expect_array(returned, RIGHT, name="dW")
-    assert message(excinfo) == f"dW should be a numpy array, but your code returned {described}."
+    first = message(excinfo).split("\nHint: ")[0]
+    assert first == f"dW should be a numpy array, but your code returned {described}."
+
+
+@pytest.mark.parametrize("number", [3.5, 7, np.float64(2.0), np.int64(3)])
+def test_a_single_number_for_an_array_may_be_a_sum_over_every_axis(number: object) -> None:
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(number, RIGHT, name="db")
+    assert "Hint: if this number comes from a sum, it was a sum over every axis" in str(
+        excinfo.value
+    )
+    assert "db has the shape of its variable, (2, 3)" in str(excinfo.value)
+    with pytest.raises(WrongAnswer) as excinfo:
+        expect_array(None, RIGHT, name="db")  # not a number: no such hint
+    assert "Hint" not in str(excinfo.value)
 
 
 @pytest.mark.parametrize("zero", [0, 0.0])
@@ -90,7 +104,7 @@ def test_a_plain_zero_for_an_array_of_zeros_is_told_about_sums_over_nothing(zero
     for returned, right in [(0, RIGHT), (1, np.zeros(3)), (0, np.zeros(0))]:
         with pytest.raises(WrongAnswer) as excinfo:
             expect_array(returned, right, name="dW")
-        assert "Hint" not in str(excinfo.value)  # not zeros, not 0, or nothing to sum
+        assert "Python's sum()" not in str(excinfo.value)  # not zeros, not 0, nothing to sum
 
 
 def test_non_numeric_arrays_are_rejected() -> None:
