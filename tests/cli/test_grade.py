@@ -355,6 +355,23 @@ def test_a_backward_that_frees_its_cache_is_told_so(course_copy: Path, tmp_path:
     assert said, record["items"]["purity"]
 
 
+def test_large_logits_blame_stability_only_for_a_softmax_right_on_ordinary_ones(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
+    fancy = reference.replace("dlogits[rows, targets] -= 1.0", "dlogits[:, targets] -= 1.0")
+    clipped = reference.replace(
+        "log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
+        "log_probs = np.log(np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True) + 1e-12)",
+    )
+    assert fancy != reference and clipped != reference
+    stability = "subtract each row's own maximum before exponentiating"
+    wrong = grade_one_mlp(course_copy, tmp_path / "fancy", "fay", fancy)
+    assert stability not in wrong["items"]["softmax_ce"]["feedback"], wrong["items"]["softmax_ce"]
+    unstable = grade_one_mlp(course_copy, tmp_path / "clipped", "cy", clipped)
+    assert stability in unstable["items"]["softmax_ce"]["feedback"], unstable["items"]["softmax_ce"]
+
+
 LOG_OF_P = (
     """    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     loss = -log_probs[rows, targets].mean()

@@ -48,7 +48,7 @@ from autograder.checks import (
     expect_unchanged,
     expect_uses_inputs,
 )
-from autograder.errors import WrongAnswer
+from autograder.errors import StudentError, WrongAnswer
 from autograder.gradcheck import DIRECTIONAL_THRESHOLD, directional_check
 
 # Central differences move a pre-activation by at most ~1e-5 here, so 1e-3 keeps every
@@ -581,10 +581,27 @@ def test_softmax_ce_large_logits(
         expect_array(loss, np.asarray(right_loss), name="the loss", strict=False, context=context)
         expect_array(dlogits, right_grad, name="dlogits", strict=False, context=context)
     except WrongAnswer as wrong:
-        if "\nHint:" in str(wrong):
-            raise
+        if "\nHint:" in str(wrong) or not right_on_ordinary_logits(submission, reference, rng):
+            raise  # wrong on ordinary logits too: the other checks of the item say how
         # Finite but wrong only here (a clipped np.log(p + eps)): most likely a stability problem.
         raise WrongAnswer(f"{wrong}\nHint: {STABILITY_HINT}") from None
+
+
+def right_on_ordinary_logits(
+    submission: Any, reference: ModuleType, rng: np.random.Generator
+) -> bool:
+    """Whether the submission's softmax cross-entropy is right on logits of a few units (B=5,
+    C=4): only then is a wrong answer on large logits a stability problem."""
+    logits, targets = 3.0 * rng.standard_normal((5, 4)), rng.integers(0, 4, size=5)
+    right_loss, right_grad = reference.softmax_cross_entropy(logits, targets)
+    try:
+        loss, dlogits = student_softmax(submission, logits, targets)
+        loss = as_number(loss, name="the loss", function="softmax_cross_entropy")
+        expect_array(loss, np.asarray(right_loss), name="the loss", strict=False)
+        expect_array(dlogits, right_grad, name="dlogits", strict=False)
+    except (WrongAnswer, StudentError):
+        return False
+    return True
 
 
 # -- the network's gradients, one parameter at a time ------------------------------------------
