@@ -231,16 +231,17 @@ def _scale_diagnosis(
                 "batch size is missing, or a factor of it was added (a sum where the loss "
                 "averages, a multiplication by B). " + ONE_OVER_B,
             )
+    if e.size < 3:
+        # One or two numbers (a loss, db of one feature, two logits' gradients that sum to 0)
+        # are proportional to anything of their kind: no evidence of a right structure, and a
+        # ratio near 2 is as likely a coincidence (a wrong loss twice the right one).
+        return None
     if near(2.0) or near(0.5):
         return Diagnosis(
             "factor_two",
             f"{name} is off by a factor of 2 (too {'large' if c > 1 else 'small'}): look for a "
             "term counted twice, or a 2 (or 1/2) from differentiating a square.",
         )
-    if e.size < 3:
-        # One or two numbers (a loss, db of one feature, two logits' gradients that sum to 0)
-        # are proportional to anything of their kind: no evidence of a right structure.
-        return None
     return Diagnosis(
         "scaled",
         f"{name} is proportional to the right answer but off by a constant factor: the "

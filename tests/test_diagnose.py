@@ -236,3 +236,12 @@ def test_a_transposed_output_is_not_called_a_gradient(data: dict[str, np.ndarray
         for found in (diagnose(y.T, y, name=name), diagnose_shape(y.T.shape, y.shape, name=name)):
             assert found is not None and word in found.hint, found
             assert ("gradient" in found.hint) == (word == "gradient"), found.hint
+
+
+def test_one_number_twice_the_right_one_is_no_evidence_of_a_factor_of_two() -> None:
+    # A wrong loss (a sum of -log p over every class) can be 2x the right one by chance.
+    assert kind(np.array(4.0), np.array(2.0)) is None
+    assert kind(np.array([4.0, 2.0]), np.array([2.0, 1.0])) is None
+    assert kind(np.array([4.0, 2.0, 6.0]), np.array([2.0, 1.0, 3.0])) == "factor_two"
+    # The batch size is evidence of its own: a summed loss is B times the mean.
+    assert kind(np.array(12.0), np.array(3.0), batch_size=4) == "missing_batch_factor"
