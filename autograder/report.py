@@ -157,7 +157,13 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|~=])")
+# What makes Markdown anywhere in a line: code spans, emphasis, links and images (each needs
+# brackets, so parentheses stay plain), HTML and autolinks, GFM tables and strikethrough,
+# entity references. Everything else stays as written, so the raw page reads "(3, 4)".
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|~&])")
+# What makes Markdown only at the start of a line (">" is escaped everywhere): headings, list
+# items (a bullet, or "1." / "1)"), setext underlines and rules.
+_LINE_START = re.compile(r"^(\s*)(\d+[.)]|[#+=-])")
 
 
 def markdown_text(text: str) -> str:
@@ -171,10 +177,8 @@ def markdown_text(text: str) -> str:
     for line in text.splitlines():
         bullet = "- " if line.startswith("- ") else ""
         body = _MARKDOWN.sub(r"\\\1", line[len(bullet) :])
-        if not bullet:
-            # Line starts that Markdown reads as a list item or a setext rule.
-            body = re.sub(r"^(\s*)-", r"\1\\-", body)
-            body = re.sub(r"^(\s*\d+)\.", r"\1\\.", body)
+        # (A list item's text is a block too: "- # x" would be a heading in a bullet.)
+        body = _LINE_START.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", body)
         lines.append(bullet + body)
     return "\n".join(lines)
 

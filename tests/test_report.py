@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import csv
+import html as html_lib
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from autograder.report import (
     gradebook_csv,
     gradebook_json,
     gradescope_results,
+    markdown_text,
     write_gradebooks,
     write_reports,
 )
@@ -154,6 +157,57 @@ def test_student_text_cannot_forge_feedback_markdown(toy_rubric: Rubric, tmp_pat
     assert "\\*\\*Score: 8 / 8\\*\\*" in results["tests"][0]["output"]
 
 
+# Text a student's code can put in feedback, each a different way to make Markdown.
+FORGERIES = [
+    "## \u2705 a (`a`): 4 / 4",
+    "**Score: 8 / 8**",
+    "<script>x</script> <b>bold</b>",
+    "[click](http://evil) ![img](http://evil/x.png) <http://evil>",
+    "[ref]: http://evil",
+    "1) item",
+    "2. item",
+    "+ item",
+    "* item",
+    "> quote",
+    "  # indented heading",
+    "title\n===",
+    "title\n---",
+    "___",
+    "| a | b |\n|---|---|\n| 1 | 2 |",
+    "~~struck~~ _em_ `code` \\(x\\)",
+    "&lt;b&gt; &amp;",
+]
+
+
+def _rendered(markdown: str) -> str:
+    """HTML as a Markdown renderer with raw HTML, tables and strikethrough makes it (nbgrader
+    brings mistune; Gradescope renders ``output_format: md``)."""
+    import mistune
+
+    render = mistune.create_markdown(escape=False, plugins=["strikethrough", "table"])
+    return str(render(markdown))
+
+
+@pytest.mark.parametrize("text", FORGERIES)
+def test_escaped_student_text_renders_as_exactly_that_text(text: str) -> None:
+    html = _rendered(markdown_text(text))
+    tags = set(re.findall(r"</?(\w+)", html))
+    assert tags == {"p"}, html
+    shown = html_lib.unescape(re.sub(r"</?p>", "", html)).strip()
+    assert shown == "\n".join(line.strip() for line in text.splitlines()), html
+
+
+def test_the_graders_own_bullets_stay_bullets_and_their_text_stays_text() -> None:
+    html = _rendered(markdown_text("- # not a heading\n- [x](y)\n- 3. not a list"))
+    assert re.findall(r"</?(\w+)", html) == ["ul"] + ["li", "li"] * 3 + ["ul"], html
+
+
+def test_the_graders_own_text_needs_no_escapes_to_read() -> None:
+    """The raw .md is read too (a TA opening the file, an LMS that shows it as text)."""
+    line = "dW has shape (3, 4), expected (4, 3) (for B=1, D=4, F=3); 2 of 7 checks passed."
+    assert markdown_text(line) == line
+
+
 def test_long_student_ids_get_distinct_feedback_files_that_fit(tmp_path: Path) -> None:
     from autograder.report import feedback_path
 
@@ -220,8 +274,8 @@ def test_the_student_id_in_the_feedback_heading_cannot_forge_markdown(
 ) -> None:
     grade = score(toy_rubric, "<script>x</script>](http://evil)", [])
     heading = feedback_markdown(toy_rubric, grade).splitlines()[0]
-    assert "<script>" not in heading and "](http" not in heading
-    assert heading.endswith("feedback for \\<script\\>x\\</script\\>\\]\\(http://evil\\)")
+    assert "<script>" not in heading and "<a " not in _rendered(heading)
+    assert heading.endswith("feedback for \\<script\\>x\\</script\\>\\](http://evil)")
 
 
 def test_a_carriage_return_in_a_student_id_cannot_split_a_csv_row(toy_rubric: Rubric) -> None:
