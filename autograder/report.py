@@ -20,7 +20,7 @@ from typing import Any
 
 from autograder.errors import UsageError
 from autograder.rubric import Rubric
-from autograder.scoring import STATUS_GRADED, StudentGrade, shown_summary
+from autograder.scoring import STATUS_GRADED, StudentGrade, shown_summary, without_total
 
 
 def atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
@@ -203,7 +203,7 @@ def feedback_markdown(rubric: Rubric, grade: StudentGrade, *, before_due: bool =
         "",
         f"**Score: {total}**",
         "",
-        markdown_text(shown_summary(grade, shown)),
+        markdown_text(without_total(shown_summary(grade, shown))),
         "",
     ]
     for item in grade.items:

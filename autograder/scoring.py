@@ -259,6 +259,16 @@ def shown_summary(grade: StudentGrade, shown: Collection[str]) -> str:
     )
 
 
+# How the summary of a graded submission starts when it states the total.
+_TOTAL_FIRST = re.compile(r"^(?:(Full marks): |Score )\d+(?:\.\d+)?/\d+(?:\.\d+)?\. ")
+
+
+def without_total(summary: str) -> str:
+    """``summary`` for a page whose heading states the total already: "Full marks. Every item
+    passed.", "Points lost on: dW. ..." (a summary that states no total is kept as it is)."""
+    return _TOTAL_FIRST.sub(lambda m: f"{m[1]}. " if m[1] else "", summary, count=1)
+
+
 SEVERAL_FILES = "Several files could be your submission"  # how that problem starts
 # The feedback of a submission the grader itself failed on (status error, scored nothing).
 INTERNAL_PROBLEM = (

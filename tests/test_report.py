@@ -208,6 +208,28 @@ def test_the_graders_own_text_needs_no_escapes_to_read() -> None:
     assert markdown_text(line) == line
 
 
+def test_the_page_states_the_total_once(tmp_path: Path) -> None:
+    """The heading states it; the summary under it goes on to what was lost."""
+    path = tmp_path / "rubric.yml"
+    path.write_text(
+        "assignment: toy\nmodule: toy.py\nitems:\n  - id: a\n    points: 2.5\n"
+        "  - id: b\n    points: 2\n"
+    )
+    rubric = load_rubric(path)
+    half = [TestOutcome("t::x", "a", PASSED), TestOutcome("t::y", "b", FAILED, "wrong")]
+    full = [TestOutcome(f"t::{i}", i, PASSED) for i in rubric.ids]
+    for outcomes, summary in (
+        (half, "Points lost on: b. See each item below for what was checked"),
+        (full, "Full marks. Every item passed."),
+    ):
+        grade = score(rubric, "zoe", outcomes)
+        total = f"{grade.score:g}/{grade.max_score:g}"
+        assert total in grade.feedback  # grades.json and results.json's summary keep it
+        page = feedback_markdown(rubric, grade)
+        assert page.count(f"{grade.score:g} / {grade.max_score:g}") == 1, page
+        assert total not in page and f"\n{summary}" in page, page
+
+
 def test_long_student_ids_get_distinct_feedback_files_that_fit(tmp_path: Path) -> None:
     from autograder.report import feedback_path
 
