@@ -342,11 +342,17 @@ def cmd_release(args: argparse.Namespace) -> int:
     # Every release checked before any is written: a broken one stops them all, not the
     # ones after it only.
     prepared = [(course.assignment(name), name) for name in names]
-    ready = [(assignment, name, prepare_release(assignment)) for assignment, name in prepared]
+    warned: dict[str, list[str]] = {name: [] for name in names}
+    ready = [
+        (assignment, name, prepare_release(assignment, warned[name]))
+        for assignment, name in prepared
+    ]
     for assignment, name, content in ready:
         files, removed = release(assignment, content)
         rel = assignment.release_dir.relative_to(course.root)
         print(f"released {name} -> {rel}/ ({', '.join(files)})")
+        for warning in warned[name]:
+            print(f"  warning: {warning}")
         if removed:
             print(
                 f"  removed {len(removed)} file(s) that are not part of the release: "

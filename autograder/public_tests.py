@@ -39,15 +39,18 @@ def is_test_file(relative: Path) -> bool:
     )
 
 
-def check_public_tests(assignment: Assignment, rubric: Rubric, files: Mapping[str, bytes]) -> None:
+def check_public_tests(
+    assignment: Assignment, rubric: Rubric, files: Mapping[str, bytes]
+) -> list[str]:
     """Refuse public tests that would not run for students, or score nothing; ``files`` is the
-    release about to be written (``release.render``)."""
+    release about to be written (``release.render``). Return warnings: what is allowed but
+    likely not meant (public tests of an item the rubric hides)."""
     public = assignment.public_tests_dir
     python = sorted(name for name in files if name.endswith(".py") and (public / name).is_file())
     for name in python:
         read_python(public / name, "a public test file")
     if not any(is_test_file(Path(name)) for name in python):
-        return
+        return []
     with scratch_folder("public", assignment.name) as work:
         folder = work / assignment.name
         try:
@@ -69,7 +72,28 @@ def check_public_tests(assignment: Assignment, rubric: Rubric, files: Mapping[st
         )
         for b in result["bindings"]
     ]
-    validate_binding(rubric, bindings, complete=False)
+    by_item = validate_binding(rubric, bindings, complete=False)
+    return _hidden_but_public(rubric, bindings, by_item)
+
+
+def _hidden_but_public(
+    rubric: Rubric, bindings: list[TestBinding], by_item: Mapping[str, list[str]]
+) -> list[str]:
+    """A ``hidden`` item that has public tests: ``autograder check`` shows the student how
+    their code does on them, under the item's id and points."""
+    warnings = []
+    for item in rubric.items:
+        if item.visibility != "hidden" or not by_item.get(item.id):
+            continue
+        first = next(b for b in bindings if b.item_id == item.id)
+        where = f"{first.path}:{first.line}" if first.line else str(first.path)
+        count = len(by_item[item.id])
+        warnings.append(
+            f"{where}: {count} public test(s) score item '{item.id}', which rubric.yml hides "
+            "(visibility: hidden); 'autograder check' shows students how they do on them, "
+            "under that item"
+        )
+    return warnings
 
 
 def _collect(folder: Path, out: Path, public: Path) -> dict[str, Any]:

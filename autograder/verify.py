@@ -146,7 +146,8 @@ def verify_assignment(
         rubric = assignment.rubric()
         reference_source = assignment.reference_source(rubric)
         # Markers sound, no public file in place of a generated one, public tests bound.
-        expected = prepare_release(assignment)
+        warnings: list[str] = []
+        expected = prepare_release(assignment, warnings)
         assignment.check_hidden_tests()
         hand = read_mutants(assignment, rubric)
     except AutograderError as exc:
@@ -212,7 +213,9 @@ def verify_assignment(
         ]
     report.checks.append(stub_check)
     report.checks.append(_check_mutants(runs, tests, rubric, hand, auto))
-    report.checks.append(_check_public(assignment, rubric.module, reference_source))
+    public = _check_public(assignment, rubric.module, reference_source)
+    public.notes.extend(f"warning: {warning}" for warning in warnings)
+    report.checks.append(public)
     release = CheckResult("release in sync")
     release.problems.extend(diff_release(assignment, expected))
     report.checks.append(release)

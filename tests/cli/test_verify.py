@@ -114,6 +114,33 @@ def test_a_public_check_the_reference_fails_fails_verify(toy: Path) -> None:
     assert "0/1 public checks passed" in output
 
 
+def test_public_tests_of_a_hidden_item_are_warned_about_not_refused(toy: Path) -> None:
+    """Allowed (a taste of what the hidden tests check), but students see how they do on
+    them with 'autograder check', under the item: likely not what 'hidden' was meant for."""
+    public = toy / "solutions" / "toy" / "public"
+    public.mkdir()
+    (public / "test_scale.py").write_text(PUBLIC.replace("EXPECTED", "4.0"))
+    rubric = toy / "solutions" / "toy" / "rubric.yml"
+    rubric.write_text(
+        rubric.read_text().replace("points: 3\n", "points: 3\n    visibility: hidden\n")
+    )
+    released = run_cli("release", cwd=toy)
+    assert released.returncode == 0, released.stderr
+    warning = (
+        f"warning: {public / 'test_scale.py'}:7: 1 public test(s) score item 'value', which "
+        "rubric.yml hides (visibility: hidden); 'autograder check' shows students how they "
+        "do on them, under that item"
+    )
+    assert warning in released.stdout, released.stdout
+    code, output = run_verify(toy)
+    assert code == 0, output
+    assert "[ok  ] reference passes the public checks" in output
+    assert warning in output.replace("\n         ", " "), output
+    rubric.write_text(rubric.read_text().replace("    visibility: hidden\n", ""))
+    released = run_cli("release", cwd=toy)
+    assert released.returncode == 0 and "warning" not in released.stdout, released.stdout
+
+
 def test_a_mutant_losing_more_than_it_declares_names_the_tests(toy: Path) -> None:
     mutant = toy / "solutions" / "toy" / "mutants" / "mean.py"
     mutant.write_text(mutant.read_text().replace("# loses: value", "# loses: layout"))
