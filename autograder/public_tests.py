@@ -13,6 +13,7 @@ them; nothing above that folder (no ini file, no conftest) takes part.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -192,6 +193,15 @@ class _Collector:
 
         for item in session.items:
             binding = binding_of(item)
+            info = getattr(item, "_fixtureinfo", None)
+            if not binding.problem and "reference" in getattr(info, "names_closure", ()):
+                # Directly or through a fixture of its own: on the grader only.
+                binding = dataclasses.replace(
+                    binding,
+                    problem="asks for 'reference', the reference solution, which students do "
+                    "not have (it is only on the grader); give the expected values in the "
+                    "test, or make it a hidden test",
+                )
             self.bindings.append(
                 {
                     "nodeid": binding.nodeid,

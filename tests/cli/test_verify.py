@@ -264,6 +264,26 @@ def test_a_public_file_in_place_of_a_generated_one_is_refused(toy: Path, name: s
     assert "total = x.sum(axis=0)" not in (toy / "assignments" / "toy" / "scale.py").read_text()
 
 
+def test_a_public_test_that_needs_the_reference_through_a_fixture_is_refused(
+    toy: Path,
+) -> None:
+    """Students have no reference: the test would fail for every one of them, correct or not."""
+    public = toy / "solutions" / "toy" / "public"
+    public.mkdir()
+    (public / "conftest.py").write_text(
+        "import pytest\n\n\n@pytest.fixture\ndef expected(reference):\n    return reference\n"
+    )
+    test = PUBLIC.replace("EXPECTED", "4.0").replace("(submission):", "(submission, expected):")
+    (public / "test_scale.py").write_text(test)
+    result = run_cli("release", cwd=toy)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (
+        f"{public / 'test_scale.py'}:7: test test_scale.py::test_value_worked_example: asks for "
+        "'reference', the reference solution, which students do not have (it is only on the "
+        "grader); give the expected values in the test, or make it a hidden test"
+    ) in result.stderr
+
+
 def test_a_solution_line_in_the_stub_leaks_even_if_a_public_file_shares_it(toy: Path) -> None:
     # Public files' lines are not leaks anywhere else, but the stub's text comes only from the
     # reference outside its regions.
@@ -291,6 +311,7 @@ def test_a_solution_line_in_the_stub_leaks_even_if_a_public_file_shares_it(toy: 
         (('@pytest.mark.rubric("value")\n', ""), 7, "has no @pytest.mark.rubric(...) marker"),
         (("import pytest\n", "import pytest\nimport no_such_module\n"), 3, "No module named"),
         (("import pytest\n", "import pytest\ndef (\n"), 3, "syntax error in a public test file"),
+        (("(submission):", "(submission, reference):"), 7, "asks for 'reference', the reference"),
     ],
 )
 def test_public_tests_broken_or_bound_to_no_item_are_refused(
