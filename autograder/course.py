@@ -365,10 +365,15 @@ def _parse_due(node: Reader, value: object) -> dt.datetime | None:
     elif isinstance(value, dt.date):
         due = dt.datetime.combine(value, dt.time(23, 59, 59))
     else:
+        text = str(value).strip()
         try:
-            due = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            # A quoted date alone is still the end of that day, as an unquoted one is.
+            due = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(23, 59, 59))
         except ValueError:
-            raise node.error("due", f"'due' is not an ISO date/time: '{value}'") from None
+            try:
+                due = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise node.error("due", f"'due' is not an ISO date/time: '{value}'") from None
     return due if due.tzinfo else due.replace(tzinfo=dt.UTC)
 
 

@@ -50,6 +50,24 @@ def test_loads_assignments_limits_and_due(course_dir: Path) -> None:
     assert linear.release_dir == course_dir / "assignments" / "linear"
 
 
+@pytest.mark.parametrize(
+    ("written", "due"),
+    [
+        ("2026-12-11", dt.datetime(2026, 12, 11, 23, 59, 59, tzinfo=dt.UTC)),
+        ('"2026-12-11"', dt.datetime(2026, 12, 11, 23, 59, 59, tzinfo=dt.UTC)),  # quoted
+        ("'2026-12-11'", dt.datetime(2026, 12, 11, 23, 59, 59, tzinfo=dt.UTC)),
+        ('"2026-12-11 09:30"', dt.datetime(2026, 12, 11, 9, 30, tzinfo=dt.UTC)),
+        ('"2026-12-11T09:30:00+01:00"', dt.datetime(2026, 12, 11, 8, 30, tzinfo=dt.UTC)),
+    ],
+)
+def test_a_date_alone_is_the_end_of_that_day_quoted_or_not(
+    course_dir: Path, written: str, due: dt.datetime
+) -> None:
+    path = course_dir / "course.yml"
+    path.write_text(path.read_text().replace("due: 2026-12-11T23:59:00Z", f"due: {written}"))
+    assert load_course(path).assignment("linear").due == due
+
+
 def test_unknown_assignment_is_a_usage_error(course_dir: Path) -> None:
     with pytest.raises(UsageError, match="no assignment 'mlp'"):
         load_course(course_dir / "course.yml").assignment("mlp")
