@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course import Course, find_course, load_course
+from autograder.cpus import usable_cpus
 from autograder.errors import AutograderError, OutputError, describe
 from autograder.limits import LIMIT_HELP, LIMIT_MAX, LIMIT_MIN, GradingLimits
 
@@ -175,7 +176,8 @@ or 143, rerun to resume.""",
         type=int,
         default=None,
         metavar="N",
-        help=f"grading processes in parallel (default: the number of cores, {os.cpu_count()})",
+        help="grading processes in parallel (default: the CPUs this process may use, "
+        f"{usable_cpus().usable}, by its affinity and any cgroup CPU quota)",
     )
     grade.add_argument(
         "--max-jobs",
@@ -183,7 +185,8 @@ or 143, rerun to resume.""",
         default=None,
         metavar="M",
         help="while submissions wait (sleeps, timeouts) and cores idle, start more processes, "
-        "up to M (default: 3 x N, as memory allows); --max-jobs N never adds any; without "
+        "up to M (default: 3 x N, as memory allows; N under a cgroup CPU quota); --max-jobs N "
+        "never adds any; without "
         "--jobs, N is at most M",
     )
     grade.add_argument(
@@ -314,7 +317,7 @@ nothing is run.""",
         type=int,
         default=None,
         metavar="N",
-        help="grading processes in parallel (default: the number of cores)",
+        help="grading processes in parallel (default: the CPUs this process may use)",
     )
     _add_course(verify)
     for command in sub.choices.values():  # an unknown option is said with its own usage

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder.course import Assignment, Course
+from autograder.cpus import usable_cpus
 from autograder.errors import (
     RUNNER_LOST_EXIT,
     BindingError,
@@ -91,6 +92,10 @@ IDLE_WINDOW = 0.5  # seconds
 SHARD_MEMORY_MB = 300  # a shard with its runner and worker, with room to spare
 
 
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
 def default_max_jobs(jobs: int) -> int:
     """Up to three shards per requested one, as far as available memory allows."""
     available = _mem_available_mb()
@@ -110,19 +115,31 @@ def _mem_available_mb() -> float | None:
 
 
 class IdleMeter:
-    """How many cores of the machine were idle over the last ``window`` seconds (/proc/stat)."""
+    """How many cores were idle over the last ``window`` seconds (/proc/stat): of ``cpus``
+    (the ones this process may run on), or of the machine."""
 
-    def __init__(self, window: float = IDLE_WINDOW, path: str = "/proc/stat") -> None:
+    def __init__(
+        self,
+        window: float = IDLE_WINDOW,
+        path: str = "/proc/stat",
+        cpus: frozenset[int] | None = None,
+    ) -> None:
         self.window = window
         self.path = path
         self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self.samples: list[tuple[float, float]] = []
+        self.cpus = {f"cpu{n}" for n in cpus} if cpus is not None else None
 
     def _idle_seconds(self) -> float | None:
         try:
             with open(self.path, encoding="ascii") as stat:
-                fields = stat.readline().split()
-            return (int(fields[4]) + int(fields[5])) / self.tick  # idle + iowait
+                if self.cpus is None:
+                    rows = [stat.readline().split()]  # "cpu": the whole machine
+                else:
+                    rows = [f for f in map(str.split, stat) if f and f[0] in self.cpus]
+                    if len(rows) != len(self.cpus):
+                        return None
+            return sum(int(f[4]) + int(f[5]) for f in rows) / self.tick  # idle + iowait
         except (OSError, ValueError, IndexError):
             return None
 
@@ -532,10 +549,15 @@ def grade(
                     direct=direct,
                     zygote=zygote,
                 )
-                if jobs is None:  # the cores; an explicit --max-jobs below them caps it
-                    jobs = min(os.cpu_count() or 1, max_jobs or os.cpu_count() or 1)
-                most = max(jobs, max_jobs if max_jobs is not None else default_max_jobs(jobs))
-                warning = pool.run(runnable, jobs, most, record, progress, internal, report)
+                cpus = usable_cpus()
+                if jobs is None:  # the usable CPUs; an explicit --max-jobs below them caps it
+                    jobs = min(cpus.usable, max_jobs or cpus.usable)
+                if max_jobs is None:
+                    # Under a CPU quota idle cores say nothing of the time left: no growing.
+                    max_jobs = jobs if cpus.by_quota else default_max_jobs(jobs)
+                most = max(jobs, max_jobs)
+                meter = IdleMeter(cpus=cpus.allowed if len(cpus.allowed) < _cores() else None)
+                warning = pool.run(runnable, jobs, most, record, progress, internal, report, meter)
                 processes = pool.peak
         except BaseException:
             with contextlib.suppress(OSError):  # the first problem is the one to report

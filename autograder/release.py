@@ -283,9 +283,7 @@ def _released_rubric(source: bytes, limits: GradingLimits) -> bytes:
     return (text + limits_yaml(limits)).encode()
 
 
-def prepare_release(
-    assignment: Assignment, warnings: list[str] | None = None
-) -> dict[str, bytes]:
+def prepare_release(assignment: Assignment, warnings: list[str] | None = None) -> dict[str, bytes]:
     """The files of ``assignments/<a>/``, checked (the public tests collect), not written:
     ``ConfigError`` says what in the sources is wrong; what is allowed but likely not meant
     is added to ``warnings``."""
