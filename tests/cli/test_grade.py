@@ -401,6 +401,50 @@ def test_an_unstable_log_softmax_loses_softmax_ce_on_large_logits(
     )
 
 
+NETWORK_GRADIENTS = ("dW2", "db2", "dW1", "db1")
+# What the feedback says of each softmax mistake that has a mutant, item by item.
+SOFTMAX_MISTAKE_HINTS = {
+    "softmax_one_hot_every_column": {
+        "softmax_ce": "1 is subtracted in every row at the column of every target",
+        **{item: "(dY2[:, t] -= 1) instead of once per example" for item in NETWORK_GRADIENTS},
+    },
+    "softmax_divides_by_classes": {
+        item: "B/C times the right answer" for item in ("softmax_ce", *NETWORK_GRADIENTS)
+    }
+    | {"end_to_end": "the network's loss is B/C times the right answer"},
+    "softmax_over_batch_axis": {
+        "softmax_ce": "the loss is what a softmax of each column (over the batch, axis 0) gives",
+        "end_to_end": "the network's loss is what a softmax of each column",
+        **{item: "the softmax is taken of each column of Y2" for item in NETWORK_GRADIENTS},
+    },
+    "softmax_loss_of_last_example": {
+        "softmax_ce": "the loss is the cross-entropy of the last example alone",
+        "end_to_end": "the network's loss is the cross-entropy of the last example alone",
+    },
+}
+
+
+def test_softmax_mistakes_are_named_for_their_own_mutant_only(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    # The reference and every mlp mutant in one class: each hint must reach its own mistake
+    # (on every item that mistake costs) and no other submission.
+    mlp = course_copy / "solutions" / "mlp"
+    klass = tmp_path / "class"
+    for source in [mlp / "mlp.py", *sorted((mlp / "mutants").glob("*.py"))]:
+        (klass / source.stem).mkdir(parents=True)
+        shutil.copy(source, klass / source.stem / "mlp.py")
+    result = run_cli("grade", "mlp", klass, "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    students = json.loads((tmp_path / "out" / "grades.json").read_text())["students"]
+    assert set(SOFTMAX_MISTAKE_HINTS) < set(students)
+    for student, record in students.items():
+        for mutant, hints in SOFTMAX_MISTAKE_HINTS.items():
+            for item, hint in hints.items():
+                said = hint in record["items"][item]["feedback"]
+                assert said == (student == mutant), (student, item, record["items"][item])
+
+
 def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
     assert "\nfrom __future__ import annotations\n" in reference

@@ -443,21 +443,101 @@ def softmax_where(logits: np.ndarray) -> str:
     return f"B={B}, C={C}"
 
 
-def softmax_mistakes(logits: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
-    B = logits.shape[0]
+def softmax_of_rows(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
-    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    return np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+
+
+def softmax_of_columns(logits: np.ndarray) -> np.ndarray:
+    """The softmax of each column, over the batch (axis 0): a classic wrong axis."""
+    shifted = logits - logits.max(axis=0, keepdims=True)
+    return np.exp(shifted) / np.exp(shifted).sum(axis=0, keepdims=True)
+
+
+def classes_told_apart(B: int, C: int) -> bool:
+    """Whether a division by C where B belongs (a factor B/C) differs from the generic scale
+    mistakes: not when B/C is 1, 2 or 1/2 (a factor of 2), nor when C = B * B (an extra 1/B)."""
+    return B != C and B != 2 * C and 2 * B != C and C != B * B
+
+
+def wrong_dlogits(logits: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
+    """dL/dlogits as each classic softmax mistake computes it, by the mistake's name."""
+    B, C = logits.shape
+    probs = softmax_of_rows(logits)
     onehot = np.zeros_like(probs)
     onehot[np.arange(B), targets] = 1.0
+    every_column = probs.copy()
+    every_column[:, targets] -= 1.0  # the fancy-indexing slip: a 1 off at (i, t[j]) for all i, j
+    wrong = {
+        "no_one_hot": probs / B,
+        "columns": (softmax_of_columns(logits) - onehot) / B,
+        "every_column": every_column / B,
+    }
+    if classes_told_apart(B, C):
+        wrong["by_classes"] = (probs - onehot) / C
+    return wrong
+
+
+DLOGITS_HINTS = {
+    "no_one_hot": "{name} is softmax / B: the one-hot of the target is never subtracted. "
+    "Differentiate -log softmax(z)[t] with respect to z[c]: the log of the numerator exp(z[t]) "
+    "contributes -[c == t].",
+    "columns": "{name} is the softmax of each column (over the batch) instead of each row: the "
+    "softmax of example i normalises over its C classes, axis 1.",
+    "every_column": "{name} is what you get when 1 is subtracted in every row at the column of "
+    "every target (dlogits[:, t] -= 1 selects whole columns) instead of once per example: the "
+    "one-hot of example i is a single 1 at (i, t[i]), so pair each row with its own target "
+    "(dlogits[np.arange(B), t] -= 1).",
+    "by_classes": "{name} is B/C times the right answer: it is what you get when dL/dlogits "
+    "is divided by C, the number of classes (logits.shape[1]), instead of B, the number of "
+    "examples (logits.shape[0]). The loss is a mean over the B examples.",
+}
+
+
+def wrong_losses(logits: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """The batch-mean cross-entropy as each classic softmax mistake computes it."""
+    B, C = logits.shape
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    costs = -log_probs[np.arange(B), targets]
+    last = float(costs[-1])
+    wrong = {"last": last, "last_over_B": last / B}
+    if B > 1:  # with one example, every column's softmax is 1: a loss of 0, as a placeholder's
+        wrong["columns"] = float(-np.log(softmax_of_columns(logits)[np.arange(B), targets]).mean())
+    if classes_told_apart(B, C):
+        wrong["by_classes"] = float(costs.sum() / C)
+    return wrong
+
+
+LOSS_HINTS = {
+    "last": "{name} is the cross-entropy of the last example alone: a loop that assigns "
+    "loss = ... for each example keeps only the last one. Add up every example's "
+    "-log softmax(z[i])[t[i]] (loss += ...) and divide the sum by B once.",
+    "last_over_B": "{name} is the cross-entropy of the last example alone, divided by B: a loop "
+    "that assigns loss = ... (not loss += ...) for each example keeps only the last one. Add "
+    "up every example's -log softmax(z[i])[t[i]] and divide the sum by B once.",
+    "columns": "{name} is what a softmax of each column (over the batch, axis 0) gives instead "
+    "of each row: the probabilities of example i are normalised over its C classes, axis 1.",
+    "by_classes": "{name} is B/C times the right answer: the sum over the examples is "
+    "divided by C, the number of classes, instead of B, the number of examples.",
+}
+
+
+def softmax_mistakes(logits: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
+    """Wrong dlogits worth recognising, keyed by the hint to show."""
     return {
-        "dlogits is softmax / B: the one-hot of the target is never subtracted. Differentiate "
-        "-log softmax(z)[t] with respect to z[c]: the log of the numerator exp(z[t]) "
-        "contributes -[c == t].": probs / B,
-        "dlogits is the softmax of each column (over the batch) instead of each row: the "
-        "softmax of example i normalises over its C classes, axis 1.": (
-            np.exp(logits) / np.exp(logits).sum(axis=0, keepdims=True) - onehot
-        )
-        / B,
+        DLOGITS_HINTS[kind].format(name="dlogits"): wrong
+        for kind, wrong in wrong_dlogits(logits, targets).items()
+    }
+
+
+def loss_mistakes(
+    logits: np.ndarray, targets: np.ndarray, name: str = "the loss"
+) -> dict[str, np.ndarray]:
+    """Wrong losses worth recognising, keyed by the hint to show (``name`` is the loss's)."""
+    return {
+        LOSS_HINTS[kind].format(name=name): np.asarray(wrong)
+        for kind, wrong in wrong_losses(logits, targets).items()
     }
 
 
@@ -479,6 +559,7 @@ def test_softmax_ce_loss(
             "where": softmax_where(logits),
             "formula": "L = (1/B) sum_i -log softmax(logits[i])[t[i]], a mean over the batch",
             "batch_size": logits.shape[0],  # a sum instead of the mean is B times the loss
+            "candidates": loss_mistakes(logits, targets),
         },
     )
 
@@ -607,6 +688,20 @@ def right_on_ordinary_logits(
 # -- the network's gradients, one parameter at a time ------------------------------------------
 
 
+NETWORK_DLOGITS_HINTS = {
+    "no_one_hot": "{name} is what you get when dL/dY2 is softmax / B without the one-hot of the "
+    "target subtracted (see the item softmax_ce).",
+    "columns": "{name} is what you get when the softmax is taken of each column of Y2 (over the "
+    "batch, axis 0) instead of each row (see the item softmax_ce).",
+    "every_column": "{name} is what you get when dL/dY2 has 1 subtracted in every row at the "
+    "column of every target (dY2[:, t] -= 1) instead of once per example, at (i, t[i]) (see "
+    "the item softmax_ce).",
+    "by_classes": "{name} is B/C times the right answer: what you get when dL/dY2 is divided "
+    "by C, the number of classes, instead of B, the number of examples (see the item "
+    "softmax_ce).",
+}
+
+
 def network_mistakes(key: str, net: Net, right: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Wrong answers worth recognising for ``grads[key]``, keyed by the hint to show."""
     X, p = net.X, net.params
@@ -614,8 +709,7 @@ def network_mistakes(key: str, net: Net, right: dict[str, np.ndarray]) -> dict[s
     Y1 = X @ p["W1"] + p["b1"]
     Hd = np.maximum(Y1, 0.0)
     Y2 = Hd @ p["W2"] + p["b2"]
-    shifted = Y2 - Y2.max(axis=1, keepdims=True)
-    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    probs = softmax_of_rows(Y2)
     onehot = np.zeros_like(probs)
     onehot[np.arange(B), net.targets] = 1.0
 
@@ -637,10 +731,9 @@ def network_mistakes(key: str, net: Net, right: dict[str, np.ndarray]) -> dict[s
             mistakes[f"grads['{key}'] holds the gradient of {other}: check the dict's keys."] = (
                 right[other]
             )
-    mistakes[
-        f"grads['{key}'] is what you get when dL/dY2 is softmax / B without the one-hot of "
-        "the target subtracted (see the item softmax_ce)."
-    ] = backward(probs / B, mask, Hd)
+    for kind, wrong_dY2 in wrong_dlogits(Y2, net.targets).items():
+        hint = NETWORK_DLOGITS_HINTS[kind].format(name=f"grads['{key}']")
+        mistakes[hint] = backward(wrong_dY2, mask, Hd)
     if key == "W2":
         mistakes[
             "grads['W2'] was computed from the pre-activation Y1 instead of the layer's actual "
@@ -736,6 +829,12 @@ def test_db1(
     check_parameter("b1", submission, reference, rng, shape, record_property)
 
 
+def network_logits(net: Net) -> np.ndarray:
+    """Y2 of the right forward pass: what the softmax of the network's loss receives."""
+    p = net.params
+    return np.maximum(net.X @ p["W1"] + p["b1"], 0.0) @ p["W2"] + p["b2"]
+
+
 # -- end to end --------------------------------------------------------------------------------
 
 
@@ -758,6 +857,7 @@ def test_network_loss(
             "formula": "L = (1/B) sum_i -log softmax(Y2[i])[t[i]] with "
             "Y2 = relu(X @ W1 + b1) @ W2 + b2",
             "batch_size": net.sizes[0],
+            "candidates": loss_mistakes(network_logits(net), net.targets, "the network's loss"),
         },
     )
 
