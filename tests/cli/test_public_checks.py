@@ -303,6 +303,70 @@ def test_mlp_softmax_shifted_by_the_global_maximum_loses_softmax_ce(tmp_path: Pa
     assert "the maximum of the whole array leaves a row far below it all zeros" in out
 
 
+MLP_NETWORK_GRADIENTS = ("W1", "b1", "W2", "b2")
+
+
+def test_mlp_one_hot_subtracted_in_every_column_is_named(tmp_path: Path) -> None:
+    out = check(tmp_path, "mlp", ("dlogits[rows, targets] -= 1.0", "dlogits[:, targets] -= 1.0"))
+    assert "dlogits is what you get when 1 is subtracted in every row at the column of every" in out
+    for key in MLP_NETWORK_GRADIENTS:
+        assert f"grads['{key}'] is what you get when dL/dY2 has 1 subtracted in every row" in out
+
+
+def test_mlp_division_by_the_number_of_classes_is_named(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "mlp",
+        ("    B = logits.shape[0]\n", "    B, C = logits.shape\n"),
+        ("loss = -log_probs[rows, targets].mean()", "loss = -log_probs[rows, targets].sum() / C"),
+        ("dlogits /= B", "dlogits /= C"),
+    )
+    assert "the loss is B/C times the right answer: the sum over the examples is divided" in out
+    assert "the network's loss is B/C times the right answer" in out
+    for key in MLP_NETWORK_GRADIENTS:
+        assert f"grads['{key}'] is B/C times the right answer" in out
+    assert "off by a constant factor" not in out
+    gradient_only = check(
+        tmp_path / "gradient", "mlp", ("dlogits /= B", "dlogits /= logits.shape[1]")
+    )
+    assert "dlogits is B/C times the right answer" in gradient_only
+
+
+def test_mlp_softmax_over_the_batch_axis_is_named(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "mlp",
+        (
+            "shifted = logits - logits.max(axis=1, keepdims=True)",
+            "shifted = logits - logits.max(axis=0, keepdims=True)",
+        ),
+        (
+            "np.exp(shifted).sum(axis=1, keepdims=True)",
+            "np.exp(shifted).sum(axis=0, keepdims=True)",
+        ),
+    )
+    assert "the loss is what a softmax of each column (over the batch, axis 0) gives" in out
+    assert "the network's loss is what a softmax of each column" in out
+    for key in MLP_NETWORK_GRADIENTS:
+        assert f"grads['{key}'] is what you get when the softmax is taken of each column" in out
+    # With one example every probability is then 1: not told it looks like a placeholder.
+    assert "a loss of exactly 0 and dlogits = 1 - one_hot (for the second example alone" in out
+    assert "Is the loss still a placeholder" not in out
+
+
+def test_mlp_loss_of_the_last_example_alone_is_named(tmp_path: Path) -> None:
+    loop = "    for i in range(B):\n        loss = -log_probs[i, targets[i]]\n"
+    out = check(
+        tmp_path, "mlp", ("    loss = -log_probs[rows, targets].mean()\n", loop + "    loss /= B\n")
+    )
+    assert "the loss is the cross-entropy of the last example alone, divided by B" in out
+    assert "the network's loss is the cross-entropy of the last example alone, divided by B" in out
+    undivided = check(
+        tmp_path / "undivided", "mlp", ("    loss = -log_probs[rows, targets].mean()\n", loop)
+    )
+    assert "the loss is the cross-entropy of the last example alone: a loop" in undivided
+
+
 def test_mlp_right_forward_adds_no_note_to_a_numerical_failure(tmp_path: Path) -> None:
     out = check(tmp_path, "mlp", (MLP_RETURN, MLP_RETURN + '    grads["W2"] = dW2 / 3\n'))
     assert "grads['W2'] does not match" in out

@@ -79,10 +79,53 @@ SM_PROBS = np.array(
 )
 # dlogits = (probabilities - one_hot(target)) / B, with B = 3.
 SM_DLOGITS = (SM_PROBS - np.eye(4)[SM_TARGETS]) / 3
+# Classic mistakes and what they give here. The softmax of each column (over the batch,
+# axis 0) instead of each row: the columns of exp(logits) sum to (5, 3, 4, 3), so the targets
+# 1, 0, 3 get 1/3, 3/5 and 1/3 and the loss is (log 3 + log(5/3) + log 3) / 3 = log(15) / 3.
+SM_COLUMN_PROBS = np.array(
+    [[1 / 5, 1 / 3, 1 / 4, 1 / 3], [3 / 5, 1 / 3, 1 / 4, 1 / 3], [1 / 5, 1 / 3, 1 / 2, 1 / 3]]
+)
+# dlogits[:, targets] -= 1 subtracts 1 in every row at every target's column: 1, 0 and 3.
+SM_EVERY_TARGET_COLUMN = np.array([1.0, 1.0, 0.0, 1.0])
+# Dividing by C = 4 instead of B = 3 gives 3/4 of the right loss and dlogits; the last
+# example alone (target 3, probability 1/5) costs log 5.
+DLOGITS_HINTS = {
+    "no_one_hot": "{name} is softmax / B: the one-hot of the target is never subtracted. "
+    "Differentiate -log softmax(z)[t] with respect to z[c]: the log of the numerator exp(z[t]) "
+    "contributes -[c == t].",
+    "columns": "{name} is the softmax of each column (over the batch) instead of each row: the "
+    "softmax of example i normalises over its C classes, axis 1.",
+    "every_column": "{name} is what you get when 1 is subtracted in every row at the column of "
+    "every target (dlogits[:, t] -= 1 selects whole columns) instead of once per example: the "
+    "one-hot of example i is a single 1 at (i, t[i]), so pair each row with its own target "
+    "(dlogits[np.arange(B), t] -= 1).",
+    "by_classes": "{name} is B/C times the right answer: it is what you get when dL/dlogits "
+    "is divided by C, the number of classes (logits.shape[1]), instead of B, the number of "
+    "examples (logits.shape[0]). The loss is a mean over the B examples.",
+}
+LOSS_HINTS = {
+    "last": "{name} is the cross-entropy of the last example alone: a loop that assigns "
+    "loss = ... for each example keeps only the last one. Add up every example's "
+    "-log softmax(z[i])[t[i]] (loss += ...) and divide the sum by B once.",
+    "last_over_B": "{name} is the cross-entropy of the last example alone, divided by B: a loop "
+    "that assigns loss = ... (not loss += ...) for each example keeps only the last one. Add "
+    "up every example's -log softmax(z[i])[t[i]] and divide the sum by B once.",
+    "columns": "{name} is what a softmax of each column (over the batch, axis 0) gives instead "
+    "of each row: the probabilities of example i are normalised over its C classes, axis 1.",
+    "by_classes": "{name} is B/C times the right answer: the sum over the examples is "
+    "divided by C, the number of classes, instead of B, the number of examples.",
+}
 SM_MISTAKES = {
-    "dlogits is softmax / B: the one-hot of the target is never subtracted. Differentiate "
-    "-log softmax(z)[t] with respect to z[c]: the log of the numerator exp(z[t]) "
-    "contributes -[c == t].": SM_PROBS / 3,
+    DLOGITS_HINTS["no_one_hot"].format(name="dlogits"): SM_PROBS / 3,
+    DLOGITS_HINTS["columns"].format(name="dlogits"): (SM_COLUMN_PROBS - np.eye(4)[SM_TARGETS]) / 3,
+    DLOGITS_HINTS["every_column"].format(name="dlogits"): (SM_PROBS - SM_EVERY_TARGET_COLUMN) / 3,
+    DLOGITS_HINTS["by_classes"].format(name="dlogits"): SM_DLOGITS * 3 / 4,
+}
+SM_LOSS_MISTAKES = {
+    LOSS_HINTS["last"].format(name="the loss"): np.log(5.0),
+    LOSS_HINTS["last_over_B"].format(name="the loss"): np.log(5.0) / 3,
+    LOSS_HINTS["columns"].format(name="the loss"): np.log(15.0) / 3,
+    LOSS_HINTS["by_classes"].format(name="the loss"): SM_LOSS * 3 / 4,
 }
 
 # A network with B = 3, D = 5, H = 2, C = 4.
@@ -174,6 +217,66 @@ NET_MISTAKES["W2"] = {
     "relu(Y1): the second layer multiplies relu(Y1), so that is what its weight gradient "
     "pairs with dY2.": NET_PREACTIVATION_GRADS["W2"]
 }
+# The softmax mistakes above, made in the network. Subtracting 1 in every row at every
+# target's column (0, 3 and 2) changes 3 dY2 by [[0, 0, -1, -1], [-1, 0, -1, 0], [-1, 0, 0, -1]]
+# (each row already had its own target's 1); through the backward pass above, 3 dY1 changes by
+# [[0, 0], [0, -log 2], [-log 3, 0]], so dW1 gains -log 3 X[2] in column 0 and -log 2 X[1] in
+# column 1.
+NET_EVERY_COLUMN_GRADS = {
+    "W2": NET_GRADS["W2"] + np.array([[-1.0, 0.0, -2.0, -3.0], [-2.0, 0.0, -1.0, -1.0]]) / 3,
+    "b2": NET_GRADS["b2"] + np.array([-2.0, 0.0, -2.0, -2.0]) / 3,
+    "W1": NET_GRADS["W1"] + np.column_stack([-LOG3 * NET_X[2], -LOG2 * NET_X[1]]) / 3,
+    "b1": NET_GRADS["b1"] + np.array([-LOG3, -LOG2]) / 3,
+}
+# The softmax of each column of the logits: the columns of exp(logits) sum to (13, 6, 5, 3), so
+#   3 dY2 = [[-4/13, 1/3, 1/5, 1/3], [1/13, 1/3, 2/5, -2/3], [3/13, 1/3, -3/5, 1/3]],
+#   3 dY1 = [[-4/13 log 3, 0], [0, 2/5 log 2], [3/13 log 3, -3/5 log 2]],
+# and the targets 0, 3, 2 get 9/13, 1/3 and 2/5: L = (log(13/9) + log 3 + log(5/2)) / 3.
+NET_COLUMN_GRADS = {
+    "W2": np.array([[-5 / 13, 1.0, -1 / 5, 1.0], [4 / 13, 2 / 3, -1 / 5, -1 / 3]]) / 3,
+    "b2": np.array([0.0, 1.0, 0.0, 0.0]) / 3,
+    "W1": np.column_stack(
+        [
+            LOG3 * np.array([-8 / 13, 3 / 13, 3 / 13, -1 / 13, 0.0]),
+            LOG2 * np.array([-2 / 5, -1 / 5, -3 / 5, -1 / 5, -2 / 5]),
+        ]
+    )
+    / 3,
+    "b1": np.array([-1 / 13 * LOG3, -1 / 5 * LOG2]) / 3,
+}
+NETWORK_DLOGITS_HINTS = {
+    "columns": "{name} is what you get when the softmax is taken of each column of Y2 (over the "
+    "batch, axis 0) instead of each row (see the item softmax_ce).",
+    "every_column": "{name} is what you get when dL/dY2 has 1 subtracted in every row at the "
+    "column of every target (dY2[:, t] -= 1) instead of once per example, at (i, t[i]) (see "
+    "the item softmax_ce).",
+    "by_classes": "{name} is B/C times the right answer: what you get when dL/dY2 is divided "
+    "by C, the number of classes, instead of B, the number of examples (see the item "
+    "softmax_ce).",
+}
+for key in PARAMS:
+    NET_MISTAKES.setdefault(key, {}).update(
+        {
+            NETWORK_DLOGITS_HINTS["every_column"].format(name=f"grads['{key}']"): (
+                NET_EVERY_COLUMN_GRADS[key]
+            ),
+            NETWORK_DLOGITS_HINTS["columns"].format(name=f"grads['{key}']"): NET_COLUMN_GRADS[key],
+            # Dividing by C = 4 instead of B = 3: every gradient is 3/4 of the right one.
+            NETWORK_DLOGITS_HINTS["by_classes"].format(name=f"grads['{key}']"): (
+                NET_GRADS[key] * 3 / 4
+            ),
+        }
+    )
+# The last example alone (target 2, probability 2/8) costs log 4.
+NET_LOSS_MISTAKES = {
+    LOSS_HINTS[kind].format(name="the network's loss"): wrong
+    for kind, wrong in {
+        "last": np.log(4.0),
+        "last_over_B": np.log(4.0) / 3,
+        "columns": np.log(65.0 / 6.0) / 3,
+        "by_classes": NET_LOSS * 3 / 4,
+    }.items()
+}
 
 
 # -- calling your code ---------------------------------------------------------------------------
@@ -252,7 +355,15 @@ def array_of(value: Any, shape: tuple[int, ...], *, name: str, function: str) ->
     return value.reshape(shape).astype(np.float64)
 
 
-def expect_loss(value: Any, right: float, *, function: str, where: str, batch_size: int) -> None:
+def expect_loss(
+    value: Any,
+    right: float,
+    *,
+    function: str,
+    where: str,
+    batch_size: int,
+    candidates: dict[str, float] | None = None,
+) -> None:
     loss = number(value, function)
     if loss == 0.0:
         raise WrongAnswer(
@@ -260,8 +371,27 @@ def expect_loss(value: Any, right: float, *, function: str, where: str, batch_si
             "only when every target has probability 1. Is the loss still a placeholder, or "
             "computed but not returned?"
         )
-    context = {"where": where, "batch_size": batch_size}
+    context = {"where": where, "batch_size": batch_size, "candidates": candidates or {}}
     expect_array(loss, np.asarray(right), name="the loss", strict=False, context=context)
+
+
+def expect_not_over_the_batch(loss: Any, dlogits: Any, onehot: np.ndarray, where: str) -> None:
+    """With one example, a softmax over the batch axis (axis 0) gives every probability 1: a
+    loss of exactly 0 and dlogits = 1 - one_hot. Say so, rather than that the loss looks like a
+    placeholder."""
+    if (
+        number(loss, "softmax_cross_entropy") == 0.0
+        and isinstance(dlogits, np.ndarray)
+        and np.issubdtype(dlogits.dtype, np.number)
+        and dlogits.size == onehot.size
+        and np.allclose(dlogits.reshape(onehot.shape), 1.0 - onehot)
+    ):
+        raise WrongAnswer(
+            f"softmax_cross_entropy returned a loss of exactly 0 and dlogits = 1 - one_hot (for "
+            f"{where}): what a softmax of each column (over the batch, axis 0) gives with one "
+            "example, whose every probability is then 1.\nHint: the softmax of example i "
+            "normalises over its C classes, axis 1."
+        )
 
 
 def random_network(seed: int, B: int, D: int, H: int, C: int) -> tuple[np.ndarray, ...]:
@@ -433,7 +563,14 @@ def test_relu_numerical_gradient(submission: Any) -> None:
 def test_softmax_ce_worked_example(submission: Any) -> None:
     loss, dlogits = softmax_ce(submission, SM_LOGITS, SM_TARGETS)
     where = "the worked example, B=3, C=4"
-    expect_loss(loss, SM_LOSS, function="softmax_cross_entropy", where=where, batch_size=3)
+    expect_loss(
+        loss,
+        SM_LOSS,
+        function="softmax_cross_entropy",
+        where=where,
+        batch_size=3,
+        candidates=SM_LOSS_MISTAKES,
+    )
     context = {"where": where, "batch_size": 3, "candidates": SM_MISTAKES}
     expect_array(dlogits, SM_DLOGITS, name="dlogits", strict=False, context=context)
 
@@ -442,6 +579,7 @@ def test_softmax_ce_worked_example(submission: Any) -> None:
 def test_softmax_ce_single_example(submission: Any) -> None:
     loss, dlogits = softmax_ce(submission, SM_LOGITS[1:2], SM_TARGETS[1:2])
     where = "the second example alone, B=1, C=4"
+    expect_not_over_the_batch(loss, dlogits, np.eye(4)[SM_TARGETS[1:2]], where)
     expect_loss(loss, np.log(2.0), function="softmax_cross_entropy", where=where, batch_size=1)
     # With B = 1 there is no 1/B to apply: dlogits = probabilities - one_hot. The probabilities
     # are (1/2, 1/6, 1/6, 1/6) and the target is 0, so dlogits = (1/2 - 1, 1/6, 1/6, 1/6).
@@ -503,6 +641,7 @@ def test_softmax_ce_target_far_below_the_maximum(submission: Any) -> None:
     where = "logits (1000, -1000, 0, 0) with target 1, B=1, C=4"
     loss, dlogits = softmax_ce(submission, logits, np.array([1]))
     loss, dlogits = expect_stable(loss, dlogits, logits.shape, where)
+    expect_not_over_the_batch(loss, dlogits, np.eye(4)[[1]], where)
     expect_loss(loss, 2000.0, function="softmax_cross_entropy", where=where, batch_size=1)
     context = {"where": where, "batch_size": 1}
     expect_array(
@@ -540,7 +679,14 @@ NET_WHERE = "the worked example, B=3, D=5, H=2, C=4"
 @pytest.mark.rubric("end_to_end")
 def test_network_worked_example_loss(submission: Any) -> None:
     loss, _ = network(submission, NET_X, NET_TARGETS, NET_PARAMS)
-    expect_loss(loss, NET_LOSS, function="mlp_loss_and_grads", where=NET_WHERE, batch_size=3)
+    expect_loss(
+        loss,
+        NET_LOSS,
+        function="mlp_loss_and_grads",
+        where=NET_WHERE,
+        batch_size=3,
+        candidates=NET_LOSS_MISTAKES,
+    )
 
 
 @pytest.mark.rubric("end_to_end")
