@@ -107,3 +107,23 @@ def test_what_the_linear_handout_says_a_mistake_costs_is_what_grading_charges() 
     for mutant, (claim, item) in claims.items():
         assert claim in text, claim
         assert _loses(mutant) == {item, "shapes"} - {""}, mutant
+
+
+def test_the_mlp_handouts_one_hot_indexing_gives_the_reference_dlogits() -> None:
+    # The handout contrasts the wrong fancy indexing with the right one: the right one must be
+    # what the reference computes, and the wrong one must really differ.
+    text = " ".join((REPO / "solutions" / "mlp" / "README.md").read_text().split())
+    tip = text[text.index("Subtracting the one-hot as") : text.index("Dividing by $C$")]
+    wrong_code, right_code = (c for c in re.findall(r"`([^`]+)`", tip) if "-= 1" in c)
+    rng = np.random.default_rng(0)
+    logits, t = rng.standard_normal((5, 4)), np.array([2, 0, 2, 3, 1])
+    B = len(t)
+    _, expected = _reference("mlp").softmax_cross_entropy(logits, t)
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    results = []
+    for code in (wrong_code, right_code):
+        names = {"np": np, "dlogits": probs.copy(), "t": t, "B": B}
+        exec(code, names)
+        results.append(names["dlogits"] / B)
+    np.testing.assert_allclose(results[1], expected)
+    assert not np.allclose(results[0], expected)
