@@ -242,7 +242,7 @@ itself as a Gradescope autograder.
               grader, with the same hidden tests, rubric and secret, once per submission.
 
 'grade' already writes Gradescope's results.json per student (DIR/gradescope/<id>/).""",
-        epilog="examples:\n  autograder export nbgrader linear --grades out/linear/grades.json "
+        epilog="examples:\n  autograder export nbgrader linear --grades out/linear "
         "--db gradebook.db\n  autograder export gradescope linear --out linear-gradescope.zip\n"
         "exit status: 0 exported; 2 bad course files, grades.json or --db/--out (not a\n"
         f"gradebook, a folder); 4 cannot write (disk full, permissions);\n{STOPPED}",
@@ -252,8 +252,8 @@ itself as a Gradescope autograder.
     export.add_argument(
         "--grades",
         type=_path,
-        metavar="FILE",
-        help="nbgrader: grades.json written by 'autograder grade' (required)",
+        metavar="DIR",
+        help="nbgrader: the --out folder of 'autograder grade', or its grades.json (required)",
     )
     export.add_argument(
         "--db",
@@ -509,7 +509,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from autograder.summary import shown_id
 
     if args.grades is None:
-        raise_usage("export nbgrader needs --grades DIR/grades.json")
+        raise_usage("export nbgrader needs --grades DIR (the --out of 'autograder grade')")
+    if args.grades.is_dir():  # the --out folder, as 'report' takes it
+        args.grades = args.grades / "grades.json"
     db = args.db or Path("gradebook.db")
     count = export_to_gradebook(args.grades, assignment.rubric(), db)
     print(

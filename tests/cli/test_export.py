@@ -204,8 +204,22 @@ def test_a_submission_holding_the_graders_own_journal_is_graded_all_the_same(
 def test_export_nbgrader_without_grades_says_what_it_needs(course_copy: Path) -> None:
     result = run_cli("export", "nbgrader", "linear", cwd=course_copy)
     assert result.returncode == 2
-    assert "export nbgrader needs --grades DIR/grades.json" in result.stderr
+    assert "export nbgrader needs --grades DIR (the --out of 'autograder grade')" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_export_nbgrader_takes_the_out_folder_as_report_does(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    _class_grades(out / "grades.json", course_copy, 3)
+    db = tmp_path / "gradebook.db"
+    result = run_cli("export", "nbgrader", "linear", "--db", db, "--grades", out, cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    assert f"exported 3 submissions of linear to nbgrader gradebook {db}" in result.stdout
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        assert connection.execute("SELECT count(*) FROM student").fetchone() == (3,)
 
 
 def test_an_option_of_the_other_export_is_refused_not_ignored(course_copy: Path) -> None:
