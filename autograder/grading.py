@@ -55,6 +55,7 @@ from autograder.progress import Progress
 from autograder.report import (
     atomic_write_bytes,
     note_reports,
+    private_folder,
     remove_reports_of_others,
     remove_stale_temporaries,
     sync_filesystem,
@@ -480,7 +481,7 @@ def grade(
         )
     state_dir = out / ".autograder"
     with writing(out, started=False):
-        state_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(state_dir)
     with only_run_in(out):
         with writing(out, started=False):
             remove_stale_temporaries(out)  # half-written reports of a run killed mid-write

@@ -84,13 +84,30 @@ def feedback_path(out: Path, student: str) -> Path:
     return out / "feedback" / f"{_short(student, 240)}.md"
 
 
+def private_folder(path: Path) -> None:
+    """``path`` and any missing folder above it, made mode 0700 (a folder that is there
+    already keeps its mode): the names in ``--out`` are student ids."""
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            if not folder.is_dir():  # a file in the way: the caller's error names it
+                raise
+
+
 def _write_new(tmp: Path, data: bytes, *, durable: bool) -> None:
     """Write ``tmp`` (mode 0600, creating its folder if need be); on failure remove it."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW
     try:
         fd = os.open(tmp, flags, 0o600)
     except FileNotFoundError:
-        tmp.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(tmp.parent)
         fd = os.open(tmp, flags, 0o600)
     try:
         try:

@@ -125,11 +125,19 @@ def test_reports_are_written_for_every_student(course_copy: Path, tmp_path: Path
 
 def test_every_file_the_grader_writes_is_private(course_copy: Path, tmp_path: Path) -> None:
     # Grades, feedback and the grader's own logs and journal alike: only the owner reads them.
-    grade(course_copy, EXAMPLES, tmp_path / "out")
-    written = [path for path in (tmp_path / "out").rglob("*") if path.is_file()]
-    assert {path.name for path in written} >= {"grades.json", "zygote.log", "journal.jsonl"}
-    shared = [str(path) for path in written if path.stat().st_mode & 0o077]
+    # The folders it makes too: their entries are student ids (often e-mail addresses).
+    (tmp_path / "mine").mkdir(mode=0o755)
+    os.chmod(tmp_path / "mine", 0o755)
+    grade(course_copy, EXAMPLES, tmp_path / "mine" / "deep" / "out")
+    written = list((tmp_path / "mine" / "deep").rglob("*"))
+    files = [path for path in written if path.is_file()]
+    assert {path.name for path in files} >= {"grades.json", "zygote.log", "journal.jsonl"}
+    assert {path.name for path in written if path.is_dir()} >= {"out", "feedback", "gradescope"}
+    shared = [
+        str(path) for path in [*written, tmp_path / "mine" / "deep"] if path.stat().st_mode & 0o077
+    ]
     assert shared == []
+    assert (tmp_path / "mine").stat().st_mode & 0o777 == 0o755  # a folder that was there: kept
 
 
 def test_zip_and_nbgrader_layouts_grade_like_the_folder(course_copy: Path, tmp_path: Path) -> None:
