@@ -175,8 +175,9 @@ def print_check_summary(
                 stream.write(f"     - {tag}: {outcome.nodeid}: {lines[0]}\n")
                 stream.writelines(f"       {line}\n" for line in lines[1:])
     _print_printed(printed, stream)
-    total = len(outcomes)
-    passed = sum(1 for o in outcomes if o.outcome == PASSED)
+    public = [o for o in outcomes if o.item_id in rubric.ids]  # the student's own not counted
+    total = len(public)
+    passed = sum(1 for o in public if o.outcome == PASSED)
     stream.write(
         f"\n{passed}/{total} public checks passed. Your grade comes from hidden tests with "
         "other inputs and shapes;\nthese public checks are necessary, not sufficient.\n"

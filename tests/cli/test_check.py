@@ -339,6 +339,10 @@ def test_a_students_own_failing_test_is_shown(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "✘ Other tests (no rubric item, not graded): 0/1 passed" in result.stdout
     assert "- failed: test_mine.py::test_mine: my own check" in result.stdout
+    # Not a public check: the total counts those alone, the items' checks.
+    counts = re.findall(r"\[\w+, [\d.]+ pts?\]: \d+/(\d+) public checks", result.stdout)
+    total = sum(map(int, counts))
+    assert total > 0 and f"\n{total}/{total} public checks passed." in result.stdout
 
 
 def test_check_names_the_files_it_cannot_take(tmp_path: Path) -> None:
