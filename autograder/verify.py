@@ -172,6 +172,7 @@ def verify_assignment(
             name = f"auto-{index:03d}-{generated.operator}-line{generated.line}"
             _put(klass / name, rubric.module, generated.source)
         runs: list[dict[str, StudentGrade]] = []
+        failed = 0  # submissions the grader failed on
         tests: list[dict[str, list[TestOutcome]]] = []  # per run: each submission's tests
         for number, seed in enumerate(SEEDS):
             if number == 1:
@@ -199,8 +200,50 @@ def verify_assignment(
             runs.append({g.student: g for g in result.grades})
             tests.append(_tests_by_student(work / f"out-{seed}"))
             config.problems.extend(_grouped_failures(result.internal_failures, seed))
+            if result.internal_failures:
+                failed = len({student for student, _ in result.internal_failures})
+                break  # the next secrets would fail the same way, and judge nothing
 
-    report.checks.append(_check_reference(runs, tests))
+    if config.problems:
+        # A grade the grader failed on says nothing of the submission: judge none of them.
+        count = failed
+        report.checks.append(
+            CheckResult(
+                "reference, stub and mutants judged",
+                problems=[
+                    f"not judged: the grader failed on {count if count > 1 else 'the'} "
+                    f"submission{'s' if count > 1 else ''} of {SEEDS[len(runs) - 1]} "
+                    "(see config above); fix that, then verify again"
+                ],
+            )
+        )
+        runs = []
+
+    if runs:
+        report.checks += _check_grades(
+            runs, tests, stub, stub_problem, expected, rubric, hand, auto
+        )
+    public = _check_public(assignment, rubric.module, reference_source)
+    public.notes.extend(f"warning: {warning}" for warning in warnings)
+    report.checks.append(public)
+    release = CheckResult("release in sync")
+    release.problems.extend(diff_release(assignment, expected))
+    report.checks.append(release)
+    report.checks.append(_check_leaks(course, assignment, rubric))
+    return report
+
+
+def _check_grades(
+    runs: list[dict[str, StudentGrade]],
+    tests: list[dict[str, list[TestOutcome]]],
+    stub: Path,
+    stub_problem: str,
+    expected: dict[str, bytes],
+    rubric: Rubric,
+    hand: Sequence[HandMutant],
+    auto: Sequence[object],
+) -> list[CheckResult]:
+    """What the grades of the reference, the stub and the mutants say."""
     stub_check = _check_stub(runs, tests, stub_problem)
     rendered = expected.get(rubric.module)
     graded = "stub" in runs[0]  # else its problem says why it could not be (not UTF-8, gone)
@@ -211,16 +254,11 @@ def verify_assignment(
             f"what it earns says nothing about that stub ({len(stub_check.problems)} problem(s) "
             "graded as it is)"
         ]
-    report.checks.append(stub_check)
-    report.checks.append(_check_mutants(runs, tests, rubric, hand, auto))
-    public = _check_public(assignment, rubric.module, reference_source)
-    public.notes.extend(f"warning: {warning}" for warning in warnings)
-    report.checks.append(public)
-    release = CheckResult("release in sync")
-    release.problems.extend(diff_release(assignment, expected))
-    report.checks.append(release)
-    report.checks.append(_check_leaks(course, assignment, rubric))
-    return report
+    return [
+        _check_reference(runs, tests),
+        stub_check,
+        _check_mutants(runs, tests, rubric, hand, auto),
+    ]
 
 
 def _grouped_failures(failures: Sequence[tuple[str, str]], seed: str) -> list[str]:

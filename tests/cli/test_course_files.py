@@ -267,6 +267,12 @@ def test_a_reference_that_fails_when_it_runs_makes_grade_exit_1(toy: Path, tmp_p
     verified = run_cli("verify", cwd=toy)
     assert verified.returncode == 2, verified.stdout
     assert "grader failed on" in verified.stdout
+    # Said once: not again per item, secret and mutant, as though they were graded.
+    assert "  [FAIL] reference, stub and mutants judged\n         - not judged: the grader " in (
+        verified.stdout
+    )
+    assert "regraded" not in verified.stdout and "earns full marks" not in verified.stdout
+    assert "verify-seed-2" not in verified.stdout  # the other secrets would fail the same way
 
 
 def test_a_hidden_test_that_breaks_by_itself_scores_nothing_and_is_graded_again(
