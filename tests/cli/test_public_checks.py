@@ -162,6 +162,9 @@ def test_mlp_relu_backward_returning_a_tuple_is_named(tmp_path: Path) -> None:
     )
 
 
+MLP_LOSS = "    loss = -log_probs[rows, targets].mean()\n"
+
+
 def test_mlp_loss_summed_over_the_batch_is_named(tmp_path: Path) -> None:
     out = check(
         tmp_path, "mlp", ("log_probs[rows, targets].mean()", "log_probs[rows, targets].sum()")
@@ -169,7 +172,36 @@ def test_mlp_loss_summed_over_the_batch_is_named(tmp_path: Path) -> None:
     assert "the loss is B times the right answer (B = 3)" in out
     assert "extra division by the batch size" not in out  # dlogits is right
     assert "differentiating a square" not in out
-    assert "Note: this check differentiates your own softmax_cross_entropy" in out
+
+
+def test_mlp_a_wrong_loss_value_costs_the_loss_items_only(tmp_path: Path) -> None:
+    """The gradients are right: the numerical checks of dlogits and of the network's gradients
+    differentiated the student's own (wrong) loss and charged dW2, db2, dW1 and db1 for it,
+    which grading does not. The loss is said wrong by the checks of the loss alone."""
+    for case, loss in (
+        ("sum", "    loss = -log_probs[rows, targets].sum()\n"),
+        ("log2", "    loss = -(log_probs[rows, targets] / np.log(2.0)).mean()\n"),
+    ):
+        out = check(tmp_path / case, "mlp", (MLP_LOSS, loss))
+        assert failed_items(out) == {"softmax_ce", "end_to_end"}, out  # as graded
+        assert "the loss does not match the right answer" in out, out
+        assert "dlogits does not match" not in out, out
+        assert "does not match" not in out.split("[dW2,")[1].split("[end_to_end,")[0], out
+        assert "Note: this check differentiates your own" not in out, out
+
+
+def test_mlp_a_wrong_loss_does_not_hide_a_wrong_gradient(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "mlp",
+        (MLP_LOSS, "    loss = -log_probs[rows, targets].sum()\n"),
+        (MLP_RETURN, '    grads = {"W1": dW1, "b1": db1, "W2": dW2 / 3, "b2": db2}\n'),
+    )
+    assert failed_items(out) == {"softmax_ce", "dW2", "end_to_end"}, out
+    assert (
+        "grads['W2'] does not match the right answer (for B=4, D=3, H=5, C=6, against central "
+        "differences)"
+    ) in out, out
 
 
 def test_mlp_swapped_gradients_are_not_called_a_transpose(tmp_path: Path) -> None:
