@@ -199,7 +199,7 @@ _EXCEPTION_HINTS = (
         "ValueError",
         re.compile(
             r"matmul: Input operand \d has a mismatch in its core dimension"
-            r"|shapes \(.*\) and \(.*\) not aligned"
+            r"|shapes \([\d, ]*\) and \([\d, ]*\) not aligned"
         ),
         "the inner sizes of a matrix product must agree, (n, k) @ (k, m): write down the shape "
         "of each factor. A missing or extra .T is the usual cause; on an array of more than "
@@ -216,6 +216,13 @@ _EXCEPTION_HINTS = (
         re.compile(r"cannot reshape array of size 0 into shape"),
         "reshape cannot work out a -1 when the array is empty (a batch of 0 examples): give "
         "that size itself, e.g. x.reshape(-1, D) rather than x.reshape(N, -1).",
+    ),
+    (
+        "ValueError",
+        re.compile(r"cannot reshape array of size \d+ into shape"),
+        "reshape keeps every number of the array, so the sizes asked for must multiply to its "
+        "size: write down the array's shape and the one asked for. To view x of shape "
+        "(..., D) as rows, x.reshape(-1, D) lets numpy work out the number of rows.",
     ),
 )
 

@@ -555,6 +555,19 @@ def test_numpys_common_errors_get_a_hint_and_others_none() -> None:
     )
 
 
+def test_a_reshape_error_gets_a_reshape_hint_not_the_matmul_one() -> None:
+    for message in (
+        "in f: cannot reshape array of size 12 into shape (4,5)",
+        "in f: cannot reshape array of size 12 into shape (5,newaxis)",
+    ):
+        hint = exception_hint("ValueError", message)
+        assert hint.startswith("reshape keeps every number of the array"), hint
+        assert ".T" not in hint and "matrix product" not in hint, hint
+    # numpy's dot names the shapes it could not align; nothing else that says "shapes" does.
+    assert exception_hint("ValueError", "in f: shapes (2,3,4) and (5,6) not aligned: 4 != 5")
+    assert not exception_hint("ValueError", "in f: shapes (a) and (b) not aligned, see reshape")
+
+
 def test_a_dtype_other_than_float64_is_named_as_it_is() -> None:
     """float16 and float128 outputs were told "float32 keeps only about 7 digits"."""
     right = np.arange(6.0).reshape(2, 3) + 0.5

@@ -557,6 +557,21 @@ def test_numpys_shape_errors_come_with_what_they_usually_mean(tmp_path: Path) ->
     assert "     - error: as under [dx] above (3 checks)\n" in out, out  # dW: all 3 checks
 
 
+def test_a_reshape_error_gets_a_reshape_hint_not_the_matmul_one(tmp_path: Path) -> None:
+    out = check(
+        tmp_path,
+        "linear_nd",
+        ("    rows_x = x.reshape(-1, D)\n", "    rows_x = x.reshape(-1, F)\n"),
+    )
+    lines = out.splitlines()
+    reshaped = [i for i, line in enumerate(lines) if "cannot reshape array of size" in line]
+    assert reshaped, out
+    for at in reshaped:
+        assert "matrix product" not in lines[at + 1] and ".T" not in lines[at + 1], out
+    assert out.count("Hint: reshape keeps every number of the array") == 1, out
+    assert "Hint: reshape keeps" in lines[reshaped[0] + 1], out
+
+
 def test_mlp_a_wrong_gradient_costs_end_to_end_in_check_as_in_grading(tmp_path: Path) -> None:
     """The rubric: any wrong gradient also costs part of end_to_end. The public check of it
     used to look at the loss only, so check showed it passed while grading took points."""
