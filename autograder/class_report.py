@@ -255,8 +255,9 @@ def render_text(report: ClassReport, *, top: int, source: str) -> str:
 
 
 def problem_of(feedback: str) -> tuple[str, str]:
-    """What an item's feedback says went wrong: ``(hint, first failed check)`` summed up, or
-    ``(failed check or error, "")`` without a hint; ``("", "")`` when it names nothing."""
+    """What an item's feedback says went wrong: ``(hint, first failed check it was given for)``
+    summed up, or ``(failed check or error, "")`` without a hint; ``("", "")`` when it names
+    nothing."""
     lines = [line.strip() for line in feedback.split("\n") if line.strip()]
     # Of several hints, the one seen on the most cases ("Hint (for B=9, ... and 4 other cases)")
     # names the mistake; one seen on a single case may name a coincidence of that case.
@@ -266,8 +267,18 @@ def problem_of(feedback: str) -> tuple[str, str]:
     plain = [line for line in plain if not line.startswith("Hint")]
     failed = _summary((checks or plain or [""])[0])
     if hints:
-        return _summary(hints[0][0]), failed
+        text, _, said_of = hints[0]
+        # A hint said of one case or error ("Hint (for the ValueError at linear.py line 9)")
+        # is seen as a check of that one, not as whichever check is listed first.
+        given = [check for check in checks if said_of and _said_of(check, said_of)]
+        return _summary(text), _summary(given[0]) if given else failed
     return failed, ""
+
+
+def _said_of(check: str, case: str) -> bool:
+    """Whether a failed check is of ``case``: it names it ("(for B=2, D=3, F=5)"), or, for
+    an error, was raised where the case says ("the ValueError at linear.py line 9")."""
+    return f"(for {case})" in check or check.startswith(f"{case.removeprefix('the ')}: ")
 
 
 def problem_key(text: str) -> str:
@@ -275,11 +286,12 @@ def problem_key(text: str) -> str:
     return _NUMBER.sub(_MARK, text.casefold())
 
 
-def _hint(line: str) -> tuple[str, int] | None:
-    """A hint line's text and how many cases it was seen on: "Hint: ..." is one case, "Hint
-    (for B=9, D=2, F=4 and 4 other cases): ..." five (the case may hold parentheses)."""
+def _hint(line: str) -> tuple[str, int, str] | None:
+    """A hint line's text, how many cases it was seen on and the first of them: "Hint: ..."
+    is one case, of no case named; "Hint (for B=9, D=2, F=4 and 4 other cases): ..." five,
+    the first "B=9, D=2, F=4" (the case may hold parentheses)."""
     if line.startswith("Hint: "):
-        return line[len("Hint: ") :], 1
+        return line[len("Hint: ") :], 1, ""
     if not line.startswith("Hint (for "):
         return None
     depth = 0
@@ -288,8 +300,10 @@ def _hint(line: str) -> tuple[str, int] | None:
         if depth == 0:
             if not line.startswith("): ", end):
                 return None
-            others = _OTHER_CASES.search(line[len("Hint (for ") : end])
-            return line[end + len("): ") :], 1 + (int(others.group(1)) if others else 0)
+            case = line[len("Hint (for ") : end]
+            others = _OTHER_CASES.search(case)
+            count = 1 + (int(others.group(1)) if others else 0)
+            return line[end + len("): ") :], count, _OTHER_CASES.sub("", case)
     return None
 
 

@@ -119,6 +119,15 @@ def score_item(item: RubricItem, outcomes: Sequence[TestOutcome]) -> ItemGrade:
 
 
 _NUMBERS = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?")
+# Where an error in the student's code was raised, from its first line ("ValueError at mlp.py
+# line 12: ..."; in a notebook "... at mlp.ipynb cell 3, line 2: ...").
+_RAISED_AT = re.compile(r"^[A-Za-z_][\w.]* at .+? (?:line|cell) \d+(?=: |$)")
+
+
+def _raised_at(finding: str) -> str:
+    """``the ValueError at mlp.py line 12`` for an error's first line; empty for others."""
+    place = _RAISED_AT.match(finding)
+    return f"the {place.group(0)}" if place else ""
 
 
 def _case_of(finding: str) -> str:
@@ -162,7 +171,9 @@ def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
         first, _, rest = (outcome.message.strip() or "check failed").partition("\n")
         if first not in findings:
             findings.append(first)
-        case = _case_of(first)
+        # An error names no case: where it was raised tells it from the others, so a hint
+        # given for one error (a matmul's) is not read as given for another (a reshape's).
+        case = _case_of(first) or _raised_at(first)
         cases.add(case)
         shape = _NUMBERS.sub("#", rest.strip())
         if rest.strip():

@@ -99,6 +99,22 @@ def test_a_case_with_parentheses_inside_is_still_a_case() -> None:
     )
 
 
+def test_a_hint_given_for_one_error_is_seen_as_that_error() -> None:
+    """The matmul hint was reported "seen as" the reshape error listed first."""
+    feedback = (
+        "0 of 7 checks passed.\n"
+        "- ValueError at linear_nd.py line 65: in f: cannot reshape array of size 21 into shape "
+        "(4)\n"
+        "- ValueError at linear_nd.py line 67: in f: matmul: Input operand 1 has a mismatch\n\n"
+        "Hint (for the ValueError at linear_nd.py line 67): the inner sizes of a matrix product "
+        "must agree, (n, k) @ (k, m): write down the shape of each factor."
+    )
+    assert problem_of(feedback) == (
+        "the inner sizes of a matrix product must agree, (n, k) @ (k, m)",
+        "ValueError at linear_nd.py line 67: in f: matmul: Input operand 1 has a mismatch",
+    )
+
+
 def test_without_a_hint_the_failed_check_or_the_error_is_the_problem() -> None:
     feedback = (
         "0 of 7 checks passed.\n- y does not match the right answer (for B=1, D=4, F=3): "

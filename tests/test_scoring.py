@@ -155,6 +155,34 @@ def test_a_hint_true_of_one_case_names_that_case() -> None:
     assert item_feedback(item, everywhere).endswith("\n\nHint: same")
 
 
+def test_a_hint_given_for_one_error_names_where_that_error_was_raised() -> None:
+    """An error names no case: a matmul error's hint (a missing .T) was shown plainly after a
+    list that began with reshape errors, as if it answered them too."""
+    item = RubricItem(id="dW", title="dW", points=4.0)
+    reshape = (
+        "ValueError at linear_nd.py line 65: in f: cannot reshape array of size {} into shape (4)"
+    )
+    matmul = (
+        "ValueError at linear_nd.py line 67: in f: matmul: Input operand 1 has a mismatch in its "
+        "core dimension 0 (size 24 is different from 20)\nHint: the inner sizes of a matrix "
+        "product must agree"
+    )
+    messages = [reshape.format(21), reshape.format(72), matmul]
+    text = item_feedback(item, [outcome("dW", ERROR, m, n=i) for i, m in enumerate(messages)])
+    assert (
+        "\n\nHint (for the ValueError at linear_nd.py line 67): the inner sizes of a matrix "
+        "product must agree"
+    ) in text, text
+    assert "\nHint: the inner sizes" not in text, text
+    # In a notebook the place is a cell's line; an error every failure gave is said plainly.
+    cell = "ValueError at mlp.ipynb cell 3, line 2: in f: matmul: mismatch\nHint: inner sizes"
+    mixed = [cell, "ValueError at mlp.ipynb cell 4, line 1: in f: boom"]
+    text = item_feedback(item, [outcome("dW", ERROR, m, n=i) for i, m in enumerate(mixed)])
+    assert "Hint (for the ValueError at mlp.ipynb cell 3, line 2): inner sizes" in text, text
+    text = item_feedback(item, [outcome("dW", ERROR, cell, n=i) for i in range(3)])
+    assert text.endswith("\n\nHint: inner sizes"), text
+
+
 def test_a_total_hidden_by_a_hidden_item_is_not_promised_for_later(toy_rubric: Rubric) -> None:
     from dataclasses import replace
 

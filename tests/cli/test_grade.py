@@ -322,6 +322,39 @@ def test_a_summed_loss_is_told_it_is_b_times_the_mean(course_copy: Path, tmp_pat
     assert "the network's loss is B times the right answer" in items["end_to_end"]["feedback"]
 
 
+def test_a_reshape_error_is_not_answered_with_the_matmul_hint(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """x.reshape(-1, F) for x.reshape(-1, D) raises a reshape error on some cases and a matmul
+    error on others: the matmul hint (a missing .T) was said plainly under a list of reshape
+    errors, and the class report gave it "seen as" the first of them."""
+    reference = (course_copy / "solutions" / "linear_nd" / "linear_nd.py").read_text()
+    wrong = reference.replace("    rows_x = x.reshape(-1, D)\n", "    rows_x = x.reshape(-1, F)\n")
+    assert wrong != reference
+    (tmp_path / "class" / "rae").mkdir(parents=True)
+    (tmp_path / "class" / "rae" / "linear_nd.py").write_text(wrong)
+    out = tmp_path / "out"
+    result = run_cli("grade", "linear_nd", tmp_path / "class", "--out", out, cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    feedback = json.loads((out / "grades.json").read_text())["students"]["rae"]["items"]["dW"]
+    feedback = feedback["feedback"]
+    assert "cannot reshape array of size" in feedback and "matmul:" in feedback, feedback
+    at = r"the ValueError at linear_nd\.py line (\d+)"
+    matmul = re.search(rf"^Hint \(for {at}\): the inner sizes of a matrix product", feedback, re.M)
+    reshape = re.search(rf"^Hint \(for {at}\): reshape keeps every number", feedback, re.M)
+    assert matmul and reshape and matmul.group(1) != reshape.group(1), feedback
+    assert f"linear_nd.py line {reshape.group(1)}: in linear_nd_backward: cannot reshape" in (
+        feedback
+    )
+    # The class report's problem is a hint with the error it was given for.
+    lines = run_cli("report", out, cwd=tmp_path).stdout.splitlines()
+    said = {"reshape keeps every number": "cannot reshape", "matrix product must": "matmul:"}
+    problems = [(n, key) for n, line in enumerate(lines) for key in said if key in line]
+    assert problems, lines
+    for n, hint in problems:
+        assert "seen as:" in lines[n + 1] and said[hint] in lines[n + 1], lines
+
+
 def test_a_backward_that_empties_its_cache_loses_mlp_purity(
     course_copy: Path, tmp_path: Path
 ) -> None:
