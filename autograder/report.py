@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import ctypes
+import errno
 import hashlib
 import io
 import json
@@ -89,6 +90,8 @@ def private_folder(path: Path) -> None:
     already keeps its mode): the names in ``--out`` are student ids."""
     missing = []
     while not path.is_dir():
+        if path.exists():  # a file where a folder should be
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
         missing.append(path)
         if path.parent == path:
             break
