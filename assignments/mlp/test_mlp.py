@@ -448,10 +448,15 @@ def expect_numerical(
     *,
     name: str,
     context: dict[str, Any],
+    by_classes: tuple[str, int] | None = None,
 ) -> None:
-    """``claimed`` against central differences of ``f`` with respect to ``inputs[wrt]``."""
+    """``claimed`` against central differences of ``f`` with respect to ``inputs[wrt]``;
+    ``by_classes``: the hint for B/C times the right answer (dL/dlogits divided by C)."""
     numerical = numerical_vjp(f, inputs, upstream, wrt, eps=STEP)
     context = {**context, "where": f"{context['where']}, against central differences"}
+    if by_classes is not None:
+        ratio = context["batch_size"] / by_classes[1]
+        context["candidates"] = {by_classes[0].format(name=name): numerical * ratio}
     expect_array(claimed, numerical, name=name, strict=False, context=context)
 
 
@@ -673,6 +678,7 @@ def test_softmax_ce_numerical_gradient(submission: Any) -> None:
         dlogits,
         name="dlogits",
         context={"where": "B=4, C=3", "batch_size": 4},
+        by_classes=(DLOGITS_HINTS["by_classes"], 3),
     )
 
 
@@ -761,6 +767,7 @@ def numerical_network_gradient(submission: Any, key: str) -> None:
             "batch_size": 4,
             "batch_sum": key in ("b1", "b2"),
         },
+        by_classes=(NETWORK_DLOGITS_HINTS["by_classes"], NUMERICAL_NET["C"]),
     )
 
 
