@@ -103,7 +103,12 @@ worker process exactly as the grader does, and print what passed per rubric item
 Run it inside the assignment folder (the one with rubric.yml). With both linear.py
 and linear.ipynb there, it checks the one you filled in (fewer stubs left, then the
 one changed last) and says which; name a file to choose. The hidden tests used for
-grading check more than these; passing here is necessary, not sufficient.""",
+grading check more than these; passing here is necessary, not sufficient.
+
+Your own test_*.py files in the folder run too, listed as "Other tests (no rubric
+item, not graded)". Your code runs under the limits at the end of rubric.yml
+('limits:', written by the release from the course's), or under the default
+limits if rubric.yml has none (it says so).""",
         epilog="examples:\n  cd assignments/linear && autograder check\n"
         "  autograder check assignments/linear/linear.ipynb\n"
         "exit status: 0 every public check passed; 1 some check failed (listed); 2 no rubric.yml\n"
@@ -133,9 +138,18 @@ nbgrader's submitted/<student>/<assignment>/ layout and a .zip of either also wo
 Writes into --out: grades.json, grades.csv (a column per rubric item),
 feedback/<student>.md and gradescope/<student>/results.json. Results are
 journaled as they finish: if a run is interrupted, the same command grades only
-what is missing. One run at a time writes into DIR (a second one is refused).
+what is missing, and any submission whose file changed or that the grader failed
+on. It grades everyone again (as --fresh does) after any change to the rubric,
+the reference, a file under solutions/<name>/tests/ or any other file directly in
+solutions/<name>/ but README.md, the limits, the secret or the grader's own code.
+One run at a time writes into DIR (a second one is refused).
 A broken, hostile or endless submission is graded 0 on what it breaks and never
 affects another. 'autograder report DIR' then sums up what the class got wrong.
+
+The hidden inputs are seeded by the course secret: $AUTOGRADER_SECRET, or else
+the file .autograder/secret (both names can be changed under 'secret:' in
+course.yml), which is created with a random value, with a note, when neither is
+there. Keep it: a new secret changes every hidden input.
 
 Limits come from course.yml ('limits:'; per assignment under 'assignments:'):
 """
@@ -150,13 +164,15 @@ examples:
   autograder grade linear class.zip --out out/linear --jobs 2
 exit status: 0 every submission has a grade; 1 the grader failed on some submission;
 2 bad command line (SUBMISSIONS not found, --out a file, inside solutions/ or assignments/,
-busy with another run, or holding another assignment's grades, --jobs below 1), course.yml,
-rubric or tests; 3 no sandbox; 4 cannot write DIR (disk full, permissions);
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP; not under nohup),
-141 the reader of the output went away (`| head`; the grades are written). After 4, 129, 130
-or 143, rerun to resume.""",
+busy with another run, or holding another assignment's grades, --jobs below 1, --max-jobs
+below --jobs or below 1), course.yml, rubric or tests; 3 no sandbox; 4 cannot write DIR
+(disk full, permissions); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up
+(SIGHUP; not under nohup), 141 the reader of the output went away (`| head`; the grades are
+written). After 4, 129, 130 or 143, rerun to resume.""",
     )
-    grade.add_argument("assignment", metavar="ASSIGNMENT")
+    grade.add_argument(
+        "assignment", metavar="ASSIGNMENT", help="the assignment's name in course.yml (e.g. linear)"
+    )
     grade.add_argument(
         "submissions",
         type=_path,
@@ -221,7 +237,11 @@ and limits students get:
              of assignments/<a>/ with the reference in place of the stub)
   release    assignments/<a>/ is exactly what 'autograder release' generates
   leaks      no solution line, hidden test line, mutant line or the course secret
-             appears under assignments/""",
+             appears under assignments/
+
+It grades with three fixed secrets of its own (verify-seed-1 to verify-seed-3),
+not the course's, which it never creates (it reads it only to look for it under
+assignments/). It writes nothing into the course: it grades in a temporary folder.""",
         epilog="examples:\n  autograder verify\n  autograder verify linear\n"
         "exit status: 0 every check holds; 1 some check failed (listed); 2 bad configuration\n"
         "(course.yml, rubric, reference, hidden or public tests, mutant headers) or command\n"
@@ -248,7 +268,9 @@ itself as a Gradescope autograder.
         f"gradebook, a folder); 4 cannot write (disk full, permissions);\n{STOPPED}",
     )
     export.add_argument("format", choices=["nbgrader", "gradescope"], help="what to export")
-    export.add_argument("assignment", metavar="ASSIGNMENT")
+    export.add_argument(
+        "assignment", metavar="ASSIGNMENT", help="the assignment's name in course.yml (e.g. linear)"
+    )
     export.add_argument(
         "--grades",
         type=_path,
@@ -290,8 +312,11 @@ nothing is run.""",
         epilog="examples:\n  autograder report out/linear\n"
         "  autograder report out/linear/grades.json --top 20\n"
         "  autograder report out/linear --json > linear-report.json\n"
-        "exit status: 0 reported; 2 no grades.json there, or one 'autograder grade' did\n"
-        f"not write (said where);\n{STOPPED}",
+        "exit status: 0 reported; 2 no grades.json there, or one that is not JSON or is\n"
+        "malformed, said where: a max_score that is no positive number, a score (or an item's\n"
+        "max_score) that is no finite number >= 0, a status not graded, error or missing,\n"
+        "feedback that is no text (whether the numbers add up is not checked);\n"
+        f"{STOPPED}",
     )
     report.add_argument(
         "grades",
