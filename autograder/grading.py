@@ -173,6 +173,8 @@ def grouped_failures(failures: Sequence[tuple[str, str]]) -> list[tuple[str, lis
     fails every submission the same way, and is said once."""
     by_problem: dict[str, list[str]] = {}
     for student, problem in failures:
+        # Said to the instructor, whose test it is: the student's reassurance does not fit.
+        problem = problem.removesuffix("; not your fault")
         by_problem.setdefault(problem, []).append(student)
     return list(by_problem.items())
 
