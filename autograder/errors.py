@@ -140,6 +140,20 @@ def failed_cells_note(
     )
 
 
+# Jupyter shows no cell numbers (an execution count "[7]" changes with every run): say how
+# the number in an error's place is counted, or the student counts code cells only.
+CELL_COUNTING = "counting every cell from the top, markdown included"
+
+
+def place(cell: int | None, line: int | None) -> str:
+    """Where a line is: ``line 12``, or in a notebook ``cell 3 (counting every cell from the
+    top, markdown included), line 2``; ``cell 3 (...)`` alone without a line."""
+    if not cell:
+        return f"line {line}" if line is not None else ""
+    counted = f"cell {cell} ({CELL_COUNTING})"
+    return f"{counted}, line {line}" if line is not None else counted
+
+
 class SandboxError(AutograderError):
     """The isolation machinery itself failed (not the student's code)."""
 
@@ -176,10 +190,9 @@ class StudentError(Exception):
 
     @property
     def where(self) -> str:
-        """``line 12``, or ``cell 3, line 2`` (or ``cell 3``) in a notebook; empty without."""
-        if self.lineno is None:
-            return f"cell {self.cell}" if self.cell else ""
-        return f"cell {self.cell}, line {self.lineno}" if self.cell else f"line {self.lineno}"
+        """``line 12``, or ``cell 3 (...), line 2`` (or ``cell 3 (...)``) in a notebook (see
+        ``place``); empty without."""
+        return place(self.cell, self.lineno)
 
     def describe(self) -> str:
         """One line for feedback, e.g. ``ValueError at linear.py line 12: shapes not aligned``."""

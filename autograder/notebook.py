@@ -76,9 +76,13 @@ def module_cells(stub: str) -> list[tuple[str, str | None]]:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.ClassDef):
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
-            # Comments directly above a function belong with it.
-            while first > start and lines[first - 1].startswith("#"):
-                first -= 1
+            # Comments above a function belong with it, blank lines between them or not: a
+            # section banner ("# -- relu ---") alone in a cell looks like an empty cell to run.
+            top = first
+            while top > start and (lines[top - 1].startswith("#") or not lines[top - 1].strip()):
+                top -= 1
+                if lines[top].startswith("#"):
+                    first = top
             if first > start and "\n".join(lines[start:first]).strip():
                 cells.append(("\n".join(lines[start:first]), None))
             end = node.end_lineno or first + 1

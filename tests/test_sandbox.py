@@ -32,6 +32,8 @@ from autograder.sandbox.model import Ref, Step
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux >= 5.3")
 
+# How a notebook's cell is counted in feedback (Jupyter itself shows no cell numbers).
+CELLS = "(counting every cell from the top, markdown included)"
 FAST = Limits(call_timeout=1.0, import_timeout=1.0, cpu_seconds=10, memory_mb=128)
 
 LINEAR = """
@@ -346,7 +348,7 @@ def test_slow_import_times_out_and_the_dead_worker_refuses_calls(sandbox: Sandbo
     )
     assert isinstance(notebook.load_error, StudentTimeout)
     assert "running the cells of linear.ipynb took more than 1 s" in notebook.load_error.message
-    assert "(it was at cell 3, line 2)" in notebook.load_error.message  # Jupyter's count
+    assert f"(it was at cell 3 {CELLS}, line 2)" in notebook.load_error.message  # Jupyter's count
     notebook.close()
 
 
@@ -959,11 +961,11 @@ def test_a_notebook_runs_cell_by_cell_as_nbgrader_runs_it(sandbox: Sandbox) -> N
     assert worker.load_error is None, worker.load_error
     assert worker.functions == {"linear_forward", "linear_backward"}  # cell 6 ran no line
     assert [error.describe() for error in worker.failed_cells] == [
-        "ModuleNotFoundError at linear.ipynb cell 4, line 1: No module named "
+        f"ModuleNotFoundError at linear.ipynb cell 4 {CELLS}, line 1: No module named "
         "'matplotlib_is_not_here'",
-        "NameError at linear.ipynb cell 5, line 1: name 'my_own_variable' is not defined",
-        "SyntaxError at linear.ipynb cell 6, line 2: invalid syntax",
-        "SystemExit at linear.ipynb cell 7, line 2: stop",
+        f"NameError at linear.ipynb cell 5 {CELLS}, line 1: name 'my_own_variable' is not defined",
+        f"SyntaxError at linear.ipynb cell 6 {CELLS}, line 2: invalid syntax",
+        f"SystemExit at linear.ipynb cell 7 {CELLS}, line 2: stop",
     ]
     np.testing.assert_array_equal(worker.call("linear_backward", np.ones(2), 0), 2 * np.ones(2))
     worker.close()
@@ -996,7 +998,7 @@ def test_a_notebook_cell_that_computes_too_long_is_stopped_and_the_rest_run(
     assert worker.load_error is None, worker.load_error
     assert worker.functions == {"f", "g", "h"}
     stopped = (
-        "TimeoutError at linear.ipynb cell {}: the cell ran too long and was stopped (a "
+        f"TimeoutError at linear.ipynb cell {{}} {CELLS}: the cell ran too long and was stopped (a "
         "notebook's cells have 0.7 s of CPU time in all, and one cell at most half of what is "
         "left)"
     )
@@ -1054,10 +1056,10 @@ def test_a_failed_cell_is_named_where_it_failed_and_where_the_error_came_from(
     assert worker.load_error is None, worker.load_error
     assert worker.functions == {"f", "g"}
     assert [e.describe() for e in worker.failed_cells[:2]] == [
-        "ZeroDivisionError at linear.ipynb cell 3, line 2: division by zero "
-        "(raised in cell 2, line 3)",
-        "SyntaxError at linear.ipynb cell 4, line 1: unterminated triple-quoted string literal "
-        "(detected at line 2)",
+        f"ZeroDivisionError at linear.ipynb cell 3 {CELLS}, line 2: division by zero "
+        f"(raised in cell 2 {CELLS}, line 3)",
+        f"SyntaxError at linear.ipynb cell 4 {CELLS}, line 1: unterminated triple-quoted string "
+        "literal (detected at line 2)",
     ]
     assert len(worker.failed_cells) == 20 and worker.failed_total == 24
     worker.close()
@@ -1092,8 +1094,8 @@ def test_a_future_import_opening_a_cell_holds_there_and_below(sandbox: Sandbox) 
     assert worker.load_error is None, worker.load_error
     assert worker.call("f", 3) == 3 and worker.call("g", 3) == 6
     assert [error.describe() for error in worker.failed_cells] == [
-        "SyntaxError at linear.ipynb cell 5, line 2: from __future__ imports must occur at "
-        "the beginning of the file"
+        f"SyntaxError at linear.ipynb cell 5 {CELLS}, line 2: from __future__ imports must occur "
+        "at the beginning of the file"
     ]
     worker.close()
 
@@ -1114,5 +1116,5 @@ def test_an_error_in_a_notebook_names_its_cell_and_line(sandbox: Sandbox) -> Non
     worker = sandbox.spawn(source, filename="linear.ipynb", module="linear", limits=FAST)
     with pytest.raises(StudentException) as caught:
         worker.call("linear_forward", np.ones((2, 3)), np.ones((3, 4)), np.zeros(4))
-    assert "ValueError at linear.ipynb cell 3, line 3: " in caught.value.describe()
+    assert f"ValueError at linear.ipynb cell 3 {CELLS}, line 3: " in caught.value.describe()
     worker.close()

@@ -26,6 +26,7 @@ from autograder.errors import (
     StudentError,
     StudentException,
     StudentTimeout,
+    place,
     students_failure,
 )
 from autograder.sandbox import codec
@@ -547,8 +548,7 @@ class Worker:
         raised = reply.get("raised")  # a failed cell's error came from another line
         if type(raised) is int and self._cells:
             elsewhere, within = locate_cell(self._cells, raised)
-            where = f"cell {elsewhere}, line {within}" if elsewhere else f"line {within}"
-            message += f" (raised in {where})"
+            message += f" (raised in {place(elsewhere, within)})"
         function = reply.get("fn")  # the worker's word: a name it made up is no name
         return cls(
             message,
@@ -646,9 +646,10 @@ class Worker:
                 continue
             line = int(frame["line"])
             cell, line = locate_cell(self._cells, line) if self._cells else (None, line)
-            place = f"cell {cell}, line {line}" if cell else f"line {line}"
             name = frame["fn"]
-            return f"it was at {place}" + (f", in {name}" if _NAME.fullmatch(name) else "")
+            return f"it was at {place(cell, line)}" + (
+                f", in {name}" if _NAME.fullmatch(name) else ""
+            )
         return ""
 
     def _died(self, phase: str) -> StudentError:

@@ -304,9 +304,9 @@ def test_check_takes_the_notebook_a_student_filled_in(tmp_path: Path) -> None:
     failed = (
         "Note: A cell of linear.ipynb raised an error, so what that cell defines after the "
         "error is missing; the other cells ran anyway, as nbgrader runs them. NameError at "
-        "linear.ipynb cell "
-        f"{len(notebook['cells'])}, line 1: name 'plt' is not defined.\n"
-    )
+        f"linear.ipynb cell {len(notebook['cells'])} (counting every cell from the top, "
+        "markdown included), line 1: name 'plt' is not defined.\n"
+    )  # Jupyter shows no cell numbers: the student counts, so say how
     result = run_cli("check", cwd=folder)
     assert result.returncode == 0, result.stdout
     assert failed in result.stdout

@@ -77,6 +77,8 @@ def test_every_student_record_follows_the_contract(example_grades: dict[str, Any
             assert item["feedback"]
 
 
+# How a notebook's cell is counted in feedback (Jupyter itself shows no cell numbers).
+CELLS = "(counting every cell from the top, markdown included)"
 COINS = """\
 import os, random
 import numpy as np
@@ -549,8 +551,9 @@ def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path:
     assert pia["feedback"] == (
         "Full marks: 20/20. Every item passed. 2 cells of linear.ipynb raised an error, so "
         "what each defines after its error is missing; the other cells ran anyway, as "
-        "nbgrader runs them. ModuleNotFoundError at linear.ipynb cell 2, line 1: No module "
-        "named 'matplotlib_is_not_here'; NameError at linear.ipynb cell 3, line 1: name "
+        f"nbgrader runs them. ModuleNotFoundError at linear.ipynb cell 2 {CELLS}, line 1: No "
+        f"module named 'matplotlib_is_not_here'; NameError at linear.ipynb cell 3 {CELLS}, "
+        "line 1: name "
         "'my_own_answer' is not defined. A package that is not installed where your work is "
         "graded stops its cell at the import: import such packages in a cell of their own."
     )
