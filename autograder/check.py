@@ -20,7 +20,7 @@ from autograder.limits import GradingLimits
 from autograder.plugin import STATE, SUMMARY_PRINTED_BY_CALLER
 from autograder.rubric import load_rubric
 from autograder.scoring import PASSED, TestOutcome
-from autograder.submissions import choose_local_file, read_source
+from autograder.submissions import BOTH_HANDED_IN, choose_local_file, read_source
 from autograder.summary import print_check_summary
 
 
@@ -196,8 +196,7 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
         why = f": {reason}" if reason else ""
         stream.write(
             f"\n(This checked {chosen.name}{why}. To check the other one: autograder check "
-            f"{other.name}. When grading, the one you changed from the release counts; if both "
-            "changed, hand in only one.)\n"
+            f"{other.name}. Hand in only one of them; if you hand in both, {BOTH_HANDED_IN}.)\n"
         )
     if rubric.limits is None and collector.outcomes:
         default = GradingLimits()

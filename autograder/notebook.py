@@ -15,6 +15,8 @@ import ast
 import json
 from typing import Any
 
+from autograder.submissions import BOTH_HANDED_IN
+
 NBFORMAT = 4
 NBFORMAT_MINOR = 5
 
@@ -105,8 +107,8 @@ def render_notebook(readme: str, stub: str, module: str) -> str:
             len(cells),
             "## Your code\n\nFill in each function below (replace the `raise "
             "NotImplementedError`). Hand in exactly one file: this notebook, or "
-            f"`{module}` if you copy the cells into it, not both (when both are changed, "
-            "neither is graded).",
+            f"`{module}` if you copy the cells into it, not both. If you hand in both, "
+            f"{BOTH_HANDED_IN}.",
         )
     )
     for index, (text, grade_id) in enumerate(module_cells(stub)):

@@ -252,6 +252,12 @@ def load_submission(
 
 
 _STUB_RAISE = ': not implemented yet")'  # what release writes in place of each solution
+# What grading does when a module and its notebook are handed in together (``_load_submission``),
+# as the handout, the notebook and ``autograder check`` all tell the student.
+BOTH_HANDED_IN = (
+    "a file whose code is still as released (comments aside) is ignored, and if both "
+    "differ from the release, neither is graded, even when they hold the same code"
+)
 
 
 def choose_local_file(folder: Path, module: str) -> tuple[Path, str]:

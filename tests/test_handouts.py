@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.submissions import BOTH_HANDED_IN
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -84,6 +86,24 @@ def test_the_notebook_says_to_hand_in_one_file_not_both(name: str) -> None:
     assert "accepts either" not in text
     assert f"Hand in exactly one file: this notebook, or `{name}.py`" in text
     assert "not both" in text
+
+
+@pytest.mark.parametrize("name", ["linear", "mlp", "linear_nd"])
+def test_the_handout_and_the_notebook_say_what_grading_does_with_both_files(name: str) -> None:
+    # They once said "not both", "neither is graded" and (check) "the one you changed counts":
+    # all three now state the rule of submissions._load_submission, which check states too.
+    readme = " ".join((REPO / "solutions" / name / "README.md").read_text().split())
+    hand_in = readme[readme.index("Handing in") :]
+    notebook = json.loads((REPO / "assignments" / name / f"{name}.ipynb").read_text())
+    cell = " ".join(
+        "".join(
+            next(c for c in notebook["cells"] if "".join(c["source"]).startswith("## Your code"))[
+                "source"
+            ]
+        ).split()
+    )
+    for text in (hand_in, cell):
+        assert f"If you hand in both, {BOTH_HANDED_IN}." in text
 
 
 def _loses(mutant: str) -> set[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.submissions import BOTH_HANDED_IN
 from tests.cli.conftest import REPO, plain_pytest, run_cli
 
 
@@ -320,6 +321,8 @@ def test_check_takes_the_notebook_a_student_filled_in(tmp_path: Path) -> None:
     assert "(This checked linear.py. To check the other one: autograder check linear.ipynb." in (
         result.stdout
     )
+    # What grading does with both files, in the words of the handout and the notebook.
+    assert f"Hand in only one of them; if you hand in both, {BOTH_HANDED_IN}.)" in result.stdout
     # Plain pytest in the folder picks the same file as check.
     done = plain_pytest(folder)
     assert done.returncode == 0, done.stdout
