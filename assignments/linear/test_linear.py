@@ -34,10 +34,10 @@ W0 = np.array([[1.0, 0.0, -1.0, 2.0], [0.0, 1.0, 1.0, 0.0], [2.0, -1.0, 0.0, 1.0
 BIAS0 = np.array([0.5, -1.0, 0.0, 2.0])
 DY0 = np.array([[1.0, 0.0, -1.0, 2.0], [0.0, 1.0, 1.0, -1.0]])
 
-# Worked by hand from the index forms in README.md.
-# y[n, j] = sum_i x[n, i] W[i, j] + b[j]; e.g. y[0, 0] = 1*1 + 2*0 + 0*2 + 0.5 = 1.5
+# Worked by hand from the index forms in README.md, with its letters: n the example.
+# y[n, k] = sum_j x[n, j] W[j, k] + b[k]; e.g. y[0, 0] = 1*1 + 2*0 + 0*2 + 0.5 = 1.5
 Y0 = np.array([[1.5, 1.0, 1.0, 4.0], [6.5, -5.0, -1.0, 5.0]])
-# dx[n, i] = sum_j dy[n, j] W[i, j]; e.g. dx[0, 0] = 1*1 + 0*0 + (-1)*(-1) + 2*2 = 6
+# dx[n, i] = sum_k dy[n, k] W[i, k]; e.g. dx[0, 0] = 1*1 + 0*0 + (-1)*(-1) + 2*2 = 6
 DX0 = np.array([[6.0, -1.0, 4.0], [-3.0, 2.0, -2.0]])
 # dW[i, j] = sum_n x[n, i] dy[n, j]; e.g. dW[1, 3] = 2*2 + (-1)*(-1) = 5
 DW0 = np.array([[1.0, 0.0, -1.0, 2.0], [2.0, -1.0, -3.0, 5.0], [0.0, 3.0, 3.0, -3.0]])

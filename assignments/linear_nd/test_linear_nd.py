@@ -37,20 +37,21 @@ DY0 = np.array(
     ]
 )
 
-# y[n, t, j] = sum_i x[n, t, i] W[i, j] + b[j]; e.g. y[1, 2, 3] = 1*(-1) + 2*3 - 1 = 4.
+# In README.md's letters, position (s, t) is step t of sequence s.
+# y[s, t, k] = sum_j x[s, t, j] W[j, k] + b[k]; e.g. y[1, 2, 3] = 1*(-1) + 2*3 - 1 = 4.
 Y0 = np.array(
     [
         [[1.0, 3.0, 0.0, -2.0], [0.0, 2.0, 1.0, 2.0], [1.0, 4.0, 1.0, 1.0]],
         [[2.0, 5.0, 0.0, -3.0], [0.0, 0.0, -1.0, -4.0], [1.0, 5.0, 2.0, 4.0]],
     ]
 )
-# dx[n, t, i] = sum_j dy[n, t, j] W[i, j]: one 2-D product per position, shape (2, 3, 2).
+# dx[s, t, i] = sum_k dy[s, t, k] W[i, k]: one 2-D product per position, shape (2, 3, 2).
 # e.g. dx[1, 0] = dy[1, 0] @ W.T = (W[0, 3], W[1, 3]) = (-1, 3).
 DX0 = np.array([[[1.0, 0.0], [2.0, 1.0], [0.0, 1.0]], [[-1.0, 3.0], [3.0, 1.0], [1.0, -2.0]]])
-# dW[i, j] = sum over all 6 positions (n, t) of x[n, t, i] dy[n, t, j].
+# dW[i, j] = sum over all 6 positions (s, t) of x[s, t, i] dy[s, t, j].
 # e.g. dW[1, 2] = x[0, 2, 1] * 1 + x[1, 2, 1] * 1 = 1 + 2 = 3 (dy[., ., 2] is 1 at two positions).
 DW0 = np.array([[1.0, 0.0, 2.0, 1.0], [-1.0, 0.0, 3.0, -2.0]])
-# db[j] = sum over all 6 positions of dy[n, t, j].
+# db[j] = sum over all 6 positions (s, t) of dy[s, t, j].
 DB0 = np.array([2.0, 2.0, 2.0, 0.0])
 
 GRADS = ("dx", "dW", "db")
