@@ -195,7 +195,8 @@ def _print_printed(printed: str, stream: IO[str]) -> None:
         lines.pop()  # said in the heading instead
     first = f"the first {PRINTED_LINES} of {len(lines)} lines" if len(lines) > PRINTED_LINES else ""
     count = ", ".join(filter(None, [first, "all that was kept of more" if cut else ""]))
-    stream.write(f"\nYour code printed{f' ({count})' if count else ''}:\n")
+    # Python's warnings (numpy's "divide by zero encountered in log") are printed there too.
+    stream.write(f"\nYour code printed, or numpy warned{f' ({count})' if count else ''}:\n")
     for line in lines[:PRINTED_LINES]:
         line = "".join(c if c.isprintable() or c == "\t" else "?" for c in line)
         if len(line) > PRINTED_WIDTH:

@@ -263,7 +263,9 @@ def test_printing_in_a_graded_function_costs_nothing(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout
     assert "✘" not in result.stdout
     # What was printed is shown: the 64 KiB kept (and said to be cut), each line cut short.
-    assert "\nYour code printed (all that was kept of more):\n" in result.stdout, result.stdout
+    assert "\nYour code printed, or numpy warned (all that was kept of more):\n" in result.stdout, (
+        result.stdout
+    )
     assert result.stdout.count("   | " + "f" * 200 + " [...]\n") > 10, result.stdout
     assert "[output truncated]" not in result.stdout
 
@@ -277,8 +279,20 @@ def test_check_and_plain_pytest_show_what_the_code_printed(tmp_path: Path) -> No
         source.replace("    x, W = cache\n", "    x, W = cache\n    print('DEBUG', dy.shape)\n", 1)
     )
     for out in (run_cli("check", cwd=folder).stdout, plain_pytest(folder).stdout):
-        assert "\nYour code printed (the first 20 of" in out, out
+        assert "\nYour code printed, or numpy warned (the first 20 of" in out, out
         assert "   | DEBUG (2, 4)\n" in out, out  # the worked example's dy comes first
+
+
+def test_a_numpy_warning_is_shown_with_what_the_code_printed(tmp_path: Path) -> None:
+    # Warnings reach the same output as print(): the heading must not call them the student's.
+    folder = student_folder(tmp_path, solution=True)
+    source = (folder / "linear.py").read_text()
+    (folder / "linear.py").write_text(
+        source.replace("    x, W = cache\n", "    x, W = cache\n    np.log(np.zeros(1))\n", 1)
+    )
+    out = run_cli("check", cwd=folder).stdout
+    assert "\nYour code printed, or numpy warned" in out, out
+    assert "RuntimeWarning: divide by zero encountered in log" in out, out
 
 
 def notebook_with_the_reference(folder: Path) -> None:
