@@ -164,8 +164,9 @@ examples:
   autograder grade linear class.zip --out out/linear --jobs 2
 exit status: 0 every submission has a grade; 1 the grader failed on some submission;
 2 bad command line (SUBMISSIONS not found, --out a file, inside solutions/ or assignments/,
-busy with another run, or holding another assignment's grades, --jobs below 1, --max-jobs
-below --jobs or below 1), course.yml, rubric or tests; 3 no sandbox; 4 cannot write DIR
+busy with another run, holding another assignment's grades or those of students not in
+SUBMISSIONS (see --prune), --jobs below 1, --max-jobs below --jobs or below 1), course.yml,
+rubric or tests; 3 no sandbox; 4 cannot write DIR
 (disk full, permissions); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up
 (SIGHUP; not under nohup), 141 the reader of the output went away (`| head`; the grades are
 written). After 4, 129, 130 or 143, rerun to resume.""",
@@ -207,6 +208,12 @@ written). After 4, 129, 130 or 143, rerun to resume.""",
     )
     grade.add_argument(
         "--fresh", action="store_true", help="ignore earlier results in --out and grade everything"
+    )
+    grade.add_argument(
+        "--prune",
+        action="store_true",
+        help="drop the grades and feedback in --out of students who are not in this class "
+        "(one who withdrew); without it, grade refuses (exit 2) rather than lose them",
     )
     grade.add_argument(
         "--isolation",
@@ -417,6 +424,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         isolation=args.isolation,
         progress_stream=None if args.quiet else sys.stderr,
         fresh=args.fresh,
+        prune=args.prune,
     )
     rubric = course.assignment(args.assignment).rubric()  # read once more: it was valid
     if not args.quiet:

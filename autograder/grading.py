@@ -432,8 +432,12 @@ def grade(
     direct: bool = True,
     max_jobs: int | None = None,
     zygote: bool = True,
+    prune: bool = False,
 ) -> GradeRun:
-    """Grade every submission under ``submissions`` and write the reports into ``out``."""
+    """Grade every submission under ``submissions`` and write the reports into ``out``.
+
+    Students whose grades ``out`` holds but who are not in this class are refused
+    (``UsageError``), unless ``prune``: their grades and feedback would go."""
     started = time.monotonic()
     assignment = course.assignment(assignment_name)
     rubric = assignment.rubric()
@@ -502,6 +506,8 @@ def grade(
                 f"{out} holds grades of them: is it the class of another assignment? Nothing "
                 "was written (to record them all as missing, grade into another --out)"
             )
+        if not prune:
+            _refuse_to_drop(out, submissions, {s.student for s in found})
         journal = Journal(state_dir / "journal.jsonl", fingerprint(assignment, rubric, secret))
         with writing(out):
             journal.open(None if fresh else {s.student: source_hash(s) for s in found})
@@ -595,6 +601,26 @@ def _gradebook(out: Path) -> dict[str, Any] | None:
     except (OSError, ValueError, RecursionError):
         return None  # none, or not one of ours: nothing to protect
     return doc if isinstance(doc, dict) else None
+
+
+def _refuse_to_drop(out: Path, submissions: Path, students: set[str]) -> None:
+    """Grading writes the gradebook of this class alone: refuse to drop students graded
+    earlier (late submissions graded on their own, a section graded into another's --out)."""
+    doc = _gradebook(out)
+    earlier = doc.get("students") if doc is not None else None
+    if not isinstance(earlier, dict):
+        return
+    gone = sorted(str(student) for student in earlier if student not in students)
+    if not gone:
+        return
+    names = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+    raise UsageError(
+        f"--out {out} holds the grades of {len(gone)} student(s) who are not in {submissions} "
+        f"({names}); grading would remove their grades and feedback, so nothing was graded. "
+        "To grade late submissions, put them into the class folder beside the others and run "
+        "the same command (only what is new or changed is graded); to drop those students, "
+        "add --prune"
+    )
 
 
 def _gradebook_assignment(out: Path) -> str | None:

@@ -1369,7 +1369,7 @@ def test_the_whole_release_handed_in_is_graded_by_what_the_student_edited(
     )  # nothing in either file is wrong as such: not "Your linear.py could not be run"
 
 
-def test_reports_of_students_no_longer_in_the_class_are_removed(
+def test_reports_of_students_no_longer_in_the_class_are_removed_only_with_prune(
     course_copy: Path, tmp_path: Path
 ) -> None:
     klass = tmp_path / "class"
@@ -1383,7 +1383,22 @@ def test_reports_of_students_no_longer_in_the_class_are_removed(
     (out / "gradescope" / "other").mkdir()
     (out / "gradescope" / "other" / "results.json").write_text("{}\n")
     (out / "gradescope" / "carol" / "extra.txt").write_text("mine\n")
-    doc = grade(course_copy, klass, out)
+    # Not without being asked: a TA grading late submissions on their own would lose the class.
+    before = {
+        p: p.read_bytes() for p in out.rglob("*") if p.is_file() and ".autograder" not in p.parts
+    }
+    refused = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
+    assert refused.returncode == 2, refused.stderr
+    assert (
+        f"--out {out} holds the grades of 2 student(s) who are not in {klass} (bob, carol); "
+        "grading would remove their grades and feedback, so nothing was graded." in refused.stderr
+    )
+    assert "add --prune" in refused.stderr and "Traceback" not in refused.stderr
+    after = {
+        p: p.read_bytes() for p in out.rglob("*") if p.is_file() and ".autograder" not in p.parts
+    }
+    assert after == before
+    doc = grade(course_copy, klass, out, "--prune")
     assert "bob" not in doc["students"] and "bobby" in doc["students"]
     assert not (out / "feedback" / "bob.md").exists() and (out / "feedback" / "bobby.md").exists()
     assert not (out / "feedback" / "carol.md").exists()
