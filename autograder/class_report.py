@@ -57,6 +57,9 @@ class Problem:
     check: str  # with a hint: the first failed check it was given for ("" without a hint)
     students: tuple[str, ...]
     items: tuple[str, ...]  # the rubric items it cost points on, in rubric order
+    # A note on the whole submission (a notebook cell that raised): ``items`` are those its
+    # students lost points on, which it may or may not have cost.
+    whole: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +67,7 @@ class Problem:
             "check": self.check,
             "students": list(self.students),
             "items": list(self.items),
+            "whole_submission": self.whole,
         }
 
 
@@ -237,7 +241,11 @@ def render_text(report: ClassReport, *, top: int, source: str) -> str:
             if problem.check and problem_key(problem.check) not in problem_key(problem.text):
                 lines.append(f"  {'':>{width}}  seen as: {shown_id(problem.check)}")
             cost = ", ".join(shown_id(i) for i in problem.items)
-            lines.append(f"  {'':>{width}}  cost {cost}; e.g. {examples}{more}")
+            if problem.whole:  # it may have cost those items, or something else did
+                cost = f"on the whole submission, in ones that lost points on {cost}"
+            else:
+                cost = f"cost {cost}"
+            lines.append(f"  {'':>{width}}  {cost}; e.g. {examples}{more}")
         if len(report.problems) > len(shown):
             lines.append(
                 f"  ({len(report.problems)} problems in all: --top N shows more, --json all)"
@@ -318,6 +326,7 @@ def _problems(
     wordings: dict[str, list[tuple[str, str]]] = {}
     who: dict[str, list[str]] = {}
     where: dict[str, list[str]] = {}
+    notes: set[str] = set()  # keys of notes on the whole submission
     for student, record in counted:
         seen: set[str] = set()
         lost = [
@@ -328,7 +337,9 @@ def _problems(
         found = [(item_id, problem_of(item.get("feedback", ""))) for item_id, item in lost]
         note = _NOTE.search(record.get("feedback", ""))
         if note and record["status"] == STATUS_GRADED and lost:  # a notebook cell that raised
-            found += [(item_id, _note_problem(note.group(1))) for item_id, _ in lost]
+            text, check = _note_problem(note.group(1))
+            notes.add(problem_key(text) + _MARK + problem_key(check))
+            found += [(item_id, (text, check)) for item_id, _ in lost]
         for item_id, (text, check) in found:
             if not text:
                 continue
@@ -346,6 +357,7 @@ def _problems(
             _merged([c for _, c in wordings[k]]),
             tuple(who[k]),
             tuple(sorted(where[k], key=lambda i: order.get(i, len(order)))),
+            k in notes,
         )
         for k in who
     ]

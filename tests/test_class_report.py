@@ -242,6 +242,16 @@ def test_a_note_on_the_whole_run_is_a_problem_with_its_error() -> None:
             "SyntaxError at linear.ipynb cell 16, line 20: bad",
         ),
     }
+    # Which points the cell cost cannot be told (a cell may raise and cost nothing): the
+    # report says where it was seen, not what it cost.
+    (whole,) = [p for p in report.problems if p.whole]
+    assert whole.text.startswith("A cell of linear.ipynb") and whole.as_json()["whole_submission"]
+    text = render_text(report, top=5, source="grades.json")
+    assert "on the whole submission, in ones that lost points on " in text
+    assert not any(
+        line.strip().startswith("cost") and "whole" in line for line in text.splitlines()
+    )
+    assert sum(1 for p in report.problems if not p.whole) == 1
 
 
 def test_the_text_report_shows_the_top_problems_and_says_how_many_more() -> None:
@@ -295,6 +305,7 @@ def test_the_json_report_holds_every_problem_as_plain_data() -> None:
         "check": "dW has shape (3, 4), expected (4, 3)",
         "students": ["ann"],
         "items": ["dW"],
+        "whole_submission": False,
     }
     assert data["items"]["dW"] == {"max_score": 4.0, "mean": 0.5, "full_marks": 0, "zero": 1}
 

@@ -53,6 +53,7 @@ def test_the_json_report_is_the_same_report_as_data(graded: Path) -> None:
         "check": "dW has shape (3, 4), expected (4, 3)",
         "students": ["bob"],
         "items": ["dW", "shapes"],
+        "whole_submission": False,
     }
 
 
