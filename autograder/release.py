@@ -31,6 +31,7 @@ from autograder.errors import ConfigError, OutputError, UsageError, describe
 from autograder.limits import GradingLimits, limits_yaml
 from autograder.notebook import render_notebook
 from autograder.public_tests import check_public_tests
+from autograder.rubric import Rubric
 from autograder.yamlio import not_utf8
 
 BEGIN = "### BEGIN SOLUTION"
@@ -232,6 +233,7 @@ def render(assignment: Assignment) -> dict[str, bytes]:
     }
     readme = solution / "README.md"
     readme_text = _read_readme(readme) if readme.exists() else f"# {rubric.title}\n"
+    _check_handout_sections(rubric, readme_text, readme)
     files["README.md"] = readme_text.encode()
     notebook = render_notebook(readme_text, stub, rubric.module)
     files[f"{rubric.module_stem}.ipynb"] = notebook.encode()
@@ -260,6 +262,33 @@ def render(assignment: Assignment) -> dict[str, bytes]:
                 )
             files[str(relative)] = path.read_bytes()
     return files
+
+
+def handout_sections(text: str) -> list[str]:
+    """The headings of a Markdown handout, without their ``#`` (fenced code left out)."""
+    sections, fenced = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and re.match(r"^#{1,6}\s", line):
+            sections.append(line.lstrip("#").strip())
+    return sections
+
+
+def _check_handout_sections(rubric: Rubric, readme_text: str, readme: Path) -> None:
+    """An item's ``handout`` names a section of the handout: its heading, or how it starts
+    ("3. The weight gradient" for "3. The weight gradient $\\partial L/\\partial W$")."""
+    sections = handout_sections(readme_text)
+    for item in rubric.items:
+        name = item.handout
+        if name and not any(s == name or s.startswith(name + " ") for s in sections):
+            listed = "; ".join(f'"{s}"' for s in sections[:12]) or "none"
+            raise ConfigError(
+                rubric.path,
+                item.line,
+                f"item '{item.id}': handout: '{name}' is no section of {readme.name} "
+                f"(give a heading, or how one starts; its headings: {listed})",
+            )
 
 
 def _read_readme(path: Path) -> str:

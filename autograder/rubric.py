@@ -47,6 +47,7 @@ class RubricItem:
     visibility: str = "visible"
     description: str = ""
     line: int | None = None
+    handout: str = ""  # the handout's section that teaches it, named under a lost item
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def load_rubric(path: Path) -> Rubric:
             visibility=node.get("visibility", str, default="visible", check=_one_of(VISIBILITY)),
             description=node.get("description", str, default=""),
             line=node.line or line,
+            handout=node.get("handout", str, default="").strip(),
         )
         node.done()
         items.append(item)
@@ -127,7 +129,7 @@ def load_rubric(path: Path) -> Rubric:
 
 
 _RUBRIC_KEYS = ("assignment", "module", "title", "items", "limits")
-_ITEM_KEYS = ("id", "title", "points", "scoring", "visibility", "description")
+_ITEM_KEYS = ("id", "title", "points", "scoring", "visibility", "description", "handout")
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,14 @@ def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
         shown.append(hint)
     if shown:
         lines += ["", *shown]  # a blank line, so Markdown does not fold hints into the list
+    if item.handout:
+        lines += ["", read_again(item.handout)]
     return "\n".join(lines)
+
+
+def read_again(section: str) -> str:
+    """Where the handout teaches what an item checks (rubric.yml's ``handout``)."""
+    return f'Read again: the section "{section}" of the handout (README.md).'
 
 
 def score(

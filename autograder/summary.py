@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING
 
 from autograder.rubric import Rubric
 from autograder.sandbox.model import OUTPUT_TRUNCATED
-from autograder.scoring import ERROR, PASSED, TestOutcome, grader_failed
+from autograder.scoring import ERROR, PASSED, TestOutcome, grader_failed, read_again
 
 if TYPE_CHECKING:
     from autograder.grading import GradeRun
@@ -161,6 +161,8 @@ def print_check_summary(
         for (tag, where), count in again.items():
             checks = f"{count} checks" if count > 1 else "1 check"
             stream.write(f"     - {tag}: as under [{where}] above ({checks})\n")
+        if item.handout and passed < len(results):
+            stream.write(f"     {read_again(item.handout)}\n")
     others = [o for o in outcomes if o.item_id not in rubric.ids]  # tests of the student's own
     if others:
         passed = sum(1 for o in others if o.outcome == PASSED)

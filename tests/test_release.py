@@ -535,3 +535,35 @@ def test_a_marker_that_is_neither_a_comment_nor_in_a_string_is_refused() -> None
     finally:
         module._comment_lines = real  # type: ignore[assignment]
     assert info.value.line == 2
+
+
+def test_an_items_handout_section_must_be_a_heading_of_the_readme(course) -> None:  # type: ignore[no-untyped-def]
+    solution = course.root / "solutions" / "toy"
+    (solution / "README.md").write_text(
+        "# Toy\n\n## 3. The weight gradient $\\partial L/\\partial W$\n\nText.\n\n"
+        "```\n# Not a heading (in a code block)\n```\n"
+    )
+    rubric = solution / "rubric.yml"
+    for good in ("3. The weight gradient", "3. The weight gradient $\\partial L/\\partial W$"):
+        rubric.write_text(
+            "assignment: toy\nmodule: toy.py\nitems:\n  - id: a\n    points: 1\n"
+            f"    handout: {good}\n"
+        )
+        assert load_rubric(rubric).items[0].handout == good
+        release(course.assignment("toy"))
+    for bad in (
+        "The weight gradient",
+        "Not a heading (in a code block)",
+        "3. The weight gradients",
+    ):
+        rubric.write_text(
+            "assignment: toy\nmodule: toy.py\nitems:\n  - id: a\n    points: 1\n"
+            f"    handout: {bad}\n"
+        )
+        with pytest.raises(ConfigError) as caught:
+            render(course.assignment("toy"))
+        message = str(caught.value)
+        assert message.startswith(
+            f"{rubric}:4: item 'a': handout: '{bad}' is no section of README.md"
+        )
+        assert '"3. The weight gradient $\\partial L/\\partial W$"' in message

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from autograder.rubric import Rubric, RubricItem
+from pathlib import Path
+
+from autograder.rubric import Rubric, RubricItem, load_rubric
 from autograder.scoring import (
     ERROR,
     FAILED,
@@ -196,3 +198,24 @@ def test_a_total_hidden_by_a_hidden_item_is_not_promised_for_later(toy_rubric: R
     for shown_grade, said in [(hidden, "not shown, so"), (later, "not shown yet, so")]:
         summary = shown_summary(shown_grade, ["a"])
         assert f"Some items are {said} your total score is not shown either." in summary
+
+
+def test_a_lost_item_names_the_handout_section_that_teaches_it(tmp_path: Path) -> None:
+    path = tmp_path / "rubric.yml"
+    path.write_text(
+        "assignment: toy\nmodule: toy.py\nitems:\n"
+        "  - id: a\n    points: 2\n    handout: 3. The weight gradient\n"
+        "  - id: b\n    points: 1\n"
+    )
+    rubric = load_rubric(path)
+    outcomes = [
+        TestOutcome("t::x", "a", FAILED, "dW is wrong\nHint: transposed"),
+        TestOutcome("t::y", "b", FAILED, "db is wrong"),
+    ]
+    lost = {i.id: i.feedback for i in score(rubric, "zoe", outcomes).items}
+    assert lost["a"].endswith(
+        '\n\nRead again: the section "3. The weight gradient" of the handout (README.md).'
+    )
+    assert "Read again" not in lost["b"]  # no section named
+    passed = score(rubric, "ann", [TestOutcome("t::x", "a", PASSED)]).items[0]
+    assert "Read again" not in passed.feedback

@@ -622,3 +622,16 @@ def test_linear_a_file_that_never_loads_is_not_told_input_sizes(tmp_path: Path) 
     )
     assert "running the top-level code of linear.py took more than" in out, out
     assert "on inputs of" not in out, out
+
+
+def test_a_failed_item_points_to_its_section_of_the_handout(tmp_path: Path) -> None:
+    out = check(tmp_path, "linear", ("dW = x.T @ dy", "dW = dy.T @ x"))
+    assert failed_items(out) == {"dW", "shapes"}, out
+    handout = (REPO / "assignments" / "linear" / "README.md").read_text()
+    assert "\n## 3. The weight gradient " in handout  # the section the rubric names
+    under_dw = out.split("[dW, 4 pts]")[1].split("[db, 3 pts]")[0]
+    assert (
+        'Read again: the section "3. The weight gradient" of the handout (README.md).' in under_dw
+    )
+    under_dx = out.split("[dx, 4 pts]")[1].split("[dW, 4 pts]")[0]
+    assert "Read again" not in under_dx  # passed: nothing to read again
