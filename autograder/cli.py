@@ -166,10 +166,10 @@ exit status: 0 every submission has a grade; 1 the grader failed on some submiss
 2 bad command line (SUBMISSIONS not found, --out a file, inside solutions/ or assignments/,
 busy with another run, holding another assignment's grades or those of students not in
 SUBMISSIONS (see --prune), --jobs below 1, --max-jobs below --jobs or below 1), course.yml,
-rubric or tests; 3 no sandbox; 4 cannot write DIR
-(disk full, permissions); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up
-(SIGHUP; not under nohup), 141 the reader of the output went away (`| head`; the grades are
-written). After 4, 129, 130 or 143, rerun to resume.""",
+rubric or tests; 3 no sandbox; 4 cannot write DIR (disk full, permissions); 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP; not under nohup), 141 the reader of
+the output went away (`| head`; the grades are written). After 4, 129, 130 or 143, rerun to
+resume.""",
     )
     grade.add_argument(
         "assignment", metavar="ASSIGNMENT", help="the assignment's name in course.yml (e.g. linear)"
