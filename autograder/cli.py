@@ -448,16 +448,20 @@ def cmd_grade(args: argparse.Namespace) -> int:
     elif not like_assignments and len(result.grades) >= 4:
         # Most folders hold things, but no submission: a folder of other things (grading
         # /tmp, a home folder) rather than a class. An empty folder (a roster's student who
-        # has not handed in) or one with another assignment's folder (nbgrader) is a student.
+        # has not handed in) or one with another assignment's folder (nbgrader) is a student;
+        # so is one with a misnamed file or a zip (listed below).
+        handed_in = {student for student, _ in [*result.notes.misnamed, *result.notes.zipped]}
         strangers = _folders_of_other_things(
-            args.submissions, result.grades, set(course.assignments)
+            args.submissions, result.grades, set(course.assignments), handed_in
         )
         if strangers * 2 > len(result.grades):
             print(
                 f"warning: {strangers} of the {len(result.grades)} folders in {args.submissions} "
-                f"hold files but no {rubric.module}: does it hold one folder per student?",
+                f"hold files but no {rubric.module}, nor a file named like it or a zip: is it "
+                "a class (one folder per student) or a folder of other things?",
                 file=sys.stderr,
             )
+    _warn_about_the_class(result.notes, args.submissions, args.assignment, rubric.module)
     failures = grouped_failures(result.internal_failures)
     for problem, students in failures[:MAX_LISTED_FAILURES]:
         names = ", ".join(shown_id(s) for s in students[:3])
@@ -476,9 +480,65 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _folders_of_other_things(root: Path, grades: Sequence[Any], assignments: set[str]) -> int:
+MAX_LISTED_STUDENTS = 50  # in a warning's list of students, one a line
+
+
+def _warn_about_the_class(notes: Any, submissions: Path, assignment: str, module: str) -> None:
+    """What ``discover`` noticed about the class (``ClassNotes``), on stderr."""
+    from autograder.summary import shown_id
+
+    def some(names: Sequence[str], limit: int = 5) -> str:
+        more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+        return ", ".join(shown_id(name) for name in names[:limit]) + more
+
+    zipped = submissions.is_file()
+    if notes.lms_files:
+        count = len(notes.lms_files)
+        folder = "CLASS" if zipped else str(submissions)
+        print(
+            f"warning: {count} LMS-named file{'s' if count > 1 else ''} beside the student "
+            f"folders {'are' if count > 1 else 'is'} not graded ({some(notes.lms_files)}): "
+            f"{'unzip it into a folder CLASS, ' if zipped else ''}put each in its student's "
+            f"folder as {module} ('autograder sort-canvas {assignment} {folder}' does it for "
+            f"Canvas's names) and grade {folder} again",
+            file=sys.stderr,
+        )
+    if notes.beside_submitted:
+        print(
+            f"warning: not graded: {len(notes.beside_submitted)} folder(s) beside nbgrader's "
+            f"submitted/ in {submissions} that hold {module} ({some(notes.beside_submitted)}); "
+            f"only {submissions}/submitted/<student>/ is graded: move them there and grade again",
+            file=sys.stderr,
+        )
+    if not (notes.misnamed or notes.zipped):
+        return
+    total = len({student for student, _ in [*notes.misnamed, *notes.zipped]})
+    lines = [
+        f"warning: {total} student{'s' if total > 1 else ''} graded as missing handed in "
+        f"something else than {module}:"
+    ]
+    for found, what in ((notes.misnamed, "a file with another name"), (notes.zipped, "a zip")):
+        if not found:
+            continue
+        lines.append(f"  {len(found)} handed in {what}:")
+        for student, files in found[:MAX_LISTED_STUDENTS]:
+            lines.append(f"    {shown_id(student)}: {some(files, 3)}")
+        if len(found) > MAX_LISTED_STUDENTS:
+            lines.append(f"    ... and {len(found) - MAX_LISTED_STUDENTS} more")
+    lines.append(
+        f"  rename the file to {module} (or unzip the zip) in their folder in {submissions}"
+        f"{' (unzipped, then zip it again)' if zipped else ''} and grade again: only they are "
+        "graded again"
+    )
+    print("\n".join(lines), file=sys.stderr)
+
+
+def _folders_of_other_things(
+    root: Path, grades: Sequence[Any], assignments: set[str], handed_in: set[str]
+) -> int:
     """How many students without a submission have a folder that is not empty and holds no
-    folder named after an assignment of the course (a folder of a class is not like that)."""
+    folder named after an assignment of the course (a folder of a class is not like that),
+    but those in ``handed_in`` (a misnamed file or a zip: a student of the class)."""
     if not root.is_dir():
         return 0  # a .zip: its folders are gone by now
     if (root / "submitted").is_dir():
@@ -486,7 +546,7 @@ def _folders_of_other_things(root: Path, grades: Sequence[Any], assignments: set
     count = 0
     for grade in grades:
         folder = root / grade.student
-        if grade.status != "missing" or not folder.is_dir():
+        if grade.status != "missing" or not folder.is_dir() or grade.student in handed_in:
             continue
         with contextlib.suppress(OSError):
             names = {entry.name for entry in folder.iterdir() if not entry.name.startswith(".")}

@@ -76,7 +76,13 @@ from autograder.scoring import (
     TestOutcome,
     score,
 )
-from autograder.submissions import Submission, discover, holds_submission, released_sources
+from autograder.submissions import (
+    ClassNotes,
+    Submission,
+    discover,
+    holds_submission,
+    released_sources,
+)
 
 JOURNAL_VERSION = 1
 PYTEST_USAGE_ERROR = 4  # pytest.ExitCode.USAGE_ERROR (the grader itself does not import pytest)
@@ -189,6 +195,7 @@ class GradeRun:
     seconds: float
     isolation_warning: str | None = None
     processes: int = 0  # the most grading processes that ran at once
+    notes: ClassNotes = field(default_factory=ClassNotes)  # about the class, for warnings
 
 
 class _ForkedProcess:
@@ -498,6 +505,7 @@ def grade(
             workdir=state_dir,
             exclude=[out],  # --out inside the submissions folder is not a student
             untouched=released_sources(assignment.release_dir, rubric.module),
+            notes=(notes := ClassNotes()),
         )
         if found and all(s.missing for s in found) and _graded_in(out):
             # Found only at the end otherwise, with the grades it replaced already gone.
@@ -591,7 +599,13 @@ def grade(
         # A hidden test that broke (not the student's doing) is the grader failing, too.
         internal += [(g.student, g.internal_errors[0]) for g in grades if g.internal_errors]
         return GradeRun(
-            tuple(grades), reused, tuple(internal), time.monotonic() - started, warning, processes
+            tuple(grades),
+            reused,
+            tuple(internal),
+            time.monotonic() - started,
+            warning,
+            processes,
+            notes,
         )
 
 

@@ -13,6 +13,7 @@ Symbolic links are refused: a link to the reference solution must not grade as t
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
@@ -24,7 +25,7 @@ import tokenize
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.errors import OutputError, UsageError, describe
@@ -48,6 +49,16 @@ _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 _HELP_LINE = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
 
 MAX_BESIDE = 200
+# nbgrader's own folders in its course folder, beside ``submitted/``: no students in them.
+_NBGRADER_FOLDERS = frozenset({"source", "release", "autograded", "feedback", "submitted"})
+# How an LMS download names a student's file: Canvas ``smithjohn[_LATE]_12345_678901_linear.py``
+# (``-N`` on a resubmission, `` (N)`` on a browser's second download), Blackboard
+# ``HW3_jsmith_attempt_2026-12-01-10-00-00_linear.py``. ``{stem}`` is the module's.
+_LMS_NAME = r"(?i)^.+_(?:\d+|attempt)_(?:.*_)?{stem}(?:-\d+| ?\(\d+\))?\.(?:py|ipynb)$"
+_LMS_STUDENT = re.compile(r"(?i)(?:_LATE)?_(?:\d+|attempt)_.*$")  # all but the student's name
+# A file meant as the module under another name: ``Linear.py``, ``linear (1).py``,
+# ``linear-2.py``, ``linear.py.txt``, ``linear.PY``, ``Copy of linear.ipynb``.
+_NEAR_MISS = r"(?i)^(?:copy of )?{stem}(?: copy)?(?:-\d+| ?\(\d+\))?\.(?:py|ipynb)(?:\.\w+)?$"
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,20 @@ class Submission:
         return self.source is not None
 
 
+@dataclass
+class ClassNotes:
+    """What ``discover`` noticed about the class as a whole, for ``grade`` to warn about."""
+
+    # Plain files beside the student folders named like an LMS download's (not graded).
+    lms_files: list[str] = field(default_factory=list)
+    # Students graded as missing whose folder holds a file meant as the module under another
+    # name, or a zip: (student, the file names).
+    misnamed: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    zipped: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    # Folders beside nbgrader's ``submitted/`` that hold the module (not graded).
+    beside_submitted: list[str] = field(default_factory=list)
+
+
 def discover(
     root: Path,
     *,
@@ -76,29 +101,36 @@ def discover(
     workdir: Path,
     exclude: Sequence[Path] = (),
     untouched: Sequence[str] = (),
+    notes: ClassNotes | None = None,
 ) -> list[Submission]:
     """All submissions under ``root`` (a folder or a .zip), sorted by student id.
 
     Folders in ``exclude`` (the grader's own output folder, when it is inside ``root``) are
     not students. ``untouched`` are the sources of the released stubs (``released_sources``):
-    of several candidate files, one that is still the stub is not the submission.
+    of several candidate files, one that is still the stub is not the submission. What is
+    worth a warning about the class as a whole goes into ``notes``.
+
+    A class given one folder too high (its only "student" holds a folder per student, or an
+    LMS download one level down) is refused (``UsageError``), before anything is graded.
     """
     if not root.exists():
         raise UsageError(f"submissions folder {root} does not exist")
+    notes = notes if notes is not None else ClassNotes()
     if root.is_file():
         # Unpacked for as long as it takes to read every student's file: a copy of a class's
         # work is not left in the output folder.
         target = workdir / "unzipped"
         try:
+            unpacked = _unzipped(root, target, assignment, module)
             return _find_in(
-                _unzipped(root, target, assignment), module, assignment, untouched, shown_as=root
+                unpacked, module, assignment, untouched, notes=notes, shown_as=(root, target)
             )
         finally:
             shutil.rmtree(target, ignore_errors=True)
-    return _find_in(root, module, assignment, untouched, exclude)
+    return _find_in(root, module, assignment, untouched, exclude, notes=notes)
 
 
-def _unzipped(archive: Path, target: Path, assignment: str) -> Path:
+def _unzipped(archive: Path, target: Path, assignment: str, module: str) -> Path:
     if not zipfile.is_zipfile(archive):
         if archive.suffix.lower() == ".zip":
             raise UsageError(f"{archive} is not a valid zip archive (damaged or incomplete?)")
@@ -107,7 +139,7 @@ def _unzipped(archive: Path, target: Path, assignment: str) -> Path:
         if target.exists():
             shutil.rmtree(target)
         extract_zip(archive, target)
-        return _unwrap(target, assignment)
+        return _unwrap(target, assignment, module)
     except OSError as exc:  # a full disk, most likely: nothing is graded or written yet
         what = describe(exc)
         raise OutputError(f"cannot unpack {archive} into {target} ({what})") from None
@@ -119,12 +151,20 @@ def _find_in(
     assignment: str,
     untouched: Sequence[str],
     exclude: Sequence[Path] = (),
-    shown_as: Path | None = None,
+    shown_as: tuple[Path, Path] | None = None,
+    notes: ClassNotes | None = None,
 ) -> list[Submission]:
+    """The students in ``root``; ``shown_as`` is (the zip, where it was unpacked) for a zip."""
+    notes = notes if notes is not None else ClassNotes()
     skip = {path.resolve() for path in exclude}
+    given = root
     try:
         root = _nbgrader_root(root, assignment)
         folders = sorted(_student_dirs(root, module), key=lambda p: p.name)
+        students = [folder for folder in folders if folder.resolve() not in skip]
+        if root != given:
+            notes.beside_submitted = _beside_submitted(given, module, skip)
+        _refuse_one_level_too_high(students, module, assignment, given, shown_as)
     except OSError as exc:
         raise UsageError(f"cannot list the submissions in {root}: {exc.strerror or exc}") from None
     found = [
@@ -135,30 +175,10 @@ def _find_in(
             assignment=assignment,
             untouched=untouched,
         )
-        for folder in folders
-        if folder.resolve() not in skip
+        for folder in students
     ]
     if not found:
-        where = shown_as or root
-        stem = Path(module).stem
-        try:
-            files = sorted(
-                entry.name
-                for entry in root.iterdir()
-                if entry.is_file() and stem in entry.name and entry.suffix in (".py", ".ipynb")
-            )
-        except OSError:
-            files = []
-        flat = (
-            f"; it holds {len(files)} file(s) like {files[0]} instead: an LMS download (Canvas "
-            "names files <student>_<ids>_<file>) must be sorted into a folder per student first "
-            "(the README's Grading section shows how)"
-            if files
-            else ""
-        )
-        raise UsageError(
-            f"no student folders in {where} (expected {where}/<student>/{module}){flat}"
-        )
+        raise UsageError(_no_students(root, module, assignment, shown_as and shown_as[0]))
     ids: dict[str, Path] = {}
     for folder in folders:
         other = ids.setdefault(student_id(folder.name), folder)
@@ -167,7 +187,155 @@ def _find_in(
                 f"{other} and {folder} are the same student id, '{student_id(folder.name)}'; "
                 "rename one of them"
             )
+    stem = Path(module).stem
+    with contextlib.suppress(OSError):
+        notes.lms_files = sorted(
+            entry.name
+            for entry in root.iterdir()
+            if entry.is_file() and _lms_named(entry.name, stem) and entry.name.isprintable()
+        )
+    for folder, submission in zip(students, found, strict=True):
+        if submission.missing:
+            misnamed, zipped = _handed_in_otherwise(folder, module)
+            if misnamed:
+                notes.misnamed.append((submission.student, misnamed))
+            if zipped:
+                notes.zipped.append((submission.student, zipped))
     return found
+
+
+def _lms_named(name: str, stem: str) -> bool:
+    """Whether ``name`` is an LMS download's name for a student's ``stem`` file."""
+    return bool(re.match(_LMS_NAME.replace("{stem}", re.escape(stem)), name))
+
+
+def _handed_in_otherwise(folder: Path, module: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """In the folder of a student without ``module``: the files meant as it under another
+    name (``Linear.py``, ``linear (1).py``, ``linear.py.txt``), and the zips."""
+    near = re.compile(_NEAR_MISS.replace("{stem}", re.escape(Path(module).stem)))
+    try:
+        files = [path for path in _walk(folder) if path.is_file()]
+    except OSError:
+        return (), ()
+    misnamed = tuple(str(p.relative_to(folder)) for p in files if near.match(p.name))
+    zipped = tuple(str(p.relative_to(folder)) for p in files if p.suffix.lower() == ".zip")
+    return misnamed, zipped
+
+
+def _no_students(root: Path, module: str, assignment: str, shown_as: Path | None) -> str:
+    """Why no student folders were found in ``root``, and what to do about it."""
+    where = shown_as or root
+    stem = Path(module).stem
+    try:
+        entries = [entry for entry in root.iterdir() if entry.is_file()]
+    except OSError:
+        entries = []
+    files = sorted(
+        entry.name
+        for entry in entries
+        if stem.casefold() in entry.name.casefold() and entry.suffix.lower() in (".py", ".ipynb")
+    )
+    zips = sorted(entry.name for entry in entries if entry.suffix.lower() == ".zip")
+    message = f"no student folders in {where} (expected {where}/<student>/{module})"
+    if files:
+        first = files[0]
+        sort = _sort_hint(assignment, "DIR" if shown_as else str(where))
+        how = f"unzip it into a folder DIR, {sort}, then grade DIR" if shown_as else ""
+        return (
+            f"{message}; it holds {len(files)} file(s) like {first} instead: an LMS download "
+            "(Canvas names files <student>_<ids>_<file>) must be sorted into a folder per "
+            f"student first: {how or sort + ', then grade it again'}"
+        )
+    if zips:
+        shown = ", ".join(zips[:3]) + (", ..." if len(zips) > 3 else "")
+        unzip = "unzip it, then " if shown_as else ""
+        return (
+            f"{message}; it holds {len(zips)} zip file(s) ({shown}) instead: {unzip}unzip each "
+            "into a folder of its own, named for its student, and grade the folder that holds "
+            "those folders"
+        )
+    return message
+
+
+def _sort_hint(assignment: str, folder: str) -> str:
+    return (
+        f"run 'autograder sort-canvas {assignment} {folder}' (for Canvas's names only; sort "
+        "another LMS's download by hand)"
+    )
+
+
+def _refuse_one_level_too_high(
+    students: list[Path],
+    module: str,
+    assignment: str,
+    given: Path,
+    shown_as: tuple[Path, Path] | None,
+) -> None:
+    """A class given one folder too high (a Mac's ``HW3/`` beside ``__MACOSX``, a zip of the
+    sorted class's folder, nbgrader's course folder inside another) would be graded as one
+    student, "ambiguous" or "missing": refused, saying what to grade instead."""
+    stem = Path(module).stem
+    above: list[tuple[Path, list[str]]] = []  # a student folder, and the students inside it
+    flat: list[tuple[Path, list[str]]] = []  # ... and the LMS-named files right in it
+    for folder in students:
+        if not folder.is_dir():
+            continue
+        entries = [entry for entry in folder.iterdir() if not _IGNORED.match(entry.name)]
+        inner = [
+            entry.name
+            for entry in entries
+            if entry.is_dir()
+            and not entry.is_symlink()
+            and entry.name != assignment
+            and holds_submission(entry, module)
+        ]
+        if len(inner) >= 2 or "submitted" in inner:
+            above.append((folder, sorted(inner)))
+            continue
+        named = [e.name for e in entries if e.is_file() and _lms_named(e.name, stem)]
+        if len({_LMS_STUDENT.sub("", name).casefold() for name in named}) >= 2:
+            flat.append((folder, sorted(named)))
+    if len(above) + len(flat) != 1:
+        return
+    (folder, inside), kind = (above[0], "above") if above else (flat[0], "flat")
+    others = [s for s in students if s != folder and holds_submission(s, module)]
+    if others:  # a class of its own beside them: that one student's folder is just odd
+        return
+    if shown_as:  # a zip: the folder as its path in the zip
+        where, inner_path = shown_as[0], folder.relative_to(shown_as[1])
+        instead = f"unzip it and grade the folder {inner_path}/ in it"
+    else:
+        where, inner_path = given, folder.relative_to(given)
+        instead = f"grade {folder}"
+    if kind == "above":
+        shown = ", ".join(inside[:3]) + (", ..." if len(inside) > 3 else "")
+        raise UsageError(
+            f"is {where} one folder above the class? {inner_path}/ in it holds {len(inside)} "
+            f"folders with {module} in them ({shown}), as a class does: {instead}. "
+            "Nothing was graded"
+        )
+    sorted_ = f"DIR/{inner_path}" if shown_as else str(folder)
+    unzip = "unzip it into a folder DIR, " if shown_as else ""
+    raise UsageError(
+        f"is {where} one folder above the class? {inner_path}/ holds an LMS download "
+        f"({len(inside)} files like {inside[0]}), which must be sorted into a folder per "
+        f"student first: {unzip}{_sort_hint(assignment, sorted_)}, then grade {sorted_}. "
+        "Nothing was graded"
+    )
+
+
+def _beside_submitted(course: Path, module: str, skip: set[Path]) -> list[str]:
+    """Folders beside nbgrader's ``submitted/`` that hold ``module``: a late student put
+    there by hand is not graded, which ``grade`` says."""
+    return sorted(
+        entry.name
+        for entry in course.iterdir()
+        if entry.name not in _NBGRADER_FOLDERS
+        and not _IGNORED.match(entry.name)
+        and entry.is_dir()
+        and entry.resolve() not in skip
+        and holds_submission(entry, module)
+    )
 
 
 def holds_submission(folder: Path, module: str) -> bool:
@@ -209,24 +377,36 @@ def _nbgrader_root(root: Path, assignment: str) -> Path:
     return root
 
 
-def _unwrap(root: Path, assignment: str) -> Path:
+def _unwrap(root: Path, assignment: str, module: str) -> Path:
     """A zip of one folder (``class/alice/...``) is graded as that folder."""
     entries = [e for e in root.iterdir() if not _IGNORED.match(e.name)]
     while (
         len(entries) == 1
         and entries[0].is_dir()
-        and not _looks_like_student(entries[0], assignment)
+        and not _looks_like_student(entries[0], assignment, module)
     ):
         root = entries[0]
         entries = [e for e in root.iterdir() if not _IGNORED.match(e.name)]
     return root
 
 
-def _looks_like_student(folder: Path, assignment: str) -> bool:
-    """Its files are right inside it, or in ``<assignment>/`` (``alice/linear/linear.py``)."""
+def _looks_like_student(folder: Path, assignment: str, module: str) -> bool:
+    """Its files are right inside it, or in ``<assignment>/`` (``alice/linear/linear.py``);
+    but a folder that holds other files (an LMS download's, left over when it was sorted)
+    beside two or more folders that each hold the module is a class."""
     if (folder / assignment).is_dir():
         return True
-    return any(f.suffix in (".py", ".ipynb") for f in folder.iterdir() if f.is_file())
+    files = [f.name for f in folder.iterdir() if f.is_file() and f.suffix in (".py", ".ipynb")]
+    if not files:
+        return False
+    if module in files or f"{Path(module).stem}.ipynb" in files:
+        return True
+    inner = [
+        entry
+        for entry in folder.iterdir()
+        if entry.is_dir() and not _IGNORED.match(entry.name) and holds_submission(entry, module)
+    ]
+    return len(inner) < 2
 
 
 def load_submission(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import stat
 import zipfile
 from collections.abc import Iterator
@@ -11,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from autograder.errors import OutputError, UsageError
-from autograder.submissions import discover, notebook_source, read_source
+from autograder.submissions import (
+    ClassNotes,
+    Submission,
+    discover,
+    notebook_source,
+    read_source,
+)
 
 
 def make_class(root: Path) -> Path:
@@ -227,8 +234,10 @@ def test_two_candidates_are_ambiguous(tmp_path: Path) -> None:
     for name in ("a", "b"):
         (tmp_path / "class" / "zed" / name).mkdir(parents=True)
         (tmp_path / "class" / "zed" / name / "linear.py").write_text("x = 1\n")
-    (sub,) = find(tmp_path / "class", tmp_path)
-    assert sub.source is None and "Several files" in sub.problem
+    (tmp_path / "class" / "amy").mkdir()  # a class, not zed's folder alone (one level too high)
+    (tmp_path / "class" / "amy" / "linear.py").write_text("y = 1\n")
+    (amy, sub) = find(tmp_path / "class", tmp_path)
+    assert amy.ok and sub.source is None and "Several files" in sub.problem
 
 
 def test_missing_folder_and_empty_class_are_usage_errors(tmp_path: Path) -> None:
@@ -545,3 +554,186 @@ def test_a_line_starting_with_percent_inside_a_statement_is_python_not_a_magic()
     exec(compile(notebook_source(json.dumps({"cells": cells})), "linear.ipynb", "exec"), namespace)
     assert namespace["msg"] == "v 3"
     assert namespace["doc"] == "\n% of the total\n"
+
+
+def find_noting(root: Path, tmp_path: Path, **kwargs: Path) -> tuple[list[Submission], ClassNotes]:
+    notes = ClassNotes()
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    found = discover(
+        root, module="linear.py", assignment="linear", workdir=work, notes=notes, **kwargs
+    )
+    return found, notes
+
+
+def zip_folder(folder: Path, archive: Path, *, top: bool = True) -> Path:
+    """A zip of ``folder`` (its name the zip's top folder, with ``top``) or of what it holds."""
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in sorted(folder.rglob("*")):
+            bundle.write(path, path.relative_to(folder.parent if top else folder))
+    return archive
+
+
+def test_a_class_one_folder_too_high_is_refused_saying_what_to_grade(tmp_path: Path) -> None:
+    """A Mac's HW3/ beside __MACOSX/ was one student "HW3", 'error' (several files)."""
+    high = tmp_path / "high"
+    make_class(high / "HW3")
+    (high / "__MACOSX" / "HW3").mkdir(parents=True)
+    (high / "HW3" / "zoe").mkdir()
+    (high / "HW3" / "zoe" / "linear.ipynb").write_text("{}")
+    with pytest.raises(UsageError) as caught:
+        find(high, tmp_path)
+    message = str(caught.value)
+    assert f"is {high} one folder above the class?" in message
+    assert "HW3/ in it holds 3 folders with linear.py in them (alice, bob, zoe)" in message
+    assert f"grade {high / 'HW3'}" in message and "Nothing was graded" in message
+    # A folder beside it that holds no submission (notes, a roster) changes nothing.
+    (high / "notes").mkdir()
+    (high / "notes" / "todo.txt").write_text("grade HW3\n")
+    with pytest.raises(UsageError, match="one folder above the class"):
+        find(high, tmp_path)
+    # nbgrader's course folder inside another folder: the same.
+    shutil.copytree(high / "HW3", tmp_path / "top" / "course" / "submitted")
+    with pytest.raises(UsageError, match=r"course/ in it holds 1 folders .* \(submitted\)"):
+        find(tmp_path / "top", tmp_path)
+    # A zip of the folder too high: unzip it and grade that folder.
+    (high / "readme.txt").write_text("HW3 of the class\n")
+    with pytest.raises(UsageError) as caught:
+        find(zip_folder(high, tmp_path / "high.zip"), tmp_path)
+    assert "high.zip one folder above the class?" in str(caught.value)
+    assert "unzip it and grade the folder high/HW3/ in it" in str(caught.value)
+
+
+def test_a_class_with_a_student_who_has_two_copies_is_graded(tmp_path: Path) -> None:
+    root = make_class(tmp_path / "class")
+    for name in ("v1", "v2"):
+        (root / "zed" / name).mkdir(parents=True)
+        (root / "zed" / name / "linear.py").write_text("Z = 1\n")
+    subs = find(root, tmp_path)
+    assert [s.student for s in subs] == ["alice", "bob", "carol", "zed"]
+    assert "Several files" in subs[3].problem
+
+
+CANVAS_FILES = (
+    "smithjohn_12345_67890_linear.py",
+    "doejane_LATE_22222_70001_linear-2.py",
+    "leeann_33333_70002_Linear.py",
+    "kimbo_44444_70003_linear (1).py",
+)
+
+
+def test_an_lms_download_one_folder_down_is_refused_saying_how_to_sort_it(
+    tmp_path: Path,
+) -> None:
+    flat = tmp_path / "t1" / "submissions"
+    flat.mkdir(parents=True)
+    for name in CANVAS_FILES:
+        (flat / name).write_text("x = 1\n")
+    with pytest.raises(UsageError) as caught:
+        find(tmp_path / "t1", tmp_path)
+    message = str(caught.value)
+    assert f"is {tmp_path / 't1'} one folder above the class?" in message
+    assert "submissions/ holds an LMS download (4 files like " in message
+    assert f"'autograder sort-canvas linear {flat}' (for Canvas's names only" in message
+    with pytest.raises(UsageError) as caught:
+        find(zip_folder(flat, tmp_path / "canvas-top.zip"), tmp_path)
+    assert "unzip it into a folder DIR, run 'autograder sort-canvas linear DIR/submissions'" in (
+        str(caught.value)
+    )
+    # One student's own folder holding their Canvas-named file is a student, no LMS download.
+    (tmp_path / "one" / "smithjohn").mkdir(parents=True)
+    (tmp_path / "one" / "smithjohn" / CANVAS_FILES[0]).write_text("x = 1\n")
+    (sub,) = find(tmp_path / "one", tmp_path)
+    assert sub.missing
+
+
+def test_a_zip_of_a_sorted_lms_download_grades_its_students_and_notes_the_rest(
+    tmp_path: Path,
+) -> None:
+    """The leftover LMS files beside the sorted folders made the zip's top folder a student."""
+    sorted_ = tmp_path / "submissions"
+    for name in ("doejane", "smithjohn"):
+        (sorted_ / name).mkdir(parents=True)
+        (sorted_ / name / "linear.py").write_text(f"N = '{name}'\n")
+    for name in CANVAS_FILES:
+        (sorted_ / name).write_text("x = 1\n")
+    (sorted_ / "smithjohn_12345_67890_linear_nd.py").write_text("another assignment's\n")
+    subs, notes = find_noting(zip_folder(sorted_, tmp_path / "sorted.zip"), tmp_path)
+    assert [(s.student, s.source) for s in subs] == [
+        ("doejane", "N = 'doejane'\n"),
+        ("smithjohn", "N = 'smithjohn'\n"),
+    ]
+    assert notes.lms_files == sorted(CANVAS_FILES)
+    subs, notes = find_noting(sorted_, tmp_path)  # the folder itself: the same
+    assert len(subs) == 2 and notes.lms_files == sorted(CANVAS_FILES)
+
+
+def test_what_an_unsorted_download_or_a_zip_of_zips_holds_is_said(tmp_path: Path) -> None:
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for name in CANVAS_FILES:
+        (flat / name).write_text("x = 1\n")
+    with pytest.raises(UsageError) as caught:
+        find(flat, tmp_path)
+    assert "it holds 4 file(s) like" in str(caught.value)  # Linear.py counted too
+    assert f"'autograder sort-canvas linear {flat}' (for Canvas's names only" in str(caught.value)
+    with pytest.raises(UsageError) as caught:
+        find(zip_folder(flat, tmp_path / "canvas.zip", top=False), tmp_path)
+    assert "unzip it into a folder DIR, run 'autograder sort-canvas linear DIR'" in str(
+        caught.value
+    )
+    zips = tmp_path / "zips"
+    zips.mkdir()
+    for student in ("alice", "bob"):
+        zip_folder(make_class(tmp_path / student), zips / f"{student}.zip")
+    with pytest.raises(UsageError) as caught:
+        find(zip_folder(zips, tmp_path / "zipofzips.zip", top=False), tmp_path)
+    assert "it holds 2 zip file(s) (alice.zip, bob.zip) instead: unzip it, then unzip each" in (
+        str(caught.value)
+    )
+
+
+def test_students_who_handed_in_a_misnamed_file_or_a_zip_are_noted(tmp_path: Path) -> None:
+    root = make_class(tmp_path / "class")
+    handed_in = {
+        "anna": "Linear.py",
+        "bo": "linear (1).py",
+        "cy": "linear.py.txt",
+        "di": "linear.PY",
+        "ed": "hw/Copy of linear.ipynb",
+        "fay": "linear-2.py",
+    }
+    for student, name in handed_in.items():
+        (root / student / name).parent.mkdir(parents=True)
+        (root / student / name).write_text("x = 1\n")
+    (root / "gus").mkdir()
+    (root / "gus" / "linear_nd.py").write_text("another assignment\n")
+    for student in ("hal", "ida"):
+        (root / student).mkdir()
+        zip_folder(make_class(tmp_path / student), root / student / f"{student}.zip")
+    subs, notes = find_noting(root, tmp_path)
+    assert all(s.missing for s in subs if s.student not in ("alice", "bob"))
+    assert notes.misnamed == [(student, (name,)) for student, name in sorted(handed_in.items())]
+    assert notes.zipped == [("hal", ("hal.zip",)), ("ida", ("ida.zip",))]
+    # From a zip of the class too (its folders are gone by the time grade warns).
+    _, zipped = find_noting(zip_folder(root, tmp_path / "class.zip"), tmp_path)
+    assert zipped.misnamed == notes.misnamed and zipped.zipped == notes.zipped
+
+
+def test_folders_beside_nbgraders_submitted_that_hold_the_module_are_noted(
+    tmp_path: Path,
+) -> None:
+    course = tmp_path / "nbg"
+    shutil.copytree(make_class(tmp_path / "class"), course / "submitted")
+    for kept in ("source", "release", "autograded/alice", "feedback/alice"):
+        (course / kept / "linear").mkdir(parents=True)
+        (course / kept / "linear" / "linear.py").write_text("nbgrader's\n")
+    (course / "latebird").mkdir()
+    (course / "latebird" / "linear.py").write_text("L = 1\n")
+    (course / "out" / "latebird").mkdir(parents=True)  # --out inside: not a student
+    (course / "out" / "latebird" / "linear.py").write_text("L = 1\n")
+    (course / "notes").mkdir()
+    (course / "notes" / "todo.txt").write_text("x\n")
+    subs, notes = find_noting(course, tmp_path, exclude=[course / "out"])
+    assert [s.student for s in subs] == ["alice", "bob", "carol"]
+    assert notes.beside_submitted == ["latebird"]

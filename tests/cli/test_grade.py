@@ -1422,7 +1422,10 @@ def test_another_assignment_without_its_folder_does_not_stop_this_one(
 
 def test_a_folder_of_mostly_other_things_warns(course_copy: Path, tmp_path: Path) -> None:
     """Grading a folder that holds the class and much else (/tmp, a home folder)."""
-    shutil.copytree(EXAMPLES, tmp_path / "stuff" / "class")
+    # (With the whole class in a folder of its own in there, it is refused as one folder
+    # too high: test_the_class_given_one_folder_too_high_is_refused.)
+    for student in ("alice", "bob"):
+        shutil.copytree(EXAMPLES / student, tmp_path / "stuff" / student)
     for name in ("notes", "photos", "old-runs", "downloads"):
         (tmp_path / "stuff" / name).mkdir()
         (tmp_path / "stuff" / name / "readme.txt").write_text("not a submission\n")
@@ -1431,8 +1434,9 @@ def test_a_folder_of_mostly_other_things_warns(course_copy: Path, tmp_path: Path
     )
     assert result.returncode == 0, result.stderr
     assert (
-        f"warning: 4 of the 5 folders in {tmp_path / 'stuff'} hold files but no linear.py: "
-        "does it hold one folder per student?" in result.stderr
+        f"warning: 4 of the 6 folders in {tmp_path / 'stuff'} hold files but no linear.py, "
+        "nor a file named like it or a zip: is it a class (one folder per student) or a folder "
+        "of other things?" in result.stderr
     )
     ok = run_cli("grade", "linear", EXAMPLES, "--out", tmp_path / "out2", cwd=course_copy)
     assert "warning" not in ok.stderr
@@ -1451,12 +1455,95 @@ def test_a_folder_of_mostly_other_things_warns(course_copy: Path, tmp_path: Path
     assert "warning" not in early.stderr
 
 
-def test_the_class_given_one_folder_too_high_warns(course_copy: Path) -> None:
-    out = course_copy / "out"
+def test_the_class_given_one_folder_too_high_is_refused(course_copy: Path, tmp_path: Path) -> None:
+    """examples/submissions/ (a folder per assignment) was graded as three students, 'linear'
+    an error (several files), with a warning; a Mac's HW3/ beside __MACOSX/ without one."""
+    out = tmp_path / "out"
+    grade(course_copy, EXAMPLES, out)
+    before = (out / "grades.json").read_bytes()
     result = run_cli("grade", "linear", EXAMPLES.parent, "--out", out, cwd=course_copy)
+    assert result.returncode == 2, result.stderr
+    assert f"error: is {EXAMPLES.parent} one folder above the class? linear/ in it holds 11 " in (
+        result.stderr
+    )
+    assert f"grade {EXAMPLES}. Nothing was graded" in result.stderr
+    assert (out / "grades.json").read_bytes() == before  # the class's grades are untouched
+    high = tmp_path / "high"
+    shutil.copytree(EXAMPLES, high / "HW3")
+    (high / "__MACOSX" / "HW3").mkdir(parents=True)
+    result = run_cli("grade", "linear", high, "--out", tmp_path / "out2", cwd=course_copy)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"is {high} one folder above the class?" in result.stderr
+    assert f"grade {high / 'HW3'}." in result.stderr
+    assert not (tmp_path / "out2" / "grades.json").exists()
+
+
+def test_students_who_handed_in_something_else_and_unsorted_files_are_listed(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """Misnamed files and students' own zips were plain 'missing', a folder per student was
+    asked for, and unsorted LMS files beside the student folders were never mentioned."""
+    klass = tmp_path / "class"
+    for student in ("alice", "bob", "carol", "dave"):
+        shutil.copytree(EXAMPLES / student, klass / student)
+    misnamed = {"anna": "Linear.py", "bo": "linear (1).py", "cy": "linear.py.txt"}
+    for student, name in misnamed.items():
+        (klass / student).mkdir()
+        shutil.copy(EXAMPLES / "alice" / "linear.py", klass / student / name)
+    for student in ("eve", "fay"):
+        (klass / student).mkdir()
+        with zipfile.ZipFile(klass / student / f"{student}.zip", "w") as bundle:
+            bundle.write(EXAMPLES / "alice" / "linear.py", "linear/linear.py")
+    for name in ("leeann_33333_70002_Linear.py", "newguy_LATE_55555_70010_linear.py"):
+        shutil.copy(EXAMPLES / "bob" / "linear.py", klass / name)
+    result = run_cli("grade", "linear", klass, "--out", tmp_path / "out", cwd=course_copy)
     assert result.returncode == 0, result.stderr
-    assert "warning: students named like assignments (linear" in result.stderr
-    assert "one folder above the class?" in result.stderr
+    doc = json.loads((tmp_path / "out" / "grades.json").read_text())
+    assert {s for s, r in doc["students"].items() if r["status"] == "missing"} == {
+        "anna",
+        "bo",
+        "cy",
+        "eve",
+        "fay",
+    }
+    assert (
+        "warning: 5 students graded as missing handed in something else than linear.py:\n"
+        "  3 handed in a file with another name:\n"
+        "    anna: Linear.py\n    bo: linear (1).py\n    cy: linear.py.txt\n"
+        "  2 handed in a zip:\n    eve: eve.zip\n    fay: fay.zip\n"
+        f"  rename the file to linear.py (or unzip the zip) in their folder in {klass} and grade "
+        "again" in result.stderr
+    )
+    assert "one folder per student" not in result.stderr  # 5 of 9 hold "files but no ...": no
+    assert (
+        "warning: 2 LMS-named files beside the student folders are not graded "
+        "(leeann_33333_70002_Linear.py, newguy_LATE_55555_70010_linear.py): put each in its "
+        f"student's folder as linear.py ('autograder sort-canvas linear {klass}' does it"
+        in result.stderr
+    )
+    ok = run_cli("grade", "linear", EXAMPLES, "--out", tmp_path / "out2", "-q", cwd=course_copy)
+    assert ok.returncode == 0 and ok.stderr == ""
+
+
+def test_a_student_folder_beside_nbgraders_submitted_is_named(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    course = tmp_path / "nbgrader"
+    for student in ("alice", "bob"):
+        shutil.copytree(EXAMPLES / student, course / "submitted" / student / "linear")
+    shutil.copytree(EXAMPLES / "alice", course / "autograded" / "alice" / "linear")
+    shutil.copytree(course_copy / "assignments" / "linear", course / "release" / "linear")
+    shutil.copytree(EXAMPLES / "carol", course / "latebird")
+    result = run_cli("grade", "linear", course, "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    assert set(json.loads((tmp_path / "out" / "grades.json").read_text())["students"]) == {
+        "alice",
+        "bob",
+    }
+    assert (
+        f"warning: not graded: 1 folder(s) beside nbgrader's submitted/ in {course} that hold "
+        f"linear.py (latebird); only {course}/submitted/<student>/ is graded" in result.stderr
+    )
 
 
 def test_control_characters_in_an_id_never_reach_the_terminal(
