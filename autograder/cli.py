@@ -29,6 +29,7 @@ Auto-graded exercises for teaching backpropagation.
 
   student:     autograder check                    (inside assignments/<name>/)
   instructor:  autograder release <name>           (solutions/<name> -> assignments/<name>)
+               autograder sort-canvas <name> DIR   (a Canvas download -> a folder per student)
                autograder grade <name> SUBMISSIONS --out DIR
                autograder export nbgrader|gradescope <name> ...
                autograder report DIR               (what the class got wrong)
@@ -223,6 +224,36 @@ resume.""",
     )
     grade.add_argument("--quiet", "-q", action="store_true", help="no progress and no table")
     _add_course(grade)
+    sort_canvas = sub.add_parser(
+        "sort-canvas",
+        help="sort a Canvas download (every student's file in one folder) into a folder each",
+        formatter_class=_Formatter,
+        description="""\
+Sort the files of a Canvas "Download Submissions" (unzipped), all in one folder and
+named <name>[_LATE]_<user id>_<submission id>_<file>, into a folder per student,
+in place, for 'autograder grade': each student's newest file (the highest
+submission id) of the module (any case, with Canvas's -N or a browser's ' (N)')
+becomes <name>_<user id>/<module> (or the notebook); the user id keeps two students
+of the same name apart. Their older files go to DIR/.older-submissions/, which
+grade does not look into. Every other .py and .ipynb stays where it is and is
+listed with the reason (another LMS's names, another file name, a student folder
+already sorted). Other LMSs' downloads (Blackboard, Moodle) are not sorted.""",
+        epilog="examples:\n  unzip submissions.zip -d canvas/\n"
+        "  autograder sort-canvas linear canvas --dry-run\n"
+        "  autograder sort-canvas linear canvas && autograder grade linear canvas --out out\n"
+        "exit status: 0 sorted (any file left is listed); 2 DIR is not a folder, or bad\n"
+        f"course.yml or command line; 4 a file cannot be moved;\n{STOPPED}",
+    )
+    sort_canvas.add_argument(
+        "assignment", metavar="ASSIGNMENT", help="the assignment's name in course.yml (e.g. linear)"
+    )
+    sort_canvas.add_argument(
+        "folder", type=_path, metavar="DIR", help="the unzipped Canvas download"
+    )
+    sort_canvas.add_argument(
+        "--dry-run", action="store_true", help="say what would be moved; move nothing"
+    )
+    _add_course(sort_canvas)
     verify = sub.add_parser(
         "verify",
         help="prove the course is sound (CI): reference, stub, mutants, release, leaks",
@@ -560,6 +591,31 @@ def raise_usage(message: str) -> None:
     raise UsageError(message)
 
 
+def cmd_sort_canvas(args: argparse.Namespace) -> int:
+    from autograder.lms import OLDER, sort_canvas
+    from autograder.summary import shown_id
+
+    module = _course(args.course).assignment(args.assignment).rubric().module
+    result = sort_canvas(args.folder, module, dry_run=args.dry_run)
+    would = "would move" if args.dry_run else "moved"
+    students = len({to.split("/")[0] for _, to in result.moved})
+    print(f"{would} {len(result.moved)} file(s) of {students} student(s) into their folders:")
+    for name, to in result.moved:
+        print(f"  {shown_id(name)} -> {shown_id(to)}")
+    if result.older:
+        print(f"{would} {len(result.older)} older file(s) into {args.folder / OLDER}/:")
+        for name, newer in result.older:
+            print(f"  {shown_id(name)} (older than {shown_id(newer)})")
+    if result.left:
+        print(
+            f"warning: {len(result.left)} .py/.ipynb file(s) left where they are, not graded:",
+            file=sys.stderr,
+        )
+        for name, why in result.left:
+            print(f"  {shown_id(name)}: {why}", file=sys.stderr)
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from autograder.verify import verify
 
@@ -648,6 +704,7 @@ COMMANDS = {
     "release": cmd_release,
     "check": cmd_check,
     "grade": cmd_grade,
+    "sort-canvas": cmd_sort_canvas,
     "verify": cmd_verify,
 }
 

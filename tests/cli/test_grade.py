@@ -1643,3 +1643,42 @@ def test_out_inside_the_courses_own_folders_is_refused(
     assert result.returncode == 2, result.stdout + result.stderr
     assert "folder; write the results elsewhere" in result.stderr
     assert not (elsewhere / inside.split("/", 1)[1]).exists()
+
+
+def test_an_unsorted_canvas_download_is_sorted_by_sort_canvas_then_graded(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    canvas = tmp_path / "canvas"
+    canvas.mkdir()
+    files = {
+        "alicesmith_111_901_linear.py": "bob",  # her first try: bob's mistakes
+        "alicesmith_LATE_111_905_linear-1.py": "alice",
+        "alicesmith_222_902_Linear.py": "carol",  # another Alice Smith
+        "dave_333_903_linear (1).py": "dave",
+        "HW3_erin_attempt_2026-12-01-10-00-00_linear.py": "erin",  # Blackboard's
+    }
+    for name, student in files.items():
+        shutil.copy(EXAMPLES / student / "linear.py", canvas / name)
+    refused = run_cli("grade", "linear", canvas, "--out", tmp_path / "out", cwd=course_copy)
+    assert refused.returncode == 2
+    assert "it holds 5 file(s) like" in refused.stderr
+    assert f"run 'autograder sort-canvas linear {canvas}' (for Canvas's names only" in (
+        refused.stderr
+    )
+    sorted_ = run_cli("sort-canvas", "linear", canvas, cwd=course_copy)
+    assert sorted_.returncode == 0, sorted_.stderr
+    assert "moved 3 file(s) of 3 student(s) into their folders:" in sorted_.stdout
+    assert "  alicesmith_LATE_111_905_linear-1.py -> alicesmith_111/linear.py" in sorted_.stdout
+    assert "  alicesmith_111_901_linear.py (older than alicesmith_LATE_111_905_" in sorted_.stdout
+    assert (
+        "warning: 1 .py/.ipynb file(s) left where they are, not graded:\n"
+        "  HW3_erin_attempt_2026-12-01-10-00-00_linear.py: not named as Canvas names files"
+        in sorted_.stderr
+    )
+    doc = grade(course_copy, canvas, tmp_path / "out")
+    assert set(doc["students"]) == {"alicesmith_111", "alicesmith_222", "dave_333"}
+    reference = grade(course_copy, EXAMPLES, tmp_path / "examples")["students"]
+    for student, like in (("alicesmith_111", "alice"), ("alicesmith_222", "carol")):
+        assert doc["students"][student]["score"] == reference[like]["score"]
+    graded = run_cli("grade", "linear", canvas, "--out", tmp_path / "out", cwd=course_copy)
+    assert "1 LMS-named file beside the student folders is not graded (HW3_erin_" in (graded.stderr)

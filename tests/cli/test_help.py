@@ -9,7 +9,9 @@ import pytest
 from tests.cli.conftest import run_cli
 
 
-@pytest.mark.parametrize("command", ["release", "check", "grade", "verify", "export", "report"])
+@pytest.mark.parametrize(
+    "command", ["release", "check", "grade", "verify", "export", "report", "sort-canvas"]
+)
 def test_every_command_explains_itself_with_an_example(command: str, tmp_path: Path) -> None:
     result = run_cli(command, "--help", cwd=tmp_path)
     assert result.returncode == 0
@@ -22,7 +24,7 @@ def test_every_command_explains_itself_with_an_example(command: str, tmp_path: P
 def test_no_command_prints_overview_and_exits_2(tmp_path: Path) -> None:
     result = run_cli(cwd=tmp_path)
     assert result.returncode == 2
-    for command in ("check", "release", "grade", "verify", "export", "report"):
+    for command in ("check", "release", "grade", "verify", "export", "report", "sort-canvas"):
         assert f"autograder {command}" in result.stdout
     for status in ("2 bad command line", "4 cannot write", "130 interrupted", "141 the reader"):
         assert status in result.stdout
