@@ -7,7 +7,8 @@ specification). Inside the container:
 * ``setup.sh`` installs Python, libseccomp and this package (bundled as source);
 * ``run_autograder`` treats ``/autograder/submission`` (less a top-level ``.autograder``
   folder, which would make it look like the grader's own output folder) as a class of one
-  student, named
+  student (in ``<student>/<assignment>/``, so that two folders with the module in it are that
+  student's ambiguous submission, not a class given one folder too high), named
   after the e-mail in ``/autograder/submission_metadata.json`` (so each student has their own
   hidden inputs, as in a local run; ``submission`` if there is none), grades it with
   ``autograder grade`` (same sandbox, same hidden tests, same rubric), and copies that
@@ -103,12 +104,16 @@ ident = re.sub(r"[^\\w.@+-]", "_", ident).lstrip(".")
 # 200 bytes (not characters): a folder name, and grade shortens ids over 240 bytes
 print(ident.encode()[:200].decode("utf-8", "ignore") or "submission")
 ' "$ROOT/submission_metadata.json")" || could_not_grade "cannot run $(dirname "$AUTOGRADER")/python"
-mkdir -p "$WORK/class/$STUDENT" && cp -r "$ROOT/submission/." "$WORK/class/$STUDENT/" ||
+# In <student>/{assignment}/, as nbgrader's layout has it: a class of one whose folder held
+# two folders with the module (v1/, v2/) would be refused as a class given one folder too high;
+# so it is graded as that student's submission ('hand in exactly one of them').
+SUBMITTED="$WORK/class/$STUDENT/{assignment}"
+mkdir -p "$SUBMITTED" && cp -r "$ROOT/submission/." "$SUBMITTED/" ||
     could_not_grade "cannot copy $ROOT/submission"
 # A class's student folder that holds .autograder/journal.jsonl is taken for an earlier run's
 # output folder and skipped ('no student folders'). Nothing in a dot folder is ever graded, so
 # the student's own .autograder (made up or not) goes, and their file is graded as any other.
-rm -rf "$WORK/class/$STUDENT/.autograder" ||
+rm -rf "$SUBMITTED/.autograder" ||
     could_not_grade "cannot remove the submission's .autograder folder from the working copy"
 # Its errors and warnings (stderr) go to this output, for the instructor.
 "$AUTOGRADER" grade {assignment} "$WORK/class" --out "$WORK/out" --jobs 1 --quiet \\

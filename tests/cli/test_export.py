@@ -392,3 +392,21 @@ def test_setup_sh_leaves_the_course_and_the_results_to_root() -> None:
         "mkdir -p /autograder/results",
         "chmod -R go= /autograder/source /autograder/results",
     ]
+
+
+def test_a_submission_with_two_copies_in_folders_is_told_to_hand_in_one(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """A class of one whose folder holds two folders with the module is refused locally as a
+    class given one folder too high; on Gradescope it is that student's ambiguous submission."""
+    root = _unpacked_bundle(course_copy, tmp_path)
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    for copy in ("v1", "v2"):
+        (root / "submission" / copy).mkdir()
+        (root / "submission" / copy / "linear.py").write_text(reference)
+    ran = _run_autograder(root, tmp_path, "frank@example.edu")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "not graded" not in ran.stdout and "exited with status" not in ran.stdout
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0
+    assert "(v1/linear.py, v2/linear.py): hand in exactly one of them" in results["output"]
