@@ -135,6 +135,10 @@ Grade every submission with the hidden tests, each in its own isolated worker.
 SUBMISSIONS is a folder with one subfolder per student (the folder name is the
 student id) holding the module (e.g. linear.py) or a notebook (linear.ipynb);
 nbgrader's submitted/<student>/<assignment>/ layout and a .zip of either also work.
+A Canvas download (every student's file in one folder) is sorted into that first
+by 'autograder sort-canvas'. A class given one folder too high is refused, saying
+what to grade instead; students graded as missing who handed in a misnamed file
+or a zip are listed on stderr.
 
 Writes into --out: grades.json, grades.csv (a column per rubric item),
 feedback/<student>.md and gradescope/<student>/results.json. Results are
