@@ -546,15 +546,20 @@ def _is_one_of(path: Path, sources: Sequence[str]) -> bool:
 
 
 def _code_only(source: str) -> tuple[tuple[int, str], ...] | str:
-    """``source``'s tokens but comments and blank lines (itself, if it does not tokenize)."""
+    """``source``'s tokens but comments and blank lines (itself, if it does not tokenize).
+
+    How the file was saved does not count: Windows line endings (git's autocrlf, Notepad), a
+    BOM, spaces at the ends of lines (in a docstring too) or a missing last line break."""
+    lines = _LINE_BREAK.split(source.removeprefix("\ufeff"))
+    text = "".join(line.rstrip() + "\n" for line in lines).rstrip("\n") + "\n"
     try:
         return tuple(
             (token.type, token.string)
-            for token in tokenize.generate_tokens(io.StringIO(source).readline)
+            for token in tokenize.generate_tokens(io.StringIO(text).readline)
             if token.type not in (tokenize.COMMENT, tokenize.NL)
         )
     except (tokenize.TokenError, SyntaxError):
-        return source
+        return text
 
 
 def _find(base: Path, name: str) -> list[Path]:

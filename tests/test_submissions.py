@@ -737,3 +737,41 @@ def test_folders_beside_nbgraders_submitted_that_hold_the_module_are_noted(
     subs, notes = find_noting(course, tmp_path, exclude=[course / "out"])
     assert [s.student for s in subs] == ["alice", "bob", "carol"]
     assert notes.beside_submitted == ["latebird"]
+
+
+STUB = '''"""A module.
+
+Its docstring spans lines.
+"""
+
+
+def forward(x):
+    # YOUR CODE HERE
+    raise NotImplementedError("forward: not implemented yet")
+'''
+
+
+@pytest.mark.parametrize(
+    "saved_as",
+    [
+        pytest.param(lambda s: s.replace("\n", "\r\n"), id="crlf"),
+        pytest.param(lambda s: s.replace("\n", "\r"), id="cr"),
+        pytest.param(lambda s: s.rstrip("\n"), id="no-final-newline"),
+        pytest.param(lambda s: "\ufeff" + s, id="bom"),
+        pytest.param(lambda s: s.replace("\n", "  \n"), id="trailing-spaces"),
+        pytest.param(lambda s: s.replace("\n", " \t\r\n").rstrip(), id="all-of-them"),
+    ],
+)
+def test_a_stub_is_a_stub_however_it_was_saved(tmp_path: Path, saved_as) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "class" / "zoe"
+    folder.mkdir(parents=True)
+    (folder / "linear.py").write_bytes(saved_as(STUB).encode("utf-8"))
+    notebook = {"cells": [{"cell_type": "code", "source": "def forward(x):\n    return x\n"}]}
+    (folder / "linear.ipynb").write_text(json.dumps(notebook))
+    work = tmp_path / "work"
+    work.mkdir()
+    (sub,) = discover(
+        tmp_path / "class", module="linear.py", assignment="linear", workdir=work, untouched=[STUB]
+    )
+    assert (sub.filename, sub.problem) == ("linear.ipynb", "")
+    assert "return x" in (sub.source or "")

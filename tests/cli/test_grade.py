@@ -1369,6 +1369,33 @@ def test_the_whole_release_handed_in_is_graded_by_what_the_student_edited(
     )  # nothing in either file is wrong as such: not "Your linear.py could not be run"
 
 
+def test_a_stub_saved_on_windows_beside_the_finished_notebook_is_still_the_stub(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    # git's autocrlf or Notepad gives the untouched stub CRLF line endings, or an editor drops
+    # its last line break: check says the notebook counts (the .py has more stubs left), and
+    # grade must not call the two files ambiguous.
+    from autograder.notebook import render_notebook
+
+    release = course_copy / "assignments" / "linear"
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    finished = render_notebook((release / "README.md").read_text(), reference, "linear.py")
+    stub = (release / "linear.py").read_bytes()
+    klass = tmp_path / "class"
+    for student, saved in (
+        ("crlf", stub.replace(b"\n", b"\r\n")),
+        ("nofinal", stub.rstrip(b"\n")),
+        ("spaces", stub.replace(b"\n", b" \n")),
+    ):
+        (klass / student).mkdir(parents=True)
+        (klass / student / "linear.py").write_bytes(saved)
+        (klass / student / "linear.ipynb").write_text(finished)
+    doc = grade(course_copy, klass, tmp_path / "out")
+    for student in ("crlf", "nofinal", "spaces"):
+        record = doc["students"][student]
+        assert (record["status"], record["score"]) == ("graded", 20.0), (student, record)
+
+
 def test_reports_of_students_no_longer_in_the_class_are_removed_only_with_prune(
     course_copy: Path, tmp_path: Path
 ) -> None:
