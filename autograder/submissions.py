@@ -490,16 +490,25 @@ def _load_submission(
     if (folder / assignment).is_symlink():  # it could point anywhere, the solutions included
         problem = f"{assignment}/ in your submission is a symbolic link; submit the folder itself."
         return Submission(student, None, module, problem)
-    base = folder / assignment if (folder / assignment).is_dir() else folder
     stem = Path(module).stem
-    candidates = _find(base, module) + _find(base, f"{stem}.ipynb")
+    # nbgrader's <student>/<assignment>/ first, then the folder itself: a student who hands in
+    # the release folder (linear/, the stubs) with the finished file beside it is graded on
+    # that file, not on the stub inside linear/.
+    nested = folder / assignment
+    inner = _find(nested, module) + _find(nested, f"{stem}.ipynb") if nested.is_dir() else []
+    outer = _find(folder, module) + _find(folder, f"{stem}.ipynb")
+    candidates = inner + [path for path in outer if path not in inner]
     if len(candidates) > 1 and untouched:
         # The whole release handed in (the .py stub beside the finished notebook, or an old
         # copy in a subfolder): what is still the stub is not what the student wrote.
         edited = [path for path in candidates if not _is_one_of(path, untouched)]
         candidates = edited or candidates[:1]
+    if len(candidates) > 1 and any(path in inner for path in candidates):
+        # Of the changed ones, those in <assignment>/ (nbgrader's place for it): another
+        # assignment's folder may hold a file of the same name.
+        candidates = [path for path in candidates if path in inner]
     if not candidates:
-        present = sorted(p.name for p in _walk(base) if p.is_file())[:8]
+        present = sorted(p.name for p in _walk(folder) if p.is_file())[:8]
         listing = ", ".join(present) if present else "the folder is empty"
         return Submission(
             student,
@@ -509,7 +518,7 @@ def _load_submission(
             missing=True,
         )
     if len(candidates) > 1:
-        names = ", ".join(str(c.relative_to(base)) for c in candidates)
+        names = ", ".join(str(c.relative_to(folder)) for c in candidates)
         return Submission(
             student,
             None,

@@ -775,3 +775,43 @@ def test_a_stub_is_a_stub_however_it_was_saved(tmp_path: Path, saved_as) -> None
     )
     assert (sub.filename, sub.problem) == ("linear.ipynb", "")
     assert "return x" in (sub.source or "")
+
+
+def test_the_release_folder_handed_in_does_not_hide_the_finished_file_beside_it(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "class"
+    finished = "def forward(x):\n    return x\n"
+    # ann: the release folder (stubs) handed in, and the finished notebook beside it
+    (root / "ann" / "linear").mkdir(parents=True)
+    (root / "ann" / "linear" / "linear.py").write_text(STUB)
+    (root / "ann" / "linear" / "linear.ipynb").write_text(
+        json.dumps({"cells": [{"cell_type": "code", "source": STUB}]})
+    )
+    (root / "ann" / "linear.ipynb").write_text(
+        json.dumps({"cells": [{"cell_type": "code", "source": finished}]})
+    )
+    # ben: the same with a .py
+    shutil.copytree(root / "ann" / "linear", root / "ben" / "linear")
+    (root / "ben" / "linear.py").write_text(finished)
+    # cid: a linear/ folder with only the handout in it
+    (root / "cid" / "linear").mkdir(parents=True)
+    (root / "cid" / "linear" / "README.md").write_text("# Linear\n")
+    (root / "cid" / "linear.py").write_text(finished)
+    # dee (nbgrader): her linear/ work is graded, not another assignment's file of that name
+    for name in ("linear", "hw0"):
+        (root / "dee" / name).mkdir(parents=True)
+        (root / "dee" / name / "linear.py").write_text(f"{finished}# {name}\n")
+    # eve: only stubs, inside linear/ and beside it: the one in linear/ (it says what to do)
+    (root / "eve" / "linear").mkdir(parents=True)
+    (root / "eve" / "linear" / "linear.py").write_text(STUB)
+    (root / "eve" / "linear.py").write_text(STUB.replace("# YOUR", "# (v1) YOUR"))
+    work = tmp_path / "work"
+    work.mkdir()
+    subs = discover(root, module="linear.py", assignment="linear", workdir=work, untouched=[STUB])
+    got = {s.student: (s.filename, s.source, s.problem) for s in subs}
+    assert got["ann"] == ("linear.ipynb", f"# In[1]\n{finished}", "")
+    assert got["ben"] == ("linear.py", finished, "")
+    assert got["cid"] == ("linear.py", finished, "")
+    assert got["dee"] == ("linear.py", f"{finished}# linear\n", "")
+    assert got["eve"] == ("linear.py", STUB, "")

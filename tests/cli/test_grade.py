@@ -1396,6 +1396,29 @@ def test_a_stub_saved_on_windows_beside_the_finished_notebook_is_still_the_stub(
         assert (record["status"], record["score"]) == ("graded", 20.0), (student, record)
 
 
+def test_the_release_folder_handed_in_beside_the_finished_file_is_not_graded(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    # The student hands in the whole release folder, linear/ (the stubs), and the finished
+    # file next to it: the stub in linear/ used to be graded, 0/20, "not implemented yet".
+    from autograder.notebook import render_notebook
+
+    release = course_copy / "assignments" / "linear"
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    klass = tmp_path / "class"
+    shutil.copytree(release, klass / "nbuser" / "linear")
+    (klass / "nbuser" / "linear.ipynb").write_text(
+        render_notebook((release / "README.md").read_text(), reference, "linear.py")
+    )
+    shutil.copytree(release, klass / "pyuser" / "linear")
+    (klass / "pyuser" / "linear.py").write_text(reference)
+    doc = grade(course_copy, klass, tmp_path / "out")
+    for student in ("nbuser", "pyuser"):
+        record = doc["students"][student]
+        assert (record["status"], record["score"]) == ("graded", 20.0), (student, record)
+        assert "not implemented" not in json.dumps(record)
+
+
 def test_reports_of_students_no_longer_in_the_class_are_removed_only_with_prune(
     course_copy: Path, tmp_path: Path
 ) -> None:
