@@ -47,6 +47,7 @@ terminated (SIGTERM), 129 hung up (SIGHUP), 141 the reader of the output went aw
 
 
 MAX_LISTED_FAILURES = 10
+MAX_LISTED_WARNINGS = 20  # of single submissions (an empty file, a copy not graded)
 # Every command stops the same way on these (``main``).
 STOPPED = (
     "130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP), 141 the reader\n"
@@ -466,6 +467,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print_grade_summary(result, rubric, args.out, sys.stdout)
     if result.isolation_warning:
         print(f"warning: {result.isolation_warning}", file=sys.stderr)
+    _print_submission_warnings(result.submission_warnings)
     like_assignments = sorted({g.student for g in result.grades} & set(course.assignments))
     if like_assignments:
         print(
@@ -566,6 +568,20 @@ def _warn_about_the_class(notes: Any, submissions: Path, assignment: str, module
         "graded again"
     )
     print("\n".join(lines), file=sys.stderr)
+
+
+def _print_submission_warnings(warnings: Sequence[tuple[str, str]]) -> None:
+    """What to look at in single submissions (their feedback says it to the student)."""
+    from autograder.summary import shown_id
+
+    for student, warning in warnings[:MAX_LISTED_WARNINGS]:
+        print(f"warning: {shown_id(student)}: {shown_id(warning)}", file=sys.stderr)
+    if len(warnings) > MAX_LISTED_WARNINGS:
+        more = len(warnings) - MAX_LISTED_WARNINGS
+        print(
+            f"warning: ... and {more} more submissions like these (see their feedback)",
+            file=sys.stderr,
+        )
 
 
 def _folders_of_other_things(

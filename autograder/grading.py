@@ -196,6 +196,8 @@ class GradeRun:
     isolation_warning: str | None = None
     processes: int = 0  # the most grading processes that ran at once
     notes: ClassNotes = field(default_factory=ClassNotes)  # about the class, for warnings
+    # (student, what the TA should look at): an empty file, a copy beside the graded file...
+    submission_warnings: tuple[tuple[str, str], ...] = ()
 
 
 class _ForkedProcess:
@@ -606,6 +608,7 @@ def grade(
             warning,
             processes,
             notes,
+            submission_warnings=tuple((s.student, s.warning) for s in found if s.warning),
         )
 
 

@@ -288,6 +288,7 @@ def without_total(summary: str) -> str:
 
 
 SEVERAL_FILES = "Several files could be your submission"  # how that problem starts
+EMPTY_UPLOAD = "is empty (0 bytes): the upload may have failed"  # "Your linear.py " before it
 # The feedback of a submission the grader itself failed on (status error, scored nothing).
 INTERNAL_PROBLEM = (
     "The grader itself failed while grading this submission (not your fault); it will be regraded."
@@ -304,7 +305,8 @@ def overall_feedback(
         first = load_problem.split(" ", 1)[0]
         # A sentence starts with a capital, but a file name ("linear.py is ...") keeps its case.
         problem = load_problem[:1].upper() + load_problem[1:] if first.isalpha() else load_problem
-        if load_problem.startswith(SEVERAL_FILES):  # nothing wrong with any file as such
+        # Nothing wrong with any file as such, or nothing in the file to run.
+        if load_problem.startswith(SEVERAL_FILES) or EMPTY_UPLOAD in load_problem:
             return f"Your submission could not be graded, so no check could be made. {problem}"
         graded = filename or rubric.module
         return f"Your {graded} could not be run, so no check could be made. {problem}"

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.errors import OutputError, UsageError, describe
-from autograder.scoring import SEVERAL_FILES
+from autograder.scoring import EMPTY_UPLOAD, SEVERAL_FILES
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 # A notebook keeps its outputs (plots): the file may be far larger than the code it holds.
@@ -73,6 +73,9 @@ class Submission:
     # What else the folder of the graded file holds (a helper module, a data file): only the
     # file itself is graded, and the feedback says so when the code looks for one of these.
     beside: tuple[str, ...] = ()
+    # For the grader's terminal, not the student: what the TA should look at (an empty file,
+    # a link that points nowhere), with the paths the student's page does not show.
+    warning: str = ""
 
     @property
     def ok(self) -> bool:
@@ -421,13 +424,26 @@ def load_submission(
     try:
         return _load_submission(folder, student, module, assignment, untouched)
     except OSError as exc:
-        where = exc.filename or folder
+        # The student's page names what could not be read as the student knows it, never by
+        # where the class lies on the grader's disk; the grader's terminal gets the full path.
+        where = Path(os.fsdecode(exc.filename)) if exc.filename else folder
+        if folder.is_symlink() and not folder.exists():
+            why = f"{folder.name} is a link to a folder that does not exist"
+            try:
+                warning = f"{folder} is a link to {os.readlink(folder)}, which does not exist"
+            except OSError:
+                warning = f"{folder} is a link to a folder that does not exist"
+        else:
+            shown = where.relative_to(folder.parent) if where.is_relative_to(folder) else where.name
+            why = f"{exc.strerror or exc}: {shown}"
+            warning = f"cannot read {where} ({exc.strerror or exc})"
         return Submission(
             student,
             None,
             module,
-            f"The grader could not read your submission ({exc.strerror or exc}: {where}). "
+            f"The grader could not read your submission ({why}). "
             "This is a problem on the grading side, not in your code: tell your instructor.",
+            warning=warning,
         )
 
 
@@ -498,10 +514,15 @@ def _load_submission(
     inner = _find(nested, module) + _find(nested, f"{stem}.ipynb") if nested.is_dir() else []
     outer = _find(folder, module) + _find(folder, f"{stem}.ipynb")
     candidates = inner + [path for path in outer if path not in inner]
-    if len(candidates) > 1 and untouched:
+    if len(candidates) > 1:
         # The whole release handed in (the .py stub beside the finished notebook, or an old
-        # copy in a subfolder): what is still the stub is not what the student wrote.
-        edited = [path for path in candidates if not _is_one_of(path, untouched)]
+        # copy in a subfolder): what is still the stub is not what the student wrote, nor is
+        # an empty file (an upload that failed).
+        edited = [
+            path
+            for path in candidates
+            if not _is_empty(path) and not (untouched and _is_one_of(path, untouched))
+        ]
         candidates = edited or candidates[:1]
     if len(candidates) > 1 and any(path in inner for path in candidates):
         # Of the changed ones, those in <assignment>/ (nbgrader's place for it): another
@@ -526,6 +547,14 @@ def _load_submission(
             f"{SEVERAL_FILES} ({names}): hand in exactly one of them.",
         )
     path = candidates[0]
+    if _is_empty(path):
+        return Submission(
+            student,
+            None,
+            path.name,
+            f"Your {path.name} {EMPTY_UPLOAD}.",
+            warning=f"{path.relative_to(folder)} {EMPTY_UPLOAD}",
+        )
     try:
         source = read_source(path)
     except ValueError as exc:
@@ -569,6 +598,11 @@ def _code_only(source: str) -> tuple[tuple[int, str], ...] | str:
         )
     except (tokenize.TokenError, SyntaxError):
         return text
+
+
+def _is_empty(path: Path) -> bool:
+    """A regular file of 0 bytes (not a link: that is refused as one)."""
+    return not path.is_symlink() and path.is_file() and path.stat().st_size == 0
 
 
 def _find(base: Path, name: str) -> list[Path]:

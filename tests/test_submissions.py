@@ -143,6 +143,32 @@ def test_a_linked_student_folder_is_a_student(tmp_path: Path) -> None:
     assert [s.student for s in subs] == ["alice", "bob", "carol", "dan", "ghost"]
     assert subs[3].source == "D = 2\n"
     assert not subs[4].ok and "could not read your submission" in subs[4].problem
+    assert "ghost is a link to a folder that does not exist" in subs[4].problem
+    assert str(tmp_path) not in subs[4].problem  # the student's page: no grader's paths
+    assert subs[4].warning == (
+        f"{root / 'ghost'} is a link to {tmp_path / 'nowhere'}, which does not exist"
+    )
+
+
+def test_an_empty_file_is_said_to_be_empty_and_does_not_hide_the_real_one(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "class"
+    (root / "amy").mkdir(parents=True)
+    (root / "amy" / "linear.py").write_bytes(b"")  # the upload failed
+    (root / "bea").mkdir()
+    (root / "bea" / "linear.ipynb").write_bytes(b"")
+    (root / "cal").mkdir()  # an empty .py beside the finished notebook: not a second answer
+    (root / "cal" / "linear.py").write_bytes(b"")
+    (root / "cal" / "linear.ipynb").write_text(
+        json.dumps({"cells": [{"cell_type": "code", "source": "A = 1\n"}]})
+    )
+    amy, bea, cal = find(root, tmp_path)
+    assert not amy.ok and not amy.missing
+    assert amy.problem == "Your linear.py is empty (0 bytes): the upload may have failed."
+    assert amy.warning == "linear.py is empty (0 bytes): the upload may have failed"
+    assert bea.problem == "Your linear.ipynb is empty (0 bytes): the upload may have failed."
+    assert (cal.filename, cal.source) == ("linear.ipynb", "# In[1]\nA = 1\n")
 
 
 def test_deep_nesting_in_a_folder_or_a_zip_fails_no_one(tmp_path: Path) -> None:
@@ -358,8 +384,11 @@ def test_a_file_the_grader_cannot_read_fails_that_student_only(
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     alice, bob, _ = find(root, tmp_path)
     assert not alice.ok and not alice.missing
-    assert "could not read" in alice.problem and "Permission denied" in alice.problem
-    assert str(root / "alice" / "linear.py") in alice.problem
+    assert "could not read your submission (Permission denied: alice/linear.py)" in alice.problem
+    # The student's page does not show where the class lies on the grader's disk; the
+    # grader's terminal does.
+    assert str(tmp_path) not in alice.problem
+    assert alice.warning == f"cannot read {root / 'alice' / 'linear.py'} (Permission denied)"
     assert bob.source == "B = 1\n"
 
 

@@ -1419,6 +1419,34 @@ def test_the_release_folder_handed_in_beside_the_finished_file_is_not_graded(
         assert "not implemented" not in json.dumps(record)
 
 
+def test_an_empty_file_and_a_link_to_nowhere_are_named_to_the_ta_not_the_grader_paths(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass = tmp_path / "class"
+    (klass / "amy").mkdir(parents=True)
+    (klass / "amy" / "linear.py").write_bytes(b"")  # an upload that failed
+    (klass / "ghost").symlink_to(tmp_path / "attempts" / "gone")
+    out = tmp_path / "out"
+    result = run_cli("grade", "linear", klass, "--out", out, "-q", cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((out / "grades.json").read_text())
+    amy, ghost = doc["students"]["amy"], doc["students"]["ghost"]
+    assert (amy["status"], ghost["status"]) == ("error", "error")
+    assert amy["feedback"] == (
+        "Your submission could not be graded, so no check could be made. Your linear.py is "
+        "empty (0 bytes): the upload may have failed."
+    )  # not six "linear.py does not define a function named ..."
+    assert "ghost is a link to a folder that does not exist" in ghost["feedback"]
+    for page in (out / "feedback").iterdir():  # a student's page: no path of the grader's
+        assert str(tmp_path) not in page.read_text(), page.name
+    assert str(tmp_path) not in json.dumps(doc)
+    assert (
+        "warning: amy: linear.py is empty (0 bytes): the upload may have failed\n"
+        f"warning: ghost: {klass / 'ghost'} is a link to {tmp_path / 'attempts' / 'gone'}, "
+        "which does not exist\n"
+    ) in result.stderr
+
+
 def test_reports_of_students_no_longer_in_the_class_are_removed_only_with_prune(
     course_copy: Path, tmp_path: Path
 ) -> None:
