@@ -288,8 +288,12 @@ def source_hash(submission: Submission) -> str:
     """What a journal entry is reused for: the source, or, with none, why there is none (a
     student who sent no file, then an unreadable one, must not keep the first feedback)."""
     if submission.source is None:
-        return hashlib.sha256(("\0no source\0" + submission.problem).encode()).hexdigest()
-    return hashlib.sha256(submission.source.encode()).hexdigest()
+        text = "\0no source\0" + submission.problem
+    else:
+        text = submission.source
+    if submission.note:  # a copy beside it, said in the feedback: gone or new, a new report
+        text += "\0note\0" + submission.note
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Journal:
@@ -726,6 +730,8 @@ def _entry(
     load_error: str = "",
     seconds: float | None = None,
 ) -> dict[str, Any]:
+    if sub.note and load_error != "internal":  # the grader's failure is said on its own
+        problem = f"{problem} {sub.note}" if problem else sub.note
     entry: dict[str, Any] = {
         "student": sub.student,
         "filename": sub.filename,

@@ -76,6 +76,9 @@ class Submission:
     # For the grader's terminal, not the student: what the TA should look at (an empty file,
     # a link that points nowhere), with the paths the student's page does not show.
     warning: str = ""
+    # For the student's feedback, whatever the grade: a copy beside the graded file that was
+    # not graded (``linear-1.py`` beside ``linear.py``).
+    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -548,18 +551,80 @@ def _load_submission(
         )
     path = candidates[0]
     if _is_empty(path):
-        return Submission(
-            student,
-            None,
-            path.name,
-            f"Your {path.name} {EMPTY_UPLOAD}.",
-            warning=f"{path.relative_to(folder)} {EMPTY_UPLOAD}",
+        source, problem = None, f"Your {path.name} {EMPTY_UPLOAD}."
+        warnings = [f"{path.relative_to(folder)} {EMPTY_UPLOAD}"]
+    else:
+        try:
+            source, problem, warnings = read_source(path), "", []
+        except ValueError as exc:
+            source, problem, warnings = None, str(exc), []
+    copies = _copies_beside(path, source, module, untouched)
+    note = ""
+    if copies:
+        names = ", ".join(copies)
+        which = "that copy" if len(copies) == 1 else "one of them"
+        note = (
+            f"Only {path.name} was graded, not {names} beside it: a file counts only under its "
+            f"exact name ({module} or {stem}.ipynb). If {which} is the version you meant, tell "
+            "your instructor."
         )
-    try:
-        source = read_source(path)
-    except ValueError as exc:
-        return Submission(student, None, path.name, str(exc))
-    return Submission(student, source, path.name, beside=files_beside(path))
+        one = len(copies) == 1
+        warnings.append(
+            f"graded {path.relative_to(folder)}, not {names} beside it, which "
+            f"{'holds' if one else 'hold'} other code (to grade {'that' if one else 'one'} "
+            f"instead, rename it {path.name} and grade again)"
+        )
+    return Submission(
+        student,
+        source,
+        path.name,
+        problem,
+        beside=files_beside(path) if source is not None else (),
+        warning="; ".join(warnings),
+        note=note,
+    )
+
+
+# A resubmission saved under another name: Canvas's "linear-1.py", a browser's "linear (1).py"
+# or "linear(2).ipynb", Google Drive's "Copy of linear.ipynb", macOS's "linear copy.py",
+# Windows's "linear - Copy.py" (and their combinations).
+_COPY_MARKS = r"(?:-\d+| ?\(\d+\)| copy(?: \d+)?| - copy(?: \(\d+\))?)*"
+MAX_COPIES = 20  # of the copies beside the graded file, the first ones looked at
+
+
+def _copies_beside(
+    path: Path, source: str | None, module: str, untouched: Sequence[str]
+) -> list[str]:
+    """The copies beside ``path`` under another name (``linear-1.py``, ``linear (1).py``,
+    ``Copy of linear.ipynb``) that hold other code than it and than the released stub: what
+    the student may have meant instead of it. Each with "(saved after linear.py)" if so."""
+    stem = Path(module).stem
+    copy = re.compile(rf"(?:copy of )?{re.escape(stem)}{_COPY_MARKS}\.(?:py|ipynb)", re.IGNORECASE)
+    exact = {module, f"{stem}.ipynb"}
+    names = sorted(
+        entry.name
+        for entry in path.parent.iterdir()
+        if entry.name not in exact and copy.fullmatch(entry.name)
+    )
+    graded = _code_only(source) if source is not None else None
+    stubs = {_code_only(text) for text in untouched}
+    found = []
+    for name in names[:MAX_COPIES]:
+        entry = path.parent / name
+        if _is_empty(entry) or entry.is_dir():
+            continue
+        try:
+            code = _code_only(read_source(entry))
+        except (OSError, ValueError):
+            code = None  # unreadable: still something the student handed in
+        if code is not None and (code == graded or code in stubs):
+            continue  # the same code, or still the stub: nothing else to grade
+        try:
+            later = entry.lstat().st_mtime > path.lstat().st_mtime + 1.0  # copies: a moment apart
+        except OSError:
+            later = False
+        found.append(f"{name} (saved after {path.name})" if later else name)
+    return found
 
 
 def files_beside(path: Path) -> tuple[str, ...]:

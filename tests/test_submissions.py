@@ -844,3 +844,55 @@ def test_the_release_folder_handed_in_does_not_hide_the_finished_file_beside_it(
     assert got["cid"] == ("linear.py", finished, "")
     assert got["dee"] == ("linear.py", f"{finished}# linear\n", "")
     assert got["eve"] == ("linear.py", STUB, "")
+
+
+def test_a_copy_under_another_name_beside_the_graded_file_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "class" / "sam"
+    folder.mkdir(parents=True)
+    (folder / "linear.py").write_text("A = 1\n")
+    (folder / "linear-1.py").write_text("A = 2\n")  # Canvas's resubmission
+    (folder / "linear(2).ipynb").write_text(
+        json.dumps({"cells": [{"cell_type": "code", "source": "A = 3\n"}]})
+    )
+    (folder / "Copy of linear.py").write_text("A = 4\n")  # Google Drive
+    (folder / "linear - Copy.py").write_text("A = 5\n")  # Windows
+    (folder / "linear (1).py").write_text("# the same code\nA = 1\n")  # nothing else to grade
+    (folder / "linear copy.py").write_text(STUB)  # still the stub: nothing else either
+    (folder / "linear_final.py").write_text("A = 6\n")  # not a copy of it: a helper, maybe
+    (folder / "linear-checkpoint.ipynb").write_text("{}")
+    later = (folder / "linear.py").stat().st_mtime + 60
+    os.utime(folder / "linear-1.py", (later, later))
+    work = tmp_path / "work"
+    work.mkdir()
+    (sub,) = discover(
+        tmp_path / "class", module="linear.py", assignment="linear", workdir=work, untouched=[STUB]
+    )
+    # The file of the exact name is graded, as before; the copies are named, not graded.
+    assert (sub.filename, sub.source, sub.problem) == ("linear.py", "A = 1\n", "")
+    copies = (
+        "Copy of linear.py, linear - Copy.py, linear(2).ipynb, linear-1.py (saved after linear.py)"
+    )
+    assert sub.note == (
+        f"Only linear.py was graded, not {copies} beside it: a file counts only under its exact "
+        "name (linear.py or linear.ipynb). If one of them is the version you meant, tell your "
+        "instructor."
+    )
+    assert sub.warning == (
+        f"graded linear.py, not {copies} beside it, which hold other code (to grade one instead, "
+        "rename it linear.py and grade again)"
+    )
+
+
+def test_a_copy_beside_an_empty_file_is_named_too(tmp_path: Path) -> None:
+    folder = tmp_path / "class" / "sam"
+    folder.mkdir(parents=True)
+    (folder / "linear.py").write_bytes(b"")  # the first upload failed, the second one is a copy
+    (folder / "linear (1).py").write_text("A = 1\n")
+    (sub,) = find(tmp_path / "class", tmp_path)
+    assert not sub.ok and "empty (0 bytes)" in sub.problem
+    assert "not linear (1).py beside it" in sub.note
+    assert sub.warning == (
+        "linear.py is empty (0 bytes): the upload may have failed; graded linear.py, not "
+        "linear (1).py beside it, which holds other code (to grade that instead, rename it "
+        "linear.py and grade again)"
+    )

@@ -1447,6 +1447,44 @@ def test_an_empty_file_and_a_link_to_nowhere_are_named_to_the_ta_not_the_grader_
     ) in result.stderr
 
 
+def test_a_resubmission_copy_beside_the_graded_file_is_said_in_feedback_and_on_stderr(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass = tmp_path / "class"
+    for student, graded, copy in (
+        ("smithjohn", "bob", "linear-1.py"),  # Canvas's name for a resubmission
+        ("doejane", "judy", "linear (1).py"),  # a browser's for a second download
+        ("same", "alice", "linear (1).py"),  # the same code again: nothing to say
+    ):
+        (klass / student).mkdir(parents=True)
+        shutil.copy(EXAMPLES / graded / "linear.py", klass / student / "linear.py")
+        shutil.copy(EXAMPLES / "alice" / "linear.py", klass / student / copy)
+    out = tmp_path / "out"
+    result = run_cli("grade", "linear", klass, "--out", out, "-q", cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((out / "grades.json").read_text())
+    # The file of the exact name is graded (bob's transposed dW, judy's stub), as the
+    # handout says; the copy is named, to the student and to the TA.
+    assert doc["students"]["smithjohn"]["items"]["dW"]["score"] == 0
+    assert doc["students"]["doejane"]["items"]["dx"]["score"] == 0
+    for student, copy in (("smithjohn", "linear-1.py"), ("doejane", "linear (1).py")):
+        said = f"Only linear.py was graded, not {copy} beside it"
+        assert said in doc["students"][student]["feedback"]
+        assert said in (out / "feedback" / f"{student}.md").read_text().replace("\\", "")
+        assert (
+            f"warning: {student}: graded linear.py, not {copy} beside it, which holds other code "
+            "(to grade that instead, rename it linear.py and grade again)\n"
+        ) in result.stderr
+    assert "same" not in result.stderr and "copy" not in doc["students"]["same"]["feedback"]
+    assert doc["students"]["same"]["score"] == 20.0
+    # The copy taken away, the feedback no longer names it (the file itself did not change).
+    (klass / "smithjohn" / "linear-1.py").unlink()
+    result = run_cli("grade", "linear", klass, "--out", out, "-q", cwd=course_copy)
+    doc = json.loads((out / "grades.json").read_text())
+    assert "linear-1.py" not in doc["students"]["smithjohn"]["feedback"]
+    assert "smithjohn" not in result.stderr and "doejane: graded linear.py" in result.stderr
+
+
 def test_reports_of_students_no_longer_in_the_class_are_removed_only_with_prune(
     course_copy: Path, tmp_path: Path
 ) -> None:
