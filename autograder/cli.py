@@ -468,6 +468,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if result.isolation_warning:
         print(f"warning: {result.isolation_warning}", file=sys.stderr)
     _print_submission_warnings(result.submission_warnings)
+    _print_look_alike_ids([g.student for g in result.grades])
     like_assignments = sorted({g.student for g in result.grades} & set(course.assignments))
     if like_assignments:
         print(
@@ -582,6 +583,23 @@ def _print_submission_warnings(warnings: Sequence[tuple[str, str]]) -> None:
             f"warning: ... and {more} more submissions like these (see their feedback)",
             file=sys.stderr,
         )
+
+
+def _print_look_alike_ids(ids: Sequence[str]) -> None:
+    from autograder.submissions import look_alike_ids
+
+    groups = look_alike_ids(ids)
+    for group in groups[:MAX_LISTED_WARNINGS]:
+        names = ", ".join(repr(student) for student in group)
+        print(
+            f"warning: student ids {names} differ only in case or spaces: one student twice? "
+            "(feedback files whose names differ only in case are one file on a Mac's or "
+            "Windows's disk)",
+            file=sys.stderr,
+        )
+    if len(groups) > MAX_LISTED_WARNINGS:
+        more = len(groups) - MAX_LISTED_WARNINGS
+        print(f"warning: ... and {more} more groups of such ids", file=sys.stderr)
 
 
 def _folders_of_other_things(

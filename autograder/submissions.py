@@ -22,9 +22,10 @@ import re
 import shutil
 import stat
 import tokenize
+import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -353,12 +354,26 @@ def holds_submission(folder: Path, module: str) -> bool:
 
 def student_id(name: str) -> str:
     """A folder's name as a student id. A name that is not UTF-8 (an LMS export in Latin-1,
-    ``jos\\xe9``) is read as Latin-1, so the id can be written into every report."""
+    ``jos\\xe9``) is read as Latin-1, so the id can be written into every report. The id is in
+    NFC: macOS (its zips too) writes ``José`` decomposed (NFD), Linux and Windows composed; one
+    student is one id, whichever made the folder."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        return os.fsencode(name).decode("latin-1")
-    return name
+        name = os.fsencode(name).decode("latin-1")
+    return unicodedata.normalize("NFC", name)
+
+
+def look_alike_ids(ids: Iterable[str]) -> list[list[str]]:
+    """Groups of ids that differ only in case or in spaces at their ends (``Alice``, ``alice``,
+    ``ALICE ``): one student twice, most likely, and their feedback files would be one file on
+    a Mac's or Windows's disk (whose names ignore case)."""
+    groups: dict[str, list[str]] = {}
+    for student in ids:
+        key = unicodedata.normalize("NFC", unicodedata.normalize("NFC", student).casefold())
+        key = key.strip()
+        groups.setdefault(key, []).append(student)
+    return [sorted(group) for group in groups.values() if len(group) > 1]
 
 
 def _student_dirs(root: Path, module: str) -> Iterator[Path]:

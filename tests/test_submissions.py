@@ -896,3 +896,28 @@ def test_a_copy_beside_an_empty_file_is_named_too(tmp_path: Path) -> None:
         "linear (1).py beside it, which holds other code (to grade that instead, rename it "
         "linear.py and grade again)"
     )
+
+
+def test_student_ids_are_nfc_whichever_system_made_the_folder(tmp_path: Path) -> None:
+    nfc, nfd = "Zo\u00eb \u00dcnal", "Zoe\u0308 U\u0308nal"  # Linux/Windows, macOS
+    (tmp_path / "class" / nfd).mkdir(parents=True)
+    (tmp_path / "class" / nfd / "linear.py").write_text("A = 1\n")
+    (sub,) = find(tmp_path / "class", tmp_path)
+    assert sub.student == nfc and sub.source == "A = 1\n"
+    # The same name made on a Mac and elsewhere: one id, refused like any two folders of one id.
+    (tmp_path / "class" / nfc).mkdir()
+    (tmp_path / "class" / nfc / "linear.py").write_text("A = 2\n")
+    with pytest.raises(UsageError, match="are the same student id"):
+        find(tmp_path / "class", tmp_path)
+
+
+def test_ids_that_differ_only_in_case_or_end_spaces_are_grouped() -> None:
+    from autograder.submissions import look_alike_ids
+
+    ids = ["Alice", "alice", "ALICE ", "bob", "Bo b", "Jos\u00e9", "JOSE\u0301"]
+    ids += ["Stra\u00dfe", "STRASSE"]
+    assert look_alike_ids(ids) == [
+        ["ALICE ", "Alice", "alice"],
+        ["JOSE\u0301", "Jos\u00e9"],
+        ["STRASSE", "Stra\u00dfe"],
+    ]

@@ -1485,6 +1485,39 @@ def test_a_resubmission_copy_beside_the_graded_file_is_said_in_feedback_and_on_s
     assert "smithjohn" not in result.stderr and "doejane: graded linear.py" in result.stderr
 
 
+def test_one_student_is_one_id_whichever_system_wrote_the_name(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    nfc, nfd = "Zo\u00eb \u00dcnal", "Zoe\u0308 U\u0308nal"  # as Linux and macOS write it
+    klass = tmp_path / "class"
+    for student in (nfc, "Alice", "alice", "ALICE "):
+        (klass / student).mkdir(parents=True)
+        shutil.copy(EXAMPLES / "alice" / "linear.py", klass / student / "linear.py")
+    out = tmp_path / "out"
+    result = run_cli("grade", "linear", klass, "--out", out, "-q", cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    # Alice.md and alice.md are one file on a Mac's disk: the TA is told.
+    assert (
+        "warning: student ids 'ALICE ', 'Alice', 'alice' differ only in case or spaces: one "
+        "student twice?"
+    ) in result.stderr
+    assert nfc not in result.stderr
+    # The same class zipped on a Mac (names in NFD): the same student, not a look-alike new
+    # one whose report replaces the first.
+    archive = tmp_path / "mac.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for path in klass.rglob("linear.py"):
+            name = str(path.relative_to(klass)).replace(nfc, nfd)
+            bundle.write(path, f"class/{name}")
+    result = run_cli("grade", "linear", archive, "--out", out, cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    assert "(4 reused from an earlier run)" in result.stdout, result.stdout
+    doc = json.loads((out / "grades.json").read_text())
+    assert sorted(doc["students"]) == sorted([nfc, "Alice", "alice", "ALICE "])
+    assert (out / "feedback" / f"{nfc}.md").exists()
+    assert not (out / "feedback" / f"{nfd}.md").exists()
+
+
 def test_reports_of_students_no_longer_in_the_class_are_removed_only_with_prune(
     course_copy: Path, tmp_path: Path
 ) -> None:
