@@ -191,8 +191,8 @@ def _find_in(
         other = ids.setdefault(student_id(folder.name), folder)
         if other != folder:  # josé in UTF-8 and jos\xe9 in Latin-1: one would be lost
             raise UsageError(
-                f"{other} and {folder} are the same student id, '{student_id(folder.name)}'; "
-                "rename one of them"
+                f"{other} and {folder} are the same student id, '{student_id(folder.name)}'"
+                f"{_spelled_apart(other.name, folder.name)}; rename one of them"
             )
     stem = Path(module).stem
     with contextlib.suppress(OSError):
@@ -362,6 +362,19 @@ def student_id(name: str) -> str:
     except UnicodeEncodeError:
         name = os.fsencode(name).decode("latin-1")
     return unicodedata.normalize("NFC", name)
+
+
+def _spelled_apart(first: str, second: str) -> str:
+    """Why two names of one student id look the same: said when they are the same text
+    composed and decomposed (the name as Linux or Windows writes it, and as macOS does)."""
+    if first != second and unicodedata.normalize("NFC", first) == unicodedata.normalize(
+        "NFC", second
+    ):
+        return (
+            " (the same name, its accents written two ways: one folder was made on a Mac, "
+            "which writes them decomposed)"
+        )
+    return ""
 
 
 def look_alike_ids(ids: Iterable[str]) -> list[list[str]]:

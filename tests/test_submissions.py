@@ -907,8 +907,10 @@ def test_student_ids_are_nfc_whichever_system_made_the_folder(tmp_path: Path) ->
     # The same name made on a Mac and elsewhere: one id, refused like any two folders of one id.
     (tmp_path / "class" / nfc).mkdir()
     (tmp_path / "class" / nfc / "linear.py").write_text("A = 2\n")
-    with pytest.raises(UsageError, match="are the same student id"):
+    with pytest.raises(UsageError, match="are the same student id") as caught:
         find(tmp_path / "class", tmp_path)
+    # The two paths look the same on a terminal: say why they are two.
+    assert "its accents written two ways: one folder was made on a Mac" in str(caught.value)
 
 
 def test_ids_that_differ_only_in_case_or_end_spaces_are_grouped() -> None:
