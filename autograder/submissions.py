@@ -590,13 +590,13 @@ def _load_submission(
     note = ""
     if copies:
         names = ", ".join(copies)
-        which = "that copy" if len(copies) == 1 else "one of them"
-        note = (
-            f"Only {path.name} was graded, not {names} beside it: a file counts only under its "
-            f"exact name ({module} or {stem}.ipynb). If {which} is the version you meant, tell "
-            "your instructor."
-        )
         one = len(copies) == 1
+        note = (
+            f"{names} beside {path.name} {'was' if one else 'were'} not graded: a file counts "
+            f"only under its exact name ({module} or {stem}.ipynb). If "
+            f"{'that copy' if one else 'one of them'} is the version you meant, tell your "
+            "instructor."
+        )
         warnings.append(
             f"graded {path.relative_to(folder)}, not {names} beside it, which "
             f"{'holds' if one else 'hold'} other code (to grade {'that' if one else 'one'} "

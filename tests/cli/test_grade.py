@@ -1468,7 +1468,7 @@ def test_a_resubmission_copy_beside_the_graded_file_is_said_in_feedback_and_on_s
     assert doc["students"]["smithjohn"]["items"]["dW"]["score"] == 0
     assert doc["students"]["doejane"]["items"]["dx"]["score"] == 0
     for student, copy in (("smithjohn", "linear-1.py"), ("doejane", "linear (1).py")):
-        said = f"Only linear.py was graded, not {copy} beside it"
+        said = f"{copy} beside linear.py was not graded: a file counts only under its exact name"
         assert said in doc["students"][student]["feedback"]
         assert said in (out / "feedback" / f"{student}.md").read_text().replace("\\", "")
         assert (
