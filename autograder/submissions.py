@@ -570,7 +570,10 @@ def _load_submission(
             missing=True,
         )
     if len(candidates) > 1:
-        names = ", ".join(str(c.relative_to(folder)) for c in candidates)
+        # As the student laid them out: inside <assignment>/ when all are (nbgrader's layout,
+        # and Gradescope's, where the grader itself puts the upload there).
+        inside = all(c.is_relative_to(nested) for c in candidates)
+        names = ", ".join(str(c.relative_to(nested if inside else folder)) for c in candidates)
         return Submission(
             student,
             None,
