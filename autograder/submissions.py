@@ -637,6 +637,8 @@ def _copies_beside(
         for entry in path.parent.iterdir()
         if entry.name not in exact and copy.fullmatch(entry.name)
     )
+    if not names:
+        return []  # the usual case: no tokenizing (a class of 1,000 spent 2 s of CPU here)
     graded = _code_only(source) if source is not None else None
     stubs = {_code_only(text) for text in untouched}
     found = []
