@@ -24,7 +24,7 @@ def print_grade_summary(result: GradeRun, rubric: Rubric, out: Path, stream: IO[
     if len(grades) <= MAX_TABLE_ROWS:
         rows = [
             [
-                shown_id(grade.student),
+                table_id(grade.student),
                 grade.status,
                 *(f"{_num(i.score)}/{_num(i.max_score)}" for i in grade.items),
                 f"{_num(grade.score)}/{_num(grade.max_score)}",
@@ -85,6 +85,21 @@ def shown_id(student: str) -> str:
     """A student id as the terminal may show it: a folder name can hold escape sequences,
     carriage returns and newlines, which would repaint or break the table."""
     return "".join(c if c.isprintable() else "?" for c in student)
+
+
+TABLE_ID_WIDTH = 40  # an id's column in the table: a 250-character id widened every row
+
+
+def table_id(student: str) -> str:
+    """``shown_id`` in the per-student table: quoted if it starts or ends with a space
+    (``'ALICE '`` is not ``ALICE``), and a long one cut in the middle, keeping its start and
+    its end (an LMS's ids differ at the end: ``..._12345``); grades.json has it whole."""
+    shown = shown_id(student)
+    if shown != shown.strip():
+        shown = f"'{shown}'"
+    if len(shown) > TABLE_ID_WIDTH:
+        shown = shown[: TABLE_ID_WIDTH - 15] + "..." + shown[-12:]
+    return shown
 
 
 _TIMED_OUT = re.compile(r"\b(\w+) did not return within ")  # a call's timeout

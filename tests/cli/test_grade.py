@@ -1831,3 +1831,25 @@ def test_an_unsorted_canvas_download_is_sorted_by_sort_canvas_then_graded(
         assert doc["students"][student]["score"] == reference[like]["score"]
     graded = run_cli("grade", "linear", canvas, "--out", tmp_path / "out", cwd=course_copy)
     assert "1 LMS-named file beside the student folders is not graded (HW3_erin_" in (graded.stderr)
+
+
+def test_the_table_shows_long_ids_cut_and_ids_with_end_spaces_quoted(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """A 200-character id widened every row of the table; 'kim ' looked like kim."""
+    klass = tmp_path / "class"
+    long_id = "a" * 150 + "_student_12345"
+    for name in (long_id, "kim", "kim "):
+        (klass / name).mkdir(parents=True)
+        shutil.copy(EXAMPLES / "alice" / "linear.py", klass / name / "linear.py")
+    result = run_cli("grade", "linear", klass, "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if "graded" in line and "/20" in line]
+    assert len(rows) == 3, result.stdout
+    assert max(len(row) for row in rows) < 110, rows  # the id column is 40 wide at most
+    assert any(row.startswith("a" * 25 + "..." + "student_12345"[-12:]) for row in rows), rows
+    assert any(row.startswith("'kim '") for row in rows) and any(
+        row.startswith("kim ") for row in rows
+    ), rows
+    graded = json.loads((tmp_path / "out" / "grades.json").read_text())["students"]
+    assert long_id in graded and "kim " in graded  # the files keep every id whole
