@@ -389,12 +389,21 @@ def look_alike_ids(ids: Iterable[str]) -> list[list[str]]:
     return [sorted(group) for group in groups.values() if len(group) > 1]
 
 
+# Moodle's "Download all submissions": a folder per student and plugin,
+# ``Full Name_12345_assignsubmission_file_`` and ``..._assignsubmission_onlinetext_``.
+_MOODLE_TEXT = re.compile(r"(.+)_assignsubmission_onlinetext_")
+
+
 def _student_dirs(root: Path, module: str) -> Iterator[Path]:
     # A symbolic link to a folder is a student too (``alice -> attempts/alice-2``): only the
     # class's owner can put one at this level; links inside a submission are never followed.
+    names = {entry.name for entry in root.iterdir()}
     for entry in root.iterdir():
         if _IGNORED.match(entry.name):
             continue
+        text = _MOODLE_TEXT.fullmatch(entry.name)
+        if text and f"{text.group(1)}_assignsubmission_file_" in names:
+            continue  # the online text of a student whose files are in the folder beside it
         # A link to a folder that is gone is a student whose files cannot be read (said so in
         # their feedback), not someone to leave out without a word.
         if (entry / ".autograder" / "journal.jsonl").is_file() and not holds_submission(

@@ -923,3 +923,25 @@ def test_ids_that_differ_only_in_case_or_end_spaces_are_grouped() -> None:
         ["JOSE\u0301", "Jos\u00e9"],
         ["STRASSE", "Stra\u00dfe"],
     ]
+
+
+def test_moodles_online_text_folder_is_not_a_second_student(tmp_path: Path) -> None:
+    """Moodle writes a folder per student and plugin: the online text of a student who also
+    handed in files was a second, 'missing' student."""
+    root = tmp_path / "moodle"
+    for name, files in (
+        ("Ed Po_12351_assignsubmission_file_", {"linear.py": "A = 1\n"}),
+        ("Ed Po_12351_assignsubmission_onlinetext_", {"onlinetext.html": "<p>done</p>"}),
+        ("Al Bo_12352_assignsubmission_onlinetext_", {"onlinetext.html": "<p>sorry</p>"}),
+    ):
+        (root / name).mkdir(parents=True)
+        for file, text in files.items():
+            (root / name / file).write_text(text)
+    found = {s.student: s for s in find(root, tmp_path)}
+    # Al Bo handed in text only: still a student of the class, graded as missing.
+    assert sorted(found) == [
+        "Al Bo_12352_assignsubmission_onlinetext_",
+        "Ed Po_12351_assignsubmission_file_",
+    ]
+    assert found["Al Bo_12352_assignsubmission_onlinetext_"].missing
+    assert not found["Ed Po_12351_assignsubmission_file_"].missing
