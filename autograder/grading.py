@@ -513,7 +513,8 @@ def grade(
             untouched=released_sources(assignment.release_dir, rubric.module),
             notes=(notes := ClassNotes()),
         )
-        if found and all(s.missing for s in found) and _graded_in(out):
+        earlier_grades = _gradebook(out)  # read once, under the lock
+        if found and all(s.missing for s in found) and _graded_in(earlier_grades):
             # Found only at the end otherwise, with the grades it replaced already gone.
             raise UsageError(
                 f"none of the {len(found)} submissions in {submissions} has {rubric.module}, and "
@@ -521,7 +522,7 @@ def grade(
                 "was written (to record them all as missing, grade into another --out)"
             )
         if not prune:
-            _refuse_to_drop(out, submissions, {s.student for s in found})
+            _refuse_to_drop(earlier_grades, out, submissions, {s.student for s in found})
         journal = Journal(state_dir / "journal.jsonl", fingerprint(assignment, rubric, secret))
         with writing(out):
             journal.open(None if fresh else {s.student: source_hash(s) for s in found})
@@ -624,10 +625,12 @@ def _gradebook(out: Path) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def _refuse_to_drop(out: Path, submissions: Path, students: set[str]) -> None:
+def _refuse_to_drop(
+    doc: dict[str, Any] | None, out: Path, submissions: Path, students: set[str]
+) -> None:
     """Grading writes the gradebook of this class alone: refuse to drop students graded
-    earlier (late submissions graded on their own, a section graded into another's --out)."""
-    doc = _gradebook(out)
+    earlier in ``doc`` (``out``'s grades.json: late submissions graded on their own, a section
+    graded into another's --out)."""
     earlier = doc.get("students") if doc is not None else None
     if not isinstance(earlier, dict):
         return
@@ -651,9 +654,9 @@ def _gradebook_assignment(out: Path) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _graded_in(out: Path) -> bool:
-    """Whether ``out/grades.json`` holds a submission that was found (not only missing ones)."""
-    doc = _gradebook(out)
+def _graded_in(doc: dict[str, Any] | None) -> bool:
+    """Whether ``doc`` (a grades.json) holds a submission that was found (not only missing
+    ones)."""
     students = doc.get("students") if doc is not None else None
     return isinstance(students, dict) and any(
         isinstance(s, dict) and s.get("status") != STATUS_MISSING for s in students.values()
