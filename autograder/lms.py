@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.errors import UsageError
+from autograder.submissions import RESUBMITTED
 
 OLDER = ".older-submissions"
 _CANVAS = re.compile(
@@ -42,7 +43,7 @@ def sort_canvas(folder: Path, module: str, *, dry_run: bool = False) -> SortResu
             raise UsageError(f"{folder} is not a folder: unzip it, then sort the folder")
         raise UsageError(f"{folder} does not exist")
     stem = Path(module).stem
-    wanted = re.compile(rf"^{re.escape(stem)}(?:-\d+| ?\(\d+\))?\.(py|ipynb)$", re.IGNORECASE)
+    wanted = re.compile(rf"^{re.escape(stem)}{RESUBMITTED}?\.(py|ipynb)$", re.IGNORECASE)
     result = SortResult()
     # (student folder, .py or .ipynb) -> [(submission id, file)]
     groups: dict[tuple[str, str], list[tuple[int, Path]]] = {}

@@ -55,11 +55,13 @@ _NBGRADER_FOLDERS = frozenset({"source", "release", "autograded", "feedback", "s
 # How an LMS download names a student's file: Canvas ``smithjohn[_LATE]_12345_678901_linear.py``
 # (``-N`` on a resubmission, `` (N)`` on a browser's second download), Blackboard
 # ``HW3_jsmith_attempt_2026-12-01-10-00-00_linear.py``. ``{stem}`` is the module's.
-_LMS_NAME = r"(?i)^.+_(?:\d+|attempt)_(?:.*_)?{stem}(?:-\d+| ?\(\d+\))?\.(?:py|ipynb)$"
+# What an LMS or a browser adds to a file handed in again: Canvas's ``-2``, a browser's `` (1)``.
+RESUBMITTED = r"(?:-\d+| ?\(\d+\))"
+_LMS_NAME = r"(?i)^.+_(?:\d+|attempt)_(?:.*_)?{stem}" + RESUBMITTED + r"?\.(?:py|ipynb)$"
 _LMS_STUDENT = re.compile(r"(?i)(?:_LATE)?_(?:\d+|attempt)_.*$")  # all but the student's name
 # A file meant as the module under another name: ``Linear.py``, ``linear (1).py``,
 # ``linear-2.py``, ``linear.py.txt``, ``linear.PY``, ``Copy of linear.ipynb``.
-_NEAR_MISS = r"(?i)^(?:copy of )?{stem}(?: copy)?(?:-\d+| ?\(\d+\))?\.(?:py|ipynb)(?:\.\w+)?$"
+_NEAR_MISS = r"(?i)^(?:copy of )?{stem}(?: copy)?" + RESUBMITTED + r"?\.(?:py|ipynb)(?:\.\w+)?$"
 
 
 @dataclass(frozen=True)
@@ -628,7 +630,7 @@ def _load_submission(
 # A resubmission saved under another name: Canvas's "linear-1.py", a browser's "linear (1).py"
 # or "linear(2).ipynb", Google Drive's "Copy of linear.ipynb", macOS's "linear copy.py",
 # Windows's "linear - Copy.py" (and their combinations).
-_COPY_MARKS = r"(?:-\d+| ?\(\d+\)| copy(?: \d+)?| - copy(?: \(\d+\))?)*"
+_COPY_MARKS = rf"(?:{RESUBMITTED}| copy(?: \d+)?| - copy(?: \(\d+\))?)*"
 MAX_COPIES = 20  # of the copies beside the graded file, the first ones looked at
 
 
