@@ -125,13 +125,13 @@ class Progress:
         elapsed = max(now - self.started, 1e-9)
         rate = fresh / elapsed
         remaining = self.total - self.done
-        eta = remaining / rate if rate > 0 else 0.0
+        # Before the first result there is no rate to guess from: "0:00" would promise the end.
+        eta = _clock(remaining / rate) if rate > 0 or not remaining else "-:--"
         width = 24
         filled = int(width * self.done / self.total) if self.total else width
         bar = "#" * filled + "-" * (width - filled)
         return (
-            f"[{bar}] {self.done}/{self.total}  {rate:6.1f}/s  "
-            f"elapsed {_clock(elapsed)}  eta {_clock(eta)}"
+            f"[{bar}] {self.done}/{self.total}  {rate:6.1f}/s  elapsed {_clock(elapsed)}  eta {eta}"
         )
 
     def finish(self) -> None:

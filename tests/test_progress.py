@@ -49,6 +49,7 @@ def test_a_log_hears_from_a_run_whose_submissions_are_slow_to_finish() -> None:
         progress.tick()
     lines = stream.getvalue().splitlines()
     assert len(lines) == 4 and all("0/8" in line for line in lines)  # at 5 s, then every 30 s
+    assert all(line.endswith("eta -:--") for line in lines)  # unknown, not "0:00"
     assert "elapsed 0:05" in lines[0] and "elapsed 1:35" in lines[-1]
     progress.advance("graded")
     for _ in range(4 * 5):
