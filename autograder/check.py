@@ -20,7 +20,7 @@ from autograder.limits import GradingLimits
 from autograder.plugin import STATE, SUMMARY_PRINTED_BY_CALLER
 from autograder.rubric import load_rubric
 from autograder.scoring import PASSED, TestOutcome
-from autograder.submissions import BOTH_HANDED_IN, choose_local_file, read_source
+from autograder.submissions import BOTH_HANDED_IN, choose_local_file, copies_beside, read_source
 from autograder.summary import print_check_summary
 
 
@@ -125,7 +125,7 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
     if not chosen.is_file():
         raise UsageError(f"{folder} has no {rubric.module} (or {notebook.name}) to check")
     try:  # the plugin reads it again per test; a file it cannot read is said once, here
-        read_source(chosen)
+        source = read_source(chosen)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     collector = _Collector(prints_summary=not verbose)
@@ -191,7 +191,19 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
         stream.write(
             f"\n(This checked {notebook.name}: there is no {module.name} here.{renamed})\n"
         )
-    if module.is_file() and notebook.is_file():
+    elif chosen not in (module, notebook):  # named on the command line
+        stream.write(
+            f"\n(This checked {chosen.name}, which is not graded: only {module.name} "
+            f"(or {notebook.name}) is graded.)\n"
+        )
+    elif copies := copies_beside(chosen, source, rubric.module, ()):
+        # A browser's "linear (1).py" may be the file the student edited; grade takes the exact
+        # name, as this did.
+        stream.write(
+            f"\n(This checked {chosen.name}, not {', '.join(copies)} beside it: only "
+            f"{module.name} (or {notebook.name}) is graded.)\n"
+        )
+    if module.is_file() and notebook.is_file() and chosen in (module, notebook):
         other = notebook if chosen == module else module
         why = f": {reason}" if reason else ""
         stream.write(

@@ -600,7 +600,7 @@ def _load_submission(
             source, problem, warnings = read_source(path), "", []
         except ValueError as exc:
             source, problem, warnings = None, str(exc), []
-    copies = _copies_beside(path, source, module, untouched)
+    copies = copies_beside(path, source, module, untouched)
     note = ""
     if copies:
         names = ", ".join(copies)
@@ -634,7 +634,7 @@ _COPY_MARKS = rf"(?:{RESUBMITTED}| copy(?: \d+)?| - copy(?: \(\d+\))?)*"
 MAX_COPIES = 20  # of the copies beside the graded file, the first ones looked at
 
 
-def _copies_beside(
+def copies_beside(
     path: Path, source: str | None, module: str, untouched: Sequence[str]
 ) -> list[str]:
     """The copies beside ``path`` under another name (``linear-1.py``, ``linear (1).py``,

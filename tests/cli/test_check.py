@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -449,6 +450,30 @@ def test_check_says_which_file_it_took_when_the_module_was_renamed(tmp_path: Pat
         "(This checked linear.ipynb: there is no linear.py here. my_linear.py is not checked, "
         "nor graded: the grader takes linear.py (or linear.ipynb).)"
     ) in out, out
+
+
+def test_check_says_a_copy_beside_the_file_is_not_graded(tmp_path: Path) -> None:
+    """A student who edited their browser's second download, "linear (1).py", got feedback on
+    the untouched linear.py with no hint why; grade names the copy, and now check does too."""
+    folder = student_folder(tmp_path, solution=False)
+    copy = folder / "linear (1).py"
+    copy.write_text((REPO / "solutions" / "linear" / "linear.py").read_text())
+    later = (folder / "linear.py").stat().st_mtime + 60
+    os.utime(copy, (later, later))
+    result = run_cli("check", cwd=folder)
+    assert result.returncode == 1
+    assert (
+        "(This checked linear.py, not linear (1).py (saved after linear.py) beside it: only "
+        "linear.py (or linear.ipynb) is graded.)"
+    ) in result.stdout, result.stdout
+    # Checked by its name, the copy passes: it is still not the file graded.
+    result = run_cli("check", copy.name, cwd=folder)
+    assert result.returncode == 0, result.stdout
+    assert (
+        "(This checked linear (1).py, which is not graded: only linear.py (or linear.ipynb) is "
+        "graded.)"
+    ) in result.stdout, result.stdout
+    assert "To check the other one" not in result.stdout
 
 
 def test_an_item_of_one_point_is_one_pt(tmp_path: Path) -> None:
