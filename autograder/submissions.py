@@ -566,9 +566,11 @@ def _load_submission(
             if not _is_empty(path) and not (untouched and _is_one_of(path, untouched))
         ]
         candidates = edited or candidates[:1]
+    passed_over: list[Path] = []  # changed files outside <assignment>/, not graded
     if len(candidates) > 1 and any(path in inner for path in candidates):
         # Of the changed ones, those in <assignment>/ (nbgrader's place for it): another
         # assignment's folder may hold a file of the same name.
+        passed_over = [path for path in candidates if path not in inner]
         candidates = [path for path in candidates if path in inner]
     if not candidates:
         present = sorted(p.name for p in _walk(folder) if p.is_file())[:8]
@@ -600,12 +602,29 @@ def _load_submission(
             source, problem, warnings = read_source(path), "", []
         except ValueError as exc:
             source, problem, warnings = None, str(exc), []
+    # Named, as a copy beside it is (the student's latest work may be the one outside
+    # <assignment>/), unless it holds the same code.
+    passed_over = [p for p in passed_over if source is None or not _is_one_of(p, [source])]
+    notes: list[str] = []
+    if passed_over:
+        names = ", ".join(str(p.relative_to(folder)) for p in passed_over)
+        one = len(passed_over) == 1
+        graded = path.relative_to(folder)
+        notes.append(
+            f"{names} {'was' if one else 'were'} not graded: {graded}, in your {assignment}/ "
+            f"folder, was. If {'that file' if one else 'one of them'} is the version you meant, "
+            "tell your instructor."
+        )
+        warnings.append(
+            f"graded {graded}, not {names} outside {assignment}/, which "
+            f"{'holds' if one else 'hold'} other code (to grade {'that' if one else 'one'} "
+            f"instead, put it in place of {graded} and grade again)"
+        )
     copies = copies_beside(path, source, module, untouched)
-    note = ""
     if copies:
         names = ", ".join(copies)
         one = len(copies) == 1
-        note = (
+        notes.append(
             f"{names} beside {path.name} {'was' if one else 'were'} not graded: a file counts "
             f"only under its exact name ({module} or {stem}.ipynb). If "
             f"{'that copy' if one else 'one of them'} is the version you meant, tell your "
@@ -623,7 +642,7 @@ def _load_submission(
         problem,
         beside=files_beside(path) if source is not None else (),
         warning="; ".join(warnings),
-        note=note,
+        note=" ".join(notes),
     )
 
 

@@ -846,6 +846,36 @@ def test_the_release_folder_handed_in_does_not_hide_the_finished_file_beside_it(
     assert got["eve"] == ("linear.py", STUB, "")
 
 
+def test_a_changed_file_outside_the_assignment_folder_is_named_not_graded(
+    tmp_path: Path,
+) -> None:
+    """Of two changed files, the one in linear/ is graded; the other was said nowhere."""
+    root = tmp_path / "class"
+    # fay: her finished file in the release folder, and another version beside it
+    (root / "fay" / "linear").mkdir(parents=True)
+    (root / "fay" / "linear" / "linear.py").write_text("A = 1\n")
+    (root / "fay" / "linear.py").write_text("A = 2\n")
+    # gus: two other folders, one holding the graded code again (nothing else to grade)
+    for name, text in (("linear", "A = 1\n"), ("v2", "A = 2\n"), ("old", "# same\nA = 1\n")):
+        (root / "gus" / name).mkdir(parents=True)
+        (root / "gus" / name / "linear.py").write_text(text)
+    work = tmp_path / "work"
+    work.mkdir()
+    fay, gus = discover(
+        root, module="linear.py", assignment="linear", workdir=work, untouched=[STUB]
+    )
+    for sub, other in ((fay, "linear.py"), (gus, "v2/linear.py")):
+        assert (sub.filename, sub.source, sub.problem) == ("linear.py", "A = 1\n", "")
+        assert sub.note == (
+            f"{other} was not graded: linear/linear.py, in your linear/ folder, was. If that file "
+            "is the version you meant, tell your instructor."
+        )
+        assert sub.warning == (
+            f"graded linear/linear.py, not {other} outside linear/, which holds other code (to "
+            "grade that instead, put it in place of linear/linear.py and grade again)"
+        )
+
+
 def test_a_copy_under_another_name_beside_the_graded_file_is_named(tmp_path: Path) -> None:
     folder = tmp_path / "class" / "sam"
     folder.mkdir(parents=True)
