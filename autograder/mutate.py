@@ -37,6 +37,10 @@ class Mutant:
     operator: str
     line: int
     source: str
+    # What changed, e.g. "`total = x.sum(axis=0)` becomes `total = x.sum(axis=0) / len(x)`":
+    # the source is unparsed, without the reference's comments and line numbers, so a report
+    # of a surviving mutant shows this instead.
+    change: str
 
 
 _REDUCTIONS = {"sum", "mean"}
@@ -210,7 +214,8 @@ def generate(source: str, path: Path) -> list[Mutant]:
                 continue
             seen.add(text)
             line = node.lineno  # type: ignore[attr-defined]
-            mutants.append(Mutant(f"{name}@{line}", name, line, text))
+            change = f"`{ast.unparse(node)}` becomes `{ast.unparse(replacement)}`"
+            mutants.append(Mutant(f"{name}@{line}", name, line, text, change))
     return mutants
 
 

@@ -35,7 +35,7 @@ from typing import IO
 from autograder.course import Assignment, Course, read_python
 from autograder.errors import AutograderError, BindingError, ConfigError
 from autograder.grading import grade, grouped_failures
-from autograder.mutate import generate
+from autograder.mutate import Mutant, generate
 from autograder.release import diff_release, find_regions, prepare_release
 from autograder.rubric import Rubric
 from autograder.scoring import StudentGrade, TestOutcome
@@ -168,8 +168,7 @@ def verify_assignment(
                 stub_problem = f"{stub} is not UTF-8 text (run: autograder release)"
         for mutant in hand:
             _put(klass / f"mutant-{mutant.name}", rubric.module, mutant.source)
-        for index, generated in enumerate(auto):
-            name = f"auto-{index:03d}-{generated.operator}-line{generated.line}"
+        for name, generated in _auto_names(auto).items():
             _put(klass / name, rubric.module, generated.source)
         runs: list[dict[str, StudentGrade]] = []
         failed = 0  # submissions the grader failed on
@@ -241,7 +240,7 @@ def _check_grades(
     expected: dict[str, bytes],
     rubric: Rubric,
     hand: Sequence[HandMutant],
-    auto: Sequence[object],
+    auto: Sequence[Mutant],
 ) -> list[CheckResult]:
     """What the grades of the reference, the stub and the mutants say."""
     stub_check = _check_stub(runs, tests, stub_problem)
@@ -268,6 +267,14 @@ def _grouped_failures(failures: Sequence[tuple[str, str]], seed: str) -> list[st
         f"{', ...' if len(students) > 3 else ''}): {problem}"
         for problem, students in grouped_failures(failures)
     ]
+
+
+def _auto_names(auto: Sequence[Mutant]) -> dict[str, Mutant]:
+    """Each automatic mutant by the name of its submission folder, which says what it is."""
+    return {
+        f"auto-{index:03d}-{mutant.operator}-line{mutant.line}": mutant
+        for index, mutant in enumerate(auto)
+    }
 
 
 def _put(folder: Path, name: str, text: str) -> None:
@@ -348,7 +355,7 @@ def _check_mutants(
     tests: Sequence[dict[str, list[TestOutcome]]],
     rubric: Rubric,
     hand: Sequence[HandMutant],
-    auto: Sequence[object],
+    auto: Sequence[Mutant],
 ) -> CheckResult:
     check = CheckResult("mutants are caught")
     killed: set[str] = set()
@@ -375,18 +382,19 @@ def _check_mutants(
                 )
             )
     survivors = []
-    auto_names = sorted(s for s in runs[0] if s.startswith("auto-"))
-    for name in auto_names:
+    auto_names = _auto_names(auto)
+    for name in sorted(auto_names):
         lost = _lost(runs[0][name])
         killed |= lost
         if not lost:
             survivors.append(name)
     for name in survivors:
-        operator, line = name.split("-")[2], name.rsplit("-line", 1)[-1]
+        survivor = auto_names[name]
         check.problems.append(
-            f"automatic mutant {name} earns full marks: the hidden tests miss this mistake, "
-            f"unless it changes nothing they could see (a sign flipped before squaring); then "
-            f"end line {line} of the reference with '# equivalent: {operator}'"
+            f"automatic mutant {name} (line {survivor.line}: {survivor.change}) earns full "
+            "marks: the hidden tests miss this mistake, unless it changes nothing they could see "
+            f"(a sign flipped before squaring); then end line {survivor.line} of the reference "
+            f"with '# equivalent: {survivor.operator}'"
         )
     for item in rubric.ids:
         if item not in killed:

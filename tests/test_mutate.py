@@ -66,6 +66,15 @@ def test_a_line_marked_equivalent_gets_no_mutant_of_that_operator() -> None:
     assert info.value.line == 16
 
 
+def test_each_mutant_says_what_it_changed() -> None:
+    """verify names a surviving mutant by its change: its source has lost the reference's
+    comments and line numbers, so the instructor could not see what was changed otherwise."""
+    changes = {m.name: m.change for m in generate(REFERENCE, Path("linear.py"))}
+    assert changes["sum_to_mean@17"] == "`dy.sum(axis=0)` becomes `dy.mean(axis=0)`"
+    assert changes["divide_by_batch@6"] == "`y = x @ W + b` becomes `y = (x @ W + b) / len(x)`"
+    assert changes["negate@16"] == "`dW = x.T @ dy` becomes `dW = -(x.T @ dy)`"
+
+
 def test_mutants_only_touch_solution_regions() -> None:
     for mutant in generate(REFERENCE, Path("linear.py")):
         assert mutant.line in {6, 7, 15, 16, 17}, mutant.name

@@ -78,6 +78,8 @@ def test_a_deleted_hidden_test_lets_mutants_survive(toy: Path) -> None:
     assert "[FAIL] mutants are caught" in output
     assert "earns full marks: the hidden tests miss this mistake" in output
     assert re.search(r"then end line \d+ of the reference with '# equivalent: \w+'", output)
+    # What the survivor changed: its source is unparsed, without the reference's line numbers.
+    assert "(line 7: `x.sum(axis=0)` becomes `x.mean(axis=0)`)" in output
     assert "mutants/mean.py: declared to lose {value}, lost {}" in output
 
 
