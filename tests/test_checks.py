@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import autograder
+from autograder import checks
 from autograder.checks import (
     ELEMENTWISE_LIMIT,
     PRECISION_THRESHOLD,
@@ -613,3 +616,15 @@ def test_a_forward_output_with_swapped_leading_axes_is_not_read_as_scrambled_row
     for wrong in (y.transpose(1, 0, 2, 3), y.transpose(0, 2, 1, 3), y.reshape(4, 3, 2, 6)[::-1]):
         with pytest.raises(WrongAnswer, match="dx cannot be checked numerically"):
             differentiable_output(wrong, y.shape, name="dx", function="linear_nd_forward")
+
+
+def test_every_check_helper_of_the_facade_is_in_the_readme() -> None:
+    """Test authors find the helpers in the README's table, not by reading the bundled tests."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    helpers = [
+        name
+        for name in autograder.__all__
+        if getattr(getattr(checks, name, None), "__module__", None) == checks.__name__
+    ]
+    assert "confirm_gradient" in helpers
+    assert [name for name in helpers if f"| `{name}(" not in readme] == []
