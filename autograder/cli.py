@@ -277,7 +277,8 @@ and limits students get:
              those a line of the reference excludes ('# equivalent: negate'); every
              item is caught by some mutant
   public     the reference passes every public check ('autograder check' on a copy
-             of assignments/<a>/ with the reference in place of the stub)
+             of assignments/<a>/ with the reference in place of the stub), and the
+             released stub passes none
   release    assignments/<a>/ is exactly what 'autograder release' generates
   leaks      no solution line, hidden test line, mutant line or the course secret
              appears under assignments/

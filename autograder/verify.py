@@ -45,6 +45,8 @@ SEEDS = ("verify-seed-1", "verify-seed-2", "verify-seed-3")
 _LOSES = re.compile(r"^#\s*loses\s*:\s*(.*)$", re.IGNORECASE)
 _NEAR_LOSES = re.compile(r"^\s*#\s*loses\b(?!\s*:)", re.IGNORECASE)  # "# loses dW"
 _PUBLIC_SUMMARY = re.compile(r"^\d+/\d+ public checks passed")
+# An item's line in the summary of 'autograder check': " ✔ Title [id, 3 pts]: 2/2 public ..."
+_ITEM_PASSED = re.compile(r"\[([^\],]+), [^\]]*\]: (\d+)/(\d+) public checks passed$")
 _MIN_LEAK_LINE = 12  # shorter lines ("return y", "x, W = cache") are not distinctive
 
 
@@ -222,9 +224,9 @@ def verify_assignment(
         report.checks += _check_grades(
             runs, tests, stub, stub_problem, expected, rubric, hand, auto
         )
-    public = _check_public(assignment, rubric.module, reference_source)
+    public, *on_stub = _check_public(assignment, rubric.module, reference_source)
     public.notes.extend(f"warning: {warning}" for warning in warnings)
-    report.checks.append(public)
+    report.checks += [public, *on_stub]
     release = CheckResult("release in sync")
     release.problems.extend(diff_release(assignment, expected))
     report.checks.append(release)
@@ -409,39 +411,21 @@ def _check_mutants(
 PUBLIC_CHECK_TIMEOUT = 600.0  # seconds; the public checks of a course take a few
 
 
-def _check_public(assignment: Assignment, module: str, reference_source: str) -> CheckResult:
-    """``autograder check`` on the released folder with the reference in place of the stub."""
+def _check_public(assignment: Assignment, module: str, reference_source: str) -> list[CheckResult]:
+    """``autograder check`` on the released folder with the reference in place of the stub, and
+    on the released folder as it is (the stub)."""
     check = CheckResult("reference passes the public checks")
     release = assignment.release_dir
     if not (release / "rubric.yml").is_file():
         check.problems.append(f"{release} has no rubric.yml (run: autograder release)")
-        return check
+        return [check]
     if not any(release.rglob("test_*.py")) and not any(release.rglob("*_test.py")):
         check.notes.append("no public checks in the release")
-        return check
-    with scratch_folder("verify", f"public-{assignment.name}") as work:
-        folder = work / assignment.name
-        shutil.copytree(release, folder, symlinks=True)
-        (folder / f"{Path(module).stem}.ipynb").unlink(missing_ok=True)
-        (folder / module).write_text(reference_source, encoding="utf-8")
-        program = (
-            "import sys; from pathlib import Path; from autograder.check import run_check; "
-            "sys.exit(run_check(Path(sys.argv[1]), verbose=False, stream=sys.stdout))"
-        )
-        try:
-            done = subprocess.run(
-                [sys.executable, "-c", program, str(folder)],
-                cwd=folder,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=PUBLIC_CHECK_TIMEOUT,
-            )
-        except subprocess.TimeoutExpired:
-            check.problems.append(f"the public checks took more than {PUBLIC_CHECK_TIMEOUT:g} s")
-            return check
-    if done.returncode != 0:
+        return [check]
+    done = _run_public_checks(assignment, module, reference_source)
+    if isinstance(done, str):
+        check.problems.append(done)
+    elif done.returncode != 0:
         shown = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
         check.problems.append(
             f"'autograder check' fails on the reference (exit {done.returncode}); a student "
@@ -451,7 +435,63 @@ def _check_public(assignment: Assignment, module: str, reference_source: str) ->
     else:
         summary = [line for line in done.stdout.splitlines() if _PUBLIC_SUMMARY.match(line)]
         check.notes.append(summary[-1].split(".")[0] if summary else "every public check passed")
+    return [check, _check_public_on_stub(assignment, module)]
+
+
+def _check_public_on_stub(assignment: Assignment, module: str) -> CheckResult:
+    """As the stub earns zero in grading, it passes no public check: one it passes (a test
+    left empty, or one that checks nothing the student writes) tells a student who has not
+    started that this part is done."""
+    check = CheckResult("released stub fails every public check")
+    stub = assignment.release_dir / module
+    try:
+        stub_source = stub.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        check.notes.append(f"not run: {stub} cannot be read (see 'released stub earns zero')")
+        return check
+    done = _run_public_checks(assignment, module, stub_source)
+    if isinstance(done, str):
+        check.problems.append(done)
+        return check
+    passed = [
+        f"item '{found.group(1)}': {found.group(2)}/{found.group(3)}"
+        for found in map(_ITEM_PASSED.search, done.stdout.splitlines())
+        if found and int(found.group(2)) > 0
+    ]
+    if passed:
+        check.problems.append(
+            "the stub passes public checks, so a student who has written nothing is told those "
+            f"pass ({'; '.join(passed)} public checks passed)"
+        )
     return check
+
+
+def _run_public_checks(
+    assignment: Assignment, module: str, source: str
+) -> subprocess.CompletedProcess[str] | str:
+    """``autograder check`` on a copy of the release with ``source`` as the module (the
+    notebook left out, so it is the file checked); or why it could not finish."""
+    with scratch_folder("verify", f"public-{assignment.name}") as work:
+        folder = work / assignment.name
+        shutil.copytree(assignment.release_dir, folder, symlinks=True)
+        (folder / f"{Path(module).stem}.ipynb").unlink(missing_ok=True)
+        (folder / module).write_text(source, encoding="utf-8")
+        program = (
+            "import sys; from pathlib import Path; from autograder.check import run_check; "
+            "sys.exit(run_check(Path(sys.argv[1]), verbose=False, stream=sys.stdout))"
+        )
+        try:
+            return subprocess.run(
+                [sys.executable, "-c", program, str(folder)],
+                cwd=folder,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=PUBLIC_CHECK_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            return f"the public checks took more than {PUBLIC_CHECK_TIMEOUT:g} s"
 
 
 def _ids(ids: Iterable[str]) -> str:

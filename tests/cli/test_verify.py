@@ -116,6 +116,29 @@ def test_a_public_check_the_reference_fails_fails_verify(toy: Path) -> None:
     assert "0/1 public checks passed" in output
 
 
+def test_a_public_check_the_stub_passes_fails_verify(toy: Path) -> None:
+    # A student who has written nothing would be told that part is done.
+    public = toy / "solutions" / "toy" / "public"
+    public.mkdir()
+    (public / "test_scale.py").write_text(PUBLIC.replace("EXPECTED", "4.0"))
+    assert run_cli("release", cwd=toy).returncode == 0
+    code, output = run_verify(toy)
+    assert code == 0, output
+    assert "[ok  ] released stub fails every public check" in output
+
+    (public / "test_scale.py").write_text(
+        PUBLIC.replace("EXPECTED", "4.0")
+        + '\n\n@pytest.mark.rubric("layout")\ndef test_todo(submission):\n    pass\n'
+    )
+    assert run_cli("release", cwd=toy).returncode == 0
+    code, output = run_verify(toy)
+    assert code == 1
+    assert "[ok  ] reference passes the public checks" in output
+    assert "[FAIL] released stub fails every public check" in output
+    assert "the stub passes public checks" in output
+    assert "(item 'layout': 1/1 public checks passed)" in output
+
+
 def test_public_tests_of_a_hidden_item_are_warned_about_not_refused(toy: Path) -> None:
     """Allowed (a taste of what the hidden tests check), but students see how they do on
     them with 'autograder check', under the item: likely not what 'hidden' was meant for."""
