@@ -281,6 +281,14 @@ def _check_handout_sections(rubric: Rubric, readme_text: str, readme: Path) -> N
     sections = handout_sections(readme_text)
     for item in rubric.items:
         name = item.handout
+        if name and not readme.exists():
+            # Without one the release's handout is the title alone: its headings would mislead.
+            raise ConfigError(
+                rubric.path,
+                item.line,
+                f"item '{item.id}': handout: '{name}' names a section of the handout, but "
+                f"there is no {readme}: write the handout there",
+            )
         if name and not any(s == name or s.startswith(name + " ") for s in sections):
             listed = "; ".join(f'"{s}"' for s in sections[:12]) or "none"
             raise ConfigError(

@@ -567,3 +567,11 @@ def test_an_items_handout_section_must_be_a_heading_of_the_readme(course) -> Non
             f"{rubric}:4: item 'a': handout: '{bad}' is no section of README.md"
         )
         assert '"3. The weight gradient $\\partial L/\\partial W$"' in message
+    # Without a README the release's handout is the title alone, whose heading is no help.
+    (solution / "README.md").unlink()
+    with pytest.raises(ConfigError) as caught:
+        render(course.assignment("toy"))
+    assert str(caught.value) == (
+        f"{rubric}:4: item 'a': handout: '3. The weight gradients' names a section of the "
+        f"handout, but there is no {solution / 'README.md'}: write the handout there"
+    )
