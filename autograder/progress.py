@@ -125,8 +125,9 @@ class Progress:
         elapsed = max(now - self.started, 1e-9)
         rate = fresh / elapsed
         remaining = self.total - self.done
-        # Before the first result there is no rate to guess from: "0:00" would promise the end.
-        eta = _clock(remaining / rate) if rate > 0 or not remaining else "-:--"
+        # Before the first result there is no rate to guess from: "0:00" would promise the end
+        # (which it is when nothing remains, every submission settled at once or resumed).
+        eta = _clock(remaining / rate) if rate > 0 else "-:--" if remaining else _clock(0)
         width = 24
         filled = int(width * self.done / self.total) if self.total else width
         bar = "#" * filled + "-" * (width - filled)

@@ -58,6 +58,19 @@ def test_a_log_hears_from_a_run_whose_submissions_are_slow_to_finish() -> None:
     assert "1/8" in stream.getvalue().splitlines()[-1]  # news: at the next interval (5 s)
 
 
+def test_a_run_that_grades_nothing_ends_at_0_00() -> None:
+    """Every student missing (settled at once) or resumed: no rate, nothing left. The end of
+    such a run divided by its rate of zero, and grade stopped with a traceback."""
+    for stream in (Tty(), io.StringIO()):
+        clock = FakeClock()
+        progress = Progress(3, done=1, stream=stream, clock=clock)
+        for _ in range(2):
+            clock.now += 6.0
+            progress.advance("missing", instant=True)
+        progress.finish()
+        assert stream.getvalue().rstrip().endswith("eta 0:00")
+
+
 def test_the_bars_clock_moves_while_nothing_finishes() -> None:
     clock, stream = FakeClock(), Tty()
     progress = Progress(3, stream=stream, clock=clock)
