@@ -44,7 +44,7 @@ from autograder.scratch import scratch_folder
 SEEDS = ("verify-seed-1", "verify-seed-2", "verify-seed-3")
 _LOSES = re.compile(r"^#\s*loses\s*:\s*(.*)$", re.IGNORECASE)
 _NEAR_LOSES = re.compile(r"^\s*#\s*loses\b(?!\s*:)", re.IGNORECASE)  # "# loses dW"
-_PUBLIC_SUMMARY = re.compile(r"^\d+/\d+ public checks passed")
+_PUBLIC_SUMMARY = re.compile(r"^(\d+)/(\d+) public checks passed")
 # An item's line in the summary of 'autograder check': " ✔ Title [id, 3 pts]: 2/2 public ..."
 _ITEM_PASSED = re.compile(r"\[([^\],]+), [^\]]*\]: (\d+)/(\d+) public checks passed$")
 _MIN_LEAK_LINE = 12  # shorter lines ("return y", "x, W = cache") are not distinctive
@@ -453,12 +453,21 @@ def _check_public_on_stub(assignment: Assignment, module: str) -> CheckResult:
     if isinstance(done, str):
         check.problems.append(done)
         return check
-    passed = [
-        f"item '{found.group(1)}': {found.group(2)}/{found.group(3)}"
-        for found in map(_ITEM_PASSED.search, done.stdout.splitlines())
-        if found and int(found.group(2)) > 0
-    ]
-    if passed:
+    lines = done.stdout.splitlines()
+    totals = [found for found in map(_PUBLIC_SUMMARY.match, lines) if found]
+    if not totals:  # a summary this cannot read must not pass as a stub that passes nothing
+        shown = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+        check.problems.append(
+            f"'autograder check' on the stub (exit {done.returncode}) printed no "
+            "'N/M public checks passed' line:"
+        )
+        check.problems.extend(f"  {line}" for line in shown[-15:])
+    elif int(totals[-1].group(1)) > 0:
+        passed = [
+            f"item '{found.group(1)}': {found.group(2)}/{found.group(3)}"
+            for found in map(_ITEM_PASSED.search, lines)
+            if found and int(found.group(2)) > 0
+        ] or [f"{totals[-1].group(1)}/{totals[-1].group(2)}"]
         check.problems.append(
             "the stub passes public checks, so a student who has written nothing is told those "
             f"pass ({'; '.join(passed)} public checks passed)"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from autograder import verify
+from autograder.course import load_course
 from tests.cli.conftest import run_cli
 from tests.cli.toy_course import HIDDEN, REFERENCE, make_toy
 
@@ -352,3 +354,23 @@ def test_public_tests_broken_or_bound_to_no_item_are_refused(
         assert result.returncode == 2, output
         assert f"{public / 'test_scale.py'}:{line}: " in output
         assert needle in output
+
+
+@pytest.mark.parametrize(
+    ("stdout", "problem"),
+    [
+        # A summary this cannot read is a problem, not a stub that passes nothing.
+        ("Traceback (most recent call last):\n", "printed no 'N/M public checks passed' line"),
+        # Passed checks counted only in the total (no item line to name) are still found.
+        ("3/27 public checks passed. Your grade comes from hidden tests\n", "(3/27 public"),
+    ],
+)
+def test_the_stub_check_reads_the_total_of_autograder_check(
+    toy: Path, monkeypatch: pytest.MonkeyPatch, stdout: str, problem: str
+) -> None:
+    assignment = load_course(toy / "course.yml").assignment("toy")
+    assert run_cli("release", cwd=toy).returncode == 0
+    done = subprocess.CompletedProcess(["check"], 1, stdout=stdout, stderr="")
+    monkeypatch.setattr(verify, "_run_public_checks", lambda *args: done)
+    check = verify._check_public_on_stub(assignment, "scale.py")
+    assert any(problem in line for line in check.problems), check.problems
