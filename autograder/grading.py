@@ -364,7 +364,8 @@ class Journal:
         lines = [json.dumps(header), *kept.values()]
         atomic_write_bytes(self.path, ("\n".join(lines) + "\n").encode("utf-8"))
         self.done = {student: keep[student] for student in kept} if keep is not None else {}
-        self._handle = self.path.open("a", encoding="utf-8")
+        # Readable too: if the file is removed meanwhile, ``close`` writes it back from here.
+        self._handle = self.path.open("a+", encoding="utf-8")
 
     def record(self, entry: dict[str, Any]) -> None:
         assert self._handle is not None
@@ -387,9 +388,26 @@ class Journal:
             try:
                 handle.flush()
                 os.fsync(handle.fileno())
+                self._put_back(handle.fileno())
             finally:
                 with contextlib.suppress(OSError):  # what could not be flushed: torn, ignored
                     handle.close()
+
+    def _put_back(self, fd: int) -> None:
+        """Write the journal ``fd`` holds back to ``path`` if the file there is no longer it
+        (removed or replaced during the run: ``rm -r OUT/.autograder``). ``entries`` and the
+        next run read ``path``: without this, the run would write a gradebook of nobody and
+        remove every feedback page. (The whole journal in memory, in this rare case only.)"""
+        try:
+            there = os.stat(self.path)
+        except FileNotFoundError:  # the file, or its folder
+            there = None
+        if there is not None and os.path.samestat(there, os.fstat(fd)):
+            return
+        data = bytearray()
+        while chunk := os.pread(fd, 1 << 20, len(data)):
+            data += chunk
+        atomic_write_bytes(self.path, bytes(data))
 
 
 def grade_entry(entry: dict[str, Any], rubric: Rubric) -> StudentGrade:

@@ -192,3 +192,27 @@ def test_a_student_without_a_file_is_regraded_when_the_reason_changes() -> None:
     assert source_hash(none) != source_hash(unreadable)
     assert source_hash(none) == source_hash(none)
     assert source_hash(Submission("sam", "", "linear.py")) != source_hash(none)
+
+
+@pytest.mark.parametrize("removed", ["file", "folder"])
+def test_a_journal_removed_during_the_run_is_written_back_on_close(
+    tmp_path: Path, removed: str
+) -> None:
+    """``rm -r OUT/.autograder`` while a run grades: its results are read back from the
+    journal at the end, so they must not be lost with the file."""
+    import shutil
+
+    path = tmp_path / ".autograder" / "journal.jsonl"
+    journal = Journal(path, "fp1")
+    journal.open(None)
+    journal.record(entry("alice"))
+    if removed == "file":
+        path.unlink()
+    else:
+        shutil.rmtree(path.parent)
+    journal.record(entry("bob"))
+    journal.close()
+    assert [e["student"] for e in journal.entries()] == ["alice", "bob"]
+    again = Journal(path, "fp1")  # and the next run resumes from it
+    again.open({"alice": "x", "bob": "x"})
+    assert sorted(again.done) == ["alice", "bob"]

@@ -964,6 +964,44 @@ def test_a_full_disk_stops_the_run_with_a_message_and_loses_nothing(
     assert_old_grades_kept_and_the_rerun_resumes(course_copy, klass, out, old)
 
 
+# ``autograder`` whose output folder's ``.autograder/`` is removed (``rm -r``) while it grades:
+# after the third journal record.
+STATE_REMOVED = """\
+import shutil, sys
+from autograder import cli, grading
+real, calls = grading.Journal.record, []
+def record(journal, entry):
+    real(journal, entry)
+    calls.append(1)
+    if len(calls) == 3:
+        shutil.rmtree(journal.path.parent)
+grading.Journal.record = record
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_state_removed_during_the_run_loses_no_grade_and_no_feedback(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    klass, out, _ = graded_class_with_late_students(course_copy, tmp_path, delay=0)
+    result = subprocess.run(
+        [sys.executable, "-c", STATE_REMOVED, "grade", "linear", str(klass)]
+        + ["--out", str(out), "--quiet"],
+        cwd=course_copy,
+        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    clean = grade(course_copy, klass, tmp_path / "clean", "--fresh")
+    assert json.loads((out / "grades.json").read_text()) == clean
+    assert {p.stem for p in (out / "feedback").iterdir()} == set(clean["students"])
+    resumed = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "(17 reused from an earlier run)" in resumed.stdout
+
+
 def test_an_output_folder_that_cannot_be_made_is_named_without_a_traceback(
     course_copy: Path, tmp_path: Path
 ) -> None:
