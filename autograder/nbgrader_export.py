@@ -62,18 +62,12 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
     _check_gradebook(db)
     students = document["students"]
     _check_scores(grades_json, rubric, students)  # all of them, before the gradebook is touched
-    # Grades are private: a gradebook made here is the instructor's alone, like --out's files
-    # (an existing one, nbgrader's own, keeps its mode). sqlite takes the empty file. Made
-    # where a link at --db points, as sqlite would make it there.
+    # Made where a link at --db points, as sqlite would make it there.
     target = db.resolve() if db.is_symlink() else db
     try:
-        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise OutputError(f"cannot create the nbgrader gradebook {db} ({describe(exc)})") from None
-    try:
         with _quiet_nbgrader_log():
+            if not target.exists() or (target.is_file() and target.stat().st_size == 0):
+                _create(Gradebook, target, db)
             _write(Gradebook, db, rubric, students)
     except (SQLAlchemyError, InvalidEntry) as exc:
         # Not a database, a folder that cannot be written, a full disk. nbgrader re-raises
@@ -92,6 +86,29 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
             "again (entries written before the failure are updated, not duplicated)"
         ) from None
     return sum(1 for record in students.values() if record.get("status") != "missing")
+
+
+def _create(gradebook_class: Any, target: Path, db: Path) -> None:
+    """Make a new, empty gradebook at ``target`` whole, or not at all: nbgrader makes its
+    tables, then (a second later: it runs ``alembic``) records their version, and a gradebook
+    interrupted between the two (Ctrl-C) would be refused by every later export as another
+    program's database. So it is made beside ``target`` and renamed over it (an empty file
+    there too). Grades are private: it is the instructor's alone (mode 0600), like --out's
+    files."""
+    tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600))
+    except OSError as exc:  # named as the gradebook: the temporary is ours, not the user's
+        what = describe(OSError(exc.errno, exc.strerror, str(target)))
+        raise OutputError(f"cannot create the nbgrader gradebook {db} ({what})") from None
+    try:
+        with gradebook_class(f"sqlite:///{tmp.resolve()}"):
+            pass
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _database_error(exc: BaseException, sqlalchemy_error: type[BaseException]) -> BaseException:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -86,6 +87,30 @@ def test_a_new_gradebook_is_private_an_existing_one_keeps_its_mode(
         assert shared.stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(old)
+
+
+def test_an_export_interrupted_while_it_makes_the_gradebook_leaves_none(
+    toy_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while nbgrader makes a new gradebook: its tables are made, their version (read
+    from ``alembic``, a second later) not. The same export again must work."""
+    import nbgrader.api
+
+    def interrupted() -> str:
+        raise KeyboardInterrupt
+
+    grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2, "b": 3, "c": 0}})
+    db = tmp_path / "gradebook.db"
+    before = sorted(tmp_path.iterdir())
+    with monkeypatch.context() as patch:
+        patch.setattr(nbgrader.api, "get_alembic_version", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            export_to_gradebook(grades, toy_rubric, db)
+    assert sorted(tmp_path.iterdir()) == before  # no gradebook, no temporary
+    assert export_to_gradebook(grades, toy_rubric, db) == 1
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+    connection.close()
 
 
 def test_export_refuses_grades_of_another_assignment(toy_rubric: Rubric, tmp_path: Path) -> None:
