@@ -60,6 +60,8 @@ class OutputError(AutograderError):
 # A grading process whose sandbox runner died under a submission exits with this, giving no
 # result for it; the grader retries the submission in a new process.
 RUNNER_LOST_EXIT = 75
+# ... and with this when it was stopped and continued while it graded one (Ctrl-Z, SIGSTOP).
+STOPPED_EXIT = 76
 
 
 def describe(exc: OSError) -> str:

@@ -45,6 +45,7 @@ from autograder.course import Assignment, Course
 from autograder.cpus import usable_cpus
 from autograder.errors import (
     RUNNER_LOST_EXIT,
+    STOPPED_EXIT,
     BindingError,
     OutputError,
     SandboxError,
@@ -635,6 +636,15 @@ def grade(
         )
 
 
+def _exit_reason(code: int) -> str:
+    """Why a grading process ended under a submission, as its exit status says."""
+    if code == RUNNER_LOST_EXIT:
+        return "the sandbox runner of its grading process died"
+    if code == STOPPED_EXIT:
+        return "its grading process was stopped (Ctrl-Z, SIGSTOP) while it graded it"
+    return f"grading process exited with status {code}"
+
+
 def _gradebook(out: Path) -> dict[str, Any] | None:
     try:
         doc = json.loads((out / "grades.json").read_text(encoding="utf-8"))
@@ -1058,12 +1068,7 @@ class _ShardPool:
                             continue
                         if shard.task is not None:
                             code = shard.process.wait()
-                            fail(
-                                shard,
-                                "the sandbox runner of its grading process died"
-                                if code == RUNNER_LOST_EXIT
-                                else f"grading process exited with status {code}",
-                            )
+                            fail(shard, _exit_reason(code))
                         else:
                             selector.unregister(shard.process.stdout)
                             shard.process.wait()

@@ -37,7 +37,7 @@ import numpy as np
 import pytest
 
 from autograder.direct import DirectTest, plan, run_direct
-from autograder.errors import RUNNER_LOST_EXIT, AutograderError, StudentError
+from autograder.errors import RUNNER_LOST_EXIT, STOPPED_EXIT, AutograderError, StudentError
 from autograder.limits import GradingLimits
 from autograder.plugin import STATE, GradingState, StudentRun, binding_of, seed_for
 from autograder.rubric import load_rubric, validate_binding
@@ -84,6 +84,10 @@ class ShardPlugin:
         self.sandbox: Any = None
         self.collect_errors: list[str] = []
         self.plan: list[DirectTest | pytest.Item] = []
+        self.continued = 0  # how often this process was continued after a stop (SIGCONT)
+
+    def note_continued(self, signum: int, frame: object) -> None:
+        self.continued += 1
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -168,6 +172,7 @@ class ShardPlugin:
         self.state.run = run
         self.state.outcomes = []
         generation = self.sandbox.runner_generation
+        continued = self.continued
         status, problem, kind = STATUS_GRADED, "", ""
         try:
             run.worker()
@@ -188,6 +193,14 @@ class ShardPlugin:
             print(f"the sandbox runner died while grading {task['student']}", file=sys.stderr)
             sys.stderr.flush()
             os._exit(RUNNER_LOST_EXIT)
+        if self.continued != continued:
+            # Stopped meanwhile (Ctrl-Z stops the grader's process group, not the sandboxes):
+            # time limits are measured here, so a call that outlasted its limit during the
+            # pause came back "in time", and a pause as long as the budget cut tests off.
+            # Give no result: the grader grades the submission again in a new process.
+            print(f"stopped and continued while grading {task['student']}", file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(STOPPED_EXIT)
         return {
             "type": "result",
             "student": task["student"],
@@ -351,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = ShardConfig(**json.loads(header))
     _die_with(config.grader_pid)
     plugin = ShardPlugin(config, sys.stdin, proto)
+    signal.signal(signal.SIGCONT, plugin.note_continued)  # kept by the processes forked below
     args = [
         *config.tests,
         "--rootdir",

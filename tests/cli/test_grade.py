@@ -871,6 +871,32 @@ def test_a_sandbox_runner_killed_from_outside_costs_the_student_nothing(
     assert doc["students"]["s0"]["score"] == 20.0
 
 
+def test_a_grader_stopped_and_continued_grades_as_an_undisturbed_run(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """Ctrl-Z, then ``fg``: the grader's process group stops, its sandboxes (sessions of their
+    own) do not. A call that outlasted its time limit during the pause must not count as in
+    time, nor the pause against the student."""
+    klass = slow_class(tmp_path / "class", 1, delay=4.0)  # over linear's 3 s call_timeout
+    clean = grade(course_copy, klass, tmp_path / "clean")
+    process = start_grade(course_copy, klass, tmp_path / "out", "--jobs", "1", new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        # until the worker runs the student's first call (a process below the runner)
+        while len(_descendants(process.pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        os.killpg(process.pid, signal.SIGSTOP)
+        time.sleep(5)  # the 4 s call ends, past its limit, while the grader is stopped
+        os.killpg(process.pid, signal.SIGCONT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 0, stderr
+    assert json.loads((tmp_path / "out" / "grades.json").read_text()) == clean
+
+
 @pytest.mark.parametrize(
     ("signum", "code", "word"),
     [(signal.SIGTERM, 143, "terminated"), (signal.SIGHUP, 129, "hung up")],
