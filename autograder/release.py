@@ -326,6 +326,12 @@ def prepare_release(assignment: Assignment, warnings: list[str] | None = None) -
     is added to ``warnings``."""
     files = render(assignment)
     found = check_public_tests(assignment, assignment.rubric(), files)
+    readme = assignment.solution_dir / "README.md"
+    if not readme.exists():  # allowed (a course taught from slides), but students get no text
+        found.append(
+            f"{readme} does not exist: the released handout (README.md and the notebook's "
+            "text) is only the assignment's title"
+        )
     if warnings is not None:
         warnings.extend(found)
     return files

@@ -10,7 +10,14 @@ import pytest
 from autograder.course import load_course
 from autograder.errors import ConfigError, OutputError, UsageError
 from autograder.limits import GradingLimits
-from autograder.release import diff_release, find_regions, release, render, stub_source
+from autograder.release import (
+    diff_release,
+    find_regions,
+    prepare_release,
+    release,
+    render,
+    stub_source,
+)
 from autograder.rubric import load_rubric
 
 SOURCE = '''\
@@ -575,3 +582,18 @@ def test_an_items_handout_section_must_be_a_heading_of_the_readme(course) -> Non
         f"{rubric}:4: item 'a': handout: '3. The weight gradients' names a section of the "
         f"handout, but there is no {solution / 'README.md'}: write the handout there"
     )
+
+
+def test_a_release_without_a_handout_is_warned_about(course) -> None:  # type: ignore[no-untyped-def]
+    assignment = course.assignment("toy")
+    warnings: list[str] = []
+    prepare_release(assignment, warnings)
+    assert warnings == []
+    readme = course.root / "solutions" / "toy" / "README.md"
+    readme.unlink()
+    files = prepare_release(assignment, warnings)
+    assert files["README.md"] == b"# toy\n"  # the title alone (the rubric gives none)
+    assert warnings == [
+        f"{readme} does not exist: the released handout (README.md and the notebook's text) is "
+        "only the assignment's title"
+    ]
