@@ -51,7 +51,13 @@ def atomic_replace(files: Sequence[tuple[Path, bytes]], *, durable: bool = True)
     try:
         for path, data in files:
             tmp = path.parent / f".{_short(path.name, 200)}.{os.getpid()}.tmp"
-            _write_new(tmp, data, durable=durable)
+            try:
+                _write_new(tmp, data, durable=durable)
+            except OSError as exc:
+                if exc.filename not in (None, str(tmp)):  # its folder, say: named as it is
+                    raise
+                # The user asked for ``path``: a message names it, not our temporary.
+                raise OSError(exc.errno, exc.strerror, str(path)) from None
             written.append((tmp, path))
         for tmp, path in written:
             try:

@@ -7,6 +7,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,10 +83,31 @@ def test_atomic_write_keeps_old_file_when_writing_fails(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("autograder.report.os.fsync", disk_full)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OSError, match="No space") as caught:
         atomic_write(target, "new, never completed\n")
+    assert caught.value.filename == str(target)  # what was asked for, not the temporary
     assert target.read_text() == "old complete\n"
     assert [p.name for p in tmp_path.iterdir()] == ["grades.json"]
+
+
+def test_a_write_that_cannot_start_names_the_file_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only filesystem said ``Read-only file system: .grades.json.1234.tmp``: a file the
+    user never asked for, in the message of ``grade`` or ``export``."""
+    target = tmp_path / "grades.json"
+    real_open = os.open
+
+    def read_only(path: str | Path, *args: Any, **kwargs: Any) -> int:
+        if str(path).endswith(".tmp"):
+            raise OSError(30, "Read-only file system", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("autograder.report.os.open", read_only)
+    with pytest.raises(OSError, match="Read-only") as caught:
+        atomic_write(target, "new\n")
+    assert caught.value.filename == str(target)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_grades_csv_and_json_are_replaced_together_or_not_at_all(
