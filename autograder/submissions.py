@@ -35,6 +35,11 @@ from autograder.scoring import EMPTY_UPLOAD, SEVERAL_FILES
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 # A notebook keeps its outputs (plots): the file may be far larger than the code it holds.
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+# Parsed, JSON of tiny values costs about 25 times its size ("[[],[],...]": a 64-byte list per
+# 3 bytes), so a 64 MiB notebook could take the grader 1.7 GB. Real notebooks are mostly long
+# strings (code, base64 plots): values are counted before parsing, at most this many.
+MAX_NOTEBOOK_VALUES = 2_000_000
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 MAX_ZIP_BYTES = 512 * 1024 * 1024
 MAX_ZIP_MEMBERS = 100_000
 _SEARCH_DEPTH = 3
@@ -875,6 +880,15 @@ def notebook_source(text: str, name: str = "notebook") -> str:
     back to its cell.
     """
     invalid = f"{name} is not a valid Jupyter notebook"
+    # Each value but the first of a list or object follows a comma (strings blanked first).
+    outside_strings = _JSON_STRING.sub('""', text)
+    values = sum(outside_strings.count(c) for c in ",[{")
+    del outside_strings
+    if values > MAX_NOTEBOOK_VALUES:
+        raise ValueError(
+            f"{name} holds more than {MAX_NOTEBOOK_VALUES:,} JSON values, more than a notebook "
+            "needs; clear its outputs (Edit > Clear Outputs of All Cells), save and submit again."
+        )
     try:
         notebook = json.loads(text)
     except ValueError:

@@ -137,6 +137,12 @@ EXPECTED: dict[str, Expectation] = {
         "60 MiB reply of 6.5M tiny containers: ~40x memory amplification in the grader",
         "the grader's memory per reply must stay bounded (test bounds peak RSS)",
     ),
+    "notebook_bomb": Expectation(
+        "a 64 MiB linear.ipynb of 22M empty lists: ~1.7 GB once json.loads parses it",
+        "values are counted before a notebook is parsed; too many is the student's error",
+        statuses=LOAD_ERROR,
+        probe=False,
+    ),
     "payload_reuse": Expectation(
         "a 5 MiB reply naming one 1 MiB payload 4,000 times: 4 GiB if each tag is decoded anew",
         "a payload named twice is a forged reply; the test bounds peak RSS",
@@ -324,6 +330,7 @@ MAIN_ORDER: tuple[str, ...] = (
     "output_flood",
     "honest_partial",
     "json_bomb",
+    "notebook_bomb",
     "payload_reuse",
     "honest",
     "control_wrong",

@@ -73,6 +73,9 @@ SKIP_TREE = frozenset({".git", ".ruff_cache", ".mypy_cache", ".pytest_cache"})
 # Names only a hostile submission creates (ag_pwned_*, ag_plant_*, ag_shadow, ag_cwd).
 MARKER_NAMES = ("ag_pwned*", "ag_plant*", "ag_shadow", "ag_cwd")
 MARKER_DIRS = ("/", "/root", *SCRATCH_DIRS)
+# A notebook's "__AG_JSON_BOMB__" becomes this many empty lists: just under the grader's
+# 64 MiB limit for a notebook (too large to keep in the repository).
+JSON_BOMB_LISTS = (64 * 1024 * 1024 - 4096) // 3
 
 
 # -- observation helpers ----------------------------------------------------------------------
@@ -408,17 +411,22 @@ class Run:
 
 
 def build_class(classdir: Path, students: dict[str, str], fills: dict[str, str]) -> None:
-    """One folder per student holding its submission as linear.py, placeholders filled in.
+    """One folder per student holding its submission as linear.py (or linear.ipynb, for a
+    notebook in ``submissions/``), placeholders filled in.
 
     Each submission also learns its own student id (``__AG_SELF__``), as a real student knows.
     """
     for student, name in students.items():
-        source = (SUBMISSIONS / f"{name}.py").read_text(encoding="utf-8")
+        notebook = SUBMISSIONS / f"{name}.ipynb"
+        path = notebook if notebook.is_file() else SUBMISSIONS / f"{name}.py"
+        source = path.read_text(encoding="utf-8")
         for placeholder, value in {**fills, "__AG_SELF__": student}.items():
             source = source.replace(placeholder, value.replace("\\", "\\\\").replace('"', '\\"'))
+        if '"__AG_JSON_BOMB__"' in source:
+            source = source.replace('"__AG_JSON_BOMB__"', ("[]," * JSON_BOMB_LISTS)[:-1])
         folder = classdir / student
         folder.mkdir(parents=True)
-        (folder / "linear.py").write_text(source, encoding="utf-8")
+        (folder / f"linear{path.suffix}").write_text(source, encoding="utf-8")
 
 
 def grade_class(
@@ -796,7 +804,7 @@ def test_readme_covers_every_submission() -> None:
     readme = (HERE / "README.md").read_text(encoding="utf-8")
     missing = [n for n in (*EXPECTED, *HONEST, CONTROL) if f"`{n}`" not in readme]
     assert not missing, f"README.md does not describe: {missing}"
-    on_disk = {p.stem for p in SUBMISSIONS.glob("*.py")}
+    on_disk = {p.stem for p in [*SUBMISSIONS.glob("*.py"), *SUBMISSIONS.glob("*.ipynb")]}
     assert on_disk == {*EXPECTED, *HONEST, CONTROL}, on_disk ^ {*EXPECTED, *HONEST, CONTROL}
 
 
