@@ -5,6 +5,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -299,6 +301,35 @@ def test_notebook_code_cells_become_a_script_without_magics() -> None:
     assert "# (IPython line removed) %matplotlib inline" in script
     assert "# In[3]\ndef f(x):" in script
     compile(script, "nb", "exec")
+
+
+def test_a_notebooks_values_are_counted_outside_its_strings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The count that keeps a notebook of tiny values from costing the grader gigabytes."""
+    code = 'a, b = [1, 2], {3: 4}\nprint("x\\\\", "[{,", \'\\"\')\n'  # commas, escapes
+    notebook = {"cells": [{"cell_type": "code", "source": [code] * 50}], "nbformat": 4}
+    text = json.dumps(notebook)
+    # { [ { , [ then 49 commas between the 50 strings, then the comma before "nbformat": 55.
+    monkeypatch.setattr("autograder.submissions.MAX_NOTEBOOK_VALUES", 55)
+    assert "print(" in notebook_source(text)
+    monkeypatch.setattr("autograder.submissions.MAX_NOTEBOOK_VALUES", 54)
+    with pytest.raises(ValueError, match="holds more than 54 JSON values"):
+        notebook_source(text)
+
+
+def test_counting_a_notebooks_values_is_linear_in_its_size() -> None:
+    """A pattern that skips escapes inside strings itself went quadratic on a text of unclosed
+    escaped quotes: 40,000 took 21 s, and 64 MiB would have held a grading process for days.
+    Not a timing: a process that has not finished within a minute has hung."""
+    program = (
+        "from autograder.submissions import _json_values; "
+        "print(_json_values('\"' + '\\\\\"' * 2_000_000))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout == "0\n", done.stderr
 
 
 def test_an_old_format_notebook_is_read_as_jupyter_upgrades_it() -> None:
