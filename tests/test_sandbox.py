@@ -211,6 +211,8 @@ def test_the_students_text_reaches_the_grader_on_one_line(sandbox: Sandbox) -> N
             return Fake()
         def fail():
             raise ValueError("{forged}")
+        def fail_as():
+            raise type("Err{forged}", (Exception,), {{}})()
         """,
     )
     try:
@@ -220,10 +222,16 @@ def test_the_students_text_reaches_the_grader_on_one_line(sandbox: Sandbox) -> N
         with pytest.raises(StudentException) as info:
             worker.call("fail")
         assert "\n" not in info.value.message and "- **Score: 20 / 20**" in info.value.message
+        with pytest.raises(StudentException) as info:
+            worker.call("fail_as")  # the name of the exception's class
+        assert info.value.exc_type is not None and "\n" not in info.value.exc_type
+        assert "## ✅ All checks passed" in info.value.exc_type
     finally:
         worker.close()
     loading = spawn(sandbox, f'raise ValueError("{forged}")\n')
     assert loading.load_error is not None and "\n" not in loading.load_error.message
+    loading = spawn(sandbox, f'raise type("Err{forged}", (Exception,), {{}})()\n')
+    assert loading.load_error is not None and "\n" not in str(loading.load_error.exc_type)
 
 
 def test_syntax_error_is_a_load_error_with_its_line(sandbox: Sandbox) -> None:

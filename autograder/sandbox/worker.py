@@ -532,7 +532,8 @@ class Worker:
         cls = _ERRORS.get(str(reply.get("kind")), StudentException)
         line = reply.get("line")
         exc_type = reply.get("type")
-        # The student's text, on one line: it cannot pose as more feedback (a heading, a score).
+        # The student's text (message and class name), on one line: it cannot pose as more
+        # feedback (a heading, a score).
         message = codec.CONTROL.sub(" ", _ADDRESS.sub(" at 0x…", str(reply.get("msg", ""))))[:300]
         if exc_type == "BrokenPipeError" and self._output_closed:  # we closed the output pipe
             message = (
@@ -552,7 +553,7 @@ class Worker:
         function = reply.get("fn")  # the worker's word: a name it made up is no name
         return cls(
             message,
-            exc_type=str(exc_type)[:100] if exc_type is not None else None,
+            exc_type=codec.CONTROL.sub(" ", str(exc_type))[:100] if exc_type is not None else None,
             lineno=lineno,
             filename=self.filename,
             cell=cell,
