@@ -13,12 +13,19 @@ EXAMPLES = REPO / "examples" / "submissions" / "linear"
 
 
 def run_cli(
-    *args: str | Path, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None
+    *args: str | Path,
+    cwd: Path,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+    program: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``autograder`` as a user would: a separate process, output captured."""
+    """Run ``autograder`` as a user would: a separate process, output captured. ``program``
+    runs instead of ``-m autograder`` (given ``args`` as its own): one that patches something,
+    then calls ``cli.main``."""
     full_env = dict(os.environ, AUTOGRADER_SECRET="cli-test-secret", **(env or {}))
+    start = ["-c", program] if program is not None else ["-m", "autograder"]
     return subprocess.run(
-        [sys.executable, "-m", "autograder", *map(str, args)],
+        [sys.executable, *start, *map(str, args)],
         cwd=cwd,
         env=full_env,
         capture_output=True,
