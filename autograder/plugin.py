@@ -43,6 +43,7 @@ import numpy as np
 import pytest
 
 from autograder.errors import (
+    CELL_COUNTING,
     AutograderError,
     BudgetExhausted,
     NotImplementedByStudent,
@@ -86,13 +87,19 @@ _MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]\s*:""", re.M
 
 def _missing_hint(source: str, function: str) -> str:
     """Why ``function`` may not be there when graded although the file defines it: under
-    ``if __name__ == "__main__":``, or in a cell written out by ``%%writefile``. A file
-    that ``%run``s another may have it there."""
+    ``if __name__ == "__main__":``, in a Markdown or raw cell of a notebook, or in a cell
+    written out by ``%%writefile``. A file that ``%run``s another may have it there."""
     defined = rf"def\s+{re.escape(function)}\s*\("
     if _MAIN_GUARD.search(source) and re.search(rf"^[ \t]+{defined}", source, re.M):
         return (
             ' (code under `if __name__ == "__main__":` does not run when your work is graded, '
             "since it is imported, not run as a script: define your functions outside it)"
+        )
+    elsewhere = re.search(rf"^# \(cell ([0-9]+), not run\) {defined}", source, re.M)
+    if elsewhere:
+        return (
+            f" (it is in cell {elsewhere[1]} ({CELL_COUNTING}), which is not a code cell, so "
+            "it does not run: make that cell a code cell)"
         )
     written = re.search(rf"^# \(IPython cell removed\) *{defined}", source, re.M)
     run = re.search(r"# \(IPython line removed\) %run\b", source)

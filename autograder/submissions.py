@@ -805,6 +805,8 @@ def _declared_text(raw: bytes) -> str | None:
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 MAX_TOKENIZED = 64 * 1024  # characters of a cell read as Python to tell a magic from a "% n"
 _CELL_MARK = re.compile(r"# In\[[0-9]+\]")  # as worker.cell_starts finds them
+# A function defined in a Markdown or raw cell (names as long as a graded function's).
+_DEFINED = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w{0,99})[ \t]*\(", re.M)
 
 
 def _looks_like_magic(line: str, assigned: bool = True) -> bool:
@@ -920,7 +922,17 @@ def notebook_source(text: str, name: str = "notebook") -> str:
         raise ValueError(f"{invalid}: it has no list of cells.")
     parts = []
     for number, cell in enumerate(cells, start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        if not isinstance(cell, dict):
+            continue
+        if cell.get("cell_type") != "code":
+            # A function written in a Markdown or raw cell (a code cell whose type a key press
+            # changed) does not run; a comment naming it lets the feedback say where it is.
+            words = cell.get("source")
+            if isinstance(words, list) and all(isinstance(line, str) for line in words):
+                words = "".join(words)
+            if isinstance(words, str):
+                names = dict.fromkeys(_DEFINED.findall(words))
+                parts += [f"# (cell {number}, not run) def {name}(" for name in names]
             continue
         source = cell.get(code_key, "")
         if isinstance(source, list) and all(isinstance(line, str) for line in source):

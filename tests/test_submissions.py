@@ -539,6 +539,20 @@ def test_notebook_cells_that_are_not_python_are_left_out() -> None:
     assert "# (IPython line removed) np.sum?" in script
 
 
+def test_a_function_in_a_cell_that_is_not_code_is_named_but_not_run() -> None:
+    cells = [
+        {"cell_type": "markdown", "source": ["Mine:\n", "    def relu(x):\n", "def relu(y):"]},
+        {"cell_type": "code", "source": "import math\n"},
+        {"cell_type": "raw", "source": "async def  step (x):\n    return x\n"},
+        {"cell_type": "markdown", "source": [1, "def bad(x):"]},  # not text: nothing to name
+        {"cell_type": "markdown", "source": "A sentence about def inition (x)."},
+    ]
+    script = notebook_source(json.dumps({"cells": cells}))
+    assert script == (
+        "# (cell 1, not run) def relu(\n\n# In[2]\nimport math\n\n# (cell 3, not run) def step(\n"
+    )
+
+
 def test_a_damaged_zip_is_called_that(tmp_path: Path) -> None:
     (tmp_path / "class.zip").write_text("not a zip\n")
     with pytest.raises(UsageError, match=r"class.zip is not a valid zip archive \(damaged"):

@@ -530,7 +530,17 @@ def test_notebook_submission_grades_like_its_script(course_copy: Path, tmp_path:
     misspelled = reference.replace("def linear_backward(", "def linear_backwrd(")
     unrelated = code("if __name__ == '__main__':\n    print('hi')\n")
     (klass / "sam" / "linear.ipynb").write_text(notebook(code(misspelled), unrelated))
+    # A code cell turned into Markdown by a key press: it shows the function, but is not run.
+    (klass / "tess").mkdir()
+    turned = {"cell_type": "markdown", "metadata": {}, "source": reference}
+    (klass / "tess" / "linear.ipynb").write_text(notebook(markdown, turned))
     doc = grade(course_copy, klass, tmp_path / "out")
+    tess = doc["students"]["tess"]
+    assert tess["score"] == 0.0
+    assert (
+        "linear.ipynb does not define a function named linear_forward (it is in cell 2 "
+        f"{CELLS}, which is not a code cell, so it does not run: make that cell a code cell)"
+    ) in tess["items"]["dW"]["feedback"]
     assert doc["students"]["nora"]["score"] == 20.0
     assert doc["students"]["omar"]["score"] == 20.0, doc["students"]["omar"]["feedback"]
     sam = doc["students"]["sam"]["items"]["dW"]["feedback"]
