@@ -98,20 +98,23 @@ def test_value_worked_example(submission):
 """
 
 
+def release_and_verify(toy: Path, test: str) -> tuple[int, str]:
+    """``test`` as the toy's public test_scale.py, released, then verify's exit and output."""
+    public = toy / "solutions" / "toy" / "public"
+    public.mkdir(exist_ok=True)
+    (public / "test_scale.py").write_text(test)
+    assert run_cli("release", cwd=toy).returncode == 0
+    return run_verify(toy)
+
+
 def test_a_public_check_the_reference_fails_fails_verify(toy: Path) -> None:
     # A correct student would be told they are wrong: verify must say so, not just the grader.
-    public = toy / "solutions" / "toy" / "public"
-    public.mkdir()
-    (public / "test_scale.py").write_text(PUBLIC.replace("EXPECTED", "4.0"))
-    assert run_cli("release", cwd=toy).returncode == 0
-    code, output = run_verify(toy)
+    code, output = release_and_verify(toy, PUBLIC.replace("EXPECTED", "4.0"))
     assert code == 0, output
     assert "[ok  ] reference passes the public checks" in output
     assert "1/1 public checks passed" in output
 
-    (public / "test_scale.py").write_text(PUBLIC.replace("EXPECTED", "2.0"))  # a wrong example
-    assert run_cli("release", cwd=toy).returncode == 0
-    code, output = run_verify(toy)
+    code, output = release_and_verify(toy, PUBLIC.replace("EXPECTED", "2.0"))  # wrong example
     assert code == 1
     assert "[FAIL] reference passes the public checks" in output
     assert "'autograder check' fails on the reference (exit 1)" in output
@@ -120,20 +123,15 @@ def test_a_public_check_the_reference_fails_fails_verify(toy: Path) -> None:
 
 def test_a_public_check_the_stub_passes_fails_verify(toy: Path) -> None:
     # A student who has written nothing would be told that part is done.
-    public = toy / "solutions" / "toy" / "public"
-    public.mkdir()
-    (public / "test_scale.py").write_text(PUBLIC.replace("EXPECTED", "4.0"))
-    assert run_cli("release", cwd=toy).returncode == 0
-    code, output = run_verify(toy)
+    code, output = release_and_verify(toy, PUBLIC.replace("EXPECTED", "4.0"))
     assert code == 0, output
     assert "[ok  ] released stub fails every public check" in output
 
-    (public / "test_scale.py").write_text(
+    code, output = release_and_verify(
+        toy,
         PUBLIC.replace("EXPECTED", "4.0")
-        + '\n\n@pytest.mark.rubric("layout")\ndef test_todo(submission):\n    pass\n'
+        + '\n\n@pytest.mark.rubric("layout")\ndef test_todo(submission):\n    pass\n',
     )
-    assert run_cli("release", cwd=toy).returncode == 0
-    code, output = run_verify(toy)
     assert code == 1
     assert "[ok  ] reference passes the public checks" in output
     assert "[FAIL] released stub fails every public check" in output
