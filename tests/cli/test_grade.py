@@ -1391,14 +1391,23 @@ def read_source_of(notebook: str) -> str:
     return notebook_source(notebook)
 
 
+def finished_linear(course: Path) -> tuple[Path, str, str]:
+    """The linear release folder, the reference's code, and the release's notebook with the
+    reference's code in it (what a student who finished in the notebook hands in)."""
+    from autograder.notebook import render_notebook
+
+    release = course / "assignments" / "linear"
+    reference = (course / "solutions" / "linear" / "linear.py").read_text()
+    finished = render_notebook((release / "README.md").read_text(), reference, "linear.py")
+    return release, reference, finished
+
+
 def test_the_whole_release_handed_in_is_graded_by_what_the_student_edited(
     course_copy: Path, tmp_path: Path
 ) -> None:
     from autograder.notebook import render_notebook
 
-    release = course_copy / "assignments" / "linear"
-    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
-    finished = render_notebook((release / "README.md").read_text(), reference, "linear.py")
+    release, reference, finished = finished_linear(course_copy)
     klass = tmp_path / "class"
     # nb: the release folder, the notebook finished, linear.py still the stub
     shutil.copytree(release, klass / "nb")
@@ -1439,11 +1448,7 @@ def test_a_stub_saved_on_windows_beside_the_finished_notebook_is_still_the_stub(
     # git's autocrlf or Notepad gives the untouched stub CRLF line endings, or an editor drops
     # its last line break: check says the notebook counts (the .py has more stubs left), and
     # grade must not call the two files ambiguous.
-    from autograder.notebook import render_notebook
-
-    release = course_copy / "assignments" / "linear"
-    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
-    finished = render_notebook((release / "README.md").read_text(), reference, "linear.py")
+    release, _, finished = finished_linear(course_copy)
     stub = (release / "linear.py").read_bytes()
     klass = tmp_path / "class"
     for student, saved in (
@@ -1465,15 +1470,10 @@ def test_the_release_folder_handed_in_beside_the_finished_file_is_not_graded(
 ) -> None:
     # The student hands in the whole release folder, linear/ (the stubs), and the finished
     # file next to it: the stub in linear/ used to be graded, 0/20, "not implemented yet".
-    from autograder.notebook import render_notebook
-
-    release = course_copy / "assignments" / "linear"
-    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    release, reference, finished = finished_linear(course_copy)
     klass = tmp_path / "class"
     shutil.copytree(release, klass / "nbuser" / "linear")
-    (klass / "nbuser" / "linear.ipynb").write_text(
-        render_notebook((release / "README.md").read_text(), reference, "linear.py")
-    )
+    (klass / "nbuser" / "linear.ipynb").write_text(finished)
     shutil.copytree(release, klass / "pyuser" / "linear")
     (klass / "pyuser" / "linear.py").write_text(reference)
     doc = grade(course_copy, klass, tmp_path / "out")
