@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograder.errors import NotImplementedByStudent
 from autograder.rubric import Rubric, RubricItem
 
 PASSED = "passed"
@@ -195,12 +196,16 @@ def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
     if shown:
         lines += ["", *shown]  # a blank line, so Markdown does not fold hints into the list
     if item.handout:
-        lines += ["", read_again(item.handout)]
+        lines += ["", read_again(item.handout, failures)]
     return "\n".join(lines)
 
 
-def read_again(section: str) -> str:
-    """Where the handout teaches what an item checks (rubric.yml's ``handout``)."""
+def read_again(section: str, failures: Sequence[TestOutcome] = ()) -> str:
+    """Where the handout teaches what an item checks (rubric.yml's ``handout``). Where every
+    failure is a function not written yet, there is nothing to read *again*: the student has
+    not started (on the untouched stub, every item said "Read again")."""
+    if failures and all(o.error == NotImplementedByStudent.kind for o in failures):
+        return f'Start with: the section "{section}" of the handout (README.md).'
     return f'Read again: the section "{section}" of the handout (README.md).'
 
 

@@ -177,7 +177,8 @@ def print_check_summary(
             checks = f"{count} checks" if count > 1 else "1 check"
             stream.write(f"     - {tag}: as under [{where}] above ({checks})\n")
         if item.handout and passed < len(results):
-            stream.write(f"     {read_again(item.handout)}\n")
+            failures = [o for o in results if o.outcome != PASSED]
+            stream.write(f"     {read_again(item.handout, failures)}\n")
     others = [o for o in outcomes if o.item_id not in rubric.ids]  # tests of the student's own
     if others:
         passed = sum(1 for o in others if o.outcome == PASSED)

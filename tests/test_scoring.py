@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from autograder.rubric import Rubric, RubricItem, load_rubric
@@ -186,7 +187,6 @@ def test_a_hint_given_for_one_error_names_where_that_error_was_raised() -> None:
 
 
 def test_a_total_hidden_by_a_hidden_item_is_not_promised_for_later(toy_rubric: Rubric) -> None:
-    from dataclasses import replace
 
     from autograder.scoring import shown_summary
 
@@ -219,3 +219,24 @@ def test_a_lost_item_names_the_handout_section_that_teaches_it(tmp_path: Path) -
     assert "Read again" not in lost["b"]  # no section named
     passed = score(rubric, "ann", [TestOutcome("t::x", "a", PASSED)]).items[0]
     assert "Read again" not in passed.feedback
+
+
+def test_an_item_not_started_says_where_to_start_not_to_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "rubric.yml"
+    path.write_text(
+        "assignment: toy\nmodule: toy.py\nitems:\n"
+        "  - id: a\n    points: 2\n    handout: 3. The weight gradient\n"
+    )
+    rubric = load_rubric(path)
+    stub = "linear_backward is not implemented yet (it raises NotImplementedError at line 9)"
+    unwritten = TestOutcome("t::x", "a", ERROR, stub, error="not_implemented")
+    fresh = score(rubric, "zoe", [unwritten, replace(unwritten, nodeid="t::y")]).items[0]
+    assert fresh.feedback.endswith(
+        '\n\nStart with: the section "3. The weight gradient" of the handout (README.md).'
+    )
+    # One check failed on an answer: the student has started, and should read again.
+    wrong = TestOutcome("t::y", "a", FAILED, "dW is wrong")
+    started = score(rubric, "zoe", [unwritten, wrong]).items[0]
+    assert started.feedback.endswith(
+        '\n\nRead again: the section "3. The weight gradient" of the handout (README.md).'
+    )

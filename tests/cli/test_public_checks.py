@@ -635,3 +635,16 @@ def test_a_failed_item_points_to_its_section_of_the_handout(tmp_path: Path) -> N
     )
     under_dx = out.split("[dx, 4 pts]")[1].split("[dW, 4 pts]")[0]
     assert "Read again" not in under_dx  # passed: nothing to read again
+
+
+def test_an_item_not_started_points_to_where_to_start(tmp_path: Path) -> None:
+    """The forward pass is written, the backward pass is still the stub's: its items have
+    nothing to read *again*, and say where to start."""
+    unwritten = '    raise NotImplementedError("linear_backward: not implemented yet")\n'
+    out = check(tmp_path, "linear", ("    x, W = cache\n", unwritten))
+    assert failed_items(out) == {"dx", "dW", "db", "shapes", "purity"}, out
+    under_forward = out.split("[forward, 4 pts]")[1].split("[dx, 4 pts]")[0]
+    assert "Start with" not in under_forward and "Read again" not in under_forward, out
+    under_dw = out.split("[dW, 4 pts]")[1].split("[db, 3 pts]")[0]
+    assert 'Start with: the section "3. The weight gradient" of the handout' in under_dw, out
+    assert "Read again" not in out, out
