@@ -680,12 +680,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     assignment = course.assignment(args.assignment)
     if args.format == "gradescope":
         from autograder.gradescope import build_bundle
-        from autograder.report import atomic_write_bytes
+        from autograder.report import atomic_write_bytes, remove_abandoned_temporaries
 
         target = args.out or Path(f"{assignment.name}-gradescope.zip")
         if target.exists() and not target.is_file():  # a folder, /dev/null: not ours to replace
             raise_usage(f"--out {target} exists and is not a regular file; name a .zip file")
         package_root = Path(__file__).resolve().parent.parent
+        remove_abandoned_temporaries(target)  # an export killed while writing (SIGKILL)
         try:
             atomic_write_bytes(target, build_bundle(course, assignment, package_root))
         except OSError as exc:

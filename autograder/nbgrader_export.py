@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.errors import OutputError, UsageError, describe
-from autograder.report import read_grades
+from autograder.report import read_grades, remove_abandoned_temporaries, temporary_for
 from autograder.rubric import Rubric
 from autograder.scoring import grader_failed
 
@@ -95,7 +95,8 @@ def _create(gradebook_class: Any, target: Path, db: Path) -> None:
     program's database. So it is made beside ``target`` and renamed over it (an empty file
     there too). Grades are private: it is the instructor's alone (mode 0600), like --out's
     files."""
-    tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    remove_abandoned_temporaries(target)  # an export killed while making one (SIGKILL)
+    tmp = temporary_for(target)
     try:
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600))
     except OSError as exc:  # named as the gradebook: the temporary is ours, not the user's

@@ -50,7 +50,7 @@ def atomic_replace(files: Sequence[tuple[Path, bytes]], *, durable: bool = True)
     written: list[tuple[Path, Path]] = []
     try:
         for path, data in files:
-            tmp = path.parent / f".{_short(path.name, 200)}.{os.getpid()}.tmp"
+            tmp = temporary_for(path)
             try:
                 _write_new(tmp, data, durable=durable)
             except OSError as exc:
@@ -69,6 +69,40 @@ def atomic_replace(files: Sequence[tuple[Path, bytes]], *, durable: bool = True)
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         raise
+
+
+def temporary_for(path: Path) -> Path:
+    """Where this process writes ``path`` before renaming it: ``.<name>.<pid>.tmp`` beside it."""
+    return path.parent / f".{_short(path.name, 200)}.{os.getpid()}.tmp"
+
+
+def remove_abandoned_temporaries(path: Path) -> int:
+    """Delete the temporaries of ``path`` (``temporary_for``) that a process killed while
+    writing it left behind, and sqlite's journals of them; how many. One whose process is
+    still running is another run's, writing now: it is left alone. For files written one at
+    a time (an export's), in folders that are the user's: only these exact names go."""
+    own = re.compile(rf"\.{re.escape(_short(path.name, 200))}\.([0-9]+)\.tmp(?:-journal)?")
+    removed = 0
+    with contextlib.suppress(OSError):
+        for entry in path.parent.iterdir():
+            match = own.fullmatch(entry.name)
+            if match and not _running(int(match.group(1))) and not entry.is_symlink():
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+                    removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # no such process; a pid no process can have
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _short(name: str, limit: int) -> str:

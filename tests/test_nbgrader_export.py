@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -110,6 +112,34 @@ def test_an_export_interrupted_while_it_makes_the_gradebook_leaves_none(
     assert export_to_gradebook(grades, toy_rubric, db) == 1
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+    connection.close()
+
+
+def test_an_export_killed_while_it_makes_the_gradebook_leaves_nothing_after_the_next(
+    toy_rubric: Rubric, tmp_path: Path
+) -> None:
+    """SIGKILL while nbgrader makes a new gradebook leaves its temporary beside ``--db``
+    (nothing can clean up after SIGKILL); the next export removes it."""
+    grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2, "b": 3, "c": 0}})
+    db = tmp_path / "gradebook.db"
+    killed = f"""
+import os, signal, sys
+from pathlib import Path
+import nbgrader.api
+from autograder.nbgrader_export import export_to_gradebook
+from autograder.rubric import load_rubric
+nbgrader.api.get_alembic_version = lambda: os.kill(os.getpid(), signal.SIGKILL)
+export_to_gradebook(Path({str(grades)!r}), load_rubric(Path({str(tmp_path / "rubric.yml")!r})),
+                    Path({str(db)!r}))
+"""
+    run = subprocess.run([sys.executable, "-c", killed], capture_output=True, text=True)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".gradebook.db.")]
+    assert left, "the kill came too late to leave a temporary: the test tests nothing"
+    assert export_to_gradebook(grades, toy_rubric, db) == 1
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".gradebook.db.")]
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT count(*) FROM student").fetchone() == (1,)
     connection.close()
 
 

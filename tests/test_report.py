@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from autograder.report import (
     gradebook_json,
     gradescope_results,
     markdown_text,
+    remove_abandoned_temporaries,
     write_gradebooks,
     write_reports,
 )
@@ -108,6 +110,41 @@ def test_a_write_that_cannot_start_names_the_file_asked_for(
         atomic_write(target, "new\n")
     assert caught.value.filename == str(target)
     assert list(tmp_path.iterdir()) == []
+
+
+def _finished_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    probe = subprocess.Popen(["true"])
+    probe.wait()
+    return probe.pid
+
+
+def test_temporaries_a_killed_writer_left_are_removed_and_no_others(tmp_path: Path) -> None:
+    """``export`` writes its file through a temporary beside it; SIGKILL left the temporary
+    (``.linear.zip.1234.tmp``, and a gradebook's sqlite journal) in the user's folder."""
+    target = tmp_path / "linear.zip"
+    gone, running = _finished_pid(), os.getppid()  # our parent: alive, and not us
+    names = {
+        "abandoned": f".linear.zip.{gone}.tmp",
+        "journal": f".linear.zip.{gone}.tmp-journal",
+        "being written": f".linear.zip.{running}.tmp",
+        "ours": f".linear.zip.{os.getpid()}.tmp",
+        "another file's": f".mlp.zip.{gone}.tmp",
+        "not our naming": f".linear.zip.{gone}.tmp.bak",
+        "no pid": ".linear.zip.x.tmp",
+    }
+    for name in names.values():
+        (tmp_path / name).write_text("partial")
+    (tmp_path / "dir").mkdir()
+    link = tmp_path / f".linear.zip.{_finished_pid()}.tmp"
+    link.symlink_to(tmp_path / "dir")
+    assert remove_abandoned_temporaries(target) == 2
+    left = {p.name for p in tmp_path.iterdir()}
+    assert names["abandoned"] not in left and names["journal"] not in left
+    kept = ["being written", "ours", "another file's", "not our naming", "no pid"]
+    assert {names[k] for k in kept} <= left
+    assert link.name in left  # a link is not a file we wrote
+    assert remove_abandoned_temporaries(tmp_path / "missing" / "x.zip") == 0
 
 
 def test_grades_csv_and_json_are_replaced_together_or_not_at_all(

@@ -323,6 +323,25 @@ def test_a_bundle_that_cannot_be_written_is_named_not_a_traceback(
     assert "Traceback" not in result.stderr
 
 
+def test_a_bundle_killed_while_written_leaves_no_temporary_after_the_next_export(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """SIGKILL while the zip is written leaves ``.linear.zip.<pid>.tmp`` beside it; the next
+    export removes it (and leaves any other file alone)."""
+    target = tmp_path / "linear.zip"
+    probe = subprocess.Popen(["true"])
+    probe.wait()  # a pid whose process has exited: the killed export's
+    abandoned = tmp_path / f".linear.zip.{probe.pid}.tmp"
+    abandoned.write_bytes(b"PK half a zip")
+    other = tmp_path / f".notes.txt.{probe.pid}.tmp"
+    other.write_text("someone else's")
+    result = run_cli("export", "gradescope", "linear", "--out", target, cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    assert zipfile.is_zipfile(target)
+    assert not abandoned.exists()
+    assert other.read_text() == "someone else's"
+
+
 def test_release_over_a_file_is_refused_with_a_message(course_copy: Path) -> None:
     shutil.rmtree(course_copy / "assignments" / "linear")
     (course_copy / "assignments" / "linear").write_text("not a folder\n")
