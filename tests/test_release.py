@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -597,3 +598,26 @@ def test_a_release_without_a_handout_is_warned_about(course) -> None:  # type: i
         f"{readme} does not exist: the released handout (README.md and the notebook's text) is "
         "only the assignment's title"
     ]
+
+
+def test_the_readmes_checklist_names_every_file_of_every_assignment() -> None:
+    """The "In short" list of "Writing an assignment" is where an instructor starts: each
+    file it names exists in every assignment of this course, and no file of theirs is
+    missing from it."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    checklist = readme.split("## Writing an assignment", 1)[1].split("\nAn assignment is", 1)[0]
+    patterns = re.findall(r"^\d+\. `(solutions/[^`]+)`", checklist, re.MULTILINE)
+    assert len(patterns) == 6, checklist
+    course = load_course(root / "course.yml")
+    for name in course.assignments:
+        module = load_rubric(root / "solutions" / name / "rubric.yml").module_stem
+        folder = root / "solutions" / name
+        named: set[Path] = set()
+        for pattern in patterns:
+            relative = pattern.replace("<a>", name).replace("<module>", module)
+            found = set(root.glob(relative))
+            assert found, f"{relative}: the README's checklist names it; {name} has none"
+            named |= found
+        files = {p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+        assert sorted(p.relative_to(root) for p in files - named) == []
