@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from autograder.rubric import Rubric, RubricItem, load_rubric
 from autograder.scoring import (
     ERROR,
@@ -200,14 +202,20 @@ def test_a_total_hidden_by_a_hidden_item_is_not_promised_for_later(toy_rubric: R
         assert f"Some items are {said} your total score is not shown either." in summary
 
 
-def test_a_lost_item_names_the_handout_section_that_teaches_it(tmp_path: Path) -> None:
+@pytest.fixture
+def handout_rubric(tmp_path: Path) -> Rubric:
+    """Item ``a`` names the handout's section that teaches it; item ``b`` names none."""
     path = tmp_path / "rubric.yml"
     path.write_text(
         "assignment: toy\nmodule: toy.py\nitems:\n"
         "  - id: a\n    points: 2\n    handout: 3. The weight gradient\n"
         "  - id: b\n    points: 1\n"
     )
-    rubric = load_rubric(path)
+    return load_rubric(path)
+
+
+def test_a_lost_item_names_the_handout_section_that_teaches_it(handout_rubric: Rubric) -> None:
+    rubric = handout_rubric
     outcomes = [
         TestOutcome("t::x", "a", FAILED, "dW is wrong\nHint: transposed"),
         TestOutcome("t::y", "b", FAILED, "db is wrong"),
@@ -221,13 +229,10 @@ def test_a_lost_item_names_the_handout_section_that_teaches_it(tmp_path: Path) -
     assert "Read again" not in passed.feedback
 
 
-def test_an_item_not_started_says_where_to_start_not_to_read_again(tmp_path: Path) -> None:
-    path = tmp_path / "rubric.yml"
-    path.write_text(
-        "assignment: toy\nmodule: toy.py\nitems:\n"
-        "  - id: a\n    points: 2\n    handout: 3. The weight gradient\n"
-    )
-    rubric = load_rubric(path)
+def test_an_item_not_started_says_where_to_start_not_to_read_again(
+    handout_rubric: Rubric,
+) -> None:
+    rubric = handout_rubric
     stub = "linear_backward is not implemented yet (it raises NotImplementedError at line 9)"
     unwritten = TestOutcome("t::x", "a", ERROR, stub, error="not_implemented")
     fresh = score(rubric, "zoe", [unwritten, replace(unwritten, nodeid="t::y")]).items[0]
