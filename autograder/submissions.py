@@ -251,6 +251,15 @@ def _no_students(root: Path, module: str, assignment: str, shown_as: Path | None
     )
     zips = sorted(entry.name for entry in entries if entry.suffix.lower() == ".zip")
     message = f"no student folders in {where} (expected {where}/<student>/{module})"
+    own = [name for name in files if name.casefold() in (module.casefold(), f"{stem}.ipynb")]
+    if own and not any(_lms_named(name, stem) for name in files):
+        # One student's folder (or zip) given for the class: sort-canvas would sort nothing.
+        unzip = "unzip it into a folder named for the student, then " if shown_as else ""
+        return (
+            f"{message}; it holds {own[0]} itself, so it is one student's submission, not the "
+            f"class: {unzip}grade the folder that holds the students' folders (to grade one "
+            "student alone, a folder holding only theirs)"
+        )
     if files:
         first = files[0]
         sort = _sort_hint(assignment, "DIR" if shown_as else str(where))

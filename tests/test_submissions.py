@@ -285,6 +285,28 @@ def test_missing_folder_and_empty_class_are_usage_errors(tmp_path: Path) -> None
         find(tmp_path / "empty", tmp_path)
 
 
+def test_one_students_folder_given_for_the_class_says_so(tmp_path: Path) -> None:
+    # Not "an LMS download ... run sort-canvas": that would sort nothing here.
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "linear.py").write_text("x = 1\n")
+    (tmp_path / "alice" / "test_linear.py").write_text("x = 1\n")
+    with pytest.raises(UsageError, match="no student folders") as info:
+        find(tmp_path / "alice", tmp_path)
+    message = str(info.value)
+    assert "it holds linear.py itself, so it is one student's submission, not the class" in message
+    assert "sort-canvas" not in message
+    archive = tmp_path / "alice.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("linear.ipynb", "{}")
+    with pytest.raises(UsageError, match="it holds linear.ipynb itself") as info:
+        find(archive, tmp_path)
+    assert "unzip it into a folder named for the student" in str(info.value)
+    # A Canvas download that also holds a plain linear.py is still a Canvas download.
+    (tmp_path / "alice" / "smithjohn_12345_678901_linear.py").write_text("x = 1\n")
+    with pytest.raises(UsageError, match="must be sorted into a folder per student first"):
+        find(tmp_path / "alice", tmp_path)
+
+
 def test_notebook_code_cells_become_a_script_without_magics() -> None:
     notebook = {
         "cells": [
