@@ -309,7 +309,8 @@ itself as a Gradescope autograder.
         epilog="examples:\n  autograder export nbgrader linear --grades out/linear "
         "--db gradebook.db\n  autograder export gradescope linear --out linear-gradescope.zip\n"
         "exit status: 0 exported; 2 bad course files, grades.json or --db/--out (not a\n"
-        f"gradebook, a folder); 4 cannot write (disk full, permissions);\n{STOPPED}",
+        "gradebook, a folder, a zip inside the course's assignments/ or solutions/); 4 cannot\n"
+        f"write (disk full, permissions);\n{STOPPED}",
     )
     export.add_argument("format", choices=["nbgrader", "gradescope"], help="what to export")
     export.add_argument(
@@ -685,6 +686,20 @@ def cmd_export(args: argparse.Namespace) -> int:
         target = args.out or Path(f"{assignment.name}-gradescope.zip")
         if target.exists() and not target.is_file():  # a folder, /dev/null: not ours to replace
             raise_usage(f"--out {target} exists and is not a regular file; name a .zip file")
+        for kept in ("assignments", "solutions"):
+            kept_dir = (course.root / kept).resolve()
+            if target.absolute().resolve().is_relative_to(kept_dir):
+                # The bundle holds the reference, the hidden tests and the secret: in
+                # assignments/ it would go out with the release; in solutions/ it would be a
+                # course file (everyone regraded) and go into the next bundle.
+                named = f"--out {target}"
+                if args.out is None:
+                    named = f"the default --out, {target.absolute()},"
+                raise_usage(
+                    f"{named} is inside the course's {kept}/ folder, and the bundle holds the "
+                    "reference solution, the hidden tests and the course secret: write it "
+                    f"elsewhere (e.g. --out {course.root / target.name})"
+                )
         package_root = Path(__file__).resolve().parent.parent
         remove_abandoned_temporaries(target)  # an export killed while writing (SIGKILL)
         try:

@@ -362,6 +362,23 @@ def test_a_bundle_is_never_written_over_something_that_is_not_a_file(
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
 
 
+def test_a_bundle_is_never_written_into_the_release_or_the_solutions(course_copy: Path) -> None:
+    # It holds the reference, the hidden tests and the secret: in assignments/<a>/ it would go
+    # out with the release (verify's leak check does not look inside a zip).
+    release = course_copy / "assignments" / "linear"
+    result = run_cli("export", "gradescope", "linear", cwd=release)  # the default ./<a>-...zip
+    assert result.returncode == 2, result.stderr
+    assert "the default --out, " in result.stderr
+    assert "is inside the course's assignments/ folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (release / "linear-gradescope.zip").exists()
+    target = course_copy / "solutions" / "linear" / "bundle.zip"
+    result = run_cli("export", "gradescope", "linear", "--out", target, cwd=course_copy)
+    assert result.returncode == 2, result.stderr
+    assert f"--out {target} is inside the course's solutions/ folder" in result.stderr
+    assert not target.exists()
+
+
 @pytest.mark.parametrize(
     ("users", "student"),
     [
