@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
+import shlex
 from pathlib import Path
 from typing import IO
 
@@ -82,6 +84,14 @@ def _why(report: pytest.CollectReport, folder: Path) -> str:
         elif line.startswith("E "):
             kept.append(line[2:].removeprefix("  "))
     return "\n".join(kept) or report.longreprtext
+
+
+def _as_typed(path: Path) -> str:
+    """``path`` as the student would type it here: its name in its own folder, else relative
+    to the current folder (``autograder check assignments/linear`` from the course's root)."""
+    here = Path.cwd().resolve()
+    shown = path.name if path.parent == here else os.path.relpath(path, here)
+    return shlex.quote(shown)
 
 
 def _quiet_pytest(args: list[str], collector: _Collector) -> tuple[int, str]:
@@ -208,7 +218,8 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
         why = f": {reason}" if reason else ""
         stream.write(
             f"\n(This checked {chosen.name}{why}. To check the other one: autograder check "
-            f"{other.name}. Hand in only one of them; if you hand in both, {BOTH_HANDED_IN}.)\n"
+            f"{_as_typed(other)}. Hand in only one of them; if you hand in both, "
+            f"{BOTH_HANDED_IN}.)\n"
         )
     if rubric.limits is None and collector.outcomes:
         default = GradingLimits()

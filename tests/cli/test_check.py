@@ -338,6 +338,10 @@ def test_check_takes_the_notebook_a_student_filled_in(tmp_path: Path) -> None:
     )
     # What grading does with both files, in the words of the handout and the notebook.
     assert f"Hand in only one of them; if you hand in both, {BOTH_HANDED_IN}.)" in result.stdout
+    # Checked from the folder above, the command offered works from there too.
+    result = run_cli("check", folder.name, cwd=folder.parent)
+    assert result.returncode == 0, result.stdout
+    assert f"To check the other one: autograder check {folder.name}/linear.py." in result.stdout
     # Plain pytest in the folder picks the same file as check.
     done = plain_pytest(folder)
     assert done.returncode == 0, done.stdout
