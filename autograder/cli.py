@@ -65,7 +65,8 @@ def _add_course(parser: argparse.ArgumentParser) -> None:
         type=_path,
         default=None,
         metavar="PATH",
-        help="course.yml to use (default: the nearest course.yml at or above this folder)",
+        help="course.yml to use, or the folder holding it (default: the nearest course.yml "
+        "at or above this folder)",
     )
 
 
@@ -404,6 +405,10 @@ def _path(text: str) -> Path:
 
 
 def _course(path: Path | None) -> Course:
+    if path is not None and path.is_dir():  # --course of the course's folder
+        if not (path / "course.yml").is_file():
+            raise_usage(f"--course {path} is a folder without a course.yml; name the course.yml")
+        path = path / "course.yml"
     return load_course(path if path is not None else find_course())
 
 

@@ -47,6 +47,17 @@ def test_missing_course_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None
     assert "Traceback" not in result.stderr
 
 
+def test_course_may_name_the_course_folder(course_copy: Path, tmp_path: Path) -> None:
+    # "--course ~/course" was refused as "not a regular file": the folder holding it is meant.
+    result = run_cli("release", "linear", "--course", course_copy, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "released linear" in result.stdout
+    result = run_cli("release", "linear", "--course", course_copy / "solutions", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "solutions is a folder without a course.yml; name the course.yml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 # While the command's own modules load (numpy, yaml), Ctrl-C must already be handled as the
 # command handles it later: SIGINT here is sent by the process itself the moment yaml
 # starts to load, inside `from autograder.cli import ...`.
