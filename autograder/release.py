@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import difflib
 import io
 import os
 import re
@@ -291,11 +292,17 @@ def _check_handout_sections(rubric: Rubric, readme_text: str, readme: Path) -> N
             )
         if name and not any(s == name or s.startswith(name + " ") for s in sections):
             listed = "; ".join(f'"{s}"' for s in sections[:12]) or "none"
+            if len(sections) > 12:
+                listed += f"; ... ({len(sections)} in all)"
+            # A typo ("3. The weight gradients"): the heading it is closest to, by how it starts.
+            starts = {s[: len(name)]: s for s in reversed(sections)}
+            close = difflib.get_close_matches(name, list(starts), n=1, cutoff=0.8)
+            meant = f' Did you mean "{starts[close[0]]}"?' if close else ""
             raise ConfigError(
                 rubric.path,
                 item.line,
                 f"item '{item.id}': handout: '{name}' is no section of {readme.name} "
-                f"(give a heading, or how one starts; its headings: {listed})",
+                f"(give a heading, or how one starts; its headings: {listed}).{meant}",
             )
 
 

@@ -575,6 +575,14 @@ def test_an_items_handout_section_must_be_a_heading_of_the_readme(course) -> Non
             f"{rubric}:4: item 'a': handout: '{bad}' is no section of README.md"
         )
         assert '"3. The weight gradient $\\partial L/\\partial W$"' in message
+        # A typo of a heading (or its start) is answered with that heading; no guess otherwise.
+        meant = 'Did you mean "3. The weight gradient $\\partial L/\\partial W$"?'
+        assert message.endswith(meant) == ("weight" in bad), message
+    # A long handout's headings are listed in part, and it says so.
+    (solution / "README.md").write_text("".join(f"## {n}. Part\n\n" for n in range(1, 21)))
+    with pytest.raises(ConfigError) as caught:
+        render(course.assignment("toy"))
+    assert '"12. Part"; ... (20 in all))' in str(caught.value)
     # Without a README the release's handout is the title alone, whose heading is no help.
     (solution / "README.md").unlink()
     with pytest.raises(ConfigError) as caught:
