@@ -122,8 +122,15 @@ def load_yaml(path: Path) -> Any:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader derives from SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context
+        if exc.problem and exc.context and exc.context_mark and "end of stream" in (
+            exc.problem.replace("<stream end>", "end of stream")
+        ):
+            # An unclosed '[' or quote is found at the end of the file, past its last line:
+            # name the line where it was opened.
+            mark, problem = exc.context_mark, f"{exc.problem} ({exc.context} that starts here)"
         line = mark.line + 1 if mark is not None else None
-        raise ConfigError(path, line, f"invalid YAML: {exc.problem or exc.context}") from None
+        raise ConfigError(path, line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(path, None, f"invalid YAML: {exc}") from None
 

@@ -61,7 +61,9 @@ def test_loads_items_points_and_defaults(tmp_path: Path) -> None:
         (GOOD.replace("id: dW", "id: forward"), 8, "duplicate item id 'forward'"),
         (GOOD.replace("module: linear.py", "module: ../linear.py"), 2, "file name ending in .py"),
         (GOOD.replace("items:", "itemz:"), 4, "unknown key 'itemz'"),
-        (GOOD + "  - id: [oops\n", 13, "invalid YAML"),
+        # An unclosed '[' or quote: the line where it opens, not the end of the file (line 13).
+        (GOOD + "  - id: [oops\n", 12, "invalid YAML: expected ',' or ']', but got '<stream end>'"),
+        (GOOD + '  - id: "oops\n', 12, "quoted scalar that starts here"),
         ("assignment: linear\nmodule: linear.py\nitems: []\n", 3, "at least one rubric item"),
         ("- just\n- a list\n", 1, "rubric must be a mapping"),
         (
