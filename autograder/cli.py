@@ -457,6 +457,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
             "--max-jobs must be at least --jobs" if args.jobs else "--max-jobs must be >= 1"
         )
     course = _course(args.course)
+    course.assignment(args.assignment)  # a typo'd name: exit 2 before anything is written
+    if not args.submissions.exists():
+        # Said before the secret or --out is created for a run that cannot start.
+        raise_usage(f"submissions folder {args.submissions.absolute()} does not exist")
     result = grade(
         course,
         args.assignment,

@@ -47,6 +47,16 @@ def test_missing_course_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None
     assert "Traceback" not in result.stderr
 
 
+def test_a_class_that_does_not_exist_writes_nothing(course_copy: Path, tmp_path: Path) -> None:
+    # It created the course secret and --out/.autograder/ first, for a run that cannot start.
+    result = run_cli("grade", "linear", "nope", "--out", tmp_path / "out", cwd=course_copy)
+    assert result.returncode == 2
+    assert f"submissions folder {course_copy / 'nope'} does not exist" in result.stderr
+    assert "Traceback" not in result.stderr and "secret" not in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert not (course_copy / ".autograder").exists()
+
+
 def test_course_may_name_the_course_folder(course_copy: Path, tmp_path: Path) -> None:
     # "--course ~/course" was refused as "not a regular file": the folder holding it is meant.
     result = run_cli("release", "linear", "--course", course_copy, cwd=tmp_path)
