@@ -102,6 +102,16 @@ def table_id(student: str) -> str:
     return shown
 
 
+# A number on its own: a size, a case (B=3), an error (6.2e-01); not one in a name (W1,
+# float32), nor a line or cell number, which tells two errors apart.
+_NUMBERS = re.compile(r"(?<![\w.])(?<!line )(?<!cell )[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?(?!\w)")
+
+
+def _wording(message: str) -> str:
+    """A failure's first line with its numbers left out: the same mistake on other sizes."""
+    return _NUMBERS.sub("#", message.split("\n", 1)[0])
+
+
 _TIMED_OUT = re.compile(r"\b(\w+) did not return within ")  # a call's timeout
 _REFUSED = re.compile(r"(\w+) did not finish in (?:an earlier check|\d+ earlier checks)")
 PRINTED_LINES = 20  # of what the student's code printed, shown after their public checks
@@ -132,7 +142,10 @@ def print_check_summary(
         for outcome in by_item[item_id]:
             for function in _TIMED_OUT.findall(outcome.message.split("\n", 1)[0]):
                 stuck.setdefault(function, item_id)
-    shown: dict[str, str] = {}  # each message shown, and the item it was shown under
+    # Each message is shown once, with the checks that failed with it or with the same words
+    # and other numbers (one mistake seen on three shapes: "size 3 is different from 4", "from
+    # 5", ...), under the first item where it failed: the item it was shown under, by wording.
+    shown: dict[str, str] = {}
     hints: set[str] = set()  # their lines after the first (a hint is worth reading once)
     for item in rubric.items:
         results = by_item[item.id]
@@ -145,8 +158,13 @@ def print_check_summary(
             mark, note = "✘", f"{passed}/{len(results)} public checks passed"
         points = f"{_num(item.points)} pt{'' if item.points == 1 else 's'}"
         stream.write(f" {mark} {item.title} [{item.id}, {points}]: {note}\n")
-        # How many of this item's checks failed with each message (each is shown once).
-        failed = Counter(o.message for o in results if o.outcome != PASSED)
+        # This item's failed checks and the distinct messages among them, by wording.
+        failed: Counter[str] = Counter()
+        texts: dict[str, dict[str, None]] = {}  # each wording's messages, in order
+        for outcome in results:
+            if outcome.outcome != PASSED:
+                failed[_wording(outcome.message)] += 1
+                texts.setdefault(_wording(outcome.message), {})[outcome.message] = None
         here: set[str] = set()
         # Failed checks whose message was shown under an earlier item: (tag, that item).
         again: Counter[tuple[str, str]] = Counter()
@@ -154,25 +172,29 @@ def print_check_summary(
             if outcome.outcome == PASSED:
                 continue
             tag = "error" if outcome.outcome == ERROR else "wrong"
-            if shown.get(outcome.message, item.id) != item.id:
-                again[tag, shown[outcome.message]] += 1
+            wording = _wording(outcome.message)
+            if shown.get(wording, item.id) != item.id:
+                again[tag, shown[wording]] += 1
                 continue
-            if outcome.message in here:
+            if wording in here:
                 continue
-            here.add(outcome.message)
-            shown[outcome.message] = item.id
+            here.add(wording)
+            shown[wording] = item.id
             first, *rest = outcome.message.splitlines() or [""]
-            times = failed[outcome.message]
-            checks = f" ({times} checks)" if times > 1 else ""
+            times = failed[wording]
+            numbers = "; the numbers differ between them" if len(texts[wording]) > 1 else ""
+            checks = f" ({times} checks{numbers})" if times > 1 else ""
             refused = _REFUSED.match(first)
             where = stuck.get(refused.group(1), "") if refused else ""
             if where and order.get(where, -1) > order[item.id]:
                 checks += f"; that check is under [{where}] below"
             stream.write(f"     - {tag}: {first}{checks}\n")
-            hint = "\n".join(rest)
-            if hint not in hints:
-                hints.add(hint)
-                stream.writelines(f"       {line}\n" for line in rest)
+            for message in texts[wording]:  # each hint of the group once, up to its numbers
+                rest = message.splitlines()[1:]
+                hint = _NUMBERS.sub("#", "\n".join(rest))
+                if hint not in hints:
+                    hints.add(hint)
+                    stream.writelines(f"       {line}\n" for line in rest)
         for (tag, where), count in again.items():
             checks = f"{count} checks" if count > 1 else "1 check"
             stream.write(f"     - {tag}: as under [{where}] above ({checks})\n")

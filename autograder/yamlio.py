@@ -123,8 +123,11 @@ def load_yaml(path: Path) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context
-        if exc.problem and exc.context and exc.context_mark and "end of stream" in (
-            exc.problem.replace("<stream end>", "end of stream")
+        if (
+            exc.problem
+            and exc.context
+            and exc.context_mark
+            and "end of stream" in (exc.problem.replace("<stream end>", "end of stream"))
         ):
             # An unclosed '[' or quote is found at the end of the file, past its last line:
             # name the line where it was opened.

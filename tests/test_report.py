@@ -459,3 +459,36 @@ def test_a_refusal_listed_before_the_timeout_it_refers_to_says_where_that_is(
     out = io.StringIO()
     print_check_summary(toy_rubric, outcomes, out)
     assert "so it was not run again\n" in out.getvalue() and "below" not in out.getvalue()
+
+
+def test_check_groups_a_finding_by_its_words_not_its_sizes(toy_rubric: Rubric) -> None:
+    """One mistake on three sizes is one line with its count; an error on another line, or a
+    finding about another output (W1, W2), is another mistake and keeps its own line."""
+    from autograder.summary import print_check_summary
+
+    def error(n: int, message: str) -> TestOutcome:
+        return TestOutcome(f"t::{n}", "a", "error", message, (), "exception")
+
+    matmul = "ValueError at f.py line {}: matmul mismatch (size {} is different from {})"
+    outcomes = [
+        error(1, matmul.format(12, 3, 4) + "\nHint: inner sizes (3 and 4)"),
+        error(2, matmul.format(12, 3, 5) + "\nHint: inner sizes (3 and 5)"),
+        error(3, matmul.format(30, 3, 4)),
+        error(4, "grads['W1'] is wrong (for B=2): relative error 6.1e-01"),
+        error(5, "grads['W2'] is wrong (for B=2): relative error 6.1e-01"),
+        error(6, "grads['W2'] is wrong (for B=7): relative error 1.5e+00\nHint: transposed"),
+        TestOutcome("t::7", "b", "error", matmul.format(12, 9, 8), (), "exception"),
+    ]
+    out = io.StringIO()
+    print_check_summary(toy_rubric, outcomes, out)
+    text = out.getvalue()
+    assert (
+        "- error: ValueError at f.py line 12: matmul mismatch (size 3 is different from 4) "
+        "(2 checks; the numbers differ between them)\n"
+    ) in text, text
+    assert text.count("Hint: inner sizes") == 1, text  # the same hint, up to its numbers
+    assert "- error: ValueError at f.py line 30: matmul mismatch" in text, text
+    assert "- error: grads['W1'] is wrong (for B=2): relative error 6.1e-01\n" in text, text
+    assert "grads['W2'] is wrong (for B=2): relative error 6.1e-01 (2 checks; the numbers" in text
+    assert "Hint: transposed" in text, text  # the second of a group brings its own hint
+    assert "- error: as under [a] above (1 check)" in text, text

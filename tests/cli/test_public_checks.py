@@ -228,9 +228,14 @@ def test_mlp_shapes_checks_each_output_on_its_own(tmp_path: Path) -> None:
         (MLP_RETURN, MLP_RETURN.replace('"W2": dW2', '"W2": dW2.astype(np.float32)')),
     )
     assert failed_items(out) == {"shapes"}, out
-    for where in ("B=1, D=4, H=5, C=6", "B=3, D=4, H=5, C=6", "the worked network with X"):
-        assert f"the loss has dtype float32, expected float64 (for {where}" in out, out
-        assert f"grads['W2'] has dtype float32, expected float64 (for {where}" in out, out
+    # The same finding on two sizes is one line (its first case), with its count.
+    for output in ("the loss", "grads['W2']"):
+        assert (
+            f"{output} has dtype float32, expected float64 (for B=1, D=4, H=5, C=6). "
+            "(2 checks; the numbers differ between them)"
+        ) in out, out
+        assert f"{output} has dtype float32, expected float64 (for the worked network" in out
+    assert "(for B=3, D=4, H=5, C=6)" not in out, out
     assert "grads['W1'] has dtype" not in out, out
 
 
@@ -622,6 +627,20 @@ def test_linear_a_file_that_never_loads_is_not_told_input_sizes(tmp_path: Path) 
     )
     assert "running the top-level code of linear.py took more than" in out, out
     assert "on inputs of" not in out, out
+
+
+def test_one_mistake_on_several_sizes_is_one_line_with_its_count(tmp_path: Path) -> None:
+    """``dy @ W`` for ``dy @ W.T`` fails every backward check with one error whose sizes
+    differ: it was listed once per size (three near-identical lines under dx, a fourth under
+    shapes); now once, and the other items refer to it."""
+    out = check(tmp_path, "linear", ("dx = dy @ W.T", "dx = dy @ W"))
+    under_dx = out.split("[dx, 4 pts]")[1].split("[dW, 4 pts]")[0]
+    assert under_dx.count("- error: ValueError at linear.py line") == 1, out
+    assert "(3 checks; the numbers differ between them)" in under_dx, out
+    assert under_dx.count("Hint: the inner sizes of a matrix product must agree") == 1, out
+    under_shapes = out.split("[shapes, 3 pts]")[1].split("[purity, 2 pts]")[0]
+    assert "- error: as under [dx] above (9 checks)" in under_shapes, out
+    assert out.count("ValueError") == 1, out
 
 
 def test_a_failed_item_points_to_its_section_of_the_handout(tmp_path: Path) -> None:
