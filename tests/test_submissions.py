@@ -7,6 +7,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -1042,3 +1043,35 @@ def test_moodles_online_text_folder_is_not_a_second_student(tmp_path: Path) -> N
     ]
     assert found["Al Bo_12352_assignsubmission_onlinetext_"].missing
     assert not found["Ed Po_12351_assignsubmission_file_"].missing
+
+
+@pytest.mark.parametrize(
+    ("copy_minutes_later", "said"), [(0, "linear-1.py"), (2, "linear-1.py (saved after linear.py)")]
+)
+def test_copies_in_a_zip_are_dated_by_the_zip_not_by_how_long_unpacking_took(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copy_minutes_later: int, said: str
+) -> None:
+    """Whether a copy beside the graded file was "saved after" it is the zip's to say (its
+    members' times, as ``unzip`` would set them), not the moment each member was unpacked: a
+    copy unpacked more than a second after linear.py (a large member between them, a busy
+    disk) was called later in one run and not in the next, and the feedback in grades.json
+    changed between two runs on the same zip."""
+    import autograder.submissions as submissions
+
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr(zipfile.ZipInfo("class/sam/linear.py", (2026, 3, 1, 10, 0, 0)), "A = 1\n")
+        copy = zipfile.ZipInfo("class/sam/linear-1.py", (2026, 3, 1, 10, copy_minutes_later, 0))
+        bundle.writestr(copy, "A = 2\n")
+        bundle.writestr("class/tom/linear.py", "A = 3\n")
+    extract = submissions._extract_member
+
+    def slow(bundle, member, destination, archive):  # type: ignore[no-untyped-def]
+        extract(bundle, member, destination, archive)
+        if destination.name == "linear-1.py":  # unpacked a minute after linear.py
+            later = time.time() + 60
+            os.utime(destination, (later, later))
+
+    monkeypatch.setattr(submissions, "_extract_member", slow)
+    sam, _ = find(archive, tmp_path)
+    assert sam.note.startswith(f"{said} beside linear.py was not graded")
