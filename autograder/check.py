@@ -36,6 +36,7 @@ class _Collector:
         self.failed: list[str] = []  # test ids of every failed report, recorded or not
         self.note = ""  # the cells of a notebook that raised, if any
         self.printed = ""  # what the student's code printed
+        self.ran = True  # False: the student's file itself did not run (a SyntaxError, ...)
         self.interrupted = False  # Ctrl-C (pytest's exit status 2 also means a collection error)
         # Test files that could not be collected: (file, pytest's words, trimmed).
         self.uncollected: list[tuple[str, str]] = []
@@ -65,6 +66,7 @@ class _Collector:
         self.outcomes = list(state.outcomes) if state is not None else []
         if state is not None and state.run is not None:
             self.note = state.run.cells_note()
+            self.ran = state.run.load_error is None
             self.printed = state.run.close()
         self.exit_status = int(exitstatus)
 
@@ -183,7 +185,14 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
             stream.write("No public check ran: pytest stopped, for the reason shown above.\n")
         return 1
     if collector.outcomes and not verbose:  # with -v, pytest's own report ends with it
-        print_check_summary(rubric, collector.outcomes, stream, collector.note, collector.printed)
+        print_check_summary(
+            rubric,
+            collector.outcomes,
+            stream,
+            collector.note,
+            collector.printed,
+            file_ran=collector.ran,
+        )
     if not module.exists() and chosen == notebook and not path.is_file():
         others = sorted(
             f.name

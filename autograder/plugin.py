@@ -875,6 +875,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
     buffer = io.StringIO()
     note = state.run.cells_note() if state.run else ""
+    ran = state.run is None or state.run.load_error is None
     printed = state.run.close() if state.run else ""
-    print_check_summary(state.rubric, state.outcomes, buffer, note, printed)
+    print_check_summary(state.rubric, state.outcomes, buffer, note, printed, file_ran=ran)
     terminalreporter.write(buffer.getvalue())

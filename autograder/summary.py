@@ -124,6 +124,8 @@ def print_check_summary(
     stream: IO[str],
     note: str = "",
     printed: str = "",
+    *,
+    file_ran: bool = True,
 ) -> None:
     """What a student sees after ``autograder check``: public checks per rubric item, after
     ``note`` (the cells of a notebook that raised, if any), then the start of what their code
@@ -198,7 +200,8 @@ def print_check_summary(
         for (tag, where), count in again.items():
             checks = f"{count} checks" if count > 1 else "1 check"
             stream.write(f"     - {tag}: as under [{where}] above ({checks})\n")
-        if item.handout and passed < len(results):
+        # A file that does not run (a SyntaxError) fails every item; no section teaches that.
+        if item.handout and passed < len(results) and file_ran:
             failures = [o for o in results if o.outcome != PASSED]
             stream.write(f"     {read_again(item.handout, failures)}\n")
     others = [o for o in outcomes if o.item_id not in rubric.ids]  # tests of the student's own

@@ -643,6 +643,18 @@ def test_one_mistake_on_several_sizes_is_one_line_with_its_count(tmp_path: Path)
     assert out.count("ValueError") == 1, out
 
 
+def test_a_file_that_does_not_run_is_not_sent_to_the_handout(tmp_path: Path) -> None:
+    """A SyntaxError fails every item, and no section of the handout teaches it: "Read
+    again: the section ..." under every item sent the student reading in the wrong place."""
+    out = check(tmp_path, "linear", ("dx = dy @ W.T", "dx = dy @ W.T)"))
+    assert "- error: SyntaxError at linear.py line 61: unmatched ')' (2 checks)" in out, out
+    assert "Read again" not in out and "Start with" not in out, out
+    # Plain pytest ends with the same summary.
+    result = plain_pytest(tmp_path / "linear")
+    assert "SyntaxError at linear.py line 61" in result.stdout, result.stdout
+    assert "public checks passed" in result.stdout and "Read again" not in result.stdout
+
+
 def test_a_failed_item_points_to_its_section_of_the_handout(tmp_path: Path) -> None:
     out = check(tmp_path, "linear", ("dW = x.T @ dy", "dW = dy.T @ x"))
     assert failed_items(out) == {"dW", "shapes"}, out
