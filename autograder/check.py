@@ -22,7 +22,7 @@ from autograder.limits import GradingLimits
 from autograder.plugin import STATE, SUMMARY_PRINTED_BY_CALLER
 from autograder.rubric import load_rubric
 from autograder.scoring import PASSED, TestOutcome
-from autograder.submissions import BOTH_HANDED_IN, choose_local_file, copies_beside, read_source
+from autograder.submissions import choose_local_file, copies_beside, read_source
 from autograder.summary import print_check_summary
 
 
@@ -227,8 +227,8 @@ def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
         why = f": {reason}" if reason else ""
         stream.write(
             f"\n(This checked {chosen.name}{why}. To check the other one: autograder check "
-            f"{_as_typed(other)}. Hand in only one of them; if you hand in both, "
-            f"{BOTH_HANDED_IN}.)\n"
+            f"{_as_typed(other)}. Hand in only one: if both differ from the release, "
+            "neither is graded.)\n"
         )
     if rubric.limits is None and collector.outcomes:
         default = GradingLimits()
