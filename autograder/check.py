@@ -12,6 +12,7 @@ import io
 import os
 import re
 import shlex
+import signal
 from pathlib import Path
 from typing import IO
 
@@ -107,6 +108,29 @@ def _quiet_pytest(args: list[str], collector: _Collector) -> tuple[int, str]:
 def run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
     """Run the public tests for ``path`` (an assignment folder, or the student's file in one);
     print the summary; 0 when every check passed."""
+    # Ctrl-Z stops this process, not the sandboxed code, which runs in a session of its own;
+    # time limits are measured here, so a call may end "in time" during a pause, or a long
+    # pause use up the time of the checks after it. Say so: the result may be the pause's.
+    continued: list[int] = []
+    try:
+        before = signal.signal(signal.SIGCONT, lambda *_: continued.append(1))
+    except ValueError:  # not the main thread: nothing to watch with
+        before = None
+    try:
+        code = _run_check(path, verbose=verbose, stream=stream)
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGCONT, before)
+    if continued:
+        stream.write(
+            "\n(This check was stopped and continued (Ctrl-Z, then fg) while it ran: time "
+            "limits are measured by the clock, so a check may have passed or failed because "
+            "of the pause. Run autograder check again.)\n"
+        )
+    return code
+
+
+def _run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
     path = path.absolute()  # not resolved: a linked file still belongs to this folder
     if not path.exists():
         raise UsageError(f"{path} does not exist")

@@ -250,6 +250,33 @@ def test_a_signal_during_check_stops_it_with_its_exit_status(
     assert "Traceback" not in out + err
 
 
+def test_a_check_stopped_and_continued_says_its_result_may_be_the_pauses(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-Z stops check, not the sandboxed code: a call that ran past its limit during the
+    pause came back "in time". The student is told to run it again."""
+    folder = student_folder(tmp_path, solution=True)
+    with (folder / "linear.py").open("a") as module:
+        module.write("\n\nimport time\n\ntime.sleep(2)\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "check"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1)  # the file's import is sleeping in its sandbox
+    process.send_signal(signal.SIGSTOP)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGCONT)
+    out, err = process.communicate(timeout=120)
+    assert "This check was stopped and continued (Ctrl-Z, then fg) while it ran" in out, out + err
+    assert "Run autograder check again.)" in out
+    # Not paused: not said.
+    result = run_cli("check", cwd=folder)
+    assert "public checks passed" in result.stdout and "stopped and continued" not in result.stdout
+
+
 def test_printing_in_a_graded_function_costs_nothing(tmp_path: Path) -> None:
     # The public checks call linear_forward many times: 4 KB printed each time adds up past
     # the 64 KiB kept, and must not fail the later checks (grade would give full marks).
