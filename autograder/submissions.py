@@ -897,13 +897,36 @@ def _json_values(text: str) -> int:
     return sum(outside.count(c) for c in ",[{")
 
 
+def _lines_of(code: str) -> Iterator[str]:
+    """``_LINE_BREAK.split(code)``, one line at a time (Python's own line breaks only:
+    splitlines() also breaks at form feeds and U+2028, which may sit inside a string literal).
+    A student's own "# In[7]" line gets a space, or it would pass for a cell mark
+    (worker.cell_starts)."""
+    start = 0
+    for match in _LINE_BREAK.finditer(code):
+        line = code[start : match.start()]
+        yield line + " " if _CELL_MARK.fullmatch(line) else line
+        start = match.end()
+    line = code[start:]
+    yield line + " " if _CELL_MARK.fullmatch(line) else line
+
+
 def notebook_source(text: str, name: str = "notebook") -> str:
     """The code cells of a notebook as one script; IPython magics and shell lines are dropped.
 
     Each cell is preceded by a ``# In[n]`` comment so a line number in an error can be traced
-    back to its cell.
+    back to its cell. A script that would be larger than ``MAX_SOURCE_BYTES`` is refused as it
+    is built: a 60 MiB cell of short lines, split and converted whole, took the grader 2.9 GB.
     """
     invalid = f"{name} is not a valid Jupyter notebook"
+    size = 0  # characters of the script so far (each at least a byte), a line break after each
+
+    def spend(chars: int) -> None:
+        nonlocal size
+        size += chars
+        if size > MAX_SOURCE_BYTES:
+            raise ValueError(f"the code in {name} is larger than {MAX_SOURCE_BYTES // 1024} KiB.")
+
     if _json_values(text) > MAX_NOTEBOOK_VALUES:
         raise ValueError(
             f"{name} holds more than {MAX_NOTEBOOK_VALUES:,} JSON values, more than a notebook "
@@ -941,8 +964,12 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             if isinstance(words, list) and all(isinstance(line, str) for line in words):
                 words = "".join(words)
             if isinstance(words, str):
-                names = dict.fromkeys(_DEFINED.findall(words))
-                parts += [f"# (cell {number}, not run) def {name}(" for name in names]
+                names: dict[str, None] = {}
+                for match in _DEFINED.finditer(words):
+                    if match.group(1) not in names:
+                        names[match.group(1)] = None
+                        parts.append(f"# (cell {number}, not run) def {match.group(1)}(")
+                        spend(len(parts[-1]) + 1)
             continue
         source = cell.get(code_key, "")
         if isinstance(source, list) and all(isinstance(line, str) for line in source):
@@ -951,20 +978,31 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             body = source
         else:
             raise ValueError(f"{invalid}: the source of cell {number} is not text.")
-        # Python's own line breaks only: splitlines() also breaks at form feeds and U+2028,
-        # which may sit inside a string literal.
-        lines = _LINE_BREAK.split(body.rstrip("\r\n")) if body else []
-        # A student's own "# In[7]" line would pass for a cell mark (worker.cell_starts).
-        lines = [line + " " if _CELL_MARK.fullmatch(line) else line for line in lines]
-        first = next((line.strip() for line in lines if line.strip()), "")
+        header = f"# In[{number}]"
+        spend(len(header) + 1)
+        code = body.rstrip("\r\n")
+        if body:
+            # Each line is one of the script's (converted, at least its line break): counted
+            # before the cell is split into lines.
+            spend(code.count("\n") + code.count("\r") - code.count("\r\n") + 1)
+        # A huge cell is read line by line, never held as a list of lines (tens of millions
+        # of them in a notebook of 64 MiB): only a cell that is tokenized needs the list.
+        lines: Iterable[str] = _lines_of(code) if body else ()
+        if len(body) <= MAX_TOKENIZED:
+            lines = list(lines)
+        first = next((line.strip() for line in _lines_of(code) if line.strip()), "")
         if first.startswith("%%") and first[2:].split(" ")[0] not in _PYTHON_CELL_MAGICS:
             # %%bash, %%html, %%writefile...: the body is not Python; the whole cell goes.
-            lines = [f"# (IPython cell removed) {line}" for line in lines]
+            removed_cell = []
+            for line in lines:
+                removed_cell.append(f"# (IPython cell removed) {line}")
+                spend(len(removed_cell[-1]))
+            lines = removed_cell
         else:
             # Tokenizing costs about 1 s a MiB (in the grader, before any grading): only for
             # a cell with a candidate, and not a huge one (there every candidate goes).
-            candidates = any(_looks_like_magic(line) for line in lines)
-            starts = _statement_starts(lines) if candidates and len(body) <= MAX_TOKENIZED else None
+            candidates = isinstance(lines, list) and any(map(_looks_like_magic, lines))
+            starts = _statement_starts(lines) if candidates and isinstance(lines, list) else None
             # Without statement starts every candidate counts, but only the forms that start
             # with "%" or "!": "name = %s" may be a line of a string.
             converted, continued = [], False
@@ -979,8 +1017,9 @@ def notebook_source(text: str, name: str = "notebook") -> str:
                     continued = removed and line.endswith(BACKSLASH)
                 else:
                     converted.append(line)
+                spend(len(converted[-1]))
             lines = converted
-        parts.append(f"# In[{number}]\n" + "\n".join(lines))
+        parts.append(header + "\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
 

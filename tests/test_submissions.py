@@ -355,6 +355,33 @@ def test_counting_a_notebooks_values_is_linear_in_its_size() -> None:
     assert done.returncode == 0 and done.stdout == "0\n", done.stderr
 
 
+def test_a_notebook_of_millions_of_short_code_lines_is_refused_without_gigabytes() -> None:
+    """The code of a notebook is refused as it is built when over 2 MiB: a 40 MiB cell of
+    "%a" lines, split and converted whole before that, took the grader 1.9 GB and 15 s (a
+    markdown cell of millions of distinct "def" lines likewise). In a process of its own, to
+    measure its memory."""
+    program = """if True:
+        import json, resource
+        from autograder.submissions import notebook_source
+        for source in ("%a\\n" * 10_000_000, "".join(f"def f{i:x}(\\n" for i in range(3_000_000))):
+            kind = "markdown" if source.startswith("def") else "code"
+            text = json.dumps({"cells": [{"cell_type": kind, "source": source}]})
+            del source
+            try:
+                notebook_source(text, "linear.ipynb")
+            except ValueError as exc:
+                print(exc)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    *refusals, megabytes = done.stdout.splitlines()
+    assert int(megabytes) < 600
+    assert refusals == ["the code in linear.ipynb is larger than 2048 KiB."] * 2
+
+
 def test_an_old_format_notebook_is_read_as_jupyter_upgrades_it() -> None:
     """nbformat 3 (IPython 1-2): cells in worksheets, code under "input"."""
     v3 = {
