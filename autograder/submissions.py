@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import io
+import itertools
 import json
 import os
 import re
@@ -26,7 +28,7 @@ import tokenize
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -570,23 +572,26 @@ def _load_submission(
     nested = folder / assignment
     inner = _find(nested, module) + _find(nested, f"{stem}.ipynb") if nested.is_dir() else []
     outer = _find(folder, module) + _find(folder, f"{stem}.ipynb")
-    candidates = inner + [path for path in outer if path not in inner]
+    # A set: a folder of thousands of linear/*/linear.py took seconds a thousand, squared.
+    in_nested = set(inner)
+    candidates = inner + [path for path in outer if path not in in_nested]
     if len(candidates) > 1:
         # The whole release handed in (the .py stub beside the finished notebook, or an old
         # copy in a subfolder): what is still the stub is not what the student wrote, nor is
         # an empty file (an upload that failed).
+        stubs = [_stub_code(text) for text in untouched]
         edited = [
             path
             for path in candidates
-            if not _is_empty(path) and not (untouched and _is_one_of(path, untouched))
+            if not _is_empty(path) and not (stubs and _is_one_of(path, stubs))
         ]
         candidates = edited or candidates[:1]
     passed_over: list[Path] = []  # changed files outside <assignment>/, not graded
-    if len(candidates) > 1 and any(path in inner for path in candidates):
+    if len(candidates) > 1 and any(path in in_nested for path in candidates):
         # Of the changed ones, those in <assignment>/ (nbgrader's place for it): another
         # assignment's folder may hold a file of the same name.
-        passed_over = [path for path in candidates if path not in inner]
-        candidates = [path for path in candidates if path in inner]
+        passed_over = [path for path in candidates if path not in in_nested]
+        candidates = [path for path in candidates if path in in_nested]
     if not candidates:
         present = sorted(p.name for p in _walk(folder) if p.is_file())[:8]
         listing = ", ".join(present) if present else "the folder is empty"
@@ -619,7 +624,9 @@ def _load_submission(
             source, problem, warnings = None, str(exc), []
     # Named, as a copy beside it is (the student's latest work may be the one outside
     # <assignment>/), unless it holds the same code.
-    passed_over = [p for p in passed_over if source is None or not _is_one_of(p, [source])]
+    if passed_over and source is not None:
+        graded_code = [_code_only(source)]
+        passed_over = [p for p in passed_over if not _is_one_of(p, graded_code)]
     notes: list[str] = []
     if passed_over:
         names = ", ".join(str(p.relative_to(folder)) for p in passed_over)
@@ -684,19 +691,17 @@ def copies_beside(
     )
     if not names:
         return []  # the usual case: no tokenizing (a class of 1,000 spent 2 s of CPU here)
-    graded = _code_only(source) if source is not None else None
-    stubs = {_code_only(text) for text in untouched}
+    # Still the stub, or the same code as the graded file: nothing else to grade.
+    known = [_stub_code(text) for text in untouched]
+    if source is not None:
+        known.insert(0, _code_only(source))
     found = []
     for name in names[:MAX_COPIES]:
         entry = path.parent / name
         if _is_empty(entry) or entry.is_dir():
             continue
-        try:
-            code = _code_only(read_source(entry))
-        except (OSError, ValueError):
-            code = None  # unreadable: still something the student handed in
-        if code is not None and (code == graded or code in stubs):
-            continue  # the same code, or still the stub: nothing else to grade
+        if _is_one_of(entry, known):  # (one that cannot be read is still handed in)
+            continue
         try:
             later = entry.lstat().st_mtime > path.lstat().st_mtime + 1.0  # copies: a moment apart
         except OSError:
@@ -715,15 +720,36 @@ def files_beside(path: Path) -> tuple[str, ...]:
     return tuple(names[:MAX_BESIDE])
 
 
-def _is_one_of(path: Path, sources: Sequence[str]) -> bool:
-    """Whether ``path`` holds the code of one of ``sources`` (released stubs), comments and
-    blank lines aside: a stub from an earlier release whose text or markdown changed since
-    (the ``# In[n]`` of a notebook's cells shift with a new markdown cell) is still a stub."""
+def _is_one_of(path: Path, codes: Sequence[tuple[tuple[int, str], ...] | str]) -> bool:
+    """Whether ``path`` holds one of ``codes`` (``_code_only`` of released stubs, or of the
+    graded file), comments and blank lines aside: a stub from an earlier release whose text or
+    markdown changed since (the ``# In[n]`` of a notebook's cells shift with a new markdown
+    cell) is still a stub. False if it cannot be read."""
     try:
-        code = _code_only(read_source(path))
+        text = _saved_as_is(read_source(path))
     except (OSError, ValueError):
         return False
-    return any(code == _code_only(source) for source in sources)
+    return any(_same_code(text, code) for code in codes)
+
+
+def _same_code(text: str, code: tuple[tuple[int, str], ...] | str) -> bool:
+    """Whether ``text`` (as ``_saved_as_is`` gives it) holds ``code``, tokenized only as far
+    as it matches: a file of 2 MiB is not tokenized whole (seconds) to tell it from a stub."""
+    if isinstance(code, str):  # what does not tokenize is compared as text
+        return text == code
+    ours = _tokens_of(text)
+    try:
+        return all(a == b for a, b in itertools.zip_longest(ours, code))
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    finally:
+        ours.close()
+
+
+@functools.lru_cache(maxsize=8)
+def _stub_code(source: str) -> tuple[tuple[int, str], ...] | str:
+    """``_code_only`` of a released stub, tokenized once for the whole class."""
+    return _code_only(source)
 
 
 def _code_only(source: str) -> tuple[tuple[int, str], ...] | str:
@@ -731,16 +757,25 @@ def _code_only(source: str) -> tuple[tuple[int, str], ...] | str:
 
     How the file was saved does not count: Windows line endings (git's autocrlf, Notepad), a
     BOM, spaces at the ends of lines (in a docstring too) or a missing last line break."""
-    lines = _LINE_BREAK.split(source.removeprefix("\ufeff"))
-    text = "".join(line.rstrip() + "\n" for line in lines).rstrip("\n") + "\n"
+    text = _saved_as_is(source)
     try:
-        return tuple(
-            (token.type, token.string)
-            for token in tokenize.generate_tokens(io.StringIO(text).readline)
-            if token.type not in (tokenize.COMMENT, tokenize.NL)
-        )
+        return tuple(_tokens_of(text))
     except (tokenize.TokenError, SyntaxError):
         return text
+
+
+def _saved_as_is(source: str) -> str:
+    """``source`` without what how it was saved adds (see ``_code_only``)."""
+    lines = _LINE_BREAK.split(source.removeprefix("\ufeff"))
+    return "".join(line.rstrip() + "\n" for line in lines).rstrip("\n") + "\n"
+
+
+def _tokens_of(text: str) -> Generator[tuple[int, str], None, None]:
+    return (
+        (token.type, token.string)
+        for token in tokenize.generate_tokens(io.StringIO(text).readline)
+        if token.type not in (tokenize.COMMENT, tokenize.NL)
+    )
 
 
 def _is_empty(path: Path) -> bool:

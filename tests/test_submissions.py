@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder.errors import OutputError, UsageError
+from autograder.scoring import SEVERAL_FILES
 from autograder.submissions import (
     ClassNotes,
     Submission,
@@ -380,6 +381,37 @@ def test_a_notebook_of_millions_of_short_code_lines_is_refused_without_gigabytes
     *refusals, megabytes = done.stdout.splitlines()
     assert int(megabytes) < 600
     assert refusals == ["the code in linear.ipynb is larger than 2048 KiB."] * 2
+
+
+def test_many_files_of_the_modules_name_cost_the_grader_time_in_proportion(
+    tmp_path: Path,
+) -> None:
+    """Discovery runs in the grader's own process, for the whole class. Thousands of
+    linear/*/linear.py in one folder were told apart in time squared (4,000: 7 s; a zip of
+    30,000, a quarter of an hour), and each candidate was tokenized whole, 4 s for 2 MiB of
+    dense code, to tell it from the stub (six: 25 s). Now a candidate is tokenized only as far
+    as it matches the stub. Not a timing: a process that has not finished in 10 s has hung."""
+    many = tmp_path / "class" / "many"
+    for i in range(4000):
+        (many / "linear" / f"d{i}").mkdir(parents=True)
+        (many / "linear" / f"d{i}" / "linear.py").write_text(f"x = {i}\n")
+    dense = tmp_path / "class" / "dense"
+    for i in range(6):
+        (dense / f"d{i}").mkdir(parents=True)
+        (dense / f"d{i}" / "linear.py").write_text(f"x{i} = (" + "1," * 1_000_000 + ")\n")
+    program = f"""if True:
+        from pathlib import Path
+        from autograder.submissions import discover
+        found = discover(Path({str(tmp_path / "class")!r}), module="linear.py",
+                         assignment="linear", workdir=Path({str(tmp_path)!r}),
+                         untouched=["def f(x):\\n    raise NotImplementedError\\n"])
+        print([s.problem.split(" (")[0] for s in found])
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=10
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{[SEVERAL_FILES] * 2}\n"
 
 
 def test_an_old_format_notebook_is_read_as_jupyter_upgrades_it() -> None:
