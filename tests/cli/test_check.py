@@ -226,6 +226,17 @@ def test_check_verbose_shows_pytest_and_the_summary_once(tmp_path: Path) -> None
     assert result.stdout.count("public checks by rubric item") == 1
 
 
+def started_check(folder: Path) -> subprocess.Popen[str]:
+    """``autograder check`` in ``folder``, running (to be signalled), its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "autograder", "check"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @pytest.mark.parametrize(
     ("signum", "code"),
     [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
@@ -236,13 +247,7 @@ def test_a_signal_during_check_stops_it_with_its_exit_status(
 ) -> None:
     folder = student_folder(tmp_path, solution=True)
     (folder / "linear.py").write_text("while True:\n    pass\n")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "autograder", "check"],
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = started_check(folder)
     time.sleep(3)  # inside the first test, waiting for the endless import
     process.send_signal(signum)
     out, err = process.communicate(timeout=60)
@@ -258,13 +263,7 @@ def test_a_check_stopped_and_continued_says_its_result_may_be_the_pauses(
     folder = student_folder(tmp_path, solution=True)
     with (folder / "linear.py").open("a") as module:
         module.write("\n\nimport time\n\ntime.sleep(2)\n")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "autograder", "check"],
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = started_check(folder)
     time.sleep(1)  # the file's import is sleeping in its sandbox
     process.send_signal(signal.SIGSTOP)
     time.sleep(0.5)
