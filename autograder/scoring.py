@@ -119,7 +119,10 @@ def score_item(item: RubricItem, outcomes: Sequence[TestOutcome]) -> ItemGrade:
     )
 
 
-_NUMBERS = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?")
+# A number on its own: a size, a case (B=3), an error (6.2e-01); not one in a name (W1,
+# float32), nor a line or cell number, which tells two errors apart. Two texts that differ
+# only in these say the same thing (a hint, in feedback; a finding, in check's summary).
+NUMBERS = re.compile(r"(?<![\w.])(?<!line )(?<!cell )[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?(?!\w)")
 # Where an error in the student's code was raised, from its first line ("ValueError at mlp.py
 # line 12: ..."; in a notebook "... at mlp.ipynb cell 3, line 2: ...").
 _RAISED_AT = re.compile(r"^[A-Za-z_][\w.]* at .+? (?:line|cell) \d+(?=: |$)")
@@ -176,7 +179,7 @@ def item_feedback(item: RubricItem, outcomes: Sequence[TestOutcome]) -> str:
         # given for one error (a matmul's) is not read as given for another (a reshape's).
         case = _case_of(first) or _raised_at(first)
         cases.add(case)
-        shape = _NUMBERS.sub("#", rest.strip())
+        shape = NUMBERS.sub("#", rest.strip())
         if rest.strip():
             given.setdefault(shape, set()).add(case)
             if shape not in hints:

@@ -10,7 +10,14 @@ from typing import IO, TYPE_CHECKING
 
 from autograder.rubric import Rubric
 from autograder.sandbox.model import OUTPUT_TRUNCATED
-from autograder.scoring import ERROR, PASSED, TestOutcome, grader_failed, read_again
+from autograder.scoring import (
+    ERROR,
+    NUMBERS,
+    PASSED,
+    TestOutcome,
+    grader_failed,
+    read_again,
+)
 
 if TYPE_CHECKING:
     from autograder.grading import GradeRun
@@ -102,14 +109,9 @@ def table_id(student: str) -> str:
     return shown
 
 
-# A number on its own: a size, a case (B=3), an error (6.2e-01); not one in a name (W1,
-# float32), nor a line or cell number, which tells two errors apart.
-_NUMBERS = re.compile(r"(?<![\w.])(?<!line )(?<!cell )[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?(?!\w)")
-
-
 def _wording(message: str) -> str:
     """A failure's first line with its numbers left out: the same mistake on other sizes."""
-    return _NUMBERS.sub("#", message.split("\n", 1)[0])
+    return NUMBERS.sub("#", message.split("\n", 1)[0])
 
 
 _TIMED_OUT = re.compile(r"\b(\w+) did not return within ")  # a call's timeout
@@ -193,7 +195,7 @@ def print_check_summary(
             stream.write(f"     - {tag}: {first}{checks}\n")
             for message in texts[wording]:  # each hint of the group once, up to its numbers
                 rest = message.splitlines()[1:]
-                hint = _NUMBERS.sub("#", "\n".join(rest))
+                hint = NUMBERS.sub("#", "\n".join(rest))
                 if hint not in hints:
                     hints.add(hint)
                     stream.writelines(f"       {line}\n" for line in rest)

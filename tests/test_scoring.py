@@ -125,6 +125,20 @@ def test_a_hint_repeated_with_other_numbers_is_shown_once(toy_rubric: Rubric) ->
     assert "dW is wrong (B=9)" in feedback  # the findings themselves are all listed
 
 
+def test_hints_about_outputs_whose_names_differ_by_a_number_are_both_shown(
+    toy_rubric: Rubric,
+) -> None:
+    """grads['b1'] and grads['b2'] are two outputs: a number in a name is no size, and
+    the hint about b2 was dropped as a repeat of b1's."""
+    outcomes = [
+        outcome("a", FAILED, f"{key} has shape (1, 7)\nHint: {key} has an extra axis.", n=n)
+        for n, key in enumerate(["grads['b1']", "grads['b2']", "grads['b1']"])
+    ]
+    feedback = score(toy_rubric, "fay", outcomes).item("a").feedback
+    assert feedback.count("Hint: grads['b1'] has an extra axis.") == 1, feedback
+    assert feedback.count("Hint: grads['b2'] has an extra axis.") == 1, feedback
+
+
 def test_a_hint_true_of_one_case_names_that_case() -> None:
     """'y is all zeros' came from one case of seven (relu applied in the forward pass), and was
     shown under the other cases' findings as if it were true of all of them."""
