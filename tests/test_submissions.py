@@ -415,6 +415,37 @@ def test_many_files_of_the_modules_name_cost_the_grader_time_in_proportion(
     assert done.stdout == f"{[SEVERAL_FILES] * 2}\n"
 
 
+def test_copies_that_match_the_graded_file_to_their_end_cost_the_grader_seconds(
+    tmp_path: Path,
+) -> None:
+    """Each copy beside the graded file is told from it as code, tokenized as far as it
+    matches: twenty copies of dense code that match to their last line were tokenized whole
+    (30 s for these, 70 s at 2 MiB each). Past ``COMPARED_BYTES`` a copy is compared as text:
+    each is still named. Not a timing: a process that has not finished in 15 s has hung."""
+    student = tmp_path / "class" / "sam"
+    student.mkdir(parents=True)
+    dense = "x = (" + "1," * 375_000 + ")\n"  # 0.75 MiB of dense code
+    (student / "linear.py").write_text(dense + "y = 1\n")
+    for n in range(1, 21):
+        (student / f"linear ({n}).py").write_text(dense + f"y = {n + 1}\n")
+    # One that holds the graded file's text again, past the budget: not named.
+    (student / "linear (21).py").write_text(dense + "y = 1\n")
+    program = f"""if True:
+        from pathlib import Path
+        from autograder.submissions import discover
+        found = discover(Path({str(tmp_path / "class")!r}), module="linear.py",
+                         assignment="linear", workdir=Path({str(tmp_path)!r}), untouched=[])
+        print(found[0].note)
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=15
+    )
+    assert done.returncode == 0, done.stderr
+    # The first twenty names in order ("linear (9).py" is the 21st): all but the same text.
+    assert done.stdout.count("linear (") == 19, done.stdout
+    assert "linear (21).py" not in done.stdout and "linear (20).py" in done.stdout
+
+
 def test_an_old_format_notebook_is_read_as_jupyter_upgrades_it() -> None:
     """nbformat 3 (IPython 1-2): cells in worksheets, code under "input"."""
     v3 = {
