@@ -94,14 +94,12 @@ def remove_abandoned_temporaries(path: Path) -> int:
 
 
 def _running(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, OverflowError):  # no such process; a pid no process can have
         return False
     except PermissionError:  # another user's process
-        return True
+        pass
     return True
 
 

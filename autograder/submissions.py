@@ -579,7 +579,7 @@ def _load_submission(
         # The whole release handed in (the .py stub beside the finished notebook, or an old
         # copy in a subfolder): what is still the stub is not what the student wrote, nor is
         # an empty file (an upload that failed).
-        stubs = [_stub_code(text) for text in untouched]
+        stubs = [_code_of(text) for text in untouched]
         edited = [
             path
             for path in candidates
@@ -625,8 +625,7 @@ def _load_submission(
     # Named, as a copy beside it is (the student's latest work may be the one outside
     # <assignment>/), unless it holds the same code.
     if passed_over and source is not None:
-        graded_code = [_code_only(source)]
-        passed_over = [p for p in passed_over if not _is_one_of(p, graded_code)]
+        passed_over = [p for p in passed_over if not _is_one_of(p, [_code_of(source)])]
     notes: list[str] = []
     if passed_over:
         names = ", ".join(str(p.relative_to(folder)) for p in passed_over)
@@ -693,9 +692,9 @@ def copies_beside(
     if not names:
         return []  # the usual case: no tokenizing (a class of 1,000 spent 2 s of CPU here)
     # Still the stub, or the same code as the graded file: nothing else to grade.
-    known = [_stub_code(text) for text in untouched]
+    known = [_code_of(text) for text in untouched]
     if source is not None:
-        known.insert(0, _code_only(source))
+        known.insert(0, _code_of(source))
     # Telling code apart tokenizes it (seconds a MiB of dense code, in the grader's process):
     # copies are compared so up to COMPARED_BYTES in all, the rest as saved text, so twenty
     # copies of 2 MiB that match the graded file to their last line cost seconds, not 70 s.
@@ -769,8 +768,9 @@ def _same_code(text: str, code: tuple[tuple[int, str], ...] | str) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
-def _stub_code(source: str) -> tuple[tuple[int, str], ...] | str:
-    """``_code_only`` of a released stub, tokenized once for the whole class."""
+def _code_of(source: str) -> tuple[tuple[int, str], ...] | str:
+    """``_code_only``, kept: a released stub is tokenized once for the whole class, and a
+    graded file once however many files beside it are compared with it."""
     return _code_only(source)
 
 
@@ -1021,10 +1021,12 @@ def notebook_source(text: str, name: str = "notebook") -> str:
             if isinstance(words, list) and all(isinstance(line, str) for line in words):
                 words = "".join(words)
             if isinstance(words, str):
-                names: dict[str, None] = {}
+                # One at a time, each counted as it is added: millions of them are refused
+                # before they are all held.
+                names: set[str] = set()
                 for match in _DEFINED.finditer(words):
                     if match.group(1) not in names:
-                        names[match.group(1)] = None
+                        names.add(match.group(1))
                         parts.append(f"# (cell {number}, not run) def {match.group(1)}(")
                         spend(len(parts[-1]) + 1)
             continue

@@ -167,9 +167,9 @@ def print_check_summary(
         texts: dict[str, dict[str, None]] = {}  # each wording's messages, in order
         for outcome in results:
             if outcome.outcome != PASSED:
-                failed[_wording(outcome.message)] += 1
-                texts.setdefault(_wording(outcome.message), {})[outcome.message] = None
-        here: set[str] = set()
+                wording = _wording(outcome.message)
+                failed[wording] += 1
+                texts.setdefault(wording, {})[outcome.message] = None
         # Failed checks whose message was shown under an earlier item: (tag, that item).
         again: Counter[tuple[str, str]] = Counter()
         for outcome in results:
@@ -177,14 +177,12 @@ def print_check_summary(
                 continue
             tag = "error" if outcome.outcome == ERROR else "wrong"
             wording = _wording(outcome.message)
-            if shown.get(wording, item.id) != item.id:
-                again[tag, shown[wording]] += 1
+            if wording in shown:  # under this item already, or counted as under an earlier one
+                if shown[wording] != item.id:
+                    again[tag, shown[wording]] += 1
                 continue
-            if wording in here:
-                continue
-            here.add(wording)
             shown[wording] = item.id
-            first, *rest = outcome.message.splitlines() or [""]
+            first = (outcome.message.splitlines() or [""])[0]
             times = failed[wording]
             numbers = "; the numbers differ between them" if len(texts[wording]) > 1 else ""
             checks = f" ({times} checks{numbers})" if times > 1 else ""
