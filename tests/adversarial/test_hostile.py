@@ -163,18 +163,41 @@ def slot_uids(holders: set[int]) -> set[int]:
     return uids
 
 
-def _ours(proc: Proc, watch: RunWatch, ended: int, tmp_root: Path) -> bool:
+def _held_by_another_run(proc: Proc, table: dict[int, Proc], watch: RunWatch) -> bool:
+    """Is ``proc``, through its parents, still held by a live grading process not of our run?
+
+    Slots (and so sandbox uids) are reused machine-wide: a later run's sandbox runner can get
+    a uid our run held. What our run leaves behind has lost its grader and been re-parented
+    to pid 1, or to a sandbox runner that is itself left over; another run's process still
+    hangs under that run's own grading process (root's, not ours).
+    """
+    seen = set()
+    while proc.ppid in table and proc.ppid > 1 and proc.pid not in seen:
+        seen.add(proc.pid)
+        proc = table[proc.ppid]
+        if (proc.pid, proc.start) in watch.descendants:
+            return False
+        if proc.uid not in SANDBOX_UIDS:
+            return True
+    return False
+
+
+def _ours(proc: Proc, table: dict[int, Proc], watch: RunWatch, ended: int, tmp_root: Path) -> bool:
     """Was ``proc`` started by our run (so it must be gone after it)?
 
     Attribution, not guesswork, because other grading runs may share the machine: a
     descendant of our grader seen during the run, a process carrying our environment tag or a
     hostile's name, or a process of a sandbox uid our run held the slot lock of, started
-    before our run ended.
+    before our run ended and not held by another run's grader.
     """
     return (
         proc.marked
         or (proc.pid, proc.start) in watch.descendants
-        or (proc.uid in watch.uids and proc.start <= ended)
+        or (
+            proc.uid in watch.uids
+            and proc.start <= ended
+            and not _held_by_another_run(proc, table, watch)
+        )
         or proc.name.startswith("ag_hostile")
         or "ag_hostile_marker" in proc.cmdline
         or str(tmp_root) in proc.cmdline
@@ -495,7 +518,8 @@ def grade_class(
     run.finished_at = watch.finished
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:  # a clean shutdown may take a moment; what is left after that is a leak
-        left = [p for p in processes(marker).values() if _ours(p, watch, ended, root)]
+        table = processes(marker)
+        left = [p for p in table.values() if _ours(p, table, watch, ended, root)]
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.5)
@@ -686,6 +710,31 @@ def test_no_check_ended_as_an_internal_error_of_the_grader(each_run: Run) -> Non
 
 def test_no_process_of_the_run_survives_it(each_run: Run) -> None:
     assert not each_run.leftovers, "\n".join(each_run.leftovers)
+
+
+def test_a_sandbox_uid_counts_as_ours_only_when_no_other_grader_holds_it() -> None:
+    """Slot uids are reused: another run's runner on our old uid is not our leftover."""
+
+    def proc(pid: int, uid: int, ppid: int) -> Proc:
+        return Proc(pid, uid, ppid, "python", "", marked=False, peak_kb=0, start=pid)
+
+    watch = RunWatch("tag", 10, Path("/nonexistent"))
+    watch.descendants.add((11, 11))  # our own runner, seen during the run
+    watch.uids.add(64003)
+    table = {
+        p.pid: p
+        for p in (
+            proc(1, 0, 0),
+            proc(11, 64003, 1),  # our runner, left over: re-parented to pid 1
+            proc(12, 64003, 11),  # its worker
+            proc(20, 64003, 1),  # a worker of ours that daemonised
+            proc(30, 0, 1),  # another run's grading process
+            proc(31, 64003, 30),  # its runner, on the uid our run held earlier
+            proc(32, 64003, 31),  # and that runner's worker
+        )
+    }
+    ours = [p.pid for p in table.values() if _ours(p, table, watch, ended=100, tmp_root=REPO)]
+    assert ours == [11, 12, 20]
 
 
 def test_nothing_changed_outside_the_out_folder(each_run: Run) -> None:
