@@ -97,6 +97,11 @@ def _as_typed(path: Path) -> str:
     return shlex.quote(shown)
 
 
+def _verbatim(stream: IO[str], report: str) -> None:
+    """pytest's own report, as pytest laid it out (not wrapped: it quotes code)."""
+    getattr(stream, "verbatim", stream.write)(report)
+
+
 def _quiet_pytest(args: list[str], collector: _Collector) -> tuple[int, str]:
     """``pytest -q`` with its output captured: (exit status, what it printed)."""
     captured = io.StringIO()
@@ -199,13 +204,13 @@ def _run_check(path: Path, *, verbose: bool, stream: IO[str]) -> int:
         code, report = _quiet_pytest([*args, "--tb=short"], again)
         if again.interrupted:
             raise KeyboardInterrupt
-        stream.write(report)
+        _verbatim(stream, report)
     if not collector.outcomes and not broken and not uncollected:
         if collector.exit_status in (0, 5):  # 5: pytest found no tests
             stream.write("No public check ran: are the test files (test_*.py) in this folder?\n")
         else:
             if not verbose:
-                stream.write(report)
+                _verbatim(stream, report)
             stream.write("No public check ran: pytest stopped, for the reason shown above.\n")
         return 1
     if collector.outcomes and not verbose:  # with -v, pytest's own report ends with it

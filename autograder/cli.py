@@ -13,11 +13,12 @@ import argparse
 import contextlib
 import errno
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from autograder.course import Course, find_course, load_course
 from autograder.cpus import usable_cpus
@@ -442,8 +443,13 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from autograder.check import run_check
+    from autograder.summary import WrappedStream
 
-    return run_check(args.folder, verbose=args.verbose, stream=sys.stdout)
+    stream: IO[str] = sys.stdout
+    if sys.stdout.isatty():  # a log, a pipe or an editor's pane wraps lines on its own
+        wrapped = WrappedStream(sys.stdout, shutil.get_terminal_size().columns)
+        stream = cast(IO[str], wrapped)  # write, writelines and flush are all it is given
+    return run_check(args.folder, verbose=args.verbose, stream=stream)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:

@@ -871,11 +871,14 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     if config.stash.get(SUMMARY_PRINTED_BY_CALLER, False):
         return
-    from autograder.summary import print_check_summary
+    from autograder.summary import print_check_summary, wrap_lines
 
     buffer = io.StringIO()
     note = state.run.cells_note() if state.run else ""
     ran = state.run is None or state.run.load_error is None
     printed = state.run.close() if state.run else ""
     print_check_summary(state.rubric, state.outcomes, buffer, note, printed, file_ran=ran)
-    terminalreporter.write(buffer.getvalue())
+    text = buffer.getvalue()
+    if getattr(terminalreporter, "isatty", False):  # as `autograder check` does on a terminal
+        text = wrap_lines(text, terminalreporter._tw.fullwidth)
+    terminalreporter.write(text)

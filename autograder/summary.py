@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -223,7 +224,7 @@ def print_check_summary(
     passed = sum(1 for o in public if o.outcome == PASSED)
     stream.write(
         f"\n{passed}/{total} public checks passed. Your grade comes from hidden tests with "
-        "other inputs and shapes;\nthese public checks are necessary, not sufficient.\n"
+        "other\ninputs and shapes; these public checks are necessary, not sufficient.\n"
     )
 
 
@@ -249,3 +250,69 @@ def _print_printed(printed: str, stream: IO[str]) -> None:
 
 def _num(value: float) -> str:
     return f"{value:g}"
+
+
+MIN_WRAPPED = 30  # columns left after a line's indent below which wrapping would only hurt
+
+
+def wrap_line(line: str, width: int) -> str:
+    """``line`` folded at spaces to ``width`` columns, each continuation under the line's own
+    text: below a ``- wrong:`` bullet's words, a hint's or a ``✘`` item's. A hint is one long
+    line in the rubric and in grades.json; a terminal would break it at its edge, under column
+    0. What the student's code printed (``   | ``) stays as it was, and so does a word longer
+    than a line (a path)."""
+    if len(line) <= width or line.startswith("   | "):
+        return line
+    body = line.lstrip(" ")
+    indent = line[: len(line) - len(body)]
+    if body.startswith(("- ", "✔ ", "✘ ", "· ")):
+        hang = indent + "  "
+    elif body.startswith("("):  # a note in parentheses
+        hang = indent + " "
+    else:
+        hang = indent
+    if width - len(hang) < MIN_WRAPPED:
+        return line
+    return textwrap.fill(
+        body,
+        width,
+        initial_indent=indent,
+        subsequent_indent=hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def wrap_lines(text: str, width: int) -> str:
+    """``wrap_line`` for each line of ``text``."""
+    return "\n".join(wrap_line(line, width) for line in text.split("\n"))
+
+
+class WrappedStream:
+    """A terminal's stream for ``autograder check``: each complete line written is wrapped to
+    ``width`` (``wrap_line``); ``verbatim`` writes pytest's own report as it is."""
+
+    def __init__(self, stream: IO[str], width: int) -> None:
+        self.stream = stream
+        self.width = width
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            self.stream.write(wrap_line(line, self.width) + "\n")
+        return len(text)
+
+    def verbatim(self, text: str) -> None:
+        self.flush()
+        self.stream.write(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.stream.write(wrap_line(self.pending, self.width))
+            self.pending = ""
+        self.stream.flush()
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import fcntl
+import io
 import json
 import os
+import pty
 import re
+import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
 import pytest
 
+from autograder.summary import WrappedStream, wrap_line
 from tests.cli.conftest import REPO, plain_pytest, run_cli
 
 
@@ -521,3 +528,109 @@ def test_an_item_of_one_point_is_one_pt(tmp_path: Path) -> None:
     assert run_cli("release", cwd=toy).returncode == 0
     result = run_cli("check", cwd=toy / "assignments" / "toy")
     assert "[layout, 1 pt]: 1/1 public checks passed" in result.stdout, result.stdout
+
+
+def on_a_terminal(command: list[str], cwd: Path, columns: int) -> str:
+    """What ``command`` shows on a terminal ``columns`` wide (a pseudo-terminal)."""
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen(
+        command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, env=env
+    )
+    os.close(terminal)
+    shown, deadline = bytearray(), time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and select.select([controller], [], [], 1)[0]:
+            try:
+                data = os.read(controller, 1 << 16)
+            except OSError:  # EIO: the command has ended and closed the terminal
+                break
+            if not data:
+                break
+            shown += data
+    finally:
+        os.close(controller)
+        process.wait(timeout=60)
+    return shown.decode().replace("\r\n", "\n")
+
+
+def transposed_dw_and_mean_db(tmp_path: Path) -> Path:
+    """A student folder whose dW is transposed and whose db is a mean: long hints."""
+    folder = student_folder(tmp_path, solution=True)
+    code = (folder / "linear.py").read_text()
+    code = code.replace("dW = x.T @ dy", "dW = (x.T @ dy).T").replace(
+        "dy.sum(axis=0)", "dy.mean(axis=0)"
+    )
+    (folder / "linear.py").write_text(code)
+    return folder
+
+
+def test_check_wraps_its_lines_to_the_terminal_under_their_own_text(tmp_path: Path) -> None:
+    folder = transposed_dw_and_mean_db(tmp_path)
+    piped = run_cli("check", cwd=folder).stdout
+    hint = next(line for line in piped.splitlines() if "Hint: dW is exactly the transpose" in line)
+    assert len(hint) > 100  # one line where nothing wraps it: a log, a pipe, an editor's pane
+
+    shown = on_a_terminal([sys.executable, "-m", "autograder", "check"], folder, columns=72)
+    lines = shown.splitlines()
+    assert "Weight gradient dL/dW" in shown and lines, shown
+    assert max(len(line) for line in lines) <= 72, shown
+    start = next(n for n, line in enumerate(lines) if "Hint: dW is exactly the transpose" in line)
+    rest = []  # the hint's continuation lines: under its first word, not at column 0
+    for line in lines[start + 1 :]:
+        if not line.startswith(" " * 7) or line.lstrip().startswith("Hint:"):
+            break
+        rest.append(line)
+    assert rest and all(line[7] != " " for line in rest), shown
+    # Every word is there, in its order: wrapping only moved the breaks.
+    assert " ".join(lines[start : start + 1 + len(rest)]).split() == hint.split()
+    assert shown.split() == piped.split()
+
+
+def test_plain_pytest_wraps_the_rubric_summary_to_the_terminal(tmp_path: Path) -> None:
+    folder = transposed_dw_and_mean_db(tmp_path)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]
+    lines = on_a_terminal(command, folder, columns=72).splitlines()
+    first = next(n for n, line in enumerate(lines) if "public checks by rubric item" in line)
+    last = next(n for n, line in enumerate(lines) if "public checks passed. Your grade" in line)
+    summary = lines[first : last + 2]
+    assert any("Hint: dW is exactly the transpose" in line for line in summary), lines
+    assert max(len(line) for line in summary) <= 72, "\n".join(summary)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "   | " + "printed " * 30,  # what the student's code printed: as it was
+        " " * 50 + "a narrow terminal leaves too few columns " * 3,
+    ],
+    ids=["printed", "narrow"],
+)
+def test_lines_that_wrapping_would_spoil_stay_as_they_are(line: str) -> None:
+    assert wrap_line(line, 72) == line
+
+
+def test_a_word_longer_than_the_line_is_not_broken() -> None:
+    path = "/very/long/path" * 10
+    assert wrap_line(f"     - error: cannot read {path}", 72).splitlines() == [
+        "     - error: cannot read",
+        f"       {path}",
+    ]
+
+
+def test_a_wrapped_stream_wraps_whole_lines_and_leaves_pytests_report_alone() -> None:
+    out = io.StringIO()
+    stream = WrappedStream(out, 40)
+    stream.write("     - wrong: one two three four five six ")
+    stream.write("seven eight nine\n")
+    stream.verbatim("E   code = x.T @ dy  # a long line of pytest's report, as it was\n")
+    stream.writelines([" ✘ An item with a long title [dW, 4 pts]: 0/3 public checks passed\n"])
+    stream.flush()
+    assert out.getvalue().splitlines() == [
+        "     - wrong: one two three four five",
+        "       six seven eight nine",
+        "E   code = x.T @ dy  # a long line of pytest's report, as it was",
+        " ✘ An item with a long title [dW, 4",
+        "   pts]: 0/3 public checks passed",
+    ]
