@@ -59,6 +59,13 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
         raise UsageError(f"--db {db}: a gradebook path cannot contain '?', '#' or '%'")
     if db.is_dir():
         raise UsageError(f"--db {db} is a folder; name the gradebook file (e.g. {db}/gradebook.db)")
+    if not db.parent.is_dir():
+        # A typo in the course's path: a gradebook made in a new folder is one nbgrader never
+        # reads. The folder is the nbgrader course's, which exists.
+        raise UsageError(
+            f"--db {db}: the folder {db.parent} does not exist; name the gradebook of the "
+            "nbgrader course (gradebook.db in its folder) or a new file in a folder that exists"
+        )
     _check_gradebook(db)
     students = document["students"]
     _check_scores(grades_json, rubric, students)  # all of them, before the gradebook is touched

@@ -157,6 +157,9 @@ def test_a_folder_or_a_wrong_file_is_named_not_a_traceback(
     grades = write_grades(tmp_path / "g.json", {"alice": {"a": 2}})
     with pytest.raises(UsageError, match=f"--db {tmp_path} is a folder"):
         export_to_gradebook(grades, toy_rubric, tmp_path)
+    with pytest.raises(UsageError, match=f"the folder {tmp_path / 'cours'} does not exist"):
+        export_to_gradebook(grades, toy_rubric, tmp_path / "cours" / "gradebook.db")
+    assert not (tmp_path / "cours").exists()
     not_a_database = tmp_path / "notes.txt"
     not_a_database.write_text("these are not grades\n" * 100)
     with pytest.raises(UsageError, match=r"notes.txt is not an nbgrader gradebook \(file is not a"):

@@ -26,7 +26,7 @@ def _unpacked_bundle(course: Path, tmp_path: Path) -> Path:
     Gradescope unpacks the zip into /autograder/source and runs setup.sh, then run_autograder
     once per submission with the student's files in /autograder/submission (empty here).
     """
-    bundle = tmp_path / "linear.zip"
+    bundle = tmp_path / "exports" / "linear.zip"  # a folder the export makes
     result = run_cli("export", "gradescope", "linear", "--out", bundle, cwd=course)
     assert result.returncode == 0, result.stderr
     assert f"wrote Gradescope autograder {bundle}" in result.stdout
@@ -104,7 +104,7 @@ def test_the_gradescope_bundle_grades_a_submission_as_grade_does(
         assert secret_file in text
         course_yml.write_text(text)
     root = _unpacked_bundle(course_copy, tmp_path)
-    with zipfile.ZipFile(tmp_path / "linear.zip") as archive:
+    with zipfile.ZipFile(tmp_path / "exports" / "linear.zip") as archive:
         names = archive.namelist()
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
     assert {"setup.sh", "run_autograder", "course/course.yml"} <= set(names)
