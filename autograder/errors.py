@@ -76,13 +76,16 @@ def beside_note(filename: str, errors: Sequence[StudentError], beside: Sequence[
     wanted = set()
     for error in errors:
         if error.exc_type in ("ModuleNotFoundError", "ImportError"):
-            module = re.match(r"No module named '(\w+)", error.message)
+            module = re.search(r"No module named '(\w+)", error.message)
             if module and f"{module.group(1)}.py" in present:
                 wanted.add(f"{module.group(1)}.py")
             elif module and module.group(1) in present:
                 wanted.add(f"{module.group(1)}/")
         elif error.exc_type == "FileNotFoundError":
-            path = re.search(r"No such file or directory: '([^']+)'", error.message)
+            # open()'s words, or numpy's (np.loadtxt, np.genfromtxt): "data.txt not found."
+            path = re.search(r"No such file or directory: '([^']+)'", error.message) or re.search(
+                r"(?:^|: )([^:]+?) not found\.$", error.message
+            )
             name = path.group(1).rstrip("/").rsplit("/", 1)[-1] if path else ""
             if name in present:
                 wanted.add(name)

@@ -228,6 +228,15 @@ class StudentRun:
         errors = [self.load_error] if self.load_error is not None else self.failed_cells
         return beside_note(self.filename, errors, self.beside)
 
+    def _explained(self, exc: StudentError, function: str, again: str) -> StudentError:
+        """``exc``, raised by a call of ``function``, in the student's words (``_name_call``);
+        one that looked for a module or file handed in beside the file says it is not there."""
+        exc = _name_call(exc, function, again)
+        if note := beside_note(self.filename, [exc], self.beside):
+            exc.hint = note
+            exc.args = (exc.describe(),)
+        return exc
+
     def _charge(self, started: float, waited: float) -> None:
         """Charge the budget for the time since ``started``, less ``waited`` (the worker's
         waits for a CPU, which never exceed that time), never less than nothing."""
@@ -267,7 +276,7 @@ class StudentRun:
         except StudentError as exc:
             if isinstance(exc, StudentTimeout):
                 self._note_timeout(exc, function, args)
-            raise _name_call(exc, function, self._given_again(function, args)) from None
+            raise self._explained(exc, function, self._given_again(function, args)) from None
         finally:
             self._charge(started, worker.waited() - waited)
 
@@ -381,7 +390,9 @@ class StudentRun:
                         if isinstance(result.error, StudentTimeout):
                             self._note_timeout(result.error, step.function, given)
                         again = self._given_again(step.function, given)
-                        result = StepResult(error=_name_call(result.error, step.function, again))
+                        result = StepResult(
+                            error=self._explained(result.error, step.function, again)
+                        )
                     results.append(result)
         for step in steps[len(results) :]:
             args: list[Any] = []

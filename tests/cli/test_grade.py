@@ -310,6 +310,47 @@ def test_files_handed_in_beside_the_module_are_named_when_it_looks_for_them(
     assert {record["score"] for record in students.values()} == {0.0}
 
 
+def test_files_beside_the_module_are_named_when_a_call_or_numpy_looks_for_them(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """The note above was given only when running the file looked for them: a helper imported
+    inside a function, a config read in a call, or np.loadtxt's own words ("data.txt not
+    found.") left the student with an error about a file they had handed in."""
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    unpack = "    x, W = cache\n"
+    assert unpack in reference
+    cases = {
+        "lena": (
+            reference.replace(unpack, "    from helpers import unpack\n    x, W = unpack(cache)\n"),
+            {"helpers.py": "def unpack(cache):\n    return cache\n"},
+        ),
+        "milo": (
+            reference.replace(unpack, unpack + "    open('config.txt').read()\n"),
+            {"config.txt": "lr=0.1\n"},
+        ),
+        "nora": (
+            reference + "DATA = np.loadtxt('test data.txt')\n",
+            {"test data.txt": "1 2\n"},
+        ),
+        "otto": (reference.replace(unpack, unpack + "    import helpers\n"), {}),
+    }
+    for student, (source, files) in cases.items():
+        folder = tmp_path / "class" / student
+        folder.mkdir(parents=True)
+        (folder / "linear.py").write_text(source)
+        for name, text in files.items():
+            (folder / name).write_text(text)
+    students = grade(course_copy, tmp_path / "class", tmp_path / "out")["students"]
+    note = "Only linear.py is graded, on its own: {} beside it cannot be imported or read"
+    for student, name in (("lena", "helpers.py"), ("milo", "config.txt")):
+        items = students[student]["items"]
+        assert items["forward"]["score"] == 4.0, items["forward"]
+        assert note.format(name) in items["dW"]["feedback"], items["dW"]["feedback"]
+    assert students["nora"]["status"] == "error"
+    assert note.format("test data.txt") in students["nora"]["feedback"]
+    assert "Only linear.py is graded" not in json.dumps(students["otto"])
+
+
 def test_a_summed_loss_is_told_it_is_b_times_the_mean(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
     summed = reference.replace(
