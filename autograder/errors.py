@@ -242,6 +242,30 @@ _EXCEPTION_HINTS = (
         "size: write down the array's shape and the one asked for. To view x of shape "
         "(..., D) as rows, x.reshape(-1, D) lets numpy work out the number of rows.",
     ),
+    # What students leave at the top level of a script that the grader, importing the file,
+    # trips on: a package of their own machine, a question to the keyboard, an exit.
+    (
+        "ModuleNotFoundError",
+        re.compile(r"No module named '"),
+        "that module is not there when your work is graded: your file runs on its own, with "
+        "numpy (the course's rule is numpy only) and Python's standard library. Remove the "
+        "import and put what you need from a file of your own into this one; code that "
+        'plots or compares with another library can stay under `if __name__ == "__main__":`, '
+        "with its imports, since grading does not run that block.",
+    ),
+    (
+        "EOFError",
+        re.compile(r"EOF when reading a line"),
+        "input() waits for someone to type, and nobody does while your work is graded: remove "
+        'it, or keep it under `if __name__ == "__main__":`, which grading does not run.',
+    ),
+    (
+        "SystemExit",
+        re.compile(""),
+        "sys.exit(), exit() and quit() stop the program, and your file is imported (and its "
+        "functions called) when it is graded: remove them, or keep them under "
+        '`if __name__ == "__main__":`, which grading does not run.',
+    ),
 )
 
 

@@ -211,6 +211,11 @@ class StudentRun:
         self.failed_cells, self.failed_total = worker.failed_cells, worker.failed_total
         if worker.load_error is not None:
             self.load_error = worker.load_error
+            if not self.beside_note():  # which says why the module or file is not there
+                self.load_error.hint = exception_hint(
+                    self.load_error.exc_type, self.load_error.message
+                )
+                self.load_error.args = (self.load_error.describe(),)
             raise self.load_error
         return worker
 

@@ -351,6 +351,33 @@ def test_files_beside_the_module_are_named_when_a_call_or_numpy_looks_for_them(
     assert "Only linear.py is graded" not in json.dumps(students["otto"])
 
 
+def test_a_script_s_top_level_that_stops_the_import_is_explained(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """A plot's import, a question to the keyboard and an exit at the end of a script stop
+    the import when graded: the feedback said only "No module named 'matplotlib'", "EOF when
+    reading a line" or "SystemExit at linear.py line 19: 0", which a student whose file ran
+    on their own machine cannot act on."""
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    endings = {
+        "pia": ("import matplotlib.pyplot as plt\n", "that module is not there when"),
+        "quin": ('name = input("Your name: ")\n', "input() waits for someone to type"),
+        "rui": ("import sys\nsys.exit(0)\n", "sys.exit(), exit() and quit() stop the program"),
+        "sol": ("np.ones((2, 2)) + np.ones(3)\n", "two arrays of an elementwise operation"),
+    }
+    for student, (ending, _) in endings.items():
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "linear.py").write_text(reference + ending)
+    students = grade(course_copy, tmp_path / "class", tmp_path / "out")["students"]
+    for student, (_, said) in endings.items():
+        record = students[student]
+        assert record["status"] == "error" and record["score"] == 0, record
+        assert f"Hint: {said}" in record["feedback"], record["feedback"]
+        assert said in record["items"]["dW"]["feedback"], record["items"]["dW"]
+    page = (tmp_path / "out" / "feedback" / "pia.md").read_text()
+    assert page.count("that module is not there when") == 1 + 6, page
+
+
 def test_a_summed_loss_is_told_it_is_b_times_the_mean(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
     summed = reference.replace(
