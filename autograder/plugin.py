@@ -27,6 +27,7 @@ Two ways the plugin is driven:
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import io
@@ -114,6 +115,31 @@ def _missing_hint(source: str, function: str) -> str:
             f"{function} with def, or assign it by name, e.g. {function} = _my_{function})"
         )
     return ""
+
+
+def _raise_left_beside_code(source: str, function: str) -> bool:
+    """Whether ``function`` (at the top level of ``source``) has code of its own above or below
+    a ``raise NotImplementedError`` in its body (below it, more than the stub's last
+    ``return``): the student wrote the function but left the stub's ``raise`` line in, which a
+    message that it "is not implemented yet" does not tell."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                body = body[1:]  # the docstring
+            for index, statement in enumerate(body):
+                if isinstance(statement, ast.Raise) and "NotImplementedError" in ast.unparse(
+                    statement
+                ):
+                    after = body[index + 1 :]
+                    if after and isinstance(after[-1], ast.Return):
+                        after = after[:-1]
+                    return any(not isinstance(s, ast.Pass) for s in body[:index] + after)
+    return False
 
 
 class StudentRun:
@@ -235,8 +261,12 @@ class StudentRun:
 
     def _explained(self, exc: StudentError, function: str, again: str) -> StudentError:
         """``exc``, raised by a call of ``function``, in the student's words (``_name_call``);
-        one that looked for a module or file handed in beside the file says it is not there."""
-        exc = _name_call(exc, function, again)
+        one that looked for a module or file handed in beside the file says it is not there, and
+        a stub's raise left beside the student's code says that it is still there."""
+        written = isinstance(exc, NotImplementedByStudent) and _raise_left_beside_code(
+            self.source, function
+        )
+        exc = _name_call(exc, function, again, written=written)
         if note := beside_note(self.filename, [exc], self.beside):
             exc.hint = note
             exc.args = (exc.describe(),)
@@ -480,7 +510,9 @@ def _item(
     return value[index]
 
 
-def _name_call(exc: StudentError, function: str, again: str = "") -> StudentError:
+def _name_call(
+    exc: StudentError, function: str, again: str = "", *, written: bool = False
+) -> StudentError:
     """Say which function failed, in words a student recognises (and, for an exception it
     raised, ``again``: that it had returned from a call given the same object before).
 
@@ -490,7 +522,15 @@ def _name_call(exc: StudentError, function: str, again: str = "") -> StudentErro
     exc.message = codec.CONTROL.sub(" ", exc.message).strip()
     if isinstance(exc, NotImplementedByStudent):
         where = f" at {exc.where}" if exc.lineno is not None else ""
-        exc.message = f"{function} is not implemented yet (it raises NotImplementedError{where})"
+        if written:  # code of the student's own beside the stub's raise line
+            exc.message = (
+                f"{function} still raises NotImplementedError{where}, beside code of yours: "
+                "the stub's `raise NotImplementedError(...)` line is still in it; delete that line"
+            )
+        else:
+            exc.message = (
+                f"{function} is not implemented yet (it raises NotImplementedError{where})"
+            )
         exc.exc_type = exc.lineno = exc.cell = None
     elif isinstance(exc, StudentTimeout | StudentCrash):
         exc.message = f"while running {function}: {exc.message}"

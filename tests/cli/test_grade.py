@@ -378,6 +378,37 @@ def test_a_script_s_top_level_that_stops_the_import_is_explained(
     assert page.count("that module is not there when") == 1 + 6, page
 
 
+def test_a_stub_raise_left_beside_the_student_s_code_is_not_called_not_implemented(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """A student who wrote linear_backward under "# YOUR CODE HERE" (or below the raise) but
+    left the stub's raise line in was told it "is not implemented yet"."""
+    stub = (course_copy / "assignments" / "linear" / "linear.py").read_text()
+    forward = '    raise NotImplementedError("linear_forward: not implemented yet")\n'
+    backward = '    raise NotImplementedError("linear_backward: not implemented yet")\n'
+    done = stub.replace(forward, "    y = x @ W + b\n    cache = (x.copy(), W.copy())\n")
+    code = "    x, W = cache\n    dx, dW, db = dy @ W.T, x.T @ dy, dy.sum(axis=0)\n"
+    sources = {
+        "uma": done.replace(backward, code + backward),  # the raise below the code
+        "vic": done.replace(backward, backward + code),  # the code below the raise
+        "wes": done,  # backward untouched
+    }
+    assert len(set(sources.values()) | {stub}) == 4
+    for student, source in sources.items():
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "linear.py").write_text(source)
+    students = grade(course_copy, tmp_path / "class", tmp_path / "out")["students"]
+    left_in = "linear_backward still raises NotImplementedError at line {}, beside code of yours"
+    for student in ("uma", "vic"):
+        line = sources[student].splitlines().index(backward.rstrip("\n")) + 1
+        feedback = students[student]["items"]["dW"]["feedback"]
+        assert left_in.format(line) in feedback, feedback
+        assert "not implemented yet" not in feedback, feedback
+    feedback = students["wes"]["items"]["dW"]["feedback"]
+    assert "linear_backward is not implemented yet (it raises NotImplementedError" in feedback
+    assert {r["score"] for r in students.values()} == {students["wes"]["score"]} != {0.0}
+
+
 def test_a_summed_loss_is_told_it_is_b_times_the_mean(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
     summed = reference.replace(
