@@ -128,6 +128,8 @@ def _require_real_array(
         # The right numbers as (nested) lists: a value check judges the numbers, and leaves
         # the form to the layout checks (strict).
         actual = _list_as_array(actual)
+    elif lists and expected is not None:
+        actual = _one_number_as_array(actual, expected.size)
     if not isinstance(actual, np.ndarray):
         hint = None
         if _empty_python_sum(actual, expected):
@@ -149,6 +151,12 @@ def _require_real_array(
             "numbers (float64)."
         )
     return actual
+
+
+def _one_number_as_array(actual: object, size: int) -> object:
+    """One number where the answer has one (np.sum(dy) for a db of shape (1,)) as a 0-d array,
+    whose dropped axis of length 1 a value check forgives; anything else as it is."""
+    return np.asarray(actual) if size == 1 and _real_number(actual) else actual
 
 
 _EMPTY_SUM_HINT = (
@@ -253,7 +261,8 @@ def expect_array(
 
     Raises ``WrongAnswer`` if ``actual`` is not a real numeric array, has the wrong shape
     (with ``strict=False``, an added or dropped axis of length 1 is forgiven: see
-    ``unit_axes_differ``, and so is a nested list of numbers), is not float64 (only when
+    ``unit_axes_differ``, and so is a nested list of numbers, or a single number where
+    ``expected`` holds one), is not float64 (only when
     ``strict``), holds NaN/inf, or differs
     by more than ``threshold`` (default ``PRECISION_THRESHOLD`` when strict, else
     ``VALUE_THRESHOLD``) in ``gradcheck.rel_error``. ``context`` may hold
@@ -570,6 +579,8 @@ def expect_gradients(
     for wrt, claimed in grads.items():
         label = names.get(wrt, f"d{wrt}")
         target = np.asarray(inputs[wrt])
+        if not strict:
+            claimed = _one_number_as_array(claimed, target.size)
         array = _require_real_array(claimed, label, where, lists=not strict)
         array = _conform(
             array,

@@ -155,6 +155,35 @@ def test_lenient_forgives_a_kept_axis_but_not_a_transposed_vector() -> None:
     assert "transpose" in message(excinfo)
 
 
+@pytest.mark.parametrize("number", [2.5, np.float64(2.5), np.float32(2.5)])
+def test_lenient_forgives_a_single_number_where_the_answer_has_one(number: object) -> None:
+    """db = np.sum(dy) is right when F = 1: its numbers are db's, as a 0-d array's (whose
+    dropped axis of length 1 the value check forgives) are; the layout check judges the form.
+    A numpy scalar was refused as "not a numpy array" and lost db too."""
+    db = np.array([2.5])
+    assert expect_array(number, db, name="db", strict=False) == 0.0
+    assert expect_array(np.asarray(number), db, name="db", strict=False) == 0.0
+    with pytest.raises(WrongAnswer, match="db should be a numpy array"):
+        expect_array(number, db, name="db")
+    with pytest.raises(WrongAnswer, match="db should be a numpy array") as excinfo:
+        expect_array(number, np.array([2.5, 1.0]), name="db", strict=False)
+    assert "a sum over every axis" in message(excinfo)
+    with pytest.raises(WrongAnswer, match="db does not match the right answer"):
+        expect_array(number, np.array([-1.0]), name="db", strict=False)
+    with pytest.raises(WrongAnswer):
+        expect_array(True, np.array([1.0]), name="db", strict=False)
+    # and so does the numerical check that follows it in a hidden test (confirm_gradient)
+    rng = np.random.default_rng(5)
+    inputs = {"x": rng.standard_normal((4, 2)), "b": rng.standard_normal(1)}
+    upstream = rng.standard_normal((4, 1))
+    assert (
+        confirm_gradient(
+            lambda x, b: x[:, :1] + b, inputs, upstream, "b", upstream.sum(), name="db", rng=rng
+        )
+        < VALUE_THRESHOLD
+    )
+
+
 def test_unit_axes_differ() -> None:
     assert unit_axes_differ((1, 5), (5,))
     assert unit_axes_differ((5,), (5, 1))
