@@ -117,28 +117,51 @@ def _missing_hint(source: str, function: str) -> str:
     return ""
 
 
+# The most of one function's text parsed in the grader's own process (the file is the
+# student's: a 2 MiB file took 2 s and 600 MB to parse, and a long enough expression makes
+# the parser raise RecursionError).
+PARSED_DEFINITION_CHARS = 64 * 1024
+
+
+def _definition(source: str, function: str) -> str:
+    """The text of ``function``'s top-level ``def`` in ``source``, up to the next top-level
+    ``def`` or ``class``, found by a line scan; ``""`` if there is none."""
+    start = re.search(rf"^def\s+{re.escape(function)}\s*\(", source, re.M)
+    if start is None:
+        return ""
+    following = re.search(r"^(def|class)\s", source[start.end() :], re.M)
+    return source[start.start() : start.end() + following.start() if following else None]
+
+
 def _raise_left_beside_code(source: str, function: str) -> bool:
     """Whether ``function`` (at the top level of ``source``) has code of its own above or below
     a ``raise NotImplementedError`` in its body (below it, more than the stub's last
     ``return``): the student wrote the function but left the stub's ``raise`` line in, which a
-    message that it "is not implemented yet" does not tell."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    message that it "is not implemented yet" does not tell. Only the definition's own text is
+    parsed, up to ``PARSED_DEFINITION_CHARS``; past that, or if it does not parse, no."""
+    text = _definition(source, function)
+    if len(text) > PARSED_DEFINITION_CHARS:
         return False
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == function:
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                body = body[1:]  # the docstring
-            for index, statement in enumerate(body):
-                if isinstance(statement, ast.Raise) and "NotImplementedError" in ast.unparse(
-                    statement
-                ):
-                    after = body[index + 1 :]
-                    if after and isinstance(after[-1], ast.Return):
-                        after = after[:-1]
-                    return any(not isinstance(s, ast.Pass) for s in body[:index] + after)
+    try:
+        tree = ast.parse(text)
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == function:
+                return _code_beside_raise(node.body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    return False
+
+
+def _code_beside_raise(body: list[ast.stmt]) -> bool:
+    """``_raise_left_beside_code`` for a function's parsed ``body``."""
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    for index, statement in enumerate(body):
+        if isinstance(statement, ast.Raise) and "NotImplementedError" in ast.unparse(statement):
+            after = body[index + 1 :]
+            if after and isinstance(after[-1], ast.Return):
+                after = after[:-1]
+            return any(not isinstance(s, ast.Pass) for s in body[:index] + after)
     return False
 
 
@@ -167,6 +190,7 @@ class StudentRun:
         self.entropy = entropy
         self._spawns = 0
         self.source = source
+        self._written: dict[str, bool] = {}  # _raise_left_beside_code, by function
         self.filename = filename
         self.module = module
         self.limits = limits
@@ -263,9 +287,11 @@ class StudentRun:
         """``exc``, raised by a call of ``function``, in the student's words (``_name_call``);
         one that looked for a module or file handed in beside the file says it is not there, and
         a stub's raise left beside the student's code says that it is still there."""
-        written = isinstance(exc, NotImplementedByStudent) and _raise_left_beside_code(
-            self.source, function
-        )
+        written = False
+        if isinstance(exc, NotImplementedByStudent):
+            if function not in self._written:  # once a function: each of its calls raises
+                self._written[function] = _raise_left_beside_code(self.source, function)
+            written = self._written[function]
         exc = _name_call(exc, function, again, written=written)
         if note := beside_note(self.filename, [exc], self.beside):
             exc.hint = note
@@ -475,11 +501,7 @@ MAX_TIMEOUTS = 2  # per function and submission: then it is not called again at 
 def _calls(source: str, caller: str, callee: str) -> bool:
     """Whether the text of ``caller``'s definition in ``source`` names ``callee``: a guess at a
     call, from the source alone (up to the next top-level ``def`` or ``class``)."""
-    start = re.search(rf"^def\s+{re.escape(caller)}\s*\(", source, re.M)
-    if start is None:
-        return False
-    following = re.search(r"^(def|class)\s", source[start.end() :], re.M)
-    body = source[start.end() : start.end() + following.start() if following else None]
+    body = _definition(source, caller).partition("(")[2]  # not the caller's own name
     return re.search(rf"\b{re.escape(callee)}\b", body) is not None
 
 

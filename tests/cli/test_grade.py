@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from autograder.plugin import PARSED_DEFINITION_CHARS, _raise_left_beside_code
 from tests.cli.conftest import EXAMPLES, run_cli
 
 
@@ -407,6 +408,25 @@ def test_a_stub_raise_left_beside_the_student_s_code_is_not_called_not_implement
     feedback = students["wes"]["items"]["dW"]["feedback"]
     assert "linear_backward is not implemented yet (it raises NotImplementedError" in feedback
     assert {r["score"] for r in students.values()} == {students["wes"]["score"]} != {0.0}
+
+
+def test_a_raise_left_in_is_looked_for_in_the_function_alone_and_at_bounded_cost() -> None:
+    """The grader's own process parses the student's text to word that message: a long enough
+    expression made the parser raise RecursionError (the grader failed on the student), and
+    a 2 MiB file took seconds and 600 MB at every call."""
+    left = "def linear_backward(dy, cache):\n    x = 1\n    raise NotImplementedError\n"
+    assert _raise_left_beside_code(left, "linear_backward")
+    stub = "def linear_backward(dy, cache):\n    raise NotImplementedError\n    return dx\n"
+    assert not _raise_left_beside_code(stub, "linear_backward")
+    # The rest of the file is not parsed: code after the function that does not parse, or
+    # an expression deeper than the parser's limit in it, changes nothing.
+    rest = "def other():\n    return " + "1+" * 5000 + "1\n" + "x = (\n"
+    assert _raise_left_beside_code(left + "\n" + rest, "linear_backward")
+    deep = "def linear_backward(dy, cache):\n    x = 1\n    raise NotImplementedError("
+    assert not _raise_left_beside_code(deep + "1+" * 5000 + "1)\n", "linear_backward")
+    padded = left + "".join(f"    v{i} = [{i}, {i}, {i}]\n" for i in range(5000))
+    assert len(padded) > PARSED_DEFINITION_CHARS
+    assert not _raise_left_beside_code(padded, "linear_backward")
 
 
 def test_a_summed_loss_is_told_it_is_b_times_the_mean(course_copy: Path, tmp_path: Path) -> None:
