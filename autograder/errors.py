@@ -248,7 +248,7 @@ _EXCEPTION_HINTS = (
         "ModuleNotFoundError",
         re.compile(r"No module named '"),
         "that module is not there when your work is graded: your file runs on its own, with "
-        "numpy (the course's rule is numpy only) and Python's standard library. Remove the "
+        "the packages of the grader's Python (numpy and the standard library). Remove the "
         "import and put what you need from a file of your own into this one; code that "
         'plots or compares with another library can stay under `if __name__ == "__main__":`, '
         "with its imports, since grading does not run that block.",
