@@ -229,7 +229,9 @@ def markdown_text(text: str) -> str:
 
     Feedback quotes exception messages and type names that come from student code; escaped,
     they cannot forge a heading, a score line, a link or HTML. The list bullets the grader
-    itself writes ("- " at the start of a line) stay bullets.
+    itself writes ("- " at the start of a line) stay bullets, and a line followed by another
+    that is not a bullet ends in a line break (two spaces), as it does in plain text: a
+    renderer would join "... No module named 'matplotlib'" and the "Hint: ..." under it.
     """
     lines = []
     for line in text.splitlines():
@@ -238,6 +240,9 @@ def markdown_text(text: str) -> str:
         # (A list item's text is a block too: "- # x" would be a heading in a bullet.)
         body = _LINE_START.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", body)
         lines.append(bullet + body)
+    for n in range(len(lines) - 1):
+        if lines[n].strip() and lines[n + 1].strip() and not lines[n + 1].startswith("- "):
+            lines[n] += "  "
     return "\n".join(lines)
 
 

@@ -251,9 +251,29 @@ def _rendered(markdown: str) -> str:
 def test_escaped_student_text_renders_as_exactly_that_text(text: str) -> None:
     html = _rendered(markdown_text(text))
     tags = set(re.findall(r"</?(\w+)", html))
-    assert tags == {"p"}, html
-    shown = html_lib.unescape(re.sub(r"</?p>", "", html)).strip()
+    assert tags <= {"p", "br"}, html  # a break between the lines of a message, as in text
+    shown = html_lib.unescape(re.sub(r"</?p>|<br />", "", html)).strip()
     assert shown == "\n".join(line.strip() for line in text.splitlines()), html
+
+
+def test_each_line_the_grader_wrote_stays_a_line_when_rendered() -> None:
+    """A message and the hint under it were one paragraph: "... 'matplotlib' Hint: that ..."."""
+    text = "ModuleNotFoundError at linear.py line 2: No module named 'matplotlib'\nHint: that"
+    html = _rendered(markdown_text(text + " module is not there\n- a bullet\n- another\n\nNext"))
+    assert re.findall(r"</?(\w+)", html) == [
+        "p",
+        "br",
+        "p",
+        "ul",
+        "li",
+        "li",
+        "li",
+        "li",
+        "ul",
+        "p",
+        "p",
+    ]
+    assert "'matplotlib'<br />\nHint: that" in html_lib.unescape(html), html
 
 
 def test_the_graders_own_bullets_stay_bullets_and_their_text_stays_text() -> None:
