@@ -406,6 +406,12 @@ class StudentRun:
                 f" ({', '.join(earlier)}, which {function} calls, did not finish in an earlier "
                 "check either: the time may have gone there)"
             )
+        elif self._worker is not None and self._worker.printed_past_cap:
+            # Not how much: that depends on how fast it printed, and the words must not.
+            exc.message += (
+                f" (by then it had printed more than the {self.limits.output_kb} KiB of output "
+                "kept: printing takes time, large arrays most, and the time may have gone there)"
+            )
 
     def batch(self, steps: Sequence[Step]) -> list[StepResult]:
         """Run ``steps`` in order, as ``call`` would one by one, in as few round trips as can be.

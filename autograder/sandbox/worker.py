@@ -227,6 +227,12 @@ class Worker:
         return self._waited
 
     @property
+    def printed_past_cap(self) -> bool:
+        """Whether the worker has printed more than the output it keeps (``output_kb``)."""
+        self._drain_output()
+        return self._truncated
+
+    @property
     def output(self) -> str:
         """Everything the worker printed so far (stdout and stderr, capped)."""
         self._drain_output()

@@ -429,6 +429,30 @@ def test_a_raise_left_in_is_looked_for_in_the_function_alone_and_at_bounded_cost
     assert not _raise_left_beside_code(padded, "linear_backward")
 
 
+def test_a_call_that_timed_out_while_printing_a_flood_says_so(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """Debugging prints of whole arrays in every call, which took the call past its limit,
+    were told only "did not return within 3 s": nothing pointed at the printing."""
+    reference = (course_copy / "solutions" / "linear" / "linear.py").read_text()
+    forward = "    ### BEGIN SOLUTION\n"  # the first: linear_forward's
+    assert forward in reference
+    loops = {
+        "pat": "    for _ in range(10**9):\n        print(np.ones((300, 300)))\n",
+        "quiet": "    while True:\n        pass\n",
+    }
+    for student, loop in loops.items():
+        (tmp_path / "class" / student).mkdir(parents=True)
+        code = reference.replace(forward, "    np.set_printoptions(threshold=10**9)\n" + loop, 1)
+        (tmp_path / "class" / student / "linear.py").write_text(code)
+    students = grade(course_copy, tmp_path / "class", tmp_path / "out")["students"]
+    note = "by then it had printed more than the 64 KiB of output kept: printing takes time"
+    said = students["pat"]["items"]["forward"]["feedback"]
+    assert "did not return within" in said and note in said, said
+    said = students["quiet"]["items"]["forward"]["feedback"]
+    assert "did not return within" in said and "printed" not in said, said
+
+
 def test_a_summed_loss_is_told_it_is_b_times_the_mean(course_copy: Path, tmp_path: Path) -> None:
     reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
     summed = reference.replace(
