@@ -89,8 +89,8 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
                 "(gradebook.db in the nbgrader course folder) or a new file"
             ) from None
         raise OutputError(
-            f"cannot write the nbgrader gradebook {db} ({cause}); fix that and export "
-            "again (entries written before the failure are updated, not duplicated)"
+            f"cannot write the nbgrader gradebook {db} ({cause}); nothing was written: fix "
+            "that and export again"
         ) from None
     return sum(1 for record in students.values() if record.get("status") != "missing")
 
@@ -117,6 +117,22 @@ def _create(gradebook_class: Any, target: Path, db: Path) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def _one_transaction(session: Any) -> Iterator[None]:
+    """nbgrader commits after each entry it adds or changes: an export stopped half-way
+    (Ctrl-C, a kill, a full disk) would leave some students with this export's grades and
+    others with the last one's, or on the roster without their submission (nbgrader's "not
+    submitted"). Here its commits only flush, and the export is committed whole at the end;
+    stopped before that, sqlite rolls it back (after a kill, as the gradebook is next
+    opened)."""
+    session.commit = session.flush
+    try:
+        yield
+    finally:
+        del session.commit  # the session's own again
+    session.commit()
 
 
 def _database_error(exc: BaseException, sqlalchemy_error: type[BaseException]) -> BaseException:
@@ -222,7 +238,11 @@ def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, A
     from nbgrader.api import MissingEntry
 
     notebook = rubric.module_stem
-    with warnings.catch_warnings(), gradebook_class(f"sqlite:///{db.resolve()}") as gradebook:
+    with (
+        warnings.catch_warnings(),
+        gradebook_class(f"sqlite:///{db.resolve()}") as gradebook,
+        _one_transaction(gradebook.db),
+    ):
         # nbgrader's update path triggers SQLAlchemy autoflush notices that are not ours.
         warnings.simplefilter("ignore")
         _check_notebook(gradebook, db, rubric)
@@ -256,4 +276,3 @@ def _write(gradebook_class: Any, db: Path, rubric: Rubric, students: dict[str, A
                 # manual grade" in formgrader. A submission the grader failed on has no real
                 # score: it stays flagged until it is graded again.
                 grade.needs_manual_grade = grade.manual_score is not None or failed
-            gradebook.db.commit()

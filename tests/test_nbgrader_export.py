@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -141,6 +142,95 @@ export_to_gradebook(Path({str(grades)!r}), load_rubric(Path({str(tmp_path / "rub
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT count(*) FROM student").fetchone() == (1,)
     connection.close()
+
+
+def _exported(db: Path) -> dict[str, dict[str, float | None]]:
+    """Every student of the gradebook ``db`` with the auto score of each item they have."""
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        rows = connection.execute(
+            "SELECT student.id, base_cell.name, grade.auto_score FROM student "
+            "LEFT JOIN submitted_assignment ON submitted_assignment.student_id = student.id "
+            "LEFT JOIN submitted_notebook ON submitted_notebook.assignment_id = "
+            "submitted_assignment.id "
+            "LEFT JOIN grade ON grade.notebook_id = submitted_notebook.id "
+            "LEFT JOIN base_cell ON base_cell.id = grade.cell_id"
+        ).fetchall()
+    students: dict[str, dict[str, float | None]] = {}
+    for student, item, score in rows:
+        students.setdefault(student, {})
+        if item is not None:
+            students[student][item] = score
+    return students
+
+
+def _two_exports(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A gradebook exported once, and the next grades.json to export into it (every score
+    changed, a student added): what an export stopped half-way must not leave a mix of."""
+    db = tmp_path / "gradebook.db"
+    first = write_grades(tmp_path / "first.json", {s: {"a": 1, "b": 0, "c": 0} for s in "pqr"})
+    then = write_grades(tmp_path / "then.json", {s: {"a": 4, "b": 3, "c": 1} for s in "pqrs"})
+    return db, first, then
+
+
+def test_an_export_interrupted_half_way_leaves_the_gradebook_as_it_was(
+    toy_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C on the second student: nbgrader commits each entry, so the first student had
+    this export's grades and the others the last one's, and a student could be on the roster
+    without a submission ("not submitted"). Nothing of a stopped export is kept."""
+    from nbgrader.api import Gradebook
+
+    db, first, then = _two_exports(tmp_path)
+    export_to_gradebook(first, toy_rubric, db)
+    before = _exported(db)
+    find_grade = Gradebook.find_grade
+    seen: list[str] = []
+
+    def interrupted(self: Gradebook, item: str, notebook: str, assignment: str, student: str):
+        seen.append(student)
+        if len(set(seen)) > 1:
+            raise KeyboardInterrupt
+        return find_grade(self, item, notebook, assignment, student)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Gradebook, "find_grade", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            export_to_gradebook(then, toy_rubric, db)
+    assert seen == ["p", "p", "p", "q"]  # stopped after the first student's three items
+    assert _exported(db) == before
+    assert export_to_gradebook(then, toy_rubric, db) == 4
+    assert _exported(db) == {s: {"a": 4.0, "b": 3.0, "c": 1.0} for s in "pqrs"}
+
+
+def test_an_export_killed_half_way_leaves_the_gradebook_as_it_was(
+    toy_rubric: Rubric, tmp_path: Path
+) -> None:
+    """SIGKILL on the second student: sqlite rolls the export back when the gradebook is next
+    opened (by nbgrader, formgrader or the next export)."""
+    db, first, then = _two_exports(tmp_path)
+    export_to_gradebook(first, toy_rubric, db)
+    before = _exported(db)
+    killed = f"""
+import os, signal
+from pathlib import Path
+from nbgrader.api import Gradebook
+from autograder.nbgrader_export import export_to_gradebook
+from autograder.rubric import load_rubric
+find_grade, seen = Gradebook.find_grade, set()
+def killed(self, item, notebook, assignment, student):
+    seen.add(student)
+    if len(seen) > 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return find_grade(self, item, notebook, assignment, student)
+Gradebook.find_grade = killed
+export_to_gradebook(Path({str(then)!r}), load_rubric(Path({str(tmp_path / "rubric.yml")!r})),
+                    Path({str(db)!r}))
+"""
+    run = subprocess.run([sys.executable, "-c", killed], capture_output=True, text=True)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    assert _exported(db) == before
+    assert export_to_gradebook(then, toy_rubric, db) == 4
+    assert _exported(db) == {s: {"a": 4.0, "b": 3.0, "c": 1.0} for s in "pqrs"}
 
 
 def test_export_refuses_grades_of_another_assignment(toy_rubric: Rubric, tmp_path: Path) -> None:
