@@ -312,7 +312,7 @@ itself as a Gradescope autograder.
         "--db gradebook.db\n  autograder export gradescope linear --out linear-gradescope.zip\n"
         "exit status: 0 exported; 2 bad course files, grades.json or --db/--out (not a\n"
         "gradebook, a folder, a zip inside the course's assignments/ or solutions/); 4 cannot\n"
-        f"write (disk full, permissions);\n{STOPPED}",
+        f"write (disk full, permissions, a gradebook another program is writing);\n{STOPPED}",
     )
     export.add_argument("format", choices=["nbgrader", "gradescope"], help="what to export")
     export.add_argument(

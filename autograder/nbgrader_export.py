@@ -88,6 +88,8 @@ def export_to_gradebook(grades_json: Path, rubric: Rubric, db: Path) -> int:
                 f"--db {db} is not an nbgrader gradebook ({cause}); name the gradebook file "
                 "(gradebook.db in the nbgrader course folder) or a new file"
             ) from None
+        if _locked(cause):
+            raise _in_use(db) from None
         raise OutputError(
             f"cannot write the nbgrader gradebook {db} ({cause}); nothing was written: fix "
             "that and export again"
@@ -117,6 +119,18 @@ def _create(gradebook_class: Any, target: Path, db: Path) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _locked(error: BaseException) -> bool:
+    """Whether sqlite gave up waiting (5 s) for another connection's lock on the gradebook."""
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+def _in_use(db: Path) -> OutputError:
+    return OutputError(
+        f"the nbgrader gradebook {db} is locked by another program writing it (formgrader, "
+        "nbgrader, another export?); nothing was written: export again once it is done"
+    )
 
 
 @contextlib.contextmanager
@@ -167,6 +181,8 @@ def _check_gradebook(db: Path) -> None:
         ) as connection:
             tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     except sqlite3.Error as exc:
+        if _locked(exc):  # a gradebook all the same: another program is writing it
+            raise _in_use(db) from None
         raise UsageError(
             f"--db {db} is not an nbgrader gradebook ({exc}); name the gradebook file "
             "(gradebook.db in the nbgrader course folder) or a new file"

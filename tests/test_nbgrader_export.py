@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.errors import UsageError
+from autograder.errors import OutputError, UsageError
 from autograder.nbgrader_export import export_to_gradebook
 from autograder.rubric import Rubric
 
@@ -231,6 +231,26 @@ export_to_gradebook(Path({str(then)!r}), load_rubric(Path({str(tmp_path / "rubri
     assert _exported(db) == before
     assert export_to_gradebook(then, toy_rubric, db) == 4
     assert _exported(db) == {s: {"a": 4.0, "b": 3.0, "c": 1.0} for s in "pqrs"}
+
+
+def test_a_gradebook_another_program_is_writing_is_said_to_be_locked(
+    toy_rubric: Rubric, tmp_path: Path
+) -> None:
+    """Not "not an nbgrader gradebook" (exit 2, as if the file were wrong): exit 4, written
+    nothing, export again later. (sqlite waits 5 s for the lock before it gives up.)"""
+    db, first, then = _two_exports(tmp_path)
+    export_to_gradebook(first, toy_rubric, db)
+    before = _exported(db)
+    other = sqlite3.connect(db, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # formgrader or nbgrader in the middle of a write
+        with pytest.raises(OutputError, match="is locked by another program") as caught:
+            export_to_gradebook(then, toy_rubric, db)
+        assert caught.value.exit_code == 4
+        assert "nothing was written" in str(caught.value)
+    finally:
+        other.close()
+    assert _exported(db) == before
 
 
 def test_export_refuses_grades_of_another_assignment(toy_rubric: Rubric, tmp_path: Path) -> None:
