@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import ast
 import bisect
+import ctypes
 import difflib
+import errno
 import io
 import os
 import re
 import shutil
-import tempfile
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from autograder.errors import ConfigError, OutputError, UsageError, describe
 from autograder.limits import GradingLimits, limits_yaml
 from autograder.notebook import render_notebook
 from autograder.public_tests import check_public_tests
+from autograder.report import running
 from autograder.rubric import Rubric
 from autograder.yamlio import not_utf8
 
@@ -376,29 +378,76 @@ def release(
 
 
 def _swap_in(target: Path, files: dict[str, bytes], name: str) -> None:
+    """Write ``files`` into a new folder beside ``target``, then swap it in: a student never
+    sees a half-written release, and ``target`` is never missing, however the release stops.
+
+    The new folder is ``.<name>.<pid>.tmp``: one that a release killed while it wrote (SIGKILL)
+    left is removed by the next release, as its process is gone."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
+    remove_abandoned_staging(target.parent, name)
+    staging = target.parent / f".{name}.{os.getpid()}.tmp"
     try:
-        # mkdtemp makes it 0700; a release is for students to read (cf. the umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)
+        staging.mkdir()
+        # A release is for students to read: folders as the umask lets mkdir make them.
         for relative, content in files.items():
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
-        # Swap whole folders so a student never sees a half-written release.
+        if target.exists() and _exchange(staging, target):
+            return  # staging holds the previous release now: removed below
         old = target.with_name(f".{name}.old")
         if old.exists():
             shutil.rmtree(old)
-        if target.exists():
-            target.rename(old)
-        staging.rename(target)
+        try:
+            if target.exists():
+                target.rename(old)
+            staging.rename(target)
+        except BaseException:  # Ctrl-C, or the rename failed: the previous release goes back
+            if old.exists() and not target.exists():
+                old.rename(target)
+            raise
         if old.exists():
             shutil.rmtree(old)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
+
+
+_STAGING = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
+
+
+def remove_abandoned_staging(folder: Path, name: str) -> None:
+    """Remove the folders ``_swap_in`` of a release of ``name`` killed while it wrote (SIGKILL)
+    left in ``folder``; not those of a release that is running."""
+    for entry in folder.iterdir():
+        found = _STAGING.fullmatch(entry.name)
+        pid = int(found["pid"]) if found else 0
+        if not found or found["name"] != name or (pid != os.getpid() and running(pid)):
+            continue  # (of our own pid: a killed release whose pid the system gave us)
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+
+
+_RENAME_EXCHANGE = 2  # renameat2(2)'s flag: swap two paths in one step
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap ``first`` and ``second`` in one step (Linux's renameat2 with RENAME_EXCHANGE);
+    False where the system or the filesystem cannot (then nothing was done)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):  # not Linux, or a C library without it (glibc < 2.28)
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    if renameat2(_AT_FDCWD, bytes(first), _AT_FDCWD, bytes(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # not on this filesystem or kernel
+        return False
+    raise OSError(code, os.strerror(code), str(second))
 
 
 def ignored_in_release(relative: Path) -> bool:

@@ -86,14 +86,15 @@ def remove_abandoned_temporaries(path: Path) -> int:
     with contextlib.suppress(OSError):
         for entry in path.parent.iterdir():
             match = own.fullmatch(entry.name)
-            if match and not _running(int(match.group(1))) and not entry.is_symlink():
+            if match and not running(int(match.group(1))) and not entry.is_symlink():
                 with contextlib.suppress(OSError):
                     entry.unlink()
                     removed += 1
     return removed
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
+    """Whether a process ``pid`` is running (a temporary named for it is still being written)."""
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, OverflowError):  # no such process; a pid no process can have

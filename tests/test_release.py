@@ -3,7 +3,10 @@ from __future__ import annotations
 import errno
 import os
 import re
+import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -298,6 +301,73 @@ def test_a_failed_release_keeps_the_previous_one_and_leaves_nothing_behind(
     with pytest.raises(OutputError, match=r"cannot write the release in .*toy \(No space left"):
         release(toy)
     assert {p.name: p.read_bytes() for p in toy.release_dir.iterdir()} == before
+    assert sorted(p.name for p in toy.release_dir.parent.iterdir()) == ["toy"]
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "two-renames"])
+def test_a_release_stopped_as_it_swaps_folders_leaves_a_whole_one_there(
+    course, monkeypatch: pytest.MonkeyPatch, exchange: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C just after the previous release was moved aside (where the folders are swapped
+    in two renames): the previous release goes back, rather than assignments/toy/ being gone
+    (kept only in .toy.old, with the new one deleted as the release unwound)."""
+    import autograder.release
+
+    toy = course.assignment("toy")
+    release(toy)
+    before = {p.name: p.read_bytes() for p in toy.release_dir.iterdir()}
+    (course.root / "solutions" / "toy" / "README.md").write_text("# Toy, edited\n")
+    real_rename = Path.rename
+
+    def interrupted(path: Path, to: Path) -> Path:
+        moved = real_rename(path, to)
+        if path == toy.release_dir:
+            raise KeyboardInterrupt
+        return moved
+
+    monkeypatch.setattr(Path, "rename", interrupted)
+    if not exchange:  # a filesystem or a kernel without RENAME_EXCHANGE
+        monkeypatch.setattr(autograder.release, "_exchange", lambda first, second: False)
+    try:
+        release(toy)
+    except KeyboardInterrupt:
+        assert {p.name: p.read_bytes() for p in toy.release_dir.iterdir()} == before
+    else:  # swapped in one step: nothing to interrupt
+        assert exchange
+        assert (toy.release_dir / "README.md").read_text() == "# Toy, edited\n"
+    assert sorted(p.name for p in toy.release_dir.parent.iterdir()) == ["toy"]
+
+
+def test_a_release_killed_while_it_writes_leaves_nothing_after_the_next(
+    course,
+) -> None:  # type: ignore[no-untyped-def]
+    """SIGKILL while the new release is written leaves its folder beside assignments/toy/
+    (nothing cleans up after SIGKILL; .toy.<pid>.tmp, a dot folder git would commit); the
+    next release removes it, and assignments/toy/ was the previous release all along."""
+    toy = course.assignment("toy")
+    release(toy)
+    before = {p.name: p.read_bytes() for p in toy.release_dir.iterdir()}
+    killed = f"""
+import os, signal
+from pathlib import Path
+from autograder.course import load_course
+from autograder.release import prepare_release, release
+toy = load_course(Path({str(course.root / "course.yml")!r})).assignment("toy")
+files = prepare_release(toy)
+write_bytes = Path.write_bytes
+def killed(path, data):
+    if toy.release_dir.parent in path.parents and len(list(path.parent.iterdir())) >= 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return write_bytes(path, data)
+Path.write_bytes = killed
+release(toy, files)
+"""
+    run = subprocess.run([sys.executable, "-c", killed], capture_output=True, text=True)
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    assert {p.name: p.read_bytes() for p in toy.release_dir.iterdir()} == before
+    left = sorted(p.name for p in toy.release_dir.parent.iterdir())
+    assert len(left) == 2, "the kill left no folder: the test tests nothing"
+    release(toy)
     assert sorted(p.name for p in toy.release_dir.parent.iterdir()) == ["toy"]
 
 
