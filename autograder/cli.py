@@ -121,7 +121,7 @@ limits if rubric.yml has none (it says so).""",
     check.add_argument(
         "folder",
         nargs="?",
-        type=Path,
+        type=_findable,
         default=Path("."),
         metavar="PATH",
         help="assignment folder, or your file in it (default: .)",
@@ -402,6 +402,18 @@ def _path(text: str) -> Path:
     than read as the current folder."""
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path (is a shell variable unset?)")
+    return _findable(text)
+
+
+def _findable(text: str) -> Path:
+    """A path the system can look up: one with a name too long for a file name (over 255
+    bytes) or that runs into a loop of symbolic links is refused as it is read, not met as a
+    traceback wherever it is first used."""
+    try:
+        os.stat(text)
+    except OSError as exc:
+        if exc.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+            raise argparse.ArgumentTypeError(f"{text}: {exc.strerror}") from None
     return Path(text)
 
 
@@ -819,6 +831,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if not args.command:
         parser.print_help()
+        return 2
+    try:
+        os.getcwd()
+    except FileNotFoundError:  # relative paths and the course are looked up from it
+        print(
+            "error: the current folder no longer exists (it was deleted or moved): cd into "
+            "one that does and run the command again",
+            file=sys.stderr,
+        )
         return 2
     # Unwinds like Ctrl-C: grading processes stopped, the journal closed, no half-written file.
     signal.signal(signal.SIGTERM, _terminate)

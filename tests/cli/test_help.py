@@ -47,6 +47,58 @@ def test_missing_course_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["grade", "linear", "{bad}", "--out", "{tmp}/out"],
+        ["grade", "linear", "{tmp}", "--out", "{bad}"],
+        ["grade", "linear", "{tmp}", "--out", "{tmp}/out", "--course", "{bad}"],
+        ["report", "{bad}"],
+        ["export", "nbgrader", "linear", "--grades", "{bad}"],
+        ["export", "nbgrader", "linear", "--grades", "{tmp}", "--db", "{bad}"],
+        ["export", "gradescope", "linear", "--out", "{bad}"],
+        ["sort-canvas", "linear", "{bad}"],
+        ["release", "--course", "{bad}"],
+        ["verify", "--course", "{bad}"],
+        ["check", "{bad}"],
+    ],
+    ids=lambda args: "-".join(a for a in args if not a.startswith(("{", "-"))),
+)
+@pytest.mark.parametrize("kind", ["too-long", "link-loop"])
+def test_a_path_the_system_cannot_look_up_is_refused_not_a_traceback(
+    args: list[str], kind: str, tmp_path: Path
+) -> None:
+    """A name over 255 bytes (ENAMETOOLONG) or a loop of symbolic links (ELOOP, or Python's
+    RuntimeError as a path is resolved) was a traceback, wherever the path was first used."""
+    if kind == "too-long":
+        bad, why = tmp_path / ("a" * 300), "File name too long"
+    else:
+        (tmp_path / "loop").symlink_to("loop")
+        bad, why = tmp_path / "loop" / "x", "Too many levels of symbolic links"
+    given = [arg.format(bad=bad, tmp=tmp_path) for arg in args]
+    result = run_cli(*given, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{bad}: {why}" in result.stderr
+
+
+def test_a_current_folder_that_was_deleted_is_said_not_a_traceback(tmp_path: Path) -> None:
+    """Relative paths and the course are looked up from the current folder: one deleted
+    under the shell (``rm -r`` from another terminal) made a traceback."""
+    gone = tmp_path / "gone"
+    program = f"""
+import os, sys
+from autograder import cli
+os.mkdir({str(gone)!r}); os.chdir({str(gone)!r}); os.rmdir({str(gone)!r})
+sys.exit(cli.main(sys.argv[1:]))
+"""
+    for args in (["release", "linear"], ["grade", "linear", ".", "--out", "out"]):
+        result = run_cli(*args, cwd=tmp_path, program=program)
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "error: the current folder no longer exists" in result.stderr
+
+
 def test_a_class_that_does_not_exist_writes_nothing(course_copy: Path, tmp_path: Path) -> None:
     # It created the course secret and --out/.autograder/ first, for a run that cannot start.
     result = run_cli("grade", "linear", "nope", "--out", tmp_path / "out", cwd=course_copy)
