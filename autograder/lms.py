@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.errors import UsageError
+from autograder.errors import OutputError, UsageError
 from autograder.submissions import RESUBMITTED
 
 OLDER = ".older-submissions"
@@ -82,16 +82,22 @@ def sort_canvas(folder: Path, module: str, *, dry_run: bool = False) -> SortResu
         result.older.extend((path.name, newest.name) for _, path in files[1:])
         if dry_run:
             continue
+        # The older files first: a sort stopped between the moves (Ctrl-C, a full disk) has
+        # not sorted the student, so sorting again moves the newest file in; the other way
+        # round, their older files would be left, "sorted earlier?".
+        moving = files[1][1] if len(files) > 1 else newest
         try:
-            target.parent.mkdir(exist_ok=True)
-            newest.rename(target)
             if len(files) > 1:
                 (folder / OLDER).mkdir(exist_ok=True)
-                for _, path in files[1:]:
-                    path.rename(folder / OLDER / path.name)
+                for _, moving in files[1:]:
+                    moving.rename(folder / OLDER / moving.name)
+            moving = newest
+            target.parent.mkdir(exist_ok=True)
+            newest.rename(target)
         except OSError as exc:
-            raise UsageError(
-                f"cannot move {newest.name} to {shown} ({exc.strerror or exc}); what was moved "
+            where = shown if moving == newest else f"{OLDER}/"
+            raise OutputError(
+                f"cannot move {moving.name} to {where} ({exc.strerror or exc}); what was moved "
                 "before it stays moved: sort again once that is fixed"
             ) from None
     return result

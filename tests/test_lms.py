@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.errors import UsageError
+from autograder.errors import OutputError, UsageError
 from autograder.lms import OLDER, sort_canvas
 
 DOWNLOAD = {
@@ -103,3 +103,47 @@ def test_a_zip_or_a_missing_folder_is_refused(tmp_path: Path) -> None:
         sort_canvas(tmp_path / "canvas.zip", "linear.py")
     with pytest.raises(UsageError, match="does not exist"):
         sort_canvas(tmp_path / "nope", "linear.py")
+
+
+def test_a_file_that_cannot_be_moved_stops_the_sort_with_exit_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As --help says: 4, a file cannot be moved (it was 2, bad input)."""
+    folder = download(tmp_path / "canvas")
+
+    def refused(path: Path, to: Path) -> Path:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(Path, "rename", refused)
+    with pytest.raises(OutputError, match=r"cannot move .* \(Operation not permitted\)") as caught:
+        sort_canvas(folder, "linear.py")
+    assert caught.value.exit_code == 4
+    assert tree(folder) == DOWNLOAD
+
+
+def test_a_sort_stopped_between_a_students_files_is_finished_by_sorting_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the first file of a student with three was moved: sorting again sorts
+    them all, rather than leaving their older files out as "sorted earlier?"."""
+    folder = download(tmp_path / "canvas")
+    real_rename = Path.rename
+
+    def interrupted(path: Path, to: Path) -> Path:
+        moved = real_rename(path, to)
+        if path.name.startswith("doejane"):
+            raise KeyboardInterrupt
+        return moved
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "rename", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            sort_canvas(folder, "linear.py")
+    again = sort_canvas(folder, "linear.py")
+    assert [name for name, _ in again.left] == [
+        "HW3_adoe_attempt_2026-12-02-10-00-00_linear.py",
+        "notes.py",
+        "smithjohn_12345_67000_linear_nd.py",
+    ]
+    assert (folder / "doejane_22222" / "linear.py").read_text() == "jane 3"
+    assert (folder / OLDER / "doejane_22222_70000_linear.py").read_text() == "jane 2"
