@@ -15,7 +15,9 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+import signal
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,9 @@ def atomic_replace(files: Sequence[tuple[Path, bytes]], *, durable: bool = True)
 
     If one cannot be written (a full disk, say), none is replaced and no temporary is left:
     files that belong together (grades.csv and grades.json) never end up one old, one new.
+    Nor can Ctrl-C, SIGTERM or SIGHUP between the renames (they wait for the last), or a
+    rename that fails (a file made immutable, a folder in the way): the files it already
+    replaced are put back. Only SIGKILL between two renames, microseconds apart, can.
     """
     written: list[tuple[Path, Path]] = []
     try:
@@ -59,16 +64,85 @@ def atomic_replace(files: Sequence[tuple[Path, bytes]], *, durable: bool = True)
                 # The user asked for ``path``: a message names it, not our temporary.
                 raise OSError(exc.errno, exc.strerror, str(path)) from None
             written.append((tmp, path))
-        for tmp, path in written:
-            try:
-                os.replace(tmp, path)
-            except OSError as exc:  # name what is in the way (a folder), not our temporary
-                raise OSError(exc.errno, exc.strerror, str(path)) from None
+        if len(written) == 1:
+            _rename(*written[0])
+        else:
+            with signals_held():
+                _rename_together(written)
     except BaseException:
         for tmp, _ in written:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         raise
+
+
+def _rename(tmp: Path, path: Path) -> None:
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:  # name what is in the way (a folder), not our temporary
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+
+
+def _rename_together(written: Sequence[tuple[Path, Path]]) -> None:
+    """Rename each temporary over its file; if one rename fails, put back the files renamed
+    over before it (from a hard link to each, made first where the filesystem allows)."""
+    kept: dict[Path, Path] = {}  # file -> a link to its old version
+    try:
+        for _, path in written:
+            old = temporary_for(path.with_name(f"{path.name}.old"))
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(old)  # a killed process's that had our pid
+            with contextlib.suppress(OSError):  # no file yet, or no hard links on this filesystem
+                os.link(path, old)
+                kept[path] = old
+        done: list[Path] = []
+        try:
+            for tmp, path in written:
+                _rename(tmp, path)
+                done.append(path)
+        except OSError:
+            for path in done:
+                if path in kept:
+                    with contextlib.suppress(OSError):
+                        os.replace(kept.pop(path), path)
+            raise
+    finally:
+        for old in kept.values():
+            with contextlib.suppress(OSError):
+                os.unlink(old)
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP wait until the block is done, then act as they would have
+    (``KeyboardInterrupt``, the CLI's ``Terminated``, or the default action): for steps that
+    must not stop half-way. An ignored signal stays ignored (``nohup``). In the main thread
+    only, where Python runs signal handlers; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    before: dict[int, Any] = {}
+    for signum in _HELD:
+        handler = signal.getsignal(signum)
+        if handler is signal.SIG_IGN or handler is None:
+            continue
+        before[signum] = handler
+        signal.signal(signum, lambda number, frame: held.append(number))
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+        if held:
+            first = before[held[0]]
+            if first is signal.SIG_DFL:
+                signal.raise_signal(held[0])
+            else:
+                first(held[0], None)
 
 
 def temporary_for(path: Path) -> Path:

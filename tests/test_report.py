@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,62 @@ def test_grades_csv_and_json_are_replaced_together_or_not_at_all(
     write_gradebooks(out, toy_rubric, grades(toy_rubric))
     assert len(json.loads((out / "grades.json").read_text())["students"]) == 3
     assert len((out / "grades.csv").read_text().splitlines()) == 4
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_between_the_two_renames_waits_for_the_second(
+    toy_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: int
+) -> None:
+    """Ctrl-C, SIGTERM (or SIGHUP), as the CLI handles them, just after grades.csv was
+    renamed over: grades.json was then left the old one beside the new grades.csv."""
+    from autograder import cli
+
+    out = tmp_path / "out"
+    out.mkdir()
+    write_gradebooks(out, toy_rubric, grades(toy_rubric)[:1])
+    real_replace = os.replace
+
+    def stopped_after_the_csv(source: Any, target: Any) -> None:
+        real_replace(source, target)
+        if Path(target).name == "grades.csv":
+            os.kill(os.getpid(), signum)
+
+    monkeypatch.setattr("autograder.report.os.replace", stopped_after_the_csv)
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        for number in handlers:
+            signal.signal(number, cli._terminate)
+        with pytest.raises(KeyboardInterrupt):  # cli.Terminated is one too
+            write_gradebooks(out, toy_rubric, grades(toy_rubric))
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    assert len(json.loads((out / "grades.json").read_text())["students"]) == 3
+    assert len((out / "grades.csv").read_text().splitlines()) == 4
+    assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "grades.json"]
+
+
+def test_a_rename_that_fails_puts_back_the_file_renamed_before_it(
+    toy_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """grades.json cannot be replaced (made immutable, a folder put in its place) once
+    grades.csv was: the old grades.csv goes back, and the error is the grades.json's."""
+    out = tmp_path / "out"
+    out.mkdir()
+    write_gradebooks(out, toy_rubric, grades(toy_rubric)[:1])
+    old = {name: (out / name).read_bytes() for name in ("grades.csv", "grades.json")}
+    real_replace = os.replace
+
+    def refused_for_the_json(source: Any, target: Any) -> None:
+        if Path(target).name == "grades.json" and ".old." not in Path(source).name:
+            raise PermissionError(1, "Operation not permitted")
+        real_replace(source, target)
+
+    monkeypatch.setattr("autograder.report.os.replace", refused_for_the_json)
+    with pytest.raises(PermissionError, match="grades.json"):
+        write_gradebooks(out, toy_rubric, grades(toy_rubric))
+    assert {name: (out / name).read_bytes() for name in old} == old  # not one old, one new
+    assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "grades.json"]
 
 
 def test_non_durable_writes_skip_fsync_and_sync_filesystem_flushes(
