@@ -539,6 +539,11 @@ def read_grades(grades_json: Path) -> dict[str, Any]:
         raise UsageError(f"cannot read {grades_json}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise UsageError(f"{grades_json} is not valid JSON: {exc}") from None
+    except RecursionError:  # "[[[[...": more levels than Python's parser goes down
+        raise UsageError(
+            f"{grades_json} is not a grades.json written by 'autograder grade' (it is nested "
+            "deeper than the JSON parser can read)"
+        ) from None
     students = document.get("students") if isinstance(document, dict) else None
     if not isinstance(students, dict) or not all(
         isinstance(record, dict) and isinstance(record.get("items", {}), dict)

@@ -283,6 +283,9 @@ def test_a_folder_or_a_wrong_file_is_named_not_a_traceback(
     (tmp_path / "items.json").write_text('{"assignment": "toy", "students": {"a": {"items": 3}}}')
     with pytest.raises(UsageError, match="not a grades.json written by 'autograder grade'"):
         export_to_gradebook(tmp_path / "items.json", toy_rubric, tmp_path / "db")
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(UsageError, match="nested deeper than the JSON parser can read"):
+        export_to_gradebook(tmp_path / "deep.json", toy_rubric, tmp_path / "db")
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,12 @@ def test_the_json_report_is_the_same_report_as_data(graded: Path) -> None:
         ('{"students": ', "is not valid JSON"),
         ('{"students": 3}', "is not a grades.json written by 'autograder grade'"),
         ('{"max_score": 0, "students": {}}', "grades.json: max_score is 0, not a positive"),
+        # Python's JSON parser raises RecursionError, not a ValueError, past ~1000 levels.
+        ("[" * 100_000 + "]" * 100_000, "nested deeper than the JSON parser can read"),
+        (
+            '{"students": {"a": {"items": {}, "feedback": ' + "[" * 50_000 + "]" * 50_000 + "}}}",
+            "nested deeper than the JSON parser can read",
+        ),
     ],
 )
 def test_no_readable_grades_is_said_with_exit_2(
