@@ -136,6 +136,8 @@ def load_yaml(path: Path) -> Any:
         raise ConfigError(path, line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(path, None, f"invalid YAML: {exc}") from None
+    except RecursionError:  # "[[[[...": more levels than the parser can go down
+        raise ConfigError(path, None, "invalid YAML: nested deeper than it can be read") from None
 
 
 class Reader:

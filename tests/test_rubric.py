@@ -84,6 +84,14 @@ def test_bad_rubric_names_file_line_and_problem(
     assert str(info.value).startswith(f"{path}:{line}: ")
 
 
+def test_a_rubric_nested_too_deep_to_parse_is_a_config_error(tmp_path: Path) -> None:
+    """PyYAML builds nested values by recursion: past Python's limit it raised RecursionError,
+    a traceback for every command that reads a course file (release, grade, verify, check)."""
+    path = write(tmp_path, GOOD + "  - id: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    with pytest.raises(ConfigError, match="invalid YAML: nested deeper than it can be read"):
+        load_rubric(path)
+
+
 def test_many_small_points_add_up_exactly(tmp_path: Path) -> None:
     items = "".join(f"  - id: i{n}\n    points: 0.01\n" for n in range(2000))
     rubric = load_rubric(write(tmp_path, f"assignment: a\nmodule: a.py\nitems:\n{items}"))
