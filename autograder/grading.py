@@ -55,10 +55,13 @@ from autograder.errors import (
 from autograder.progress import Progress
 from autograder.report import (
     atomic_write_bytes,
+    feedback_path,
+    gradescope_path,
     note_reports,
     private_folder,
     remove_reports_of_others,
     remove_stale_temporaries,
+    reported_students,
     sync_filesystem,
     write_gradebooks,
     write_student_reports,
@@ -658,17 +661,31 @@ def _refuse_to_drop(
 ) -> None:
     """Grading writes the gradebook of this class alone: refuse to drop students graded
     earlier in ``doc`` (``out``'s grades.json: late submissions graded on their own, a section
-    graded into another's --out)."""
+    graded into another's --out). With a grades.json there that cannot be read (cut short or
+    broken by an edit), those whose feedback or Gradescope results are in ``out``
+    (``reported.json``): the run would delete them. (Without one, those are the reports of an
+    interrupted run, never published with a gradebook: they go as their students leave.)"""
     earlier = doc.get("students") if doc is not None else None
-    if not isinstance(earlier, dict):
+    if isinstance(earlier, dict):
+        what, note = "grades", ""
+        gone = sorted(str(student) for student in earlier if student not in students)
+    elif not (out / "grades.json").is_file():
         return
-    gone = sorted(str(student) for student in earlier if student not in students)
+    else:
+        what, note = "feedback", " (and a grades.json that cannot be read)"
+        gone = sorted(
+            student
+            for student in reported_students(out)
+            if student not in students
+            and (feedback_path(out, student).is_file() or gradescope_path(out, student).is_file())
+        )
     if not gone:
         return
     names = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
     raise UsageError(
-        f"--out {out} holds the grades of {len(gone)} student(s) who are not in {submissions} "
-        f"({names}); grading would remove their grades and feedback, so nothing was graded. "
+        f"--out {out} holds the {what} of {len(gone)} student(s) who are not in {submissions} "
+        f"({names}){note}; grading would remove their grades and feedback, so nothing was "
+        "graded. "
         "To grade late submissions, put them into the class folder beside the others and run "
         "the same command (only what is new or changed is graded); to drop those students, "
         "add --prune"

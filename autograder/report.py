@@ -418,7 +418,8 @@ _TEMPORARY = re.compile(r"^\..+\.[0-9]+\.tmp$")
 REPORTED = "reported.json"  # in OUT/.autograder: the students whose reports are in OUT
 
 
-def _reported(out: Path) -> list[str]:
+def reported_students(out: Path) -> list[str]:
+    """The students ``OUT/.autograder/reported.json`` lists: those whose reports are in OUT."""
     try:
         earlier = json.loads((out / ".autograder" / REPORTED).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -437,7 +438,7 @@ def _could_be_student(name: str) -> bool:
 def note_reports(out: Path, students: Sequence[str]) -> None:
     """Add ``students`` to ``reported.json`` before their reports are written, so that a run
     killed half-way leaves no report the next run does not know it wrote."""
-    listed = set(_reported(out))
+    listed = set(reported_students(out))
     if not listed.issuperset(students):
         atomic_write(
             out / ".autograder" / REPORTED,
@@ -453,7 +454,7 @@ def remove_reports_of_others(out: Path, students: Sequence[str]) -> int:
     files were removed."""
     current = set(students)
     removed = 0
-    for student in _reported(out):
+    for student in reported_students(out):
         if student in current:
             continue
         page = feedback_path(out, student)

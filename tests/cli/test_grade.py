@@ -1766,6 +1766,31 @@ def test_reports_of_students_no_longer_in_the_class_are_removed_only_with_prune(
     assert (out / "gradescope" / "other" / "results.json").exists()
 
 
+def test_feedback_of_students_gone_from_the_class_is_kept_beside_a_broken_grades_json(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    """The refusal above read the students graded earlier from grades.json alone: with it cut
+    short (a hand edit gone wrong), the run deleted the feedback of students no longer in the
+    class, without --prune."""
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES, klass)
+    out = tmp_path / "out"
+    grade(course_copy, klass, out)
+    shutil.rmtree(klass / "bob")
+    page = (out / "feedback" / "bob.md").read_bytes()
+    (out / "grades.json").write_bytes((out / "grades.json").read_bytes()[:100])
+    refused = run_cli("grade", "linear", klass, "--out", out, cwd=course_copy)
+    assert refused.returncode == 2, refused.stderr
+    assert (
+        f"--out {out} holds the feedback of 1 student(s) who are not in {klass} (bob) (and a "
+        "grades.json that cannot be read); grading would remove" in refused.stderr
+    )
+    assert (out / "feedback" / "bob.md").read_bytes() == page
+    assert (out / "gradescope" / "bob" / "results.json").is_file()
+    doc = grade(course_copy, klass, out, "--prune")
+    assert "bob" not in doc["students"] and not (out / "feedback" / "bob.md").exists()
+
+
 def test_another_assignment_without_its_folder_does_not_stop_this_one(
     course_copy: Path, tmp_path: Path
 ) -> None:
