@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, cast
 
-from autograder.course import Course, find_course, load_course
+from autograder.course import Assignment, Course, find_course, load_course
 from autograder.cpus import usable_cpus
 from autograder.errors import AutograderError, OutputError, describe
 from autograder.limits import LIMIT_HELP, LIMIT_MAX, LIMIT_MIN, GradingLimits
@@ -438,9 +438,24 @@ def cmd_release(args: argparse.Namespace) -> int:
         (assignment, name, prepare_release(assignment, warned[name]))
         for assignment, name in prepared
     ]
-    for assignment, name, content in ready:
-        files, removed = release(assignment, content)
-        rel = assignment.release_dir.relative_to(course.root)
+    # Every release written before anything is said: output that cannot be shown (`| head`,
+    # a closed terminal) would stop the command after the first one otherwise.
+    done: list[tuple[Assignment, str, list[str], list[str]]] = []
+    try:
+        for assignment, name, content in ready:
+            done.append((assignment, name, *release(assignment, content)))
+    finally:
+        _say_released(done, warned, course.root)
+    return 0
+
+
+def _say_released(
+    done: Sequence[tuple[Assignment, str, list[str], list[str]]],
+    warned: dict[str, list[str]],
+    root: Path,
+) -> None:
+    for assignment, name, files, removed in done:
+        rel = assignment.release_dir.relative_to(root)
         print(f"released {name} -> {rel}/ ({', '.join(files)})")
         for warning in warned[name]:
             print(f"  warning: {warning}")
@@ -450,7 +465,6 @@ def cmd_release(args: argparse.Namespace) -> int:
                 f"{', '.join(removed[:10])}{', ...' if len(removed) > 10 else ''} (put what "
                 f"students need in solutions/{name}/public/)"
             )
-    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:

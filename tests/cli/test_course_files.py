@@ -8,7 +8,10 @@ A conftest.py above the assignment is never loaded; the due date in course.yml d
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -387,3 +390,28 @@ def test_release_of_every_assignment_writes_none_if_one_is_broken(course_copy: P
     assert result.returncode == 2, result.stdout + result.stderr
     assert "solutions/linear_nd/rubric.yml" in result.stderr and "released" not in result.stdout
     assert stub.read_text() == "# an edit the release would overwrite\n"
+
+
+def test_every_release_is_written_when_the_output_cannot_be_shown(course_copy: Path) -> None:
+    """`autograder release | head -1`: the first line failed (the reader had gone) and the
+    command stopped there with exit 141, every assignment after the first not released."""
+    from autograder.course import load_course
+    from autograder.release import diff_release
+
+    for name in ("linear", "linear_nd", "mlp"):
+        with (course_copy / "solutions" / name / "README.md").open("a") as readme:
+            readme.write("\nA line added after the last release.\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "release"],
+        cwd=course_copy,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader goes away before the first line
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 141, stderr
+    course = load_course(course_copy / "course.yml")
+    for name in ("linear", "linear_nd", "mlp"):
+        assert diff_release(course.assignment(name)) == [], name
