@@ -126,23 +126,39 @@ def signals_held() -> Iterator[None]:
         return
     held: list[int] = []
     before: dict[int, Any] = {}
-    for signum in _HELD:
-        handler = signal.getsignal(signum)
-        if handler is signal.SIG_IGN or handler is None:
-            continue
-        before[signum] = handler
-        signal.signal(signum, lambda number, frame: held.append(number))
+    holding = [True]
+
+    def hold(number: int, frame: Any) -> None:
+        if holding:
+            held.append(number)
+        else:  # the block is over but this handler not yet replaced: act as the one it replaced
+            _act_as(before[number], number, frame)
+
+    # A signal can arrive between any two of these steps, its handler raising there (Ctrl-C):
+    # one of ours left installed must then not hold, that is drop, every later signal.
     try:
+        for signum in _HELD:
+            handler = signal.getsignal(signum)
+            if handler is signal.SIG_IGN or handler is None:
+                continue
+            before[signum] = handler
+            signal.signal(signum, hold)
         yield
     finally:
+        holding.clear()
         for number, handler in before.items():
             signal.signal(number, handler)
         if held:
-            first = before[held[0]]
-            if first is signal.SIG_DFL:
-                signal.raise_signal(held[0])
-            else:
-                first(held[0], None)
+            _act_as(before[held[0]], held[0], None)
+
+
+def _act_as(handler: Any, number: int, frame: Any) -> None:
+    """What the signal ``number`` does with ``handler`` (a function, or ``SIG_DFL``)."""
+    if handler is signal.SIG_DFL:
+        signal.signal(number, signal.SIG_DFL)
+        signal.raise_signal(number)
+    else:
+        handler(number, frame)
 
 
 def temporary_for(path: Path) -> Path:

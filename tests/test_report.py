@@ -231,6 +231,74 @@ def test_a_rename_that_fails_puts_back_the_file_renamed_before_it(
     assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "grades.json"]
 
 
+@pytest.fixture
+def own_signal_handlers(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """SIGINT, SIGTERM and SIGHUP handled as the CLI does; pytest's own back afterwards."""
+    from autograder import cli
+
+    monkeypatch.setattr(cli, "_stopped_by", [])  # what a SIGTERM here notes is not a later run's
+    handlers = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, cli._terminate)
+    yield {n: signal.getsignal(n) for n in handlers}
+    for number, handler in handlers.items():
+        signal.signal(number, handler)
+
+
+def _arriving_as(monkeypatch: pytest.MonkeyPatch, installs: Any, signum: int) -> None:
+    """``signum`` arrives right after the handler ``installs(number, handler)`` picks is set:
+    in the middle of ``signals_held`` changing them."""
+    real_signal = signal.signal
+    sent: list[int] = []
+
+    def setting(number: int, handler: Any) -> Any:
+        previous = real_signal(number, handler)
+        if not sent and installs(number, handler):
+            sent.append(number)
+            signal.raise_signal(signum)
+        return previous
+
+    monkeypatch.setattr(signal, "signal", setting)
+
+
+def test_a_signal_while_the_handlers_are_put_back_drops_no_later_one(
+    own_signal_handlers: dict[int, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C just after SIGINT's handler was back raised there, and SIGTERM's stayed the one
+    that holds it: every later SIGTERM was silently dropped."""
+    from autograder import cli
+    from autograder.report import signals_held
+
+    original = own_signal_handlers
+    _arriving_as(monkeypatch, lambda n, h: n == signal.SIGINT and h is original[n], signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt), signals_held():
+        pass
+    with pytest.raises(cli.Terminated):
+        signal.raise_signal(signal.SIGTERM)
+    with pytest.raises(cli.Terminated):
+        signal.raise_signal(signal.SIGHUP)
+
+
+def test_a_signal_while_the_handlers_are_set_drops_no_later_one(
+    own_signal_handlers: dict[int, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM just after SIGINT's handler was set stopped the step before it began (nothing
+    done half-way), and left SIGINT's holding: every later Ctrl-C was silently dropped."""
+    from autograder import cli
+    from autograder.report import signals_held
+
+    original = own_signal_handlers
+    _arriving_as(
+        monkeypatch, lambda n, h: n == signal.SIGINT and h is not original[n], signal.SIGTERM
+    )
+    with pytest.raises(cli.Terminated), signals_held():
+        pass
+    assert {n: signal.getsignal(n) for n in original} == original
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
+
+
 def test_non_durable_writes_skip_fsync_and_sync_filesystem_flushes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
