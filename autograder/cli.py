@@ -471,11 +471,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     from autograder.check import run_check
     from autograder.summary import WrappedStream
 
-    stream: IO[str] = sys.stdout
-    if sys.stdout.isatty():  # a log, a pipe or an editor's pane wraps lines on its own
-        wrapped = WrappedStream(sys.stdout, shutil.get_terminal_size().columns)
-        stream = cast(IO[str], wrapped)  # write, writelines and flush are all it is given
-    return run_check(args.folder, verbose=args.verbose, stream=stream)
+    if not sys.stdout.isatty():  # a log, a pipe or an editor's pane wraps lines on its own
+        return run_check(args.folder, verbose=args.verbose, stream=sys.stdout)
+    wrapped = WrappedStream(sys.stdout, shutil.get_terminal_size().columns)
+    try:  # write, writelines and flush are all it is given
+        return run_check(args.folder, verbose=args.verbose, stream=cast(IO[str], wrapped))
+    finally:  # a last line without its newline (or one cut by Ctrl-C) is shown all the same
+        wrapped.flush()
 
 
 def cmd_grade(args: argparse.Namespace) -> int:

@@ -634,3 +634,26 @@ def test_a_wrapped_stream_wraps_whole_lines_and_leaves_pytests_report_alone() ->
         " ✘ An item with a long title [dW, 4",
         "   pts]: 0/3 public checks passed",
     ]
+
+
+def test_check_on_a_terminal_shows_a_last_line_without_its_newline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wrapped stream keeps a line until its newline: one never ended was never shown."""
+    import argparse
+
+    from autograder import check, cli
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def checked(path: Path, *, verbose: bool, stream: io.StringIO) -> int:
+        stream.write("1/2 public checks passed.\n(a note with no newline)")
+        return 1
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setattr(check, "run_check", checked)
+    assert cli.cmd_check(argparse.Namespace(folder=tmp_path, verbose=False)) == 1
+    assert terminal.getvalue() == "1/2 public checks passed.\n(a note with no newline)"
