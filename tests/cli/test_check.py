@@ -541,7 +541,11 @@ def on_a_terminal(command: list[str], cwd: Path, columns: int) -> str:
     os.close(terminal)
     shown, deadline = bytearray(), time.monotonic() + 120
     try:
-        while time.monotonic() < deadline and select.select([controller], [], [], 1)[0]:
+        while time.monotonic() < deadline:
+            if not select.select([controller], [], [], 1)[0]:
+                if process.poll() is not None:  # ended, and all it showed was read
+                    break
+                continue  # not a word yet (a loaded machine): it has not ended
             try:
                 data = os.read(controller, 1 << 16)
             except OSError:  # EIO: the command has ended and closed the terminal
@@ -553,6 +557,12 @@ def on_a_terminal(command: list[str], cwd: Path, columns: int) -> str:
         os.close(controller)
         process.wait(timeout=60)
     return shown.decode().replace("\r\n", "\n")
+
+
+def test_what_a_terminal_shows_is_read_however_late_the_first_word(tmp_path: Path) -> None:
+    """A command silent for a second (a slow start on a loaded machine) showed nothing."""
+    late = [sys.executable, "-c", "import time; time.sleep(1.5); print('late')"]
+    assert on_a_terminal(late, tmp_path, columns=72) == "late\n"
 
 
 def transposed_dw_and_mean_db(tmp_path: Path) -> Path:
