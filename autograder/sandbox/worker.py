@@ -184,6 +184,7 @@ class Worker:
         self._output = bytearray()
         self._truncated = False
         self._output_read = 0  # bytes read from the output pipe, kept or not
+        self._read_when_asked = 0  # _output_read as the last call or step began
         self._output_closed = False  # we closed it: the worker printed past OUTPUT_CLOSE_MB
         self._asked_stack = False  # it was asked for its stack (``_where_stuck``)
         self._handle_base = handle_base
@@ -228,9 +229,10 @@ class Worker:
 
     @property
     def printed_past_cap(self) -> bool:
-        """Whether the worker has printed more than the output it keeps (``output_kb``)."""
+        """Whether the worker printed more than the output it keeps (``output_kb``) since the
+        last call, or step of a batch, was asked for: not in earlier calls that returned."""
         self._drain_output()
-        return self._truncated
+        return self._output_read - self._read_when_asked > self.limits.output_kb * 1024
 
     @property
     def output(self) -> str:
@@ -479,6 +481,8 @@ class Worker:
         worker's own time: wall clock minus what it spent waiting for a CPU, up to
         ``MAX_STRETCH`` times ``timeout`` of wall clock."""
         __tracebackhide__ = students_failure  # see autograder.errors
+        self._drain_output()  # what earlier calls (steps) printed: theirs, printed before reply
+        self._read_when_asked = self._output_read
         started, waited = time.monotonic(), self.waited()
         deadline = started + timeout
         sent = 0

@@ -445,11 +445,23 @@ def test_a_call_that_timed_out_while_printing_a_flood_says_so(
         (tmp_path / "class" / student).mkdir(parents=True)
         code = reference.replace(forward, "    np.set_printoptions(threshold=10**9)\n" + loop, 1)
         (tmp_path / "class" / student / "linear.py").write_text(code)
+    # A forward pass that prints a flood and returns, then a backward pass that loops quietly:
+    # the printing was done before that call began, and took none of its time.
+    (tmp_path / "class" / "lou").mkdir()
+    loud = "    print(np.ones((300, 300)))\n"
+    backward = "    x, W = cache\n"
+    assert backward in reference
+    code = reference.replace(forward, "    np.set_printoptions(threshold=10**9)\n" + loud, 1)
+    code = code.replace(backward, "    while True:\n        pass\n", 1)
+    (tmp_path / "class" / "lou" / "linear.py").write_text(code)
     students = grade(course_copy, tmp_path / "class", tmp_path / "out")["students"]
     note = "by then it had printed more than the 64 KiB of output kept: printing takes time"
     said = students["pat"]["items"]["forward"]["feedback"]
     assert "did not return within" in said and note in said, said
     said = students["quiet"]["items"]["forward"]["feedback"]
+    assert "did not return within" in said and "printed" not in said, said
+    assert students["lou"]["items"]["forward"]["score"] > 0, students["lou"]
+    said = students["lou"]["items"]["dW"]["feedback"]
     assert "did not return within" in said and "printed" not in said, said
 
 
