@@ -309,21 +309,67 @@ def softmax_ce(submission: Any, logits: np.ndarray, targets: np.ndarray) -> tupl
     return expect_tuple(result, ("loss", "dlogits"), function="softmax_cross_entropy")
 
 
-def network(submission: Any, X: np.ndarray, targets: np.ndarray, params: dict) -> tuple[Any, dict]:
+GRADS_FORM = "grads should be a dict with the keys W1, b1, W2, b2"
+
+
+def grad_key(key: object) -> str | None:
+    """The parameter a key of your grads names: W1, dW1, dw1 and grad_W1 all name W1."""
+    if not isinstance(key, str):
+        return None
+    name = key.strip().lower()
+    for prefix in ("grad_", "grad", "d_", "d"):
+        if name.startswith(prefix) and name[len(prefix) :] in ("w1", "b1", "w2", "b2"):
+            name = name[len(prefix) :]
+            break
+    return {param.lower(): param for param in PARAMS}.get(name)
+
+
+def grads_by_name(grads: Any) -> dict:
+    """Your gradients by parameter name. As in grading, a list of four in the order W1, b1,
+    W2, b2, or a dict whose keys name the parameters another way (dW1), is checked for its
+    numbers here and costs only the item shapes (test_network_shapes_and_dtypes)."""
+    if isinstance(grads, dict):
+        if all(key in grads for key in PARAMS):
+            return grads
+        named = {grad_key(key): value for key, value in grads.items()}
+        if len(grads) == len(PARAMS) and set(named) == set(PARAMS):
+            return named
+        missing = [key for key in PARAMS if key not in grads]
+        got = ", ".join(map(repr, list(grads)[:8])) or "none"
+        raise WrongAnswer(f"{GRADS_FORM}; {', '.join(missing)} missing (keys given: {got}).")
+    if isinstance(grads, list | tuple) and len(grads) == len(PARAMS):
+        return dict(zip(PARAMS, grads, strict=True))
+    raise WrongAnswer(f"{GRADS_FORM}, not {describe_type(grads)}.")
+
+
+def expect_grads_form(grads: Any, where: str) -> None:
+    """For shapes: grads is a dict with exactly the keys W1, b1, W2, b2."""
+    if isinstance(grads, dict) and all(key in grads for key in PARAMS):
+        return
+    grads_by_name(grads)
+    if isinstance(grads, dict):
+        got, read = (
+            "the keys " + ", ".join(map(str, grads)),
+            "each was read as the parameter it names",
+        )
+    else:
+        got, read = describe_type(grads), "it was read in the order W1, b1, W2, b2"
+    raise WrongAnswer(
+        f"{GRADS_FORM}, not {got} (for {where}).\nHint: {read}; return "
+        '{"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}, so code that looks a gradient up by '
+        "its parameter's name finds it."
+    )
+
+
+def raw_network(submission: Any, X: np.ndarray, targets: np.ndarray, params: dict) -> tuple:
     result = submission.mlp_loss_and_grads(X, targets, params)
     loss, grads = expect_tuple(result, ("loss", "grads"), function="mlp_loss_and_grads")
-    if not isinstance(grads, dict):
-        raise WrongAnswer(
-            f"grads should be a dict with the keys W1, b1, W2, b2, not {describe_type(grads)}."
-        )
-    missing = [key for key in PARAMS if key not in grads]
-    if missing:
-        got = ", ".join(map(repr, list(grads)[:8])) or "none"
-        raise WrongAnswer(
-            f"grads should be a dict with the keys W1, b1, W2, b2; {', '.join(missing)} "
-            f"missing (keys given: {got})."
-        )
     return loss, grads
+
+
+def network(submission: Any, X: np.ndarray, targets: np.ndarray, params: dict) -> tuple[Any, dict]:
+    loss, grads = raw_network(submission, X, targets, params)
+    return loss, grads_by_name(grads)
 
 
 def number(value: Any, function: str) -> np.ndarray:
@@ -844,10 +890,11 @@ def expect_loss_layout(loss: Any, right: float | None, *, function: str, where: 
 def test_network_shapes_and_dtypes(submission: Any, B: int, output: str) -> None:
     X, targets, params = random_network(3, B=B, D=4, H=5, C=6)
     where = f"B={B}, D=4, H=5, C=6"
-    loss, grads = network(submission, X, targets, params)
+    loss, grads = raw_network(submission, X, targets, params)
     if output == "loss":
         expect_loss_layout(loss, None, function="mlp_loss_and_grads", where=where)
     else:
+        expect_grads_form(grads, where)
         expect_layout(
             grads[output],
             name=f"grads['{output}']",

@@ -279,6 +279,27 @@ def test_gradients_in_a_dict_subclass_grade_like_a_dict(course_copy: Path, tmp_p
     assert record["score"] == record["max_score"], record["feedback"]
 
 
+@pytest.mark.parametrize(
+    "grads",
+    ["[dW1, db1, dW2, db2]", '{"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}'],
+    ids=["list", "other_keys"],
+)
+def test_gradients_in_another_form_cost_only_the_layout(
+    course_copy: Path, tmp_path: Path, grads: str
+) -> None:
+    # The right gradients as a list in the order of params, or under keys that name the
+    # parameters: a form mistake, judged by `shapes` alone, as float32 gradients are.
+    reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
+    other_form = reference.replace(
+        'grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}', f"grads = {grads}"
+    )
+    assert other_form != reference
+    record = grade_one_mlp(course_copy, tmp_path, "lin", other_form)
+    lost = {item for item, got in record["items"].items() if got["score"] < got["max_score"]}
+    assert lost == {"shapes"}, record
+    assert "grads a dict holding the keys W1, b1, W2, b2" in record["items"]["shapes"]["feedback"]
+
+
 def test_files_handed_in_beside_the_module_are_named_when_it_looks_for_them(
     course_copy: Path, tmp_path: Path
 ) -> None:

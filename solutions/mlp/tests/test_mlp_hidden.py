@@ -174,21 +174,72 @@ def as_number(value: Any, *, name: str, function: str) -> np.ndarray:
     return array.reshape(())
 
 
-def expect_grads_dict(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict) or not all(key in value for key in PARAMS):
-        have = sorted(value) if isinstance(value, dict) else describe_type(value)
-        raise WrongAnswer(
-            "mlp_loss_and_grads should return (loss, grads) with grads a dict holding the keys "
-            f"W1, b1, W2, b2 (one gradient per parameter); got {have}."
-        )
-    return value
+GRADS_FORM = (
+    "mlp_loss_and_grads should return (loss, grads) with grads a dict holding the keys "
+    "W1, b1, W2, b2 (one gradient per parameter)"
+)
+
+
+def grad_key(key: object) -> str | None:
+    """The parameter a key of the student's grads names: ``W1``, ``dW1``, ``dw1``, ``grad_W1``
+    all name W1; ``None`` for anything else."""
+    if not isinstance(key, str):
+        return None
+    name = key.strip().lower()
+    for prefix in ("grad_", "grad", "d_", "d"):
+        if name.startswith(prefix) and name[len(prefix) :] in ("w1", "b1", "w2", "b2"):
+            name = name[len(prefix) :]
+            break
+    return {param.lower(): param for param in PARAMS}.get(name)
+
+
+def grads_by_name(value: Any) -> dict[str, Any]:
+    """The student's gradients by parameter name, else WrongAnswer.
+
+    The form is judged by ``shapes`` alone (``expect_grads_form``): a list or tuple of four in
+    the order of ``params`` (W1, b1, W2, b2), or a dict whose keys name the four parameters
+    another way (``dW1``, ``w1``), is read for its numbers, as a float32 gradient is."""
+    if isinstance(value, dict):
+        if all(key in value for key in PARAMS):
+            return value
+        named = {grad_key(key): item for key, item in value.items()}
+        if len(value) == len(PARAMS) and set(named) == set(PARAMS):
+            return named
+    elif isinstance(value, list | tuple) and len(value) == len(PARAMS):
+        return dict(zip(PARAMS, value, strict=True))
+    have = sorted(map(str, value)) if isinstance(value, dict) else describe_type(value)
+    raise WrongAnswer(f"{GRADS_FORM}; got {have}.")
+
+
+def expect_grads_form(value: Any, *, where: str) -> None:
+    """For ``shapes``: grads is a dict with exactly the keys W1, b1, W2, b2."""
+    if isinstance(value, dict) and all(key in value for key in PARAMS):
+        return
+    grads_by_name(value)  # the WrongAnswer for a form that cannot be read at all
+    if isinstance(value, dict):
+        got = "the keys " + ", ".join(map(str, value))
+        read = "each was read as the parameter it names"
+    else:
+        got = describe_type(value)
+        read = "it was read in the order W1, b1, W2, b2, so only this item is charged"
+    raise WrongAnswer(
+        f"{GRADS_FORM}; got {got} (for {where}).\nHint: {read}; return "
+        '{"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}, so code that looks a gradient up by '
+        "its parameter's name finds it."
+    )
 
 
 def student_network(submission: Any, net: Net) -> tuple[Any, dict[str, Any]]:
-    """The student's ``(loss, grads)`` for ``net``; the loss is returned unchecked."""
+    """The student's ``(loss, grads)`` for ``net``, grads by parameter name (its form is left to
+    ``expect_grads_form``); the loss is returned unchecked."""
+    loss, grads = raw_student_network(submission, net)
+    return loss, grads_by_name(grads)
+
+
+def raw_student_network(submission: Any, net: Net) -> tuple[Any, Any]:
     result = submission.mlp_loss_and_grads(net.X, net.targets, net.params)
     loss, grads = expect_tuple(result, ("loss", "grads"), function="mlp_loss_and_grads")
-    return loss, expect_grads_dict(grads)
+    return loss, grads
 
 
 def reference_network(reference: ModuleType, net: Net) -> tuple[float, dict[str, np.ndarray]]:
@@ -965,13 +1016,14 @@ def test_shape_dtype_precision(
             return
         actual, right, expected_shape = mine[1], ref[1], (B, C)
     else:
-        loss, grads = student_network(submission, net)
+        loss, grads = raw_student_network(submission, net)
         right_loss, right_grads = reference_network(reference, net)
         if name == "loss":
             expect_number_layout(
                 loss, right_loss, name="loss", function="mlp_loss_and_grads", where=where
             )
             return
+        expect_grads_form(grads, where=where)
         actual, right = grads[name], right_grads[name]
         name = f"grads['{name}']"
         expected_shape = right.shape
