@@ -300,6 +300,20 @@ def test_gradients_in_another_form_cost_only_the_layout(
     assert "grads a dict holding the keys W1, b1, W2, b2" in record["items"]["shapes"]["feedback"]
 
 
+def test_a_relu_gradient_as_a_list_costs_only_the_layout(course_copy: Path, tmp_path: Path) -> None:
+    # relu's dx checked at the kink too: the right numbers as a list are a form mistake.
+    reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
+    line = 'dx = np.where(cache["positive"], dy, 0.0)'
+    # linear_backward takes dy as the list the network now hands it, as np.sum would.
+    as_list = reference.replace(line, line + ".tolist()").replace(
+        "    x, W = cache\n", "    x, W = cache\n    dy = np.asarray(dy)\n"
+    )
+    assert as_list.count(".tolist()") == 1 and as_list.count("np.asarray(dy)") == 1
+    record = grade_one_mlp(course_copy, tmp_path, "lia", as_list)
+    lost = {item for item, got in record["items"].items() if got["score"] < got["max_score"]}
+    assert lost == {"shapes"}, record
+
+
 def test_files_handed_in_beside_the_module_are_named_when_it_looks_for_them(
     course_copy: Path, tmp_path: Path
 ) -> None:

@@ -29,6 +29,7 @@ charged to the network gradients it feeds -- the network really is wrong -- and 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -257,7 +258,13 @@ def network_loss(reference: ModuleType, net: Net) -> Callable[..., np.ndarray]:
 
 
 def conformed(claimed: Any, shape: tuple[int, ...], *, name: str, where: str) -> np.ndarray:
-    """``claimed`` reshaped to ``shape`` when only axes of length 1 differ, else WrongAnswer."""
+    """``claimed`` reshaped to ``shape`` when only axes of length 1 differ, else WrongAnswer.
+
+    A (nested) list of numbers is read as an array, as ``expect_array(strict=False)`` reads
+    it: its form is for ``shapes`` to judge."""
+    if isinstance(claimed, list):
+        with contextlib.suppress(ValueError, TypeError, OverflowError):
+            claimed = np.asarray(claimed, dtype=np.float64)
     if not isinstance(claimed, np.ndarray) or not (
         np.issubdtype(claimed.dtype, np.floating) or np.issubdtype(claimed.dtype, np.integer)
     ):
