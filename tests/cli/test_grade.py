@@ -314,6 +314,18 @@ def test_a_relu_gradient_as_a_list_costs_only_the_layout(course_copy: Path, tmp_
     assert lost == {"shapes"}, record
 
 
+def test_the_gradients_of_w1_and_w2_swapped_are_named(course_copy: Path, tmp_path: Path) -> None:
+    reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
+    right = 'grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}'
+    swapped = reference.replace(right, 'grads = {"W1": dW2, "b1": db1, "W2": dW1, "b2": db2}')
+    assert swapped != reference
+    items = grade_one_mlp(course_copy, tmp_path, "sol", swapped)["items"]
+    for key, other in (("W2", "W1"), ("W1", "W2")):
+        item = items[f"d{key}"]
+        assert item["score"] == 0
+        assert f"grads['{key}'] holds the gradient of {other}" in item["feedback"], item
+
+
 def test_files_handed_in_beside_the_module_are_named_when_it_looks_for_them(
     course_copy: Path, tmp_path: Path
 ) -> None:

@@ -784,8 +784,10 @@ def network_mistakes(key: str, net: Net, right: dict[str, np.ndarray]) -> dict[s
     mask = (Y1 > 0).astype(np.float64)
     dY2 = (probs - onehot) / B
     mistakes: dict[str, np.ndarray] = {}
+    # Another parameter's gradient, of its own shape or (by chance) of this one's: W1 and W2
+    # swapped shows as a wrong shape, and that shape is the other parameter's.
     for other in PARAMS:
-        if other != key and right[other].shape == right[key].shape:
+        if other != key:
             mistakes[f"grads['{key}'] holds the gradient of {other}: check the dict's keys."] = (
                 right[other]
             )
