@@ -326,6 +326,19 @@ def test_the_gradients_of_w1_and_w2_swapped_are_named(course_copy: Path, tmp_pat
         assert f"grads['{key}'] holds the gradient of {other}" in item["feedback"], item
 
 
+def test_a_relu_mask_the_wrong_way_round_is_named_in_the_network(
+    course_copy: Path, tmp_path: Path
+) -> None:
+    reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
+    inverted = reference.replace('cache = {"positive": x > 0}', 'cache = {"positive": x < 0}')
+    assert inverted != reference
+    items = grade_one_mlp(course_copy, tmp_path, "ray", inverted)["items"]
+    assert "dx is dy masked where x < 0" in items["relu"]["feedback"]
+    for item in ("dW1", "db1"):
+        assert items[item]["score"] == 0
+        assert "relu_backward masks where Y1 < 0" in items[item]["feedback"], items[item]
+
+
 def test_files_handed_in_beside_the_module_are_named_when_it_looks_for_them(
     course_copy: Path, tmp_path: Path
 ) -> None:

@@ -809,6 +809,11 @@ def network_mistakes(key: str, net: Net, right: dict[str, np.ndarray]) -> dict[s
             f"grads['{key}'] is what you get when relu_backward multiplies by relu's output "
             "instead of the 0/1 mask [Y1 > 0]."
         ] = backward(dY2, Hd, Hd)
+        mistakes[
+            f"grads['{key}'] is what you get when relu_backward masks where Y1 < 0 instead of "
+            "where Y1 > 0: the gradient flows through the units that were active (see the item "
+            "relu)."
+        ] = backward(dY2, 1.0 - mask, Hd)
     return mistakes
 
 
