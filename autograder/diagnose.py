@@ -193,7 +193,9 @@ def _scale_diagnosis(
     if batch_size == 2 and (near(2.0) or near(0.5)):
         # With B = 2 a factor of 2 and a factor of B look the same: name both.
         larger = c > 1
-        batch = "a mean over the batch where the gradient is a sum, or " if batch_sum else ""
+        # A mean where the gradient is a sum divides by B: it can explain half, never twice.
+        mean = batch_sum and not larger
+        batch = "a mean over the batch where the gradient is a sum, or " if mean else ""
         return Diagnosis(
             "factor_two_or_batch",
             f"{name} is {'2 times' if larger else 'half'} the right answer, and here the batch "

@@ -58,7 +58,9 @@ def test_scale_factors(
     assert kind(factor * data["dW"], data["dW"], batch_size=B, batch_sum=batch_sum) == expected
 
 
-@pytest.mark.parametrize(("factor", "batch_sum"), [(2.0, False), (0.5, False), (0.5, True)])
+@pytest.mark.parametrize(
+    ("factor", "batch_sum"), [(2.0, False), (0.5, False), (0.5, True), (2.0, True)]
+)
 def test_with_a_batch_of_two_a_factor_of_two_names_both_causes(
     data: dict[str, np.ndarray], factor: float, batch_sum: bool
 ) -> None:
@@ -67,7 +69,8 @@ def test_with_a_batch_of_two_a_factor_of_two_names_both_causes(
     found = diagnose(factor * data["dW"], data["dW"], name="dW", batch_size=2, batch_sum=batch_sum)
     assert found is not None and found.kind == "factor_two_or_batch"
     assert "of 2 or of B" in found.hint
-    assert ("mean over the batch" in found.hint) == batch_sum
+    # A mean where a sum belongs makes the answer smaller, never 2 (or B) times larger.
+    assert ("mean over the batch" in found.hint) == (batch_sum and factor < 1)
 
 
 def test_mean_hint_says_where_the_one_over_b_lives(data: dict[str, np.ndarray]) -> None:
