@@ -242,6 +242,25 @@ _EXCEPTION_HINTS = (
         "size: write down the array's shape and the one asked for. To view x of shape "
         "(..., D) as rows, x.reshape(-1, D) lets numpy work out the number of rows.",
     ),
+    (
+        "ValueError",
+        re.compile(r"output has more dimensions than subscripts given in einstein sum"),
+        "np.einsum never sums away the axes that '...' stands for: with '...' in an input, the "
+        "output must keep '...' too. To sum over every leading axis, name each axis with a "
+        "letter, keep '...' in the output and sum those axes afterwards, or view the arrays as "
+        "2-D first (x.reshape(-1, D)), which works for any number of leading axes.",
+    ),
+    (
+        "ValueError",
+        re.compile(
+            r"operand has more dimensions than subscripts given in einstein sum"
+            r"|einstein sum subscripts string contains too many subscripts for operand"
+        ),
+        "np.einsum needs one letter for each axis of each array, and the letters given do not "
+        "match this array's number of axes: subscripts written for one shape ('bti' for "
+        "(B, T, D)) fail on arrays with more or fewer axes. Write '...' for the leading axes, "
+        "or view the arrays as 2-D first (x.reshape(-1, D)).",
+    ),
     # What students leave at the top level of a script that the grader, importing the file,
     # trips on: a package of their own machine, a question to the keyboard, an exit.
     (

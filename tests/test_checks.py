@@ -600,6 +600,24 @@ def test_a_reshape_error_gets_a_reshape_hint_not_the_matmul_one() -> None:
     assert not exception_hint("ValueError", "in f: shapes (a) and (b) not aligned, see reshape")
 
 
+def test_einsum_subscripts_that_fit_one_number_of_axes_get_an_einsum_hint() -> None:
+    # linear_nd: subscripts written for (B, T, D) or an output without '...' that was meant
+    # to sum over it; numpy's words name neither the cause nor the fix.
+    errors = {}
+    for subscripts, shapes in {
+        "summed_ellipsis": ("...d,...f->df", [(2, 3, 4), (2, 3, 5)]),
+        "too_many_letters": ("bti,btj->ij", [(2, 4), (2, 5)]),
+        "too_few_letters": ("bti,btj->ij", [(2, 3, 3, 4), (2, 3, 3, 5)]),
+    }.values():
+        with pytest.raises(ValueError) as excinfo:
+            np.einsum(subscripts, *(np.ones(shape) for shape in shapes))
+        errors[subscripts + str(len(shapes[0]))] = f"in f: {excinfo.value}"
+    hints = {key: exception_hint("ValueError", message) for key, message in errors.items()}
+    assert hints["...d,...f->df3"].startswith("np.einsum never sums away the axes that '...'")
+    for key in ("bti,btj->ij2", "bti,btj->ij4"):
+        assert hints[key].startswith("np.einsum needs one letter for each axis"), hints[key]
+
+
 def test_a_dtype_other_than_float64_is_named_as_it_is() -> None:
     """float16 and float128 outputs were told "float32 keeps only about 7 digits"."""
     right = np.arange(6.0).reshape(2, 3) + 0.5
