@@ -339,6 +339,21 @@ def test_a_relu_mask_the_wrong_way_round_is_named_in_the_network(
         assert "relu_backward masks where Y1 < 0" in items[item]["feedback"], items[item]
 
 
+def test_linear_nd_transpose_before_reshape_is_named(course_copy: Path, tmp_path: Path) -> None:
+    # x.T on (B, T, D) is (D, T, B): flattened, its positions run in another order than dy's.
+    reference = (course_copy / "solutions" / "linear_nd" / "linear_nd.py").read_text()
+    mistaken = reference.replace("dW = rows_x.T @ rows_dy", "dW = x.T.reshape(D, -1) @ rows_dy")
+    assert mistaken != reference
+    (tmp_path / "class" / "tia").mkdir(parents=True)
+    (tmp_path / "class" / "tia" / "linear_nd.py").write_text(mistaken)
+    out = tmp_path / "out"
+    result = run_cli("grade", "linear_nd", tmp_path / "class", "--out", out, cwd=course_copy)
+    assert result.returncode == 0, result.stderr
+    item = json.loads((out / "grades.json").read_text())["students"]["tia"]["items"]["dW"]
+    assert 0 < item["score"] < item["max_score"]  # right with one leading axis
+    assert "x.T.reshape(D, -1) lists the positions in another order" in item["feedback"], item
+
+
 def test_files_handed_in_beside_the_module_are_named_when_it_looks_for_them(
     course_copy: Path, tmp_path: Path
 ) -> None:

@@ -194,6 +194,12 @@ def known_mistakes(name: str, case: Case, right: dict[str, np.ndarray]) -> dict[
                 "over every leading position and divides by nothing; a mean in the loss is "
                 "already inside dy."
             ] = right[name] / case.leading[0]
+    if name == "dW" and len(case.leading) > 1 and case.rows > 0:
+        mistakes[
+            "dW pairs the wrong numbers: on more than two axes x.T reverses every axis, so "
+            "x.T.reshape(D, -1) lists the positions in another order than dy.reshape(-1, F) "
+            "does. Use x.reshape(-1, D).T, which keeps each position's row intact."
+        ] = case.x.T.reshape(D, -1) @ case.dy.reshape(-1, F)
     if name == "dW" and case.rows > 0:
         mistakes[
             "dW pairs the wrong numbers: x.reshape(D, -1) does not give one row per position "
