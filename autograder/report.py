@@ -85,8 +85,10 @@ def _rename(tmp: Path, path: Path) -> None:
 
 def _rename_together(written: Sequence[tuple[Path, Path]]) -> None:
     """Rename each temporary over its file; if one rename fails, put back the files renamed
-    over before it (from a hard link to each, made first where the filesystem allows)."""
+    over before it (from a hard link to each, made first where the filesystem allows), and
+    remove those that were not there before (a first run's grades.csv without its json)."""
     kept: dict[Path, Path] = {}  # file -> a link to its old version
+    new = {path for _, path in written if not os.path.lexists(path)}
     try:
         for _, path in written:
             old = temporary_for(path.with_name(f"{path.name}.old"))
@@ -102,9 +104,11 @@ def _rename_together(written: Sequence[tuple[Path, Path]]) -> None:
                 done.append(path)
         except OSError:
             for path in done:
-                if path in kept:
-                    with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError):
+                    if path in kept:
                         os.replace(kept.pop(path), path)
+                    elif path in new:
+                        os.unlink(path)
             raise
     finally:
         for old in kept.values():

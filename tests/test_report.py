@@ -229,6 +229,12 @@ def test_a_rename_that_fails_puts_back_the_file_renamed_before_it(
         write_gradebooks(out, toy_rubric, grades(toy_rubric))
     assert {name: (out / name).read_bytes() for name in old} == old  # not one old, one new
     assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "grades.json"]
+    # The first run: no old grades.csv to put back; the new one goes, not left without its json.
+    first = tmp_path / "first"
+    first.mkdir()
+    with pytest.raises(PermissionError, match="grades.json"):
+        write_gradebooks(first, toy_rubric, grades(toy_rubric))
+    assert list(first.iterdir()) == []
 
 
 @pytest.fixture
