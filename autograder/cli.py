@@ -444,8 +444,11 @@ def cmd_release(args: argparse.Namespace) -> int:
     try:
         for assignment, name, content in ready:
             done.append((assignment, name, *release(assignment, content)))
-    finally:
-        _say_released(done, warned, course.root)
+    except BaseException:  # what was released is said, but the error is what ends the command
+        with contextlib.suppress(OSError):
+            _say_released(done, warned, course.root)
+        raise
+    _say_released(done, warned, course.root)
     return 0
 
 

@@ -415,3 +415,36 @@ def test_every_release_is_written_when_the_output_cannot_be_shown(course_copy: P
     course = load_course(course_copy / "course.yml")
     for name in ("linear", "linear_nd", "mlp"):
         assert diff_release(course.assignment(name)) == [], name
+
+
+def test_a_release_that_fails_ends_with_its_own_error_when_the_output_cannot_be_shown(
+    course_copy: Path,
+) -> None:
+    """What was released before the failure is said as the error unwinds; a reader that had
+    gone made that raise BrokenPipeError, and exit 141 replaced the failure's own exit 4."""
+    program = """
+import sys
+from autograder import cli, release as releasing
+from autograder.errors import OutputError
+calls, real = [], releasing.release
+def release(assignment, content):
+    calls.append(assignment)
+    if len(calls) == 2:
+        raise OutputError("cannot write the release (a full disk)")
+    return real(assignment, content)
+releasing.release = release
+sys.exit(cli.main(["release"]))
+"""
+    process = subprocess.Popen(
+        [sys.executable, "-c", program],
+        cwd=course_copy,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, AUTOGRADER_SECRET="cli-test-secret"),
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader goes away before the first line
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 4, stderr
+    assert "cannot write the release (a full disk)" in stderr
