@@ -31,13 +31,16 @@ def grade(course: Path, submissions: Path, out: Path, *extra: str) -> dict[str, 
     return json.loads((out / "grades.json").read_text())
 
 
-def grade_one_mlp(course: Path, tmp_path: Path, student: str, source: str) -> dict[str, Any]:
-    """Grade a class of one mlp submission; that student's record in grades.json."""
+def grade_one(
+    course: Path, tmp_path: Path, student: str, source: str, assignment: str = "mlp"
+) -> dict[str, Any]:
+    """Grade a class of one submission of ``assignment``; that student's record in grades.json."""
     (tmp_path / "class" / student).mkdir(parents=True)
-    (tmp_path / "class" / student / "mlp.py").write_text(source)
-    result = run_cli("grade", "mlp", tmp_path / "class", "--out", tmp_path / "out", cwd=course)
+    (tmp_path / "class" / student / f"{assignment}.py").write_text(source)
+    out = tmp_path / "out"
+    result = run_cli("grade", assignment, tmp_path / "class", "--out", out, cwd=course)
     assert result.returncode == 0, result.stderr
-    return json.loads((tmp_path / "out" / "grades.json").read_text())["students"][student]
+    return json.loads((out / "grades.json").read_text())["students"][student]
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +278,7 @@ def test_gradients_in_a_dict_subclass_grade_like_a_dict(course_copy: Path, tmp_p
         'grads = __import__("collections").OrderedDict(W1=dW1, b1=db1, W2=dW2, b2=db2)',
     )
     assert ordered != reference
-    record = grade_one_mlp(course_copy, tmp_path, "olga", ordered)
+    record = grade_one(course_copy, tmp_path, "olga", ordered)
     assert record["score"] == record["max_score"], record["feedback"]
 
 
@@ -294,7 +297,7 @@ def test_gradients_in_another_form_cost_only_the_layout(
         'grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}', f"grads = {grads}"
     )
     assert other_form != reference
-    record = grade_one_mlp(course_copy, tmp_path, "lin", other_form)
+    record = grade_one(course_copy, tmp_path, "lin", other_form)
     lost = {item for item, got in record["items"].items() if got["score"] < got["max_score"]}
     assert lost == {"shapes"}, record
     assert "grads a dict holding the keys W1, b1, W2, b2" in record["items"]["shapes"]["feedback"]
@@ -309,7 +312,7 @@ def test_a_relu_gradient_as_a_list_costs_only_the_layout(course_copy: Path, tmp_
         "    x, W = cache\n", "    x, W = cache\n    dy = np.asarray(dy)\n"
     )
     assert as_list.count(".tolist()") == 1 and as_list.count("np.asarray(dy)") == 1
-    record = grade_one_mlp(course_copy, tmp_path, "lia", as_list)
+    record = grade_one(course_copy, tmp_path, "lia", as_list)
     lost = {item for item, got in record["items"].items() if got["score"] < got["max_score"]}
     assert lost == {"shapes"}, record
 
@@ -319,7 +322,7 @@ def test_the_gradients_of_w1_and_w2_swapped_are_named(course_copy: Path, tmp_pat
     right = 'grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}'
     swapped = reference.replace(right, 'grads = {"W1": dW2, "b1": db1, "W2": dW1, "b2": db2}')
     assert swapped != reference
-    items = grade_one_mlp(course_copy, tmp_path, "sol", swapped)["items"]
+    items = grade_one(course_copy, tmp_path, "sol", swapped)["items"]
     for key, other in (("W2", "W1"), ("W1", "W2")):
         item = items[f"d{key}"]
         assert item["score"] == 0
@@ -332,7 +335,7 @@ def test_a_relu_mask_the_wrong_way_round_is_named_in_the_network(
     reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
     inverted = reference.replace('cache = {"positive": x > 0}', 'cache = {"positive": x < 0}')
     assert inverted != reference
-    items = grade_one_mlp(course_copy, tmp_path, "ray", inverted)["items"]
+    items = grade_one(course_copy, tmp_path, "ray", inverted)["items"]
     assert "dx is dy masked where x < 0" in items["relu"]["feedback"]
     for item in ("dW1", "db1"):
         assert items[item]["score"] == 0
@@ -344,12 +347,7 @@ def test_linear_nd_transpose_before_reshape_is_named(course_copy: Path, tmp_path
     reference = (course_copy / "solutions" / "linear_nd" / "linear_nd.py").read_text()
     mistaken = reference.replace("dW = rows_x.T @ rows_dy", "dW = x.T.reshape(D, -1) @ rows_dy")
     assert mistaken != reference
-    (tmp_path / "class" / "tia").mkdir(parents=True)
-    (tmp_path / "class" / "tia" / "linear_nd.py").write_text(mistaken)
-    out = tmp_path / "out"
-    result = run_cli("grade", "linear_nd", tmp_path / "class", "--out", out, cwd=course_copy)
-    assert result.returncode == 0, result.stderr
-    item = json.loads((out / "grades.json").read_text())["students"]["tia"]["items"]["dW"]
+    item = grade_one(course_copy, tmp_path, "tia", mistaken, "linear_nd")["items"]["dW"]
     assert 0 < item["score"] < item["max_score"]  # right with one leading axis
     assert "x.T.reshape(D, -1) lists the positions in another order" in item["feedback"], item
 
@@ -546,7 +544,7 @@ def test_a_summed_loss_is_told_it_is_b_times_the_mean(course_copy: Path, tmp_pat
         "loss = -log_probs[rows, targets].mean()", "loss = -log_probs[rows, targets].sum()"
     )
     assert summed != reference
-    items = grade_one_mlp(course_copy, tmp_path, "sam", summed)["items"]
+    items = grade_one(course_copy, tmp_path, "sam", summed)["items"]
     # Said of the loss's cases only (for B = 1 a sum is the mean), so it names its case.
     feedback = items["softmax_ce"]["feedback"]
     said = r"Hint \(for B=\d+, C=\d+( and \d+ other cases?)?\): the loss is B times"
@@ -563,13 +561,9 @@ def test_a_reshape_error_is_not_answered_with_the_matmul_hint(
     reference = (course_copy / "solutions" / "linear_nd" / "linear_nd.py").read_text()
     wrong = reference.replace("    rows_x = x.reshape(-1, D)\n", "    rows_x = x.reshape(-1, F)\n")
     assert wrong != reference
-    (tmp_path / "class" / "rae").mkdir(parents=True)
-    (tmp_path / "class" / "rae" / "linear_nd.py").write_text(wrong)
-    out = tmp_path / "out"
-    result = run_cli("grade", "linear_nd", tmp_path / "class", "--out", out, cwd=course_copy)
-    assert result.returncode == 0, result.stderr
-    feedback = json.loads((out / "grades.json").read_text())["students"]["rae"]["items"]["dW"]
-    feedback = feedback["feedback"]
+    feedback = grade_one(course_copy, tmp_path, "rae", wrong, "linear_nd")["items"]["dW"][
+        "feedback"
+    ]
     assert "cannot reshape array of size" in feedback and "matmul:" in feedback, feedback
     at = r"the ValueError at linear_nd\.py line (\d+)"
     matmul = re.search(rf"^Hint \(for {at}\): the inner sizes of a matrix product", feedback, re.M)
@@ -579,7 +573,7 @@ def test_a_reshape_error_is_not_answered_with_the_matmul_hint(
         feedback
     )
     # The class report's problem is a hint with the error it was given for.
-    lines = run_cli("report", out, cwd=tmp_path).stdout.splitlines()
+    lines = run_cli("report", tmp_path / "out", cwd=tmp_path).stdout.splitlines()
     said = {"reshape keeps every number": "cannot reshape", "matrix product must": "matmul:"}
     problems = [(n, key) for n, line in enumerate(lines) for key in said if key in line]
     assert problems, lines
@@ -597,7 +591,7 @@ def test_a_backward_that_empties_its_cache_loses_mlp_purity(
         'np.where(cache["positive"], dy, 0.0)', "np.where(cache.pop() if cache else False, dy, 0.0)"
     )
     assert popping.count("cache.pop()") == 1 and "cache = [x > 0]" in popping
-    record = grade_one_mlp(course_copy, tmp_path, "pia", popping)
+    record = grade_one(course_copy, tmp_path, "pia", popping)
     lost = {item for item, got in record["items"].items() if got["score"] < got["max_score"]}
     assert lost == {"purity"}, record
     assert (
@@ -639,9 +633,9 @@ def test_large_logits_blame_stability_only_for_a_softmax_right_on_ordinary_ones(
     )
     assert fancy != reference and clipped != reference
     stability = "subtract each row's own maximum before exponentiating"
-    wrong = grade_one_mlp(course_copy, tmp_path / "fancy", "fay", fancy)
+    wrong = grade_one(course_copy, tmp_path / "fancy", "fay", fancy)
     assert stability not in wrong["items"]["softmax_ce"]["feedback"], wrong["items"]["softmax_ce"]
-    unstable = grade_one_mlp(course_copy, tmp_path / "clipped", "cy", clipped)
+    unstable = grade_one(course_copy, tmp_path / "clipped", "cy", clipped)
     assert stability in unstable["items"]["softmax_ce"]["feedback"], unstable["items"]["softmax_ce"]
 
 
@@ -666,7 +660,7 @@ def test_an_unstable_log_softmax_loses_softmax_ce_on_large_logits(
 ) -> None:
     reference = (course_copy / "solutions" / "mlp" / "mlp.py").read_text()
     assert reference.count(mistake[0]) == 1
-    record = grade_one_mlp(course_copy, tmp_path, "uma", reference.replace(*mistake))
+    record = grade_one(course_copy, tmp_path, "uma", reference.replace(*mistake))
     lost = {item for item, got in record["items"].items() if got["score"] < got["max_score"]}
     assert lost == {"softmax_ce"}, record
     assert (
