@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import contextlib
 import ctypes
 import difflib
 import errno
@@ -406,11 +407,19 @@ def _swap_in(target: Path, files: dict[str, bytes], name: str) -> None:
             if old.exists() and not target.exists():
                 old.rename(target)
             raise
-        if old.exists():
-            shutil.rmtree(old)
+        _remove(old)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        _remove(staging)
+
+
+def _remove(folder: Path) -> None:
+    """Remove ``folder`` (a previous release swapped out, or a new one not swapped in) if it
+    is there, as far as it can be: the release is done or has failed by then, and a file that
+    cannot be deleted (made immutable) must neither report a release in place as failed nor
+    replace the error of one that failed. The next release tries again."""
+    with contextlib.suppress(OSError):
+        if folder.exists():
+            shutil.rmtree(folder)
 
 
 _STAGING = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.tmp")
@@ -425,7 +434,7 @@ def remove_abandoned_staging(folder: Path, name: str) -> None:
         if not found or found["name"] != name or (pid != os.getpid() and running(pid)):
             continue  # (of our own pid: a killed release whose pid the system gave us)
         if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
+            _remove(entry)
 
 
 _RENAME_EXCHANGE = 2  # renameat2(2)'s flag: swap two paths in one step

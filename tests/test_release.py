@@ -3,11 +3,13 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -350,6 +352,7 @@ def test_a_release_killed_while_it_writes_leaves_nothing_after_the_next(
     killed = f"""
 import os, signal
 from pathlib import Path
+from typing import Any
 from autograder.course import load_course
 from autograder.release import prepare_release, release
 toy = load_course(Path({str(course.root / "course.yml")!r})).assignment("toy")
@@ -367,6 +370,36 @@ release(toy, files)
     assert {p.name: p.read_bytes() for p in toy.release_dir.iterdir()} == before
     left = sorted(p.name for p in toy.release_dir.parent.iterdir())
     assert len(left) == 2, "the kill left no folder: the test tests nothing"
+    release(toy)
+    assert sorted(p.name for p in toy.release_dir.parent.iterdir()) == ["toy"]
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "two-renames"])
+def test_a_previous_release_that_cannot_be_deleted_does_not_fail_the_new_one(
+    course, monkeypatch: pytest.MonkeyPatch, exchange: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """A file of the previous release that cannot be deleted (made immutable) failed the
+    release with "cannot write the release", the new one in place; the folder left beside it
+    then failed every later release. The next release that can delete it does."""
+    import autograder.release
+
+    toy = course.assignment("toy")
+    release(toy)
+    (course.root / "solutions" / "toy" / "README.md").write_text("# Toy, edited\n")
+    real_rmtree = shutil.rmtree
+
+    def refused(path: Any, *args: Any, **kwargs: Any) -> None:
+        if Path(path).parent != toy.release_dir.parent:  # others' folders (the checks' own)
+            return real_rmtree(path, *args, **kwargs)
+        raise PermissionError(1, "Operation not permitted", str(path))
+
+    if not exchange:  # a filesystem or a kernel without RENAME_EXCHANGE
+        monkeypatch.setattr(autograder.release, "_exchange", lambda first, second: False)
+    monkeypatch.setattr(autograder.release.shutil, "rmtree", refused)
+    release(toy)
+    assert (toy.release_dir / "README.md").read_text() == "# Toy, edited\n"
+    assert len(list(toy.release_dir.parent.iterdir())) == 2  # the previous one, beside it
+    monkeypatch.setattr(autograder.release.shutil, "rmtree", real_rmtree)
     release(toy)
     assert sorted(p.name for p in toy.release_dir.parent.iterdir()) == ["toy"]
 
